@@ -1,0 +1,4 @@
+export * from './topics.js';
+export * from './headers.js';
+export * from './bus.js';
+export * from './ids.js';

@@ -1,0 +1,99 @@
+/**
+ * The topic catalogue: every topic the system uses, its key, partitions,
+ * retention, message schema and dead-letter topic. Topics are created from
+ * this list, idempotently, when a service starts.
+ */
+import {
+  AgentAssignmentSchema,
+  ConversationEventSchema,
+  DeadLetterSchema,
+  HandoffRequestSchema,
+  InboundMessageSchema,
+  OutboundMessageSchema,
+  type DescMessage,
+} from '@support/contracts';
+
+export interface TopicSpec<Desc extends DescMessage = DescMessage> {
+  name: string;
+  /** What the record key is. */
+  key: string;
+  partitions: number;
+  /** -1 keeps records forever. */
+  retentionMs: number;
+  cleanupPolicy: 'delete' | 'compact';
+  schema: Desc;
+  /** Where records that cannot be decoded or validated go; undefined for a dead-letter topic itself. */
+  deadLetter?: string;
+  /** Public topics are the product's interface to channel adapters and agent desks. */
+  external: boolean;
+  description: string;
+}
+
+const DAY = 24 * 60 * 60 * 1000;
+const partitions = Number(process.env.KAFKA_PARTITIONS ?? 6);
+
+function topic<Desc extends DescMessage>(spec: Omit<TopicSpec<Desc>, 'partitions' | 'cleanupPolicy'> & Partial<TopicSpec<Desc>>): TopicSpec<Desc> {
+  return { partitions, cleanupPolicy: 'delete', ...spec };
+}
+
+export const Topics = {
+  inbound: topic({
+    name: 'support.inbound',
+    key: '<channel>:<external conversation id>',
+    retentionMs: 7 * DAY,
+    schema: InboundMessageSchema,
+    deadLetter: 'support.inbound.dlq',
+    external: true,
+    description: 'Customer messages published by channel adapters and the ingest HTTP API',
+  }),
+  events: topic({
+    name: 'conversation.events',
+    key: 'conversation id',
+    retentionMs: -1,
+    schema: ConversationEventSchema,
+    deadLetter: 'conversation.events.dlq',
+    external: false,
+    description: 'The append-only conversation log; never compacted, kept forever',
+  }),
+  outbound: topic({
+    name: 'support.outbound',
+    key: 'conversation id',
+    retentionMs: 7 * DAY,
+    schema: OutboundMessageSchema,
+    deadLetter: 'support.outbound.dlq',
+    external: true,
+    description: 'Replies and system messages for channel adapters to deliver to the customer',
+  }),
+  handoffRequests: topic({
+    name: 'handoff.requests',
+    key: 'conversation id',
+    retentionMs: 30 * DAY,
+    schema: HandoffRequestSchema,
+    deadLetter: 'handoff.requests.dlq',
+    external: true,
+    description: 'Handoffs with their briefing, for agent desks',
+  }),
+  handoffAssignments: topic({
+    name: 'handoff.assignments',
+    key: 'conversation id',
+    retentionMs: 30 * DAY,
+    schema: AgentAssignmentSchema,
+    deadLetter: 'handoff.assignments.dlq',
+    external: true,
+    description: 'Which agent took which handoff, for agent desks',
+  }),
+} as const;
+
+/** Dead-letter topics: one per topic, same partitions, kept 30 days. */
+export const DeadLetterTopics: TopicSpec<typeof DeadLetterSchema>[] = Object.values(Topics).map((t) =>
+  topic({
+    name: t.deadLetter!,
+    key: 'the original key',
+    retentionMs: 30 * DAY,
+    schema: DeadLetterSchema,
+    external: false,
+    description: `Records of ${t.name} that could not be decoded or validated`,
+  }),
+);
+
+export const AllTopics: TopicSpec[] = [...Object.values(Topics), ...DeadLetterTopics];

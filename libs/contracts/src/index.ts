@@ -1,0 +1,13 @@
+export * from './gen/support/v1/common_pb.js';
+export * from './gen/support/v1/inbound_pb.js';
+export * from './gen/support/v1/events_pb.js';
+export * from './gen/support/v1/outbound_pb.js';
+export * from './gen/support/v1/handoff_pb.js';
+export * from './gen/support/v1/dead_letter_pb.js';
+export * from './validation.js';
+export * from './events.js';
+export { create, toBinary, fromBinary, toJson, fromJson } from '@bufbuild/protobuf';
+export type { DescMessage, MessageShape, MessageInitShape } from '@bufbuild/protobuf';
+
+/** The schema version every record carries in its `schema-version` header. */
+export const SCHEMA_VERSION = 'support.v1';

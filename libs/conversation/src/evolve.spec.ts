@@ -1,0 +1,101 @@
+import { Resolution, Priority } from '@support/contracts';
+import { conversationEvent } from './events';
+import { evolve, fold } from './evolve';
+import { initialState, isBotActive } from './state';
+
+const C = 'conv-1';
+const t = (n: number) => `2026-01-01T00:00:${String(n).padStart(2, '0')}Z`;
+
+const received = (id: string, text: string, n: number) =>
+  conversationEvent(C, `e-${id}`, 'customerMessageReceived', {
+    messageId: id,
+    channel: 'web',
+    externalConversationId: 'ext',
+    customerId: 'cust',
+    text,
+    locale: 'en',
+    pageUrl: '',
+    idempotencyKey: id,
+    accountId: 'acct-1',
+    sentAt: '',
+  }, t(n));
+const released = (id: string, n: number) =>
+  conversationEvent(C, `r-${id}`, 'aiReplyReleased', { messageId: id, replyId: `rep-${id}`, text: 'Here is how', confidence: 0.9, citations: [] }, t(n));
+const handoff = (id: string, n: number) =>
+  conversationEvent(C, `h-${id}`, 'handoffRequested', {
+    handoffId: `ho-${id}`,
+    messageId: id,
+    triggers: [{ rule: 'explicit_human_request', detail: 'asked for a person', value: 1, threshold: 1 }],
+    priority: Priority.NORMAL,
+    requiredSkills: ['general'],
+    language: 'en',
+    policyVersion: 'v1',
+  }, t(n));
+const assigned = (id: string, n: number) =>
+  conversationEvent(C, `a-${id}`, 'agentAssigned', { handoffId: `ho-${id}`, agentId: 'ag-1', agentName: 'Ada', team: 'Support' }, t(n));
+const resolved = (resolution: Resolution, n: number) =>
+  conversationEvent(C, `res-${n}`, 'conversationResolved', { resolution, resolvedBy: 'customer', note: '' }, t(n));
+
+describe('conversation evolve', () => {
+  it('given a new conversation, when the customer writes, then the AI handles it', () => {
+    const s = fold(C, [received('m1', 'How do I export invoices?', 1)]);
+    expect(s.status).toBe('ai_handling');
+    expect(s.messages).toHaveLength(1);
+    expect(s.startedAt).toBe(t(1));
+    expect(s.accountId).toBe('acct-1');
+    expect(isBotActive(s)).toBe(true);
+  });
+
+  it('given a handoff, when an agent is assigned, then the conversation is with a human and the bot is quiet', () => {
+    const awaiting = fold(C, [received('m1', 'I want a human', 1), handoff('m1', 2)]);
+    expect(awaiting.status).toBe('awaiting_human');
+    expect(isBotActive(awaiting)).toBe(false);
+    const withHuman = evolve(awaiting, assigned('m1', 3));
+    expect(withHuman.status).toBe('with_human');
+    expect(withHuman.handoff?.agent?.agentName).toBe('Ada');
+    expect(withHuman.messages[0].decision?.kind).toBe('handoff');
+  });
+
+  it('moves through resolved by AI, reopened and back to AI handling', () => {
+    const s1 = fold(C, [received('m1', 'q', 1), released('m1', 2), resolved(Resolution.AI, 3)]);
+    expect(s1.status).toBe('resolved_by_ai');
+    const s2 = evolve(s1, received('m2', 'it broke again', 4));
+    expect(s2.status).toBe('reopened');
+    expect(s2.reopenCount).toBe(1);
+    expect(evolve(s2, released('m2', 5)).status).toBe('ai_handling');
+  });
+
+  it('records a human resolution', () => {
+    const s = fold(C, [received('m1', 'q', 1), handoff('m1', 2), assigned('m1', 3), resolved(Resolution.HUMAN, 4)]);
+    expect(s.status).toBe('resolved_by_human');
+  });
+
+  it('applies a repeated event once', () => {
+    const once = fold(C, [received('m1', 'q', 1)]);
+    const twice = evolve(once, received('m1', 'q', 1));
+    expect(twice).toBe(once);
+    expect(twice.messages).toHaveLength(1);
+  });
+
+  it('ignores events of another conversation', () => {
+    const s = initialState(C);
+    const other = conversationEvent('other', 'x', 'handoffQueued', { handoffId: 'h', queue: 'q' });
+    expect(evolve(s, other)).toBe(s);
+  });
+
+  it('joins the proposal and the score onto their message', () => {
+    const s = fold(C, [
+      received('m1', 'q', 1),
+      conversationEvent(C, 'p1', 'messageScored', { messageId: 'm1', valence: -0.4, label: 'negative', signals: ['frustration'] }, t(2)),
+      conversationEvent(C, 'p2', 'aiReplyProposed', { messageId: 'm1', replyId: 'r', text: 'a', confidence: 0.7, citations: [], intent: 'how_to', articlesTried: ['kb-1'] }, t(3)),
+    ]);
+    expect(s.messages[0].score?.signals).toEqual(['frustration']);
+    expect(s.messages[0].proposal?.confidence).toBe(0.7);
+  });
+
+  it('is the same state when rebuilt from JSON (snapshots round-trip)', () => {
+    const s = fold(C, [received('m1', 'q', 1), handoff('m1', 2)]);
+    const restored = JSON.parse(JSON.stringify(s));
+    expect(evolve(restored, assigned('m1', 3))).toEqual(evolve(s, assigned('m1', 3)));
+  });
+});

@@ -1,0 +1,136 @@
+import { Resolution, type ConversationEvent, type Citation } from '@support/contracts';
+import type { CitationView, ConversationState, MessageView } from './state.js';
+import { initialState, isResolved } from './state.js';
+
+function citations(list: Citation[]): CitationView[] {
+  return list.map((c) => ({ articleId: c.articleId, title: c.title, snippet: c.snippet, score: c.score }));
+}
+
+function updateMessage(state: ConversationState, messageId: string, change: (m: MessageView) => MessageView): MessageView[] {
+  return state.messages.map((m) => (m.messageId === messageId ? change(m) : m));
+}
+
+/**
+ * The pure fold of the conversation log: (state, event) -> state. An event
+ * already applied (same event id) or for another conversation returns the
+ * state unchanged.
+ */
+export function evolve(state: ConversationState, event: ConversationEvent): ConversationState {
+  if (event.conversationId !== state.conversationId) return state;
+  if (state.appliedEventIds.includes(event.eventId)) return state;
+  const at = event.occurredAt;
+  const base: ConversationState = {
+    ...state,
+    appliedEventIds: [...state.appliedEventIds, event.eventId],
+    lastActivityAt: at || state.lastActivityAt,
+  };
+  const { payload } = event;
+  switch (payload.case) {
+    case 'customerMessageReceived': {
+      const m = payload.value;
+      const reopening = isResolved(state);
+      let status = state.status;
+      if (state.status === 'new') status = 'ai_handling';
+      else if (reopening) status = 'reopened';
+      return {
+        ...base,
+        status,
+        channel: state.channel || m.channel,
+        externalConversationId: state.externalConversationId || m.externalConversationId,
+        customerId: state.customerId || m.customerId,
+        accountId: m.accountId || state.accountId,
+        locale: m.locale || state.locale,
+        pageUrl: m.pageUrl || state.pageUrl,
+        startedAt: state.startedAt || at,
+        reopenCount: state.reopenCount + (reopening ? 1 : 0),
+        messages: [...state.messages, { messageId: m.messageId, text: m.text, at }],
+        transcript: [...state.transcript, { speaker: 'customer', text: m.text, at }],
+      };
+    }
+    case 'aiReplyProposed': {
+      const p = payload.value;
+      return {
+        ...base,
+        messages: updateMessage(state, p.messageId, (msg) => ({
+          ...msg,
+          proposal: {
+            replyId: p.replyId,
+            text: p.text,
+            confidence: p.confidence,
+            intent: p.intent,
+            citations: citations(p.citations),
+            articlesTried: [...p.articlesTried],
+            at,
+          },
+        })),
+      };
+    }
+    case 'messageScored': {
+      const s = payload.value;
+      return {
+        ...base,
+        messages: updateMessage(state, s.messageId, (msg) => ({
+          ...msg,
+          score: { valence: s.valence, label: s.label, signals: [...s.signals], at },
+        })),
+      };
+    }
+    case 'aiReplyReleased': {
+      const r = payload.value;
+      return {
+        ...base,
+        status: state.status === 'reopened' || state.status === 'new' ? 'ai_handling' : state.status,
+        messages: updateMessage(state, r.messageId, (msg) => ({ ...msg, decision: { kind: 'released', at } })),
+        transcript: [...state.transcript, { speaker: 'ai', text: r.text, at }],
+      };
+    }
+    case 'handoffRequested': {
+      const h = payload.value;
+      return {
+        ...base,
+        status: 'awaiting_human',
+        handoffCount: state.handoffCount + 1,
+        messages: updateMessage(state, h.messageId, (msg) => ({ ...msg, decision: { kind: 'handoff', at } })),
+        handoff: {
+          handoffId: h.handoffId,
+          messageId: h.messageId,
+          requestedAt: at,
+          triggers: h.triggers.map((t) => ({ rule: t.rule, detail: t.detail, value: t.value, threshold: t.threshold })),
+          priority: h.priority,
+          requiredSkills: [...h.requiredSkills],
+          language: h.language,
+        },
+      };
+    }
+    case 'handoffQueued': {
+      const q = payload.value;
+      if (!state.handoff || state.handoff.handoffId !== q.handoffId) return base;
+      return { ...base, handoff: { ...state.handoff, queue: q.queue, queuedAt: at } };
+    }
+    case 'agentAssigned': {
+      const a = payload.value;
+      if (!state.handoff || state.handoff.handoffId !== a.handoffId) return base;
+      return {
+        ...base,
+        status: state.status === 'awaiting_human' ? 'with_human' : state.status,
+        handoff: { ...state.handoff, agent: { agentId: a.agentId, agentName: a.agentName, team: a.team, assignedAt: at } },
+        transcript: [...state.transcript, { speaker: 'system', text: `${a.agentName} (${a.team}) joined`, at }],
+      };
+    }
+    case 'conversationResolved': {
+      const r = payload.value;
+      return {
+        ...base,
+        status: r.resolution === Resolution.HUMAN ? 'resolved_by_human' : 'resolved_by_ai',
+        resolutionCount: state.resolutionCount + 1,
+      };
+    }
+    default:
+      return base;
+  }
+}
+
+/** Folds a list of events from the initial state. */
+export function fold(conversationId: string, events: ConversationEvent[], from?: ConversationState): ConversationState {
+  return events.reduce(evolve, from ?? initialState(conversationId));
+}

@@ -1,0 +1,126 @@
+/**
+ * A conversation's state, rebuilt from its events. Plain JSON so that it can
+ * be snapshotted; the same value whichever service folds it.
+ */
+export type ConversationStatus =
+  | 'new'
+  | 'ai_handling'
+  | 'awaiting_human'
+  | 'with_human'
+  | 'resolved_by_ai'
+  | 'resolved_by_human'
+  | 'reopened';
+
+export interface CitationView {
+  articleId: string;
+  title: string;
+  snippet: string;
+  score: number;
+}
+
+export interface ProposalView {
+  replyId: string;
+  text: string;
+  confidence: number;
+  intent: string;
+  citations: CitationView[];
+  articlesTried: string[];
+  at: string;
+}
+
+export interface ScoreView {
+  valence: number;
+  label: string;
+  signals: string[];
+  at: string;
+}
+
+export interface DecisionView {
+  kind: 'released' | 'handoff';
+  at: string;
+}
+
+/** One customer message and what the services made of it. */
+export interface MessageView {
+  messageId: string;
+  text: string;
+  at: string;
+  proposal?: ProposalView;
+  score?: ScoreView;
+  decision?: DecisionView;
+}
+
+export interface TranscriptLine {
+  speaker: 'customer' | 'ai' | 'agent' | 'system';
+  text: string;
+  at: string;
+}
+
+export interface HandoffView {
+  handoffId: string;
+  messageId: string;
+  requestedAt: string;
+  triggers: { rule: string; detail: string; value: number; threshold: number }[];
+  priority: number;
+  requiredSkills: string[];
+  language: string;
+  queue?: string;
+  queuedAt?: string;
+  agent?: { agentId: string; agentName: string; team: string; assignedAt: string };
+}
+
+export interface ConversationState {
+  conversationId: string;
+  status: ConversationStatus;
+  channel: string;
+  externalConversationId: string;
+  customerId: string;
+  accountId: string;
+  locale: string;
+  pageUrl: string;
+  startedAt: string;
+  lastActivityAt: string;
+  messages: MessageView[];
+  transcript: TranscriptLine[];
+  /** The current (or last) handoff. */
+  handoff?: HandoffView;
+  handoffCount: number;
+  resolutionCount: number;
+  reopenCount: number;
+  /** Ids of the events applied, so that a repeated event changes nothing. */
+  appliedEventIds: string[];
+}
+
+export function initialState(conversationId: string): ConversationState {
+  return {
+    conversationId,
+    status: 'new',
+    channel: '',
+    externalConversationId: '',
+    customerId: '',
+    accountId: '',
+    locale: '',
+    pageUrl: '',
+    startedAt: '',
+    lastActivityAt: '',
+    messages: [],
+    transcript: [],
+    handoffCount: 0,
+    resolutionCount: 0,
+    reopenCount: 0,
+    appliedEventIds: [],
+  };
+}
+
+/** The AI may answer the customer: nobody human has or awaits the conversation. */
+export function isBotActive(state: ConversationState): boolean {
+  return state.status === 'new' || state.status === 'ai_handling' || state.status === 'reopened';
+}
+
+export function isResolved(state: ConversationState): boolean {
+  return state.status === 'resolved_by_ai' || state.status === 'resolved_by_human';
+}
+
+export function findMessage(state: ConversationState, messageId: string): MessageView | undefined {
+  return state.messages.find((m) => m.messageId === messageId);
+}

@@ -1,0 +1,162 @@
+import {
+  CanActivate,
+  Controller,
+  Get,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  Module,
+  Res,
+  UnauthorizedException,
+  type DynamicModule,
+  type ExecutionContext,
+  type OnApplicationShutdown,
+  type Type,
+} from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { timingSafeEqual } from 'node:crypto';
+import { Redis } from 'ioredis';
+import * as prom from 'prom-client';
+import { Bus } from '@support/bus';
+import type { BaseConfig } from './config.js';
+import { JsonLogger } from './logger.js';
+
+export const REDIS = Symbol('REDIS');
+export const SERVICE_NAME = Symbol('SERVICE_NAME');
+export const API_KEYS = Symbol('API_KEYS');
+export const CONFIG = Symbol('CONFIG');
+
+/** Checks for extra dependencies (e.g. PostgreSQL) in /health. */
+export interface HealthCheck {
+  name: string;
+  check: () => Promise<void>;
+}
+export const HEALTH_CHECKS = Symbol('HEALTH_CHECKS');
+const extraChecks: HealthCheck[] = [];
+export function registerHealthCheck(check: HealthCheck): void {
+  extraChecks.push(check);
+}
+
+@Controller()
+class OpsController {
+  constructor(
+    private readonly bus: Bus,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(SERVICE_NAME) private readonly service: string,
+  ) {}
+
+  /** 200 while the service can do its job; 503 (with the failing part) otherwise. */
+  @Get('health')
+  async health(): Promise<Record<string, unknown>> {
+    const kafka = this.bus.health();
+    const checks: Record<string, string> = {};
+    checks.kafka = kafka.ok ? 'ok' : 'down';
+    try {
+      await this.redis.ping();
+      checks.redis = 'ok';
+    } catch (err) {
+      checks.redis = `down: ${(err as Error).message}`;
+    }
+    for (const c of extraChecks) {
+      try {
+        await c.check();
+        checks[c.name] = 'ok';
+      } catch (err) {
+        checks[c.name] = `down: ${(err as Error).message}`;
+      }
+    }
+    const ok = Object.values(checks).every((v) => v === 'ok');
+    const body = { status: ok ? 'ok' : 'error', service: this.service, checks, consumers: kafka.consumers };
+    if (!ok) throw new HttpException(body, HttpStatus.SERVICE_UNAVAILABLE);
+    return body;
+  }
+
+  /** Prometheus metrics for operators. */
+  @Get('metrics')
+  async metrics(@Res() res: { setHeader(k: string, v: string): void; end(body: string): void }): Promise<void> {
+    res.setHeader('Content-Type', prom.register.contentType);
+    res.end(await prom.register.metrics());
+  }
+}
+
+/** Requires `Authorization: Bearer <key>` with one of the configured API keys. */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(@Inject(API_KEYS) private readonly keys: string[]) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const req = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>();
+    const header = req.headers['authorization'] ?? '';
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    const given = Buffer.from(match?.[1]?.trim() ?? '');
+    const ok = this.keys.some((k) => {
+      const key = Buffer.from(k);
+      return key.length === given.length && timingSafeEqual(key, given);
+    });
+    if (!ok) throw new UnauthorizedException('a valid API key is required: Authorization: Bearer <key>');
+    return true;
+  }
+}
+
+@Injectable()
+class Lifecycle implements OnApplicationShutdown {
+  constructor(
+    private readonly bus: Bus,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.bus.close();
+    await this.redis.quit().catch(() => undefined);
+  }
+}
+
+export interface KitOptions {
+  service: string;
+  config: BaseConfig;
+  apiKeys?: string[];
+  logger: JsonLogger;
+}
+
+@Module({})
+export class ServiceKitModule {
+  static forRoot(options: KitOptions): DynamicModule {
+    const bus = new Bus({ service: options.service, brokers: options.config.KAFKA_BROKERS, logger: options.logger });
+    const busCollector = new prom.Gauge({
+      name: 'bus_records_total',
+      help: 'Records handled, published and dead-lettered by this process',
+      labelNames: ['kind'],
+      collect() {
+        this.set({ kind: 'handled' }, bus.stats.handled);
+        this.set({ kind: 'published' }, bus.stats.published);
+        this.set({ kind: 'dead_lettered' }, bus.stats.deadLettered);
+      },
+    });
+    void busCollector;
+    return {
+      module: ServiceKitModule,
+      global: true,
+      controllers: [OpsController],
+      providers: [
+        { provide: Bus, useValue: bus },
+        { provide: REDIS, useFactory: () => new Redis(options.config.REDIS_URL, { maxRetriesPerRequest: 3 }) },
+        { provide: SERVICE_NAME, useValue: options.service },
+        { provide: API_KEYS, useValue: options.apiKeys ?? [] },
+        { provide: CONFIG, useValue: options.config },
+        { provide: JsonLogger, useValue: options.logger },
+        ApiKeyGuard,
+        Lifecycle,
+      ],
+      exports: [Bus, REDIS, SERVICE_NAME, API_KEYS, CONFIG, JsonLogger, ApiKeyGuard],
+    };
+  }
+}
+
+/** Starts a service's Nest application on its port with shutdown hooks and JSON logs. */
+export async function runService(rootModule: Type<unknown>, opts: { service: string; host: string; port: number; logger: JsonLogger }): Promise<void> {
+  prom.collectDefaultMetrics({ labels: { service: opts.service } });
+  const app = await NestFactory.create(rootModule, { logger: opts.logger });
+  app.enableShutdownHooks();
+  await app.listen(opts.port, opts.host);
+  opts.logger.log(`${opts.service} listening on http://${opts.host}:${opts.port}`, { port: opts.port });
+}

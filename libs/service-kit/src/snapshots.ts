@@ -1,0 +1,174 @@
+import type { Redis } from 'ioredis';
+import { ConversationEventSchema, fromBinary, type ConversationEvent } from '@support/contracts';
+import { Topics, type Bus, type Incoming } from '@support/bus';
+import { evolve, initialState, type ConversationState } from '@support/conversation';
+
+/** A service's snapshot of one conversation: the state and the last log offset applied to it. */
+export interface Snapshot {
+  state: ConversationState;
+  partition: number;
+  offset: string;
+}
+
+/** Snapshots of the conversation log in Redis, one namespace per service. */
+export class SnapshotStore {
+  constructor(
+    private readonly redis: Redis,
+    readonly namespace: string,
+  ) {}
+
+  private key(conversationId: string): string {
+    return `snap:${this.namespace}:${conversationId}`;
+  }
+
+  async get(conversationId: string): Promise<Snapshot | undefined> {
+    const raw = await this.redis.get(this.key(conversationId));
+    return raw ? (JSON.parse(raw) as Snapshot) : undefined;
+  }
+
+  async state(conversationId: string): Promise<ConversationState> {
+    return (await this.get(conversationId))?.state ?? initialState(conversationId);
+  }
+
+  async put(snapshot: Snapshot): Promise<void> {
+    await this.redis.set(this.key(snapshot.state.conversationId), JSON.stringify(snapshot));
+  }
+
+  /** Every snapshot of this namespace, keyed by conversation id. */
+  async all(): Promise<Map<string, Snapshot>> {
+    const out = new Map<string, Snapshot>();
+    const prefix = `snap:${this.namespace}:`;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) {
+        const values = await this.redis.mget(...keys);
+        keys.forEach((k, i) => {
+          if (values[i]) out.set(k.slice(prefix.length), JSON.parse(values[i]!) as Snapshot);
+        });
+      }
+    } while (cursor !== '0');
+    return out;
+  }
+
+  async clear(): Promise<number> {
+    let removed = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `snap:${this.namespace}:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) removed += await this.redis.del(...keys);
+    } while (cursor !== '0');
+    return removed;
+  }
+}
+
+/** One log event as a service sees it: the state before and after, and whether it is new. */
+export interface Applied {
+  event: ConversationEvent;
+  before: ConversationState;
+  after: ConversationState;
+  /** False when the same event (by id) was already in the log and applied. */
+  isNew: boolean;
+  record: Incoming<typeof ConversationEventSchema>;
+}
+
+/**
+ * Applies a log record to the service's snapshot of its conversation, at most
+ * once per offset, and runs the service's reaction in between: the reaction
+ * runs before the snapshot is saved, so a crash in between replays it (and the
+ * reaction's own idempotency makes that harmless) rather than losing it.
+ */
+export async function applyLogRecord(
+  store: SnapshotStore,
+  record: Incoming<typeof ConversationEventSchema>,
+  react: (applied: Applied) => Promise<void>,
+): Promise<void> {
+  const event = record.value;
+  const conversationId = event.conversationId || record.key;
+  const snapshot = await store.get(conversationId);
+  if (snapshot && snapshot.partition === record.partition && BigInt(record.offset) <= BigInt(snapshot.offset)) {
+    return; // this offset was applied already
+  }
+  const before = snapshot?.state ?? initialState(conversationId);
+  const after = evolve(before, event);
+  const isNew = after !== before;
+  if (isNew) await react({ event, before, after, isNew, record });
+  await store.put({ state: after, partition: record.partition, offset: record.offset });
+}
+
+/**
+ * Reads conversation.events from the beginning up to its end at the time of
+ * the call, handing each decodable event to `onEvent` in log order per
+ * partition. Uses a throw-away consumer group and deletes it afterwards.
+ */
+export async function replayLog(
+  bus: Bus,
+  onEvent: (event: ConversationEvent, partition: number, offset: string) => Promise<void>,
+): Promise<{ events: number; skipped: number }> {
+  const admin = bus.kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(Topics.events.name);
+  const remaining = new Map<number, bigint>();
+  for (const p of ends) {
+    const high = BigInt(p.high);
+    const low = BigInt(p.low);
+    if (high > low) remaining.set(p.partition, high);
+  }
+  let events = 0;
+  let skipped = 0;
+  if (remaining.size === 0) {
+    await admin.disconnect();
+    return { events, skipped };
+  }
+  const groupId = `replay-${bus.service}-${process.pid}-${Date.now()}`;
+  const consumer = bus.kafka.consumer({ groupId, allowAutoTopicCreation: false });
+  await consumer.connect();
+  await consumer.subscribe({ topic: Topics.events.name, fromBeginning: true });
+  await new Promise<void>((resolve, reject) => {
+    consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error));
+    consumer
+      .run({
+        autoCommit: false,
+        eachBatch: async ({ batch, heartbeat }) => {
+          const end = remaining.get(batch.partition);
+          if (end === undefined) return;
+          for (const message of batch.messages) {
+            if (BigInt(message.offset) >= end) break;
+            try {
+              const event = fromBinary(ConversationEventSchema, message.value ?? new Uint8Array());
+              await onEvent(event, batch.partition, message.offset);
+              events++;
+            } catch {
+              skipped++;
+            }
+            if (BigInt(message.offset) + 1n >= end) {
+              remaining.delete(batch.partition);
+              if (remaining.size === 0) resolve();
+              break;
+            }
+          }
+          await heartbeat();
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+  await admin.deleteGroups([groupId]).catch(() => undefined);
+  await admin.disconnect();
+  return { events, skipped };
+}
+
+/** Throws away a service's snapshots and recreates them from the whole log. */
+export async function rebuildSnapshots(bus: Bus, store: SnapshotStore): Promise<{ conversations: number; events: number }> {
+  await store.clear();
+  const states = new Map<string, Snapshot>();
+  const { events } = await replayLog(bus, async (event, partition, offset) => {
+    const id = event.conversationId;
+    const current = states.get(id)?.state ?? initialState(id);
+    states.set(id, { state: evolve(current, event), partition, offset });
+  });
+  for (const snapshot of states.values()) await store.put(snapshot);
+  return { conversations: states.size, events };
+}
