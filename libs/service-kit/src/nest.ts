@@ -153,7 +153,7 @@ export class ServiceKitModule {
 }
 
 /** Starts a service's Nest application on its port with shutdown hooks and JSON logs. */
-export async function runService(rootModule: Type<unknown>, opts: { service: string; host: string; port: number; logger: JsonLogger }): Promise<void> {
+export async function runService(rootModule: Type<unknown> | DynamicModule, opts: { service: string; host: string; port: number; logger: JsonLogger }): Promise<void> {
   prom.collectDefaultMetrics({ labels: { service: opts.service } });
   const app = await NestFactory.create(rootModule, { logger: opts.logger });
   app.enableShutdownHooks();

@@ -1,0 +1,174 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { Counter } from 'prom-client';
+import { Bus, Topics, deterministicId } from '@support/bus';
+import { create, HandoffRequestSchema, OutboundKind, OutboundMessageSchema } from '@support/contracts';
+import { conversationEvent, findMessage, type ConversationState } from '@support/conversation';
+import { CONFIG, consumeConversationLog, JsonLogger, KeyedMutex, once, REDIS, type Applied, type SnapshotStore } from '@support/service-kit';
+import type { Config } from '../config.js';
+import { buildBriefing } from '../domain/briefing.js';
+import { decide, type Decision, type Policy } from '../domain/decide.js';
+
+const decisions = new Counter({ name: 'decider_decisions_total', help: 'Decisions by kind and trigger', labelNames: ['kind', 'rule'] });
+
+const HANDOFF_TEXT =
+  "I'm bringing in a member of our support team. They will see this whole conversation, so you won't need to repeat anything.";
+
+@Injectable()
+export class DeciderService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private store!: SnapshotStore;
+  private readonly mutex = new KeyedMutex();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  readonly policy: Policy;
+
+  constructor(
+    private readonly bus: Bus,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(CONFIG) config: Config,
+    private readonly logger: JsonLogger,
+  ) {
+    this.policy = {
+      version: config.DECIDER_POLICY_VERSION,
+      minConfidence: config.DECIDER_MIN_CONFIDENCE,
+      frustratedValence: config.DECIDER_FRUSTRATED_VALENCE,
+      joinTimeoutMs: config.DECIDER_JOIN_TIMEOUT_MS,
+    };
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.bus.ensureTopics();
+    this.store = await consumeConversationLog(this.bus, this.redis, { mutex: this.mutex, react: (a) => this.react(a) });
+  }
+
+  onApplicationShutdown(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+  }
+
+  private async react({ event, after, record }: Applied): Promise<void> {
+    const payload = event.payload;
+    const trace = { correlationId: record.meta.correlationId, causationId: record.meta.eventId };
+    switch (payload.case) {
+      case 'customerMessageReceived': {
+        const messageId = payload.value.messageId;
+        const decided = await this.decideAndAct(after, messageId, false, trace);
+        if (!decided) this.scheduleTimeout(after.conversationId, messageId, trace);
+        return;
+      }
+      case 'aiReplyProposed':
+      case 'messageScored':
+        await this.decideAndAct(after, payload.value.messageId, false, trace);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The join's timeout: decide on what has arrived if the other side is late. */
+  private scheduleTimeout(conversationId: string, messageId: string, trace: { correlationId: string; causationId: string }): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(messageId);
+      void this.mutex
+        .run(conversationId, async () => this.decideAndAct(await this.store.state(conversationId), messageId, true, trace))
+        .catch((err: Error) => this.logger.error('timed-out decision failed', { conversationId, messageId, error: err.message }));
+    }, this.policy.joinTimeoutMs);
+    timer.unref();
+    this.timers.set(messageId, timer);
+  }
+
+  /** Returns true when the message needs no further decision. */
+  private async decideAndAct(
+    state: ConversationState,
+    messageId: string,
+    timedOut: boolean,
+    trace: { correlationId: string; causationId: string },
+  ): Promise<boolean> {
+    const decision = decide(state, messageId, this.policy, timedOut);
+    if (decision.kind === 'wait') return false;
+    const timer = this.timers.get(messageId);
+    if (timer) {
+      clearTimeout(timer);
+      this.timers.delete(messageId);
+    }
+    if (decision.kind === 'none') return true;
+    await once(this.redis, `escalation-decider:decision:${messageId}`, () => this.act(state, messageId, decision, trace));
+    return true;
+  }
+
+  private async act(state: ConversationState, messageId: string, decision: Exclude<Decision, { kind: 'none' | 'wait' }>, trace: { correlationId: string; causationId: string }): Promise<void> {
+    const conversationId = state.conversationId;
+    const message = findMessage(state, messageId)!;
+    const to = {
+      conversationId,
+      channel: state.channel,
+      externalConversationId: state.externalConversationId,
+      customerId: state.customerId,
+      inReplyTo: messageId,
+      sentAt: new Date().toISOString(),
+    };
+    if (decision.kind === 'release') {
+      const p = message.proposal!;
+      const citations = p.citations;
+      const released = conversationEvent(conversationId, deterministicId('released', messageId), 'aiReplyReleased', {
+        messageId,
+        replyId: p.replyId,
+        text: p.text,
+        confidence: p.confidence,
+        citations,
+      });
+      await this.bus.publish(
+        {
+          topic: Topics.outbound,
+          key: conversationId,
+          value: create(OutboundMessageSchema, { ...to, messageId: deterministicId('outbound-reply', messageId), kind: OutboundKind.AI_REPLY, text: p.text, citations, author: 'AI assistant' }),
+          eventId: deterministicId('outbound-reply', messageId),
+          ...trace,
+        },
+        { topic: Topics.events, key: conversationId, value: released, eventId: released.eventId, ...trace },
+      );
+      decisions.inc({ kind: 'release', rule: '' });
+      this.logger.log('AI reply released', { conversationId, messageId, confidence: p.confidence, missing: decision.missing, ...trace });
+      return;
+    }
+    const handoffId = deterministicId('handoff', messageId);
+    const briefing = buildBriefing(state, messageId);
+    const triggers = decision.triggers;
+    const requested = conversationEvent(conversationId, deterministicId('handoff-requested', messageId), 'handoffRequested', {
+      handoffId,
+      messageId,
+      triggers,
+      priority: decision.priority,
+      requiredSkills: decision.requiredSkills,
+      language: decision.language,
+      policyVersion: this.policy.version,
+      briefing,
+    });
+    await this.bus.publish(
+      {
+        topic: Topics.outbound,
+        key: conversationId,
+        value: create(OutboundMessageSchema, { ...to, messageId: deterministicId('outbound-handoff', messageId), kind: OutboundKind.SYSTEM, text: HANDOFF_TEXT, author: 'system' }),
+        eventId: deterministicId('outbound-handoff', messageId),
+        ...trace,
+      },
+      {
+        topic: Topics.handoffRequests,
+        key: conversationId,
+        value: create(HandoffRequestSchema, {
+          handoffId,
+          conversationId,
+          priority: decision.priority,
+          requiredSkills: decision.requiredSkills,
+          language: decision.language,
+          triggers,
+          briefing,
+          requestedAt: new Date().toISOString(),
+        }),
+        eventId: handoffId,
+        ...trace,
+      },
+      { topic: Topics.events, key: conversationId, value: requested, eventId: requested.eventId, ...trace },
+    );
+    for (const t of triggers) decisions.inc({ kind: 'handoff', rule: t.rule });
+    this.logger.log('handed off', { conversationId, messageId, handoffId, triggers: triggers.map((t) => t.rule), missing: decision.missing, ...trace });
+  }
+}

@@ -1,0 +1,104 @@
+import { Priority } from '@support/contracts';
+import { initialState, type ConversationState, type MessageView } from '@support/conversation';
+import { decide, defaultPolicy } from './decide';
+import { detectHumanRequest } from './human-request';
+import { buildBriefing } from './briefing';
+
+function stateWith(message: Partial<MessageView>, extra: Partial<ConversationState> = {}): ConversationState {
+  return {
+    ...initialState('c1'),
+    status: 'ai_handling',
+    locale: 'en',
+    messages: [{ messageId: 'm1', text: 'How do I download my invoices?', at: 't1', ...message }],
+    transcript: [{ speaker: 'customer', text: message.text ?? 'How do I download my invoices?', at: 't1' }],
+    ...extra,
+  };
+}
+const proposal = (confidence: number, intent = 'invoices') => ({ replyId: 'r1', text: 'Go to Billing', confidence, intent, citations: [], articlesTried: ['kb-invoices'], at: 't2' });
+const score = (valence: number, signals: string[] = []) => ({ valence, label: valence < 0 ? 'negative' : 'neutral', signals, at: 't2' });
+
+describe('escalation decider', () => {
+  it('given a confident proposal and a calm customer, releases the reply', () => {
+    const d = decide(stateWith({ proposal: proposal(0.8), score: score(0.1) }), 'm1', defaultPolicy, false);
+    expect(d).toEqual({ kind: 'release', missing: [] });
+  });
+
+  it('waits for the missing input until the join times out, then decides on what it has and says so', () => {
+    const s = stateWith({ proposal: proposal(0.8) });
+    expect(decide(s, 'm1', defaultPolicy, false)).toEqual({ kind: 'wait' });
+    expect(decide(s, 'm1', defaultPolicy, true)).toEqual({ kind: 'release', missing: ['sentiment'] });
+  });
+
+  it('hands off at once on an explicit request for a person, without waiting for the AI', () => {
+    const d = decide(stateWith({ text: 'I want to talk to a human' }), 'm1', defaultPolicy, false);
+    expect(d.kind).toBe('handoff');
+    if (d.kind !== 'handoff') return;
+    expect(d.triggers.map((t) => t.rule)).toEqual(['explicit_human_request']);
+    expect(d.missing).toEqual(['ai_proposal', 'sentiment']);
+  });
+
+  it('hands off when the AI is unsure, naming the value and the threshold', () => {
+    const d = decide(stateWith({ proposal: proposal(0.2), score: score(0) }), 'm1', defaultPolicy, false);
+    expect(d.kind === 'handoff' && d.triggers[0]).toEqual(
+      expect.objectContaining({ rule: 'low_confidence', value: 0.2, threshold: defaultPolicy.minConfidence }),
+    );
+  });
+
+  it('hands off a frustrated customer with high priority, urgent ones first', () => {
+    const frustrated = decide(stateWith({ proposal: proposal(0.9), score: score(-0.8, ['frustration']) }), 'm1', defaultPolicy, false);
+    expect(frustrated.kind === 'handoff' && frustrated.priority).toBe(Priority.HIGH);
+    const urgent = decide(stateWith({ proposal: proposal(0.9), score: score(-0.8, ['frustration', 'urgency']) }), 'm1', defaultPolicy, false);
+    expect(urgent.kind === 'handoff' && urgent.priority).toBe(Priority.URGENT);
+  });
+
+  it('hands off when the AI gave no answer in time', () => {
+    const d = decide(stateWith({ score: score(0) }), 'm1', defaultPolicy, true);
+    expect(d.kind === 'handoff' && d.triggers[0].rule).toBe('ai_unavailable');
+  });
+
+  it('stays quiet once a person has the conversation, and decides each message once', () => {
+    expect(decide(stateWith({ proposal: proposal(0.9), score: score(0) }, { status: 'with_human' }), 'm1', defaultPolicy, false).kind).toBe('none');
+    expect(decide(stateWith({ proposal: proposal(0.9), score: score(0), decision: { kind: 'released', at: 't' } }), 'm1', defaultPolicy, false).kind).toBe('none');
+  });
+
+  it('routes by intent to the required skill', () => {
+    const d = decide(stateWith({ proposal: proposal(0.1, 'billing'), score: score(0) }), 'm1', defaultPolicy, false);
+    expect(d.kind === 'handoff' && d.requiredSkills).toEqual(['billing']);
+  });
+});
+
+describe('explicit human request', () => {
+  it.each([
+    'I want to talk to a human',
+    'can I speak with a real person please',
+    'agent please',
+    'Human!',
+    'Ich möchte mit einem Mitarbeiter sprechen',
+    'Je veux parler à un conseiller',
+    'Quiero hablar con una persona',
+    'Vorrei parlare con un operatore',
+    'Ik wil met een medewerker spreken',
+    'Quero falar com um atendente',
+  ])('recognises "%s"', (text) => {
+    expect(detectHumanRequest(text)).toBeDefined();
+  });
+
+  it.each(['How do I reset my password?', 'The agent field in the API is empty', 'Where can I download invoices?'])(
+    'does not fire on "%s"',
+    (text) => {
+      expect(detectHumanRequest(text)).toBeUndefined();
+    },
+  );
+});
+
+describe('briefing', () => {
+  it('summarises the conversation and carries what the AI tried', () => {
+    const s = stateWith({ proposal: proposal(0.3), score: score(-0.2) });
+    const b = buildBriefing({ ...s, customerId: 'cust-9', channel: 'web', transcript: [...s.transcript, { speaker: 'ai', text: 'Go to Billing', at: 't3' }] }, 'm1');
+    expect(b.summary).toContain('How do I download my invoices?');
+    expect(b.aiAttempts).toEqual(['Go to Billing']);
+    expect(b.articlesTried).toEqual(['kb-invoices']);
+    expect(b.sentimentTrajectory).toEqual([-0.2]);
+    expect(b.customerId).toBe('cust-9');
+  });
+});

@@ -1,0 +1,96 @@
+import { Priority } from '@support/contracts';
+import { findMessage, isBotActive, type ConversationState } from '@support/conversation';
+import { detectHumanRequest } from './human-request.js';
+
+/** Thresholds the decider applies; versioned so every decision names the policy it used. */
+export interface Policy {
+  version: string;
+  /** Below this confidence the AI reply is withheld and the conversation handed off. */
+  minConfidence: number;
+  /** At or below this valence, with a frustration signal, the conversation is handed off. */
+  frustratedValence: number;
+  /** How long to wait for the AI's proposal and the sentiment before deciding on what has arrived. */
+  joinTimeoutMs: number;
+}
+
+export const defaultPolicy: Policy = { version: 'builtin-1', minConfidence: 0.45, frustratedValence: -0.5, joinTimeoutMs: 8000 };
+
+export interface TriggerFired {
+  rule: string;
+  detail: string;
+  value: number;
+  threshold: number;
+}
+
+export type Decision =
+  | { kind: 'none'; why: string }
+  | { kind: 'wait' }
+  | { kind: 'release'; missing: string[] }
+  | { kind: 'handoff'; triggers: TriggerFired[]; priority: Priority; requiredSkills: string[]; language: string; missing: string[] };
+
+const SKILL_BY_INTENT: Record<string, string> = {
+  billing: 'billing',
+  invoices: 'billing',
+  plans: 'billing',
+  api: 'technical',
+  sso: 'technical',
+  webhooks: 'technical',
+  integrations: 'technical',
+};
+
+/**
+ * Decides for one customer message: release the AI reply, hand off, wait for
+ * the missing inputs, or nothing (already decided, or a person has the
+ * conversation and the bot stays quiet). Pure: state and policy in, decision out.
+ */
+export function decide(state: ConversationState, messageId: string, policy: Policy, timedOut: boolean): Decision {
+  const message = findMessage(state, messageId);
+  if (!message) return { kind: 'none', why: 'unknown message' };
+  if (message.decision) return { kind: 'none', why: 'already decided' };
+  if (!isBotActive(state)) return { kind: 'none', why: `conversation is ${state.status}` };
+
+  const language = (state.locale || 'en').slice(0, 2).toLowerCase();
+  const triggers: TriggerFired[] = [];
+  const human = detectHumanRequest(message.text);
+  if (human) {
+    triggers.push({ rule: 'explicit_human_request', detail: `customer asked for a person: "${human.phrase}"`, value: 1, threshold: 1 });
+  }
+  const missing: string[] = [];
+  if (!message.proposal) missing.push('ai_proposal');
+  if (!message.score) missing.push('sentiment');
+
+  if (triggers.length === 0) {
+    if (missing.length && !timedOut) return { kind: 'wait' };
+    if (!message.proposal) {
+      triggers.push({ rule: 'ai_unavailable', detail: `no AI reply within ${policy.joinTimeoutMs} ms`, value: 0, threshold: policy.joinTimeoutMs });
+    } else if (message.proposal.confidence < policy.minConfidence) {
+      triggers.push({
+        rule: 'low_confidence',
+        detail: `AI confidence ${message.proposal.confidence.toFixed(2)} is below ${policy.minConfidence}`,
+        value: message.proposal.confidence,
+        threshold: policy.minConfidence,
+      });
+    }
+    const score = message.score;
+    if (score && score.valence <= policy.frustratedValence && score.signals.some((s) => s === 'frustration' || s === 'shouting' || s === 'profanity')) {
+      triggers.push({
+        rule: 'frustration',
+        detail: `valence ${score.valence.toFixed(2)} with ${score.signals.join(', ')}`,
+        value: score.valence,
+        threshold: policy.frustratedValence,
+      });
+    }
+  }
+  if (triggers.length === 0) return { kind: 'release', missing };
+
+  const urgent = message.score?.signals.includes('urgency') ?? false;
+  const intent = message.proposal?.intent ?? '';
+  return {
+    kind: 'handoff',
+    triggers,
+    priority: urgent ? Priority.URGENT : triggers.some((t) => t.rule === 'frustration') ? Priority.HIGH : Priority.NORMAL,
+    requiredSkills: [SKILL_BY_INTENT[intent] ?? 'general'],
+    language: human?.language && !state.locale ? human.language : language,
+    missing,
+  };
+}

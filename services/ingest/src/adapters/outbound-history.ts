@@ -1,0 +1,78 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { Bus, Topics } from '@support/bus';
+import { toJson, OutboundMessageSchema } from '@support/contracts';
+import { CONFIG, REDIS } from '@support/service-kit';
+import type { Config } from '../config.js';
+
+export type OutboundJson = Record<string, unknown> & { messageId: string };
+
+/**
+ * Keeps each conversation's recent outbound messages in Redis (a durable
+ * consumer group, so nothing is missed while no web client is connected) and
+ * fans them out over Redis pub/sub to whichever ingest replica holds the
+ * customer's SSE connection.
+ */
+@Injectable()
+export class OutboundHistory {
+  private subscriber?: Redis;
+  private readonly listeners = new Map<string, Set<(m: OutboundJson) => void>>();
+
+  constructor(
+    private readonly bus: Bus,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  async start(): Promise<void> {
+    this.subscriber = this.redis.duplicate();
+    this.subscriber.on('message', (channel: string, payload: string) => {
+      const conversationId = channel.slice('outbound:'.length);
+      const message = JSON.parse(payload) as OutboundJson;
+      for (const listener of this.listeners.get(conversationId) ?? []) listener(message);
+    });
+    await this.bus.consume({
+      group: 'outbound-history',
+      topic: Topics.outbound,
+      handle: async ({ value }) => {
+        const json = toJson(OutboundMessageSchema, value) as OutboundJson;
+        // A repeated message id (a redelivery) is stored and announced once.
+        const fresh = await this.redis.hsetnx(`outbound:seen:${value.conversationId}`, value.messageId, '1');
+        if (!fresh) return;
+        const key = `outbound:history:${value.conversationId}`;
+        await this.redis
+          .multi()
+          .rpush(key, JSON.stringify(json))
+          .ltrim(key, -this.config.OUTBOUND_HISTORY, -1)
+          .publish(`outbound:${value.conversationId}`, JSON.stringify(json))
+          .exec();
+      },
+    });
+  }
+
+  async history(conversationId: string): Promise<OutboundJson[]> {
+    const items = await this.redis.lrange(`outbound:history:${conversationId}`, 0, -1);
+    return items.map((i) => JSON.parse(i) as OutboundJson);
+  }
+
+  async subscribe(conversationId: string, listener: (m: OutboundJson) => void): Promise<() => Promise<void>> {
+    let set = this.listeners.get(conversationId);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(conversationId, set);
+      await this.subscriber!.subscribe(`outbound:${conversationId}`);
+    }
+    set.add(listener);
+    return async () => {
+      set!.delete(listener);
+      if (set!.size === 0) {
+        this.listeners.delete(conversationId);
+        await this.subscriber!.unsubscribe(`outbound:${conversationId}`).catch(() => undefined);
+      }
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.subscriber?.quit().catch(() => undefined);
+  }
+}
