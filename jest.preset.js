@@ -4,6 +4,7 @@ const path = require('node:path');
 
 module.exports = {
   testEnvironment: 'node',
+  testTimeout: 60000,
   transform: {
     '^.+\\.ts$': [
       'ts-jest',

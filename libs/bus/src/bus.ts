@@ -44,6 +44,8 @@ export interface BusOptions {
   logger?: BusLogger;
   /** Called when a consumer has crashed for good. Defaults to exiting the process with code 1. */
   onFatal?: (reason: Error) => void;
+  /** Consumer session timeout: how soon a dead member's partitions move to a live one. */
+  sessionTimeoutMs?: number;
 }
 
 /** A record this service wants to publish. */
@@ -146,6 +148,7 @@ export class Bus {
         // Another service may have created them at the same moment.
         if (!String((err as Error).message).includes('already exists')) throw err;
       }
+      await waitForLeaders(admin, missing.map((s) => s.name));
       this.logger.log('topics created', { topics: missing.map((s) => s.name) });
     } finally {
       await admin.disconnect();
@@ -208,8 +211,8 @@ export class Bus {
     const groupId = `${this.options.service}.${options.group}`;
     const consumer = this.kafka.consumer({
       groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.min(3_000, Math.floor((this.options.sessionTimeoutMs ?? 30_000) / 4)),
       rebalanceTimeout: 60_000,
       allowAutoTopicCreation: false,
       retry: { retries: 10, initialRetryTime: 300 },
@@ -320,6 +323,24 @@ export class Bus {
     this.stopping = true;
     await Promise.allSettled([...this.consumers.values()].map(({ consumer }) => consumer.disconnect()));
     if (this.producer) await this.producer.disconnect();
+  }
+}
+
+/** Waits until every partition of the topics has a leader that serves it (new topics take a moment in KRaft). */
+async function waitForLeaders(admin: ReturnType<Kafka['admin']>, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      if (meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) {
+        await Promise.all(topics.map((t) => admin.fetchTopicOffsets(t)));
+        return;
+      }
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`topics not ready after ${timeoutMs} ms: ${topics.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

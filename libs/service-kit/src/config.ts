@@ -10,6 +10,8 @@ export const baseConfigSchema = z.object({
   DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/support'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   HOST: z.string().default('127.0.0.1'),
+  /** How soon a crashed instance's partitions move to another (Kafka's minimum is 6000). */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30000),
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;

@@ -121,7 +121,12 @@ export interface KitOptions {
 @Module({})
 export class ServiceKitModule {
   static forRoot(options: KitOptions): DynamicModule {
-    const bus = new Bus({ service: options.service, brokers: options.config.KAFKA_BROKERS, logger: options.logger });
+    const bus = new Bus({
+      service: options.service,
+      brokers: options.config.KAFKA_BROKERS,
+      logger: options.logger,
+      sessionTimeoutMs: options.config.KAFKA_SESSION_TIMEOUT_MS,
+    });
     const busCollector = new prom.Gauge({
       name: 'bus_records_total',
       help: 'Records handled, published and dead-lettered by this process',

@@ -5,6 +5,7 @@ import { SERVICE } from './config.js';
 import { IngestController } from './adapters/http.controller.js';
 import { IngestService } from './adapters/ingest.service.js';
 import { OutboundHistory } from './adapters/outbound-history.js';
+import { WebChatController } from './adapters/web-chat.controller.js';
 
 @Module({})
 export class AppModule {
@@ -12,7 +13,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [ServiceKitModule.forRoot({ service: SERVICE, config, logger, apiKeys: config.INGEST_API_KEYS })],
-      controllers: [IngestController],
+      controllers: [IngestController, WebChatController],
       providers: [IngestService, OutboundHistory],
     };
   }

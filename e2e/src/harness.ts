@@ -1,0 +1,183 @@
+/**
+ * Runs the six services as separate processes (the built dist/main.js of
+ * each), on ports of their own, and watches the topics they write.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { fromBinary, type DescMessage, type MessageShape } from '@support/contracts';
+
+export const root = join(__dirname, '..', '..');
+
+export const SERVICES = ['ingest', 'ai-responder', 'sentiment-scorer', 'escalation-decider', 'router', 'metrics'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export const API_KEY = `e2e-${randomBytes(12).toString('hex')}`;
+const BASE_PORT = Number(process.env.E2E_BASE_PORT ?? 4101);
+export const port = (s: ServiceName) => BASE_PORT + SERVICES.indexOf(s);
+export const url = (s: ServiceName, path: string) => `http://127.0.0.1:${port(s)}${path}`;
+
+const env = {
+  ...process.env,
+  KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+  REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0',
+  DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/support',
+  INGEST_API_KEYS: API_KEY,
+  ROUTER_API_KEYS: API_KEY,
+  AI_RESPONDER_API_KEYS: API_KEY,
+  STREAM_TOKEN_SECRET: randomBytes(24).toString('hex'),
+  KAFKA_SESSION_TIMEOUT_MS: '8000',
+  DECIDER_JOIN_TIMEOUT_MS: '4000',
+  LOG_LEVEL: 'info',
+};
+
+export class ServiceProcess {
+  private child?: ChildProcess;
+  constructor(readonly name: ServiceName) {}
+
+  start(): void {
+    const logDir = join(root, 'e2e', 'logs');
+    mkdirSync(logDir, { recursive: true });
+    const log = createWriteStream(join(logDir, `${this.name}.log`), { flags: 'a' });
+    this.child = spawn(process.execPath, [join(root, 'services', this.name, 'dist', 'main.js')], {
+      cwd: root,
+      env: { ...env, PORT: String(port(this.name)) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.pipe(log);
+    this.child.stderr!.pipe(log);
+  }
+
+  async healthy(timeoutMs = 90_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      if (this.child?.exitCode !== null && this.child?.exitCode !== undefined) {
+        throw new Error(`${this.name} exited with ${this.child.exitCode}; see e2e/logs/${this.name}.log`);
+      }
+      try {
+        const res = await fetch(url(this.name, '/health'));
+        if (res.ok) return;
+        last = await res.text();
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      await sleep(300);
+    }
+    throw new Error(`${this.name} not healthy after ${timeoutMs} ms: ${last}`);
+  }
+
+  /** Ends the process: SIGKILL for a crash, SIGTERM for a graceful stop. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+  }
+}
+
+export async function startAll(): Promise<Map<ServiceName, ServiceProcess>> {
+  const procs = new Map(SERVICES.map((s) => [s, new ServiceProcess(s)]));
+  // Start one first so that topics exist and migrations run before the others race for them.
+  procs.get('ingest')!.start();
+  await procs.get('ingest')!.healthy();
+  for (const [name, p] of procs) if (name !== 'ingest') p.start();
+  await Promise.all([...procs.values()].map((p) => p.healthy()));
+  return procs;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface Seen<T> {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string;
+  headers: Record<string, string>;
+  value: T;
+  raw: Buffer;
+}
+
+/** Collects every record written to some topics from now on, decoded with their schema. */
+export class TopicWatcher {
+  private consumer?: Consumer;
+  readonly seen = new Map<string, Seen<unknown>[]>();
+  readonly kafka = new Kafka({ clientId: 'e2e-watcher', brokers: [env.KAFKA_BROKERS], logLevel: logLevel.NOTHING });
+
+  constructor(private readonly topics: { name: string; schema: DescMessage }[]) {}
+
+  async start(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    const ends = new Map<string, { partition: number; offset: string }[]>();
+    for (const t of this.topics) ends.set(t.name, await admin.fetchTopicOffsets(t.name));
+    await admin.disconnect();
+    this.consumer = this.kafka.consumer({ groupId: `e2e-${randomUUID()}`, sessionTimeout: 10_000 });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: this.topics.map((t) => t.name), fromBeginning: false });
+    let assigned = false;
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => (assigned = true));
+    await this.consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        const spec = this.topics.find((t) => t.name === topic)!;
+        let value: unknown;
+        try {
+          value = fromBinary(spec.schema, message.value ?? Buffer.alloc(0));
+        } catch {
+          value = undefined;
+        }
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+        const list = this.seen.get(topic) ?? [];
+        list.push({ topic, partition, offset: message.offset, key: message.key?.toString() ?? '', headers, value, raw: message.value ?? Buffer.alloc(0) });
+        this.seen.set(topic, list);
+      },
+    });
+    while (!assigned) await sleep(100);
+    // Start exactly at the ends measured above, so nothing written from now on is missed.
+    for (const [topic, offsets] of ends) for (const o of offsets) this.consumer.seek({ topic, partition: o.partition, offset: o.high ?? o.offset });
+    await sleep(500);
+  }
+
+  records<D extends DescMessage>(topic: { name: string; schema: D }): Seen<MessageShape<D>>[] {
+    return (this.seen.get(topic.name) ?? []) as Seen<MessageShape<D>>[];
+  }
+
+  async waitFor<D extends DescMessage>(
+    topic: { name: string; schema: D },
+    predicate: (r: Seen<MessageShape<D>>) => boolean,
+    { count = 1, timeoutMs = 60_000 } = {},
+  ): Promise<Seen<MessageShape<D>>[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.records(topic).filter(predicate);
+      if (found.length >= count) return found;
+      if (Date.now() > deadline) {
+        throw new Error(`timed out waiting for ${count} record(s) on ${topic.name}; saw ${found.length} matching of ${this.records(topic).length}`);
+      }
+      await sleep(100);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+}
+
+export async function postMessage(body: Record<string, unknown>, apiKey = API_KEY): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(url('ingest', '/v1/messages'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+export function customerMessage(text: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const id = randomUUID();
+  return { channel: 'web', externalConversationId: `chat-${id}`, customerId: `cust-${id.slice(0, 8)}`, text, idempotencyKey: `msg-${id}`, locale: 'en', ...extra };
+}

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { ConversationEventSchema } from '@support/contracts';
+import type { Incoming } from '@support/bus';
+import { conversationEvent, fold } from '@support/conversation';
+import { applyLogRecord, SnapshotStore, type Applied } from './snapshots';
+import { once } from './once';
+
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');
+afterAll(() => redis.quit());
+
+function record(conversationId: string, offset: number, text: string, eventId = `e-${offset}`): Incoming<typeof ConversationEventSchema> {
+  const value = conversationEvent(conversationId, eventId, 'customerMessageReceived', {
+    messageId: `m-${offset}`,
+    channel: 'web',
+    externalConversationId: 'x',
+    customerId: 'c',
+    text,
+    locale: 'en',
+    pageUrl: '',
+    idempotencyKey: `k-${offset}`,
+    accountId: '',
+    sentAt: '',
+  }, `2026-01-01T00:00:${String(offset % 60).padStart(2, '0')}Z`);
+  return { topic: 'conversation.events', partition: 2, offset: String(offset), key: conversationId, value, meta: {} as never, raw: {} as never };
+}
+
+describe('snapshots in Redis', () => {
+  it('applies each offset at most once and reacts only to new events', async () => {
+    const store = new SnapshotStore(redis, `test-${randomUUID()}`);
+    const id = randomUUID();
+    const reactions: Applied[] = [];
+    const react = async (a: Applied) => void reactions.push(a);
+    await applyLogRecord(store, record(id, 10, 'first'), react);
+    await applyLogRecord(store, record(id, 11, 'second'), react);
+    await applyLogRecord(store, record(id, 11, 'second'), react); // redelivered offset
+    await applyLogRecord(store, record(id, 12, 'second', 'e-11'), react); // same event written twice
+    const snap = await store.get(id);
+    expect(snap?.offset).toBe('12');
+    expect(snap?.state.messages.map((m) => m.text)).toEqual(['first', 'second']);
+    expect(reactions.map((r) => r.record.offset)).toEqual(['10', '11']);
+    expect(snap?.state).toEqual(fold(id, [record(id, 10, 'first').value, record(id, 11, 'second').value]));
+    expect(await store.clear()).toBe(1);
+    expect(await store.get(id)).toBeUndefined();
+  });
+
+  it('replays the reaction after a crash between reaction and snapshot, never losing it', async () => {
+    const store = new SnapshotStore(redis, `test-${randomUUID()}`);
+    const id = randomUUID();
+    let calls = 0;
+    await expect(
+      applyLogRecord(store, record(id, 1, 'q'), async () => {
+        calls++;
+        throw new Error('crash before the snapshot is saved');
+      }),
+    ).rejects.toThrow();
+    expect(await store.get(id)).toBeUndefined();
+    await applyLogRecord(store, record(id, 1, 'q'), async () => void calls++);
+    expect(calls).toBe(2);
+    expect((await store.get(id))?.offset).toBe('1');
+  });
+
+  it('runs an idempotent side effect once per key, and again if it failed', async () => {
+    const key = `test:${randomUUID()}`;
+    let effects = 0;
+    await expect(once(redis, key, async () => Promise.reject(new Error('down')))).rejects.toThrow('down');
+    expect(await once(redis, key, async () => void effects++)).toBe(true);
+    expect(await once(redis, key, async () => void effects++)).toBe(false);
+    expect(effects).toBe(1);
+  });
+});

@@ -1,0 +1,88 @@
+// Starts the six services as separate processes, restarts one that exits,
+// prints where each listens, and stops them all on Ctrl-C.
+import { spawn } from 'node:child_process';
+import { localEnv, services, serviceEntry, root } from './services.mjs';
+
+const env = { ...process.env, ...localEnv() };
+const children = new Map();
+let stopping = false;
+const colours = [36, 33, 35, 32, 34, 31];
+
+function start(service, index) {
+  const child = spawn(process.execPath, [serviceEntry(service.name)], {
+    cwd: root,
+    env: { ...env, PORT: String(service.port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const prefix = `\x1b[${colours[index % colours.length]}m${service.name.padEnd(18)}\x1b[0m| `;
+  const pipe = (stream, out) => {
+    let rest = '';
+    stream.on('data', (chunk) => {
+      const lines = (rest + chunk.toString()).split('\n');
+      rest = lines.pop();
+      for (const line of lines) out.write(prefix + line + '\n');
+    });
+  };
+  pipe(child.stdout, process.stdout);
+  pipe(child.stderr, process.stderr);
+  child.on('exit', (code, signal) => {
+    children.delete(service.name);
+    if (stopping) return;
+    console.error(`${prefix}exited (${signal ?? code}); restarting in 2 s`);
+    setTimeout(() => !stopping && start(service, index), 2000);
+  });
+  children.set(service.name, child);
+}
+
+async function healthy(service) {
+  for (let i = 0; i < 240; i++) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${service.port}/health`);
+      if (res.ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return false;
+}
+
+function stop() {
+  if (stopping) return;
+  stopping = true;
+  console.log('\nstopping services…');
+  for (const child of children.values()) child.kill('SIGTERM');
+  const deadline = setTimeout(() => {
+    for (const child of children.values()) child.kill('SIGKILL');
+    process.exit(1);
+  }, 20000);
+  const wait = setInterval(() => {
+    if (children.size === 0) {
+      clearInterval(wait);
+      clearTimeout(deadline);
+      console.log('all services stopped');
+      process.exit(0);
+    }
+  }, 100);
+}
+
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+
+services.forEach(start);
+const results = await Promise.all(services.map(healthy));
+const { API_KEY } = localEnv();
+console.log('\n  Support platform is running:\n');
+services.forEach((s, i) => console.log(`  ${s.name.padEnd(20)} http://127.0.0.1:${s.port}   ${results[i] ? 'healthy' : 'NOT HEALTHY (see its log above)'}`));
+console.log(`
+  Web chat demo:       http://127.0.0.1:3001/#key=${API_KEY}
+  Metrics summary:     http://127.0.0.1:3006/v1/metrics/summary
+  API key (dev only):  ${API_KEY}   (in .local/dev.env)
+
+  Try it:
+    curl -s -X POST http://127.0.0.1:3001/v1/messages -H "Authorization: Bearer ${API_KEY}" \\
+      -H 'Content-Type: application/json' \\
+      -d '{"channel":"web","externalConversationId":"demo-1","customerId":"c-1","text":"How do I reset my password?","idempotencyKey":"demo-1-1"}'
+
+  Ctrl-C stops everything.
+`);

@@ -1,0 +1,56 @@
+// The six services, their ports and the environment they run with locally.
+// Shared by `npm start` (scripts/run-all.mjs), the end-to-end tests and the benchmark.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export const services = [
+  { name: 'ingest', port: 3001 },
+  { name: 'ai-responder', port: 3002 },
+  { name: 'sentiment-scorer', port: 3003 },
+  { name: 'escalation-decider', port: 3004 },
+  { name: 'router', port: 3005 },
+  { name: 'metrics', port: 3006 },
+];
+
+/**
+ * Local secrets: generated once into .local/dev.env (git-ignored) unless the
+ * environment already sets them. Nothing secret is committed.
+ */
+export function localEnv() {
+  const file = join(root, '.local', 'dev.env');
+  let saved = {};
+  if (existsSync(file)) {
+    saved = Object.fromEntries(
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('='))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+  } else {
+    saved = {
+      API_KEY: `dev-${randomBytes(18).toString('base64url')}`,
+      STREAM_TOKEN_SECRET: randomBytes(32).toString('base64url'),
+    };
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, Object.entries(saved).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+  }
+  const apiKey = process.env.API_KEY ?? saved.API_KEY;
+  return {
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0',
+    DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/support',
+    INGEST_API_KEYS: process.env.INGEST_API_KEYS ?? apiKey,
+    ROUTER_API_KEYS: process.env.ROUTER_API_KEYS ?? apiKey,
+    AI_RESPONDER_API_KEYS: process.env.AI_RESPONDER_API_KEYS ?? apiKey,
+    STREAM_TOKEN_SECRET: process.env.STREAM_TOKEN_SECRET ?? saved.STREAM_TOKEN_SECRET,
+    API_KEY: apiKey,
+  };
+}
+
+export function serviceEntry(name) {
+  return join(root, 'services', name, 'dist', 'main.js');
+}

@@ -1,0 +1,168 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { REDIS } from '@support/service-kit';
+import type { HandoffTarget } from '../domain/handoff.js';
+
+/**
+ * Agents' loads and the waiting queue in Redis, shared by every router
+ * replica. Every change that could over-assign runs as one Lua script, so
+ * two replicas can never both take an agent's last free slot.
+ *
+ *   router:load:<agentId>   SET of the handoff ids the agent holds
+ *   router:holder:<handoff> the agent id holding the handoff (makes assigning idempotent)
+ *   router:queue            ZSET of waiting handoff ids, by queueScore
+ *   router:queue:items      HASH handoff id -> HandoffTarget JSON (kept until the assignment is published)
+ *   router:queue:claimed    ZSET of handoffs taken from the queue whose assignment is not published yet, by time
+ */
+export const Keys = {
+  load: (agentId: string) => `router:load:${agentId}`,
+  holder: (handoffId: string) => `router:holder:${handoffId}`,
+  queue: 'router:queue',
+  items: 'router:queue:items',
+  claimed: 'router:queue:claimed',
+} as const;
+
+/** Returns the agent holding the handoff: the one it already had, else ARGV[2] if under ARGV[3]; nil when full. */
+const ASSIGN = `
+local holder = redis.call('GET', KEYS[2])
+if holder then return holder end
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 and redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[3]) then return false end
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2])
+return ARGV[2]`;
+
+/** Takes a waiting handoff for an agent: 'ok', 'full' (agent at capacity) or 'gone' (no longer waiting). */
+const CLAIM = `
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 'gone' end
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  return 'gone'
+end
+if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 0 and redis.call('SCARD', KEYS[3]) >= tonumber(ARGV[3]) then return 'full' end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+redis.call('SADD', KEYS[3], ARGV[1])
+redis.call('SET', KEYS[4], ARGV[2])
+return 'ok'`;
+
+/** Queues a handoff unless an agent already holds it; 1 when it waits. */
+const ENQUEUE = `
+if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[3])
+redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1])
+return 1`;
+
+/** Frees the agent's slot; forgets the holder only if it is this agent. */
+const RELEASE = `
+local removed = redis.call('SREM', KEYS[1], ARGV[1])
+if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
+return removed`;
+
+@Injectable()
+export class LoadStore {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  async loads(agentIds: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (agentIds.length === 0) return out;
+    const pipeline = this.redis.pipeline();
+    for (const id of agentIds) pipeline.scard(Keys.load(id));
+    const results = (await pipeline.exec()) ?? [];
+    agentIds.forEach((id, i) => {
+      const [err, count] = results[i] ?? [null, 0];
+      if (err) throw err;
+      out.set(id, Number(count));
+    });
+    return out;
+  }
+
+  async holder(handoffId: string): Promise<string | null> {
+    return this.redis.get(Keys.holder(handoffId));
+  }
+
+  /** The agent now holding the handoff (possibly another, if it was assigned before), or null if the agent is full. */
+  async assign(handoffId: string, agentId: string, maxConcurrent: number): Promise<string | null> {
+    const result = await this.redis.eval(ASSIGN, 2, Keys.load(agentId), Keys.holder(handoffId), handoffId, agentId, maxConcurrent);
+    return typeof result === 'string' ? result : null;
+  }
+
+  async release(agentId: string, handoffId: string): Promise<boolean> {
+    return Number(await this.redis.eval(RELEASE, 2, Keys.load(agentId), Keys.holder(handoffId), handoffId, agentId)) === 1;
+  }
+
+  async enqueue(target: HandoffTarget, score: number): Promise<boolean> {
+    const queued = await this.redis.eval(ENQUEUE, 3, Keys.queue, Keys.items, Keys.holder(target.handoffId), target.handoffId, score, JSON.stringify(target));
+    return Number(queued) === 1;
+  }
+
+  async claim(handoffId: string, agentId: string, maxConcurrent: number): Promise<'ok' | 'full' | 'gone'> {
+    const result = await this.redis.eval(
+      CLAIM,
+      4,
+      Keys.queue,
+      Keys.claimed,
+      Keys.load(agentId),
+      Keys.holder(handoffId),
+      handoffId,
+      agentId,
+      maxConcurrent,
+      Date.now(),
+    );
+    return result === 'ok' || result === 'full' ? result : 'gone';
+  }
+
+  /** The assignment of a claimed handoff is out: forget the waiting item. */
+  async settled(handoffId: string): Promise<void> {
+    await this.redis.multi().zrem(Keys.claimed, handoffId).hdel(Keys.items, handoffId).exec();
+  }
+
+  /** A waiting handoff is no longer wanted (its conversation ended). */
+  async dropQueued(handoffId: string): Promise<boolean> {
+    const result = await this.redis.multi().zrem(Keys.queue, handoffId).hdel(Keys.items, handoffId).exec();
+    return Number(result?.[0]?.[1] ?? 0) === 1;
+  }
+
+  /** The first waiting handoffs, in queue order. */
+  async waiting(limit: number): Promise<HandoffTarget[]> {
+    const ids = await this.redis.zrange(Keys.queue, 0, limit - 1);
+    return this.items(ids);
+  }
+
+  /** Handoffs claimed from the queue more than `olderThanMs` ago whose assignment was never confirmed published. */
+  async stalledClaims(olderThanMs: number): Promise<HandoffTarget[]> {
+    const ids = await this.redis.zrangebyscore(Keys.claimed, 0, Date.now() - olderThanMs);
+    return this.items(ids);
+  }
+
+  async queueLength(): Promise<number> {
+    return this.redis.zcard(Keys.queue);
+  }
+
+  /** Forgets every load, holder and waiting handoff (for a rebuild from the log). */
+  async clearAll(): Promise<number> {
+    let removed = await this.redis.del(Keys.queue, Keys.items, Keys.claimed);
+    for (const pattern of ['router:load:*', 'router:holder:*']) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+        cursor = next;
+        if (keys.length) removed += await this.redis.del(...keys);
+      } while (cursor !== '0');
+    }
+    return removed;
+  }
+
+  /** Sets the handoffs an agent holds (and their holders), as rebuilt from the log. */
+  async restoreLoad(agentId: string, handoffIds: readonly string[]): Promise<void> {
+    if (handoffIds.length === 0) return;
+    const tx = this.redis.multi().sadd(Keys.load(agentId), ...handoffIds);
+    for (const id of handoffIds) tx.set(Keys.holder(id), agentId);
+    await tx.exec();
+  }
+
+  private async items(ids: string[]): Promise<HandoffTarget[]> {
+    if (ids.length === 0) return [];
+    const values = await this.redis.hmget(Keys.items, ...ids);
+    return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as HandoffTarget);
+  }
+}

@@ -1,0 +1,164 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { Counter } from 'prom-client';
+import { Bus } from '@support/bus';
+import type { ConversationState } from '@support/conversation';
+import { consumeConversationLog, once, JsonLogger, REDIS, type Applied } from '@support/service-kit';
+import { handoffTarget, pickFromQueue, queueScore, type HandoffTarget } from '../domain/handoff.js';
+import { rankAgents, type AgentProfile } from '../domain/routing.js';
+import { Roster } from './db/roster.js';
+import { LoadStore } from './load-store.js';
+import { RouterPublisher, type AssignedAgent, type Cause } from './publisher.js';
+
+const handoffsCounter = new Counter({
+  name: 'router_handoffs_total',
+  help: 'Handoffs routed: assigned at once, queued, or assigned from the queue',
+  labelNames: ['outcome'],
+});
+
+/** How many waiting handoffs one pass looks at, and assigns at most. */
+const QUEUE_SCAN = 200;
+const MAX_ASSIGNMENTS_PER_PASS = 25;
+/** A claim from the queue whose assignment was not confirmed published this long after is published again. */
+const STALLED_CLAIM_MS = 30_000;
+
+/**
+ * Reacts to the conversation log: routes each new handoff to an agent or
+ * the queue, and when a conversation an agent held is resolved, frees the
+ * agent and serves the queue.
+ */
+@Injectable()
+export class RouterService implements OnApplicationBootstrap {
+  constructor(
+    private readonly bus: Bus,
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly roster: Roster,
+    private readonly loads: LoadStore,
+    private readonly publisher: RouterPublisher,
+    private readonly logger: JsonLogger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.bus.ensureTopics();
+    await consumeConversationLog(this.bus, this.redis, { react: (applied) => this.react(applied) });
+    // Agents may have been added to the roster while handoffs waited.
+    await this.serveQueue({ correlationId: '', causationId: '' }).catch((err: Error) =>
+      this.logger.warn('serving the queue at start-up failed', { error: err.message }),
+    );
+  }
+
+  async react({ event, before, after, record }: Applied): Promise<void> {
+    const cause: Cause = { correlationId: record.meta.correlationId, causationId: record.meta.eventId };
+    const { payload } = event;
+    if (payload.case === 'handoffRequested') {
+      const target = handoffTarget(after, cause.correlationId);
+      if (target?.handoffId === payload.value.handoffId) await this.route(target, cause);
+    } else if (payload.case === 'conversationResolved') {
+      await this.resolved(before, cause);
+    }
+  }
+
+  /** A new handoff: to the best agent with capacity, else into the queue. */
+  async route(target: HandoffTarget, cause: Cause): Promise<void> {
+    const context = { conversationId: target.conversationId, handoffId: target.handoffId, correlationId: cause.correlationId };
+    let queued = false;
+    await once(this.redis, `router:route:${target.handoffId}`, async () => {
+      const agent = await this.tryAssign(target);
+      if (agent) {
+        await this.publisher.assigned(target, agent, cause);
+        handoffsCounter.inc({ outcome: 'assigned' });
+        this.logger.log('handoff assigned', { ...context, agentId: agent.id });
+        return;
+      }
+      await this.loads.enqueue(target, queueScore(target.priority, Date.parse(target.requestedAt)));
+      await this.publisher.queued(target, cause);
+      handoffsCounter.inc({ outcome: 'queued' });
+      this.logger.log('handoff queued: every qualified agent is at capacity', context);
+      queued = true;
+    });
+    // An agent may have freed up between the attempt and the enqueue.
+    if (queued) await this.serveQueue(cause);
+  }
+
+  /** The conversation ended: free its agent (and serve the queue) or drop it from the queue. */
+  private async resolved(before: ConversationState, cause: Cause): Promise<void> {
+    const handoff = before.handoff;
+    if (!handoff) return;
+    // The agent may hold it in Redis before this replica's snapshot saw AgentAssigned.
+    const agentId = handoff.agent?.agentId ?? (await this.loads.holder(handoff.handoffId));
+    await this.loads.dropQueued(handoff.handoffId);
+    if (!agentId) return;
+    await this.loads.release(agentId, handoff.handoffId);
+    this.logger.log('agent released', { conversationId: before.conversationId, handoffId: handoff.handoffId, agentId, correlationId: cause.correlationId });
+    await this.serveQueue(cause);
+  }
+
+  /** Assigns atomically to the best candidate that still has room; the holder if the handoff already has one. */
+  private async tryAssign(target: HandoffTarget): Promise<AssignedAgent | undefined> {
+    const roster = await this.roster.active();
+    const existing = await this.loads.holder(target.handoffId);
+    if (existing) return this.describe(existing, roster);
+    const loads = await this.loads.loads(roster.map((a) => a.id));
+    for (const agent of rankAgents(roster, target, loads)) {
+      const holder = await this.loads.assign(target.handoffId, agent.id, agent.maxConcurrent);
+      if (holder) return this.describe(holder, roster);
+    }
+    return undefined;
+  }
+
+  /**
+   * Assigns waiting handoffs, highest priority and oldest first, while some
+   * agent with capacity can take one. Claims are atomic, so replicas serving
+   * the queue at the same time never take the same handoff or the same slot.
+   */
+  async serveQueue(trigger: Cause): Promise<number> {
+    await this.recoverStalledClaims(trigger);
+    let served = 0;
+    for (let pass = 0; pass < MAX_ASSIGNMENTS_PER_PASS; pass++) {
+      const waiting = await this.loads.waiting(QUEUE_SCAN);
+      if (waiting.length === 0) break;
+      const roster = await this.roster.active();
+      const pick = pickFromQueue(waiting, roster, await this.loads.loads(roster.map((a) => a.id)));
+      if (!pick) break;
+      const agent = await this.claim(pick.target, pick.candidates);
+      if (!agent) continue; // lost a race: look again with fresh loads
+      await this.publisher.assigned(pick.target, agent, { correlationId: pick.target.correlationId || trigger.correlationId, causationId: trigger.causationId });
+      await this.loads.settled(pick.target.handoffId);
+      handoffsCounter.inc({ outcome: 'dequeued' });
+      this.logger.log('queued handoff assigned', {
+        conversationId: pick.target.conversationId,
+        handoffId: pick.target.handoffId,
+        agentId: agent.id,
+        correlationId: pick.target.correlationId,
+      });
+      served++;
+    }
+    return served;
+  }
+
+  private async claim(target: HandoffTarget, candidates: AgentProfile[]): Promise<AgentProfile | undefined> {
+    for (const agent of candidates) {
+      const result = await this.loads.claim(target.handoffId, agent.id, agent.maxConcurrent);
+      if (result === 'ok') return agent;
+      if (result === 'gone') return undefined;
+    }
+    return undefined;
+  }
+
+  /** Publishes assignments whose claim succeeded but whose publication was never confirmed (a crash in between). */
+  private async recoverStalledClaims(trigger: Cause): Promise<void> {
+    for (const target of await this.loads.stalledClaims(STALLED_CLAIM_MS)) {
+      const holder = await this.loads.holder(target.handoffId);
+      if (holder) {
+        await this.publisher.assigned(target, await this.describe(holder), { correlationId: target.correlationId, causationId: trigger.causationId });
+        this.logger.warn('stalled queue claim published again', { conversationId: target.conversationId, handoffId: target.handoffId, agentId: holder });
+      }
+      await this.loads.settled(target.handoffId);
+    }
+  }
+
+  private async describe(agentId: string, roster?: AgentProfile[]): Promise<AssignedAgent> {
+    const found = roster?.find((a) => a.id === agentId) ?? (await this.roster.all()).find((a) => a.id === agentId);
+    return found ? { id: found.id, name: found.name, team: found.team } : { id: agentId, name: agentId, team: '' };
+  }
+}

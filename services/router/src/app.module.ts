@@ -1,0 +1,21 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ServiceKitModule, type JsonLogger } from '@support/service-kit';
+import type { Config } from './config.js';
+import { SERVICE } from './config.js';
+import { Roster } from './adapters/db/roster.js';
+import { RouterController } from './adapters/http.controller.js';
+import { LoadStore } from './adapters/load-store.js';
+import { RouterPublisher } from './adapters/publisher.js';
+import { RouterService } from './adapters/router.service.js';
+
+@Module({})
+export class AppModule {
+  static create(config: Config, logger: JsonLogger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ServiceKitModule.forRoot({ service: SERVICE, config, logger, apiKeys: config.ROUTER_API_KEYS })],
+      controllers: [RouterController],
+      providers: [Roster, LoadStore, RouterPublisher, RouterService],
+    };
+  }
+}

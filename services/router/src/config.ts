@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { baseConfigSchema, loadConfig, secretList } from '@support/service-kit';
+
+export const SERVICE = 'router';
+
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .default('true')
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+export const configSchema = baseConfigSchema.extend({
+  PORT: z.coerce.number().int().positive().default(3005),
+  /** Keys that agent desks and operators present as `Authorization: Bearer <key>` for GET /v1/agents. */
+  ROUTER_API_KEYS: secretList,
+  /** Upsert the demo roster from seed/agents.json at start-up. */
+  ROUTER_SEED_DEMO: flag,
+});
+
+export type Config = z.infer<typeof configSchema>;
+export const loadRouterConfig = (): Config => loadConfig(configSchema);

@@ -1,0 +1,90 @@
+import { Priority } from '@support/contracts';
+import { conversationEvent, fold } from '@support/conversation';
+import { handoffTarget, pickFromQueue, queueName, queueScore, type HandoffTarget } from './handoff';
+import { assignedNotice } from './notices';
+import type { AgentProfile } from './routing';
+
+const C = 'conv-1';
+
+describe('handoff targets', () => {
+  it('given a conversation with a handoff, then the target carries the channel, the needs and the correlation', () => {
+    const state = fold(C, [
+      conversationEvent(C, 'e1', 'customerMessageReceived', {
+        messageId: 'm1',
+        channel: 'web',
+        externalConversationId: 'ext-1',
+        customerId: 'cust-1',
+        text: 'I was charged twice',
+        locale: 'es',
+        pageUrl: '',
+        idempotencyKey: 'k1',
+        accountId: '',
+        sentAt: '',
+      }),
+      conversationEvent(C, 'e2', 'handoffRequested', {
+        handoffId: 'h1',
+        messageId: 'm1',
+        triggers: [],
+        priority: Priority.HIGH,
+        requiredSkills: ['billing'],
+        language: '',
+        policyVersion: 'v1',
+      }),
+    ]);
+    expect(handoffTarget(state, 'corr-1')).toEqual(
+      expect.objectContaining({
+        handoffId: 'h1',
+        conversationId: C,
+        messageId: 'm1',
+        channel: 'web',
+        externalConversationId: 'ext-1',
+        customerId: 'cust-1',
+        requiredSkills: ['billing'],
+        language: 'es',
+        priority: Priority.HIGH,
+        correlationId: 'corr-1',
+      }),
+    );
+  });
+
+  it('given no handoff, then there is no target', () => {
+    expect(handoffTarget(fold(C, []), 'x')).toBeUndefined();
+  });
+});
+
+describe('the queue', () => {
+  it('is named after the first required skill, or general', () => {
+    expect(queueName([' Billing', 'refunds'])).toBe('billing');
+    expect(queueName([])).toBe('general');
+  });
+
+  it('serves higher priority first, then the earlier request', () => {
+    const t = Date.parse('2026-01-01T00:00:00Z');
+    const urgentLate = queueScore(Priority.URGENT, t + 60_000);
+    const normalEarly = queueScore(Priority.NORMAL, t);
+    const normalLate = queueScore(Priority.NORMAL, t + 1);
+    expect(urgentLate).toBeLessThan(normalEarly);
+    expect(normalEarly).toBeLessThan(normalLate);
+    expect(Number.isSafeInteger(queueScore(Priority.UNSPECIFIED, t))).toBe(true);
+  });
+
+  it('given a waiting handoff nobody free can take, then the next one that somebody can take is picked', () => {
+    const agents: AgentProfile[] = [
+      { id: 'a', name: 'A', team: 'T', skills: ['billing'], languages: ['en'], maxConcurrent: 1, active: true },
+      { id: 'b', name: 'B', team: 'T', skills: ['technical'], languages: ['en'], maxConcurrent: 1, active: true },
+    ];
+    const waiting = (id: string, skill: string) => ({ handoffId: id, requiredSkills: [skill], language: 'en' }) as HandoffTarget;
+    const picked = pickFromQueue([waiting('h1', 'billing'), waiting('h2', 'technical')], agents, new Map([['a', 1]]));
+    expect(picked?.target.handoffId).toBe('h2');
+    expect(picked?.candidates.map((c) => c.id)).toEqual(['b']);
+    expect(pickFromQueue([waiting('h1', 'billing')], agents, new Map([['a', 1]]))).toBeUndefined();
+  });
+});
+
+describe('notices', () => {
+  it('names the agent and the team', () => {
+    expect(assignedNotice('Maya Chen', 'Support')).toBe(
+      'Maya Chen from the Support team has joined the conversation and can see everything so far.',
+    );
+  });
+});

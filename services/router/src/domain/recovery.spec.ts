@@ -1,0 +1,34 @@
+import { Priority, Resolution } from '@support/contracts';
+import { conversationEvent, fold, type ConversationState } from '@support/conversation';
+import { hotStateFrom } from './recovery';
+
+const handoff = (c: string, h: string) =>
+  conversationEvent(c, `${c}-h`, 'handoffRequested', {
+    handoffId: h,
+    messageId: 'm',
+    triggers: [],
+    priority: Priority.NORMAL,
+    requiredSkills: ['billing'],
+    language: 'en',
+    policyVersion: 'v1',
+  });
+const assigned = (c: string, h: string, agentId: string) =>
+  conversationEvent(c, `${c}-a`, 'agentAssigned', { handoffId: h, agentId, agentName: agentId, team: 'T' });
+const queued = (c: string, h: string) => conversationEvent(c, `${c}-q`, 'handoffQueued', { handoffId: h, queue: 'billing' });
+const resolved = (c: string) => conversationEvent(c, `${c}-r`, 'conversationResolved', { resolution: Resolution.HUMAN, resolvedBy: 'agent', note: '' });
+
+describe('rebuilding the router hot state', () => {
+  it('given conversations with humans, queued and resolved, then only open ones count', () => {
+    const states: ConversationState[] = [
+      fold('c1', [handoff('c1', 'h1'), assigned('c1', 'h1', 'ann')]),
+      fold('c2', [handoff('c2', 'h2'), assigned('c2', 'h2', 'ann')]),
+      fold('c3', [handoff('c3', 'h3'), assigned('c3', 'h3', 'bob'), resolved('c3')]),
+      fold('c4', [handoff('c4', 'h4'), queued('c4', 'h4')]),
+      fold('c5', [handoff('c5', 'h5'), queued('c5', 'h5'), assigned('c5', 'h5', 'bob')]),
+      fold('c6', [handoff('c6', 'h6')]),
+    ];
+    const hot = hotStateFrom(states);
+    expect(Object.fromEntries(hot.loads)).toEqual({ ann: ['h1', 'h2'], bob: ['h5'] });
+    expect(hot.waiting.map((w) => w.handoffId)).toEqual(['h4']);
+  });
+});

@@ -1,0 +1,32 @@
+import type { ConversationState } from '@support/conversation';
+import { handoffTarget, type HandoffTarget } from './handoff.js';
+
+/** What the router keeps in Redis, as it follows from the conversations' states. */
+export interface RouterHotState {
+  /** Handoff ids held, by agent id. */
+  loads: Map<string, string[]>;
+  /** Handoffs that wait in the queue (queued, no agent yet, not resolved). */
+  waiting: HandoffTarget[];
+}
+
+/**
+ * Derives the agents' loads and the queue from folded conversation states:
+ * a conversation with a human counts against its agent; one awaiting a human
+ * that the router queued waits in the queue.
+ */
+export function hotStateFrom(states: Iterable<ConversationState>): RouterHotState {
+  const loads = new Map<string, string[]>();
+  const waiting: HandoffTarget[] = [];
+  for (const state of states) {
+    const handoff = state.handoff;
+    if (!handoff) continue;
+    if (state.status === 'with_human' && handoff.agent) {
+      const held = loads.get(handoff.agent.agentId) ?? [];
+      held.push(handoff.handoffId);
+      loads.set(handoff.agent.agentId, held);
+    } else if (state.status === 'awaiting_human' && handoff.queue && !handoff.agent) {
+      waiting.push(handoffTarget(state, '')!);
+    }
+  }
+  return { loads, waiting };
+}
