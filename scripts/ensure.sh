@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Shared by `npm start`, `npm test` and `npm run bench`: installs what is missing
-# (npm dependencies, generated contracts, the build) and brings up the local
-# infrastructure (Kafka from Maven jars, PostgreSQL, Redis). Idempotent.
+# (npm dependencies, generated contracts, the build) and, unless --no-infra,
+# brings up the local infrastructure (Kafka from Maven jars, PostgreSQL, Redis).
+# Idempotent.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -11,5 +12,7 @@ if [ ! -d node_modules/.bin ] || [ package-lock.json -nt node_modules/.package-l
 fi
 echo "==> generating contracts and building"
 npm run --silent build
-echo "==> local infrastructure"
-bash deploy/local/infra.sh up
+if [ "${1:-}" != "--no-infra" ]; then
+  echo "==> local infrastructure"
+  bash deploy/local/infra.sh up
+fi

@@ -1,10 +1,28 @@
 #!/usr/bin/env bash
 # One command to test: unit, integration (real Kafka, PostgreSQL, Redis) and
 # end-to-end (the six services as processes). Installs and starts what it needs.
+#
+# Tests get infrastructure of their own, fresh on every run, so they never see
+# (or disturb) what `npm start` runs: a second Kafka broker on 127.0.0.1:19092
+# with its data in deploy/local/.data/test, Redis database 1, and the
+# PostgreSQL database support_test.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/ensure.sh
+bash scripts/ensure.sh --no-infra
+
+export KAFKA_PORT="${TEST_KAFKA_PORT:-19092}" KAFKA_CONTROLLER_PORT="${TEST_KAFKA_CONTROLLER_PORT:-19093}"
+export INFRA_DATA_DIR="$PWD/deploy/local/.data/test" PGDATABASE=support_test
+export KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
+export REDIS_URL="redis://127.0.0.1:6379/${TEST_REDIS_DB:-1}"
+export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$PGDATABASE"
 export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
+
+echo "==> fresh test infrastructure (Kafka $KAFKA_BROKERS, $REDIS_URL, $DATABASE_URL)"
+bash deploy/local/infra.sh reset
+bash deploy/local/infra.sh up
+redis-cli -u "$REDIS_URL" flushdb >/dev/null
+trap 'bash deploy/local/infra.sh down >/dev/null 2>&1 || true' EXIT
+
 # Unit and integration tests of every library and service, one project at a time (two cores).
 npx nx run-many -t test --parallel=1 --excludeTaskDependencies --outputStyle=stream --exclude=e2e
 # End to end: all six services as separate processes.

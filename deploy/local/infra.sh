@@ -15,7 +15,8 @@
 # Environment overrides:
 #   KAFKA_PORT (9092)  KAFKA_CONTROLLER_PORT (9093)  KAFKA_HEAP (512m -> -Xmx512m, or full JVM flags
 #   such as "-Xms256m -Xmx1g")  KAFKA_OPTS (extra JVM flags)  KAFKA_START_TIMEOUT (120s)
-#   KAFKA_STOP_TIMEOUT (30s)  PGDATABASE (support)
+#   KAFKA_STOP_TIMEOUT (30s)  PGDATABASE (support)  INFRA_DATA_DIR (deploy/local/.data; a second
+#   broker, e.g. the tests', needs its own together with its own ports)
 #
 # Files (all git-ignored):
 #   deploy/local/.cache/kafka-libs/   jars from kafka/pom.xml (+ .pom.sha256 stamp)
@@ -36,7 +37,7 @@ readonly LIBS_DIR="$CACHE_DIR/kafka-libs"
 readonly LIBS_STAMP="$LIBS_DIR/.pom.sha256"
 readonly TOOLS_DIR="$CACHE_DIR/kafka-tools"
 readonly TOOLS_STAMP="$TOOLS_DIR/.stamp"
-readonly DATA_DIR="$SCRIPT_DIR/.data"
+readonly DATA_DIR="${INFRA_DATA_DIR:-$SCRIPT_DIR/.data}"
 readonly KAFKA_DATA_DIR="$DATA_DIR/kafka"
 readonly KAFKA_LOG_DIRS="$KAFKA_DATA_DIR/kraft-combined-logs"
 readonly CONFIG_DIR="$DATA_DIR/config"

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   Kafka,
+  Partitioners,
   logLevel,
   type Consumer,
   type EachMessagePayload,
@@ -158,7 +159,13 @@ export class Bus {
   private async getProducer(): Promise<Producer> {
     if (this.producer) return this.producer;
     if (!this.producerReady) {
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      // The default partitioner is murmur2, as in the Java client: partners in any language key alike.
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
       this.producerReady = producer.connect().then(() => {
         this.producer = producer;
         return producer;

@@ -6,7 +6,12 @@ import { loadAiResponderConfig, SERVICE } from './config.js';
 async function main(): Promise<void> {
   const config = loadAiResponderConfig();
   const logger = new JsonLogger(SERVICE, config.LOG_LEVEL);
-  await runService(AppModule.create(config, logger), { service: SERVICE, host: config.HOST, port: config.PORT, logger });
+  await runService(AppModule.create(config, logger), {
+    service: SERVICE,
+    host: config.HOST,
+    port: config.PORT,
+    logger,
+  });
 }
 
 main().catch((err: Error) => {

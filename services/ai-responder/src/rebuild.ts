@@ -1,6 +1,11 @@
 import { Redis } from 'ioredis';
 import { Bus } from '@support/bus';
-import { baseConfigSchema, loadConfig, rebuildSnapshots, SnapshotStore } from '@support/service-kit';
+import {
+  baseConfigSchema,
+  loadConfig,
+  rebuildSnapshots,
+  SnapshotStore,
+} from '@support/service-kit';
 import { SERVICE } from './config.js';
 
 /** Throws away ai-responder's snapshots and recreates them from the log. */

@@ -13,7 +13,14 @@ export class AppModule {
   static create(config: Config, logger: JsonLogger): DynamicModule {
     return {
       module: AppModule,
-      imports: [ServiceKitModule.forRoot({ service: SERVICE, config, logger, apiKeys: config.ROUTER_API_KEYS })],
+      imports: [
+        ServiceKitModule.forRoot({
+          service: SERVICE,
+          config,
+          logger,
+          apiKeys: config.ROUTER_API_KEYS,
+        }),
+      ],
       controllers: [RouterController],
       providers: [Roster, LoadStore, RouterPublisher, RouterService],
     };

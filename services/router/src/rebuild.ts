@@ -27,9 +27,22 @@ async function main(): Promise<void> {
     });
     const hot = hotStateFrom(states.values());
     for (const [agentId, handoffIds] of hot.loads) await loads.restoreLoad(agentId, handoffIds);
-    for (const target of hot.waiting) await loads.enqueue(target, queueScore(target.priority, Date.parse(target.requestedAt)));
+    for (const target of hot.waiting)
+      await loads.enqueue(target, queueScore(target.priority, Date.parse(target.requestedAt)));
     const held = [...hot.loads.values()].reduce((n, ids) => n + ids.length, 0);
-    console.log(JSON.stringify({ service: SERVICE, rebuilt: { ...snapshots, keysCleared: cleared, events: replayed.events, held, agents: hot.loads.size, queued: hot.waiting.length } }));
+    console.log(
+      JSON.stringify({
+        service: SERVICE,
+        rebuilt: {
+          snapshots,
+          keysCleared: cleared,
+          eventsReplayed: replayed.events,
+          handoffsHeld: held,
+          agentsWithLoad: hot.loads.size,
+          queued: hot.waiting.length,
+        },
+      }),
+    );
   } finally {
     await bus.close();
     await redis.quit();

@@ -16,7 +16,8 @@ export function conversationScript(conversationId: string) {
         channel: 'web',
         externalConversationId: `ext-${conversationId}`,
         customerId: `cust-${conversationId}`,
-        text: 'I was charged twice and I want to talk to a person',
+        // Neutral, so that the other services sharing the log have nothing to escalate.
+        text: 'Hello, a question about my invoice',
         locale: 'es',
         pageUrl: '',
         idempotencyKey: messageId,
@@ -27,13 +28,19 @@ export function conversationScript(conversationId: string) {
       conversationEvent(conversationId, randomUUID(), 'handoffRequested', {
         handoffId,
         messageId,
-        triggers: [{ rule: 'explicit_human_request', detail: 'asked for a person', value: 1, threshold: 1 }],
+        triggers: [
+          { rule: 'explicit_human_request', detail: 'asked for a person', value: 1, threshold: 1 },
+        ],
         priority,
         requiredSkills,
         language: 'es',
         policyVersion: 'itest',
       }),
     resolved: (): ConversationEvent =>
-      conversationEvent(conversationId, randomUUID(), 'conversationResolved', { resolution: Resolution.HUMAN, resolvedBy: 'agent', note: '' }),
+      conversationEvent(conversationId, randomUUID(), 'conversationResolved', {
+        resolution: Resolution.HUMAN,
+        resolvedBy: 'agent',
+        note: '',
+      }),
   };
 }

@@ -28,9 +28,17 @@ export class TopicWatch {
   async start(): Promise<void> {
     const admin = this.bus.kafka.admin();
     await admin.connect();
-    const starts = await Promise.all(this.topics.map(async (t) => ({ topic: t.name, offsets: await admin.fetchTopicOffsets(t.name) })));
+    const starts = await Promise.all(
+      this.topics.map(async (t) => ({
+        topic: t.name,
+        offsets: await admin.fetchTopicOffsets(t.name),
+      })),
+    );
     await admin.disconnect();
-    const consumer = this.bus.kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false });
+    const consumer = this.bus.kafka.consumer({
+      groupId: this.groupId,
+      allowAutoTopicCreation: false,
+    });
     this.consumer = consumer;
     await consumer.connect();
     await consumer.subscribe({ topics: this.topics.map((t) => t.name), fromBeginning: false });
@@ -40,7 +48,11 @@ export class TopicWatch {
         if (!this.keys.has(key) || !message.value) return;
         const spec = this.topics.find((t) => t.name === topic)!;
         const list = this.seen.get(topic) ?? [];
-        list.push({ key, value: fromBinary(spec.schema, message.value), meta: decodeHeaders(message.headers) });
+        list.push({
+          key,
+          value: fromBinary(spec.schema, message.value),
+          meta: decodeHeaders(message.headers),
+        });
         this.seen.set(topic, list);
       },
     });
@@ -54,12 +66,17 @@ export class TopicWatch {
   }
 
   /** Waits until a record matching `match` was seen on the topic. */
-  async waitFor<Desc extends DescMessage>(topic: TopicSpec<Desc>, match: (s: Seen<Desc>) => boolean, timeoutMs = 30_000): Promise<Seen<Desc>> {
+  async waitFor<Desc extends DescMessage>(
+    topic: TopicSpec<Desc>,
+    match: (s: Seen<Desc>) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<Seen<Desc>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.all(topic).find(match);
       if (found) return found;
-      if (Date.now() > deadline) throw new Error(`nothing matching appeared on ${topic.name} within ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`nothing matching appeared on ${topic.name} within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -3,7 +3,14 @@ import type { Redis } from 'ioredis';
 import { Bus, Topics, deterministicId } from '@support/bus';
 import { create, CitationSchema } from '@support/contracts';
 import { conversationEvent, isBotActive } from '@support/conversation';
-import { CONFIG, consumeConversationLog, JsonLogger, once, REDIS, type Applied } from '@support/service-kit';
+import {
+  CONFIG,
+  consumeConversationLog,
+  JsonLogger,
+  once,
+  REDIS,
+  type Applied,
+} from '@support/service-kit';
 import type { Config } from '../config.js';
 import { answer, searchTerms } from '../domain/answer.js';
 import { KnowledgeBase } from './db/knowledge-base.js';
@@ -35,15 +42,20 @@ export class ResponderService implements OnApplicationBootstrap {
       const articles = await this.kb.search(searchTerms(text), this.config.KB_TOP_K);
       stopTimer();
       const reply = answer(text, articles);
-      const proposal = conversationEvent(conversationId, deterministicId('proposal', messageId), 'aiReplyProposed', {
-        messageId,
-        replyId: deterministicId('reply', messageId),
-        text: reply.text,
-        confidence: reply.confidence,
-        citations: reply.citations.map((c) => create(CitationSchema, c)),
-        intent: reply.intent,
-        articlesTried: reply.articlesTried,
-      });
+      const proposal = conversationEvent(
+        conversationId,
+        deterministicId('proposal', messageId),
+        'aiReplyProposed',
+        {
+          messageId,
+          replyId: deterministicId('reply', messageId),
+          text: reply.text,
+          confidence: reply.confidence,
+          citations: reply.citations.map((c) => create(CitationSchema, c)),
+          intent: reply.intent,
+          articlesTried: reply.articlesTried,
+        },
+      );
       await this.bus.publish({
         topic: Topics.events,
         key: conversationId,
@@ -54,7 +66,12 @@ export class ResponderService implements OnApplicationBootstrap {
       });
       proposalsTotal.inc({ outcome: reply.citations.length ? 'answered' : 'no_match' });
       proposalConfidence.observe(reply.confidence);
-      this.logger.log('reply proposed', { ...context, confidence: reply.confidence, intent: reply.intent, articlesTried: reply.articlesTried });
+      this.logger.log('reply proposed', {
+        ...context,
+        confidence: reply.confidence,
+        intent: reply.intent,
+        articlesTried: reply.articlesTried,
+      });
     });
     if (!published) this.logger.log('proposal already published; redelivery ignored', context);
   }

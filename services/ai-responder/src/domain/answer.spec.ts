@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { answer, bestPassage, confidenceOf, NO_ANSWER_TEXT, searchTerms, type RankedArticle } from './answer';
+import {
+  answer,
+  bestPassage,
+  confidenceOf,
+  NO_ANSWER_TEXT,
+  searchTerms,
+  type RankedArticle,
+} from './answer';
 import { contentStems } from './text';
 
 interface SeedArticle {
@@ -10,7 +17,9 @@ interface SeedArticle {
   tags: string[];
 }
 
-const seed = JSON.parse(readFileSync(join(__dirname, '../../seed/articles.json'), 'utf8')) as SeedArticle[];
+const seed = JSON.parse(
+  readFileSync(join(__dirname, '../../seed/articles.json'), 'utf8'),
+) as SeedArticle[];
 
 /** Articles ranked as PostgreSQL's ts_rank_cd scored them for the question. */
 function ranked(...scores: [string, number][]): RankedArticle[] {
@@ -28,7 +37,11 @@ describe('answer', () => {
 
     expect(result.confidence).toBeGreaterThanOrEqual(0.6);
     expect(result.citations).toHaveLength(1);
-    expect(result.citations[0]).toMatchObject({ articleId: 'reset-password', title: 'Resetting your Ledgerly password', score: 6.8 });
+    expect(result.citations[0]).toMatchObject({
+      articleId: 'reset-password',
+      title: 'Resetting your Ledgerly password',
+      score: 6.8,
+    });
     expect(result.text).toContain('click Forgot password');
     expect(result.text).toMatch(/\(Source: Resetting your Ledgerly password\)$/);
     expect(result.intent).toBe('password_reset');
@@ -36,8 +49,12 @@ describe('answer', () => {
   });
 
   it('given a chatty question about invoices, when answered, then the invoice article is cited with confidence >= 0.6', () => {
-    const question = "Hi, I've been trying all morning to download last month's invoice as a PDF for our accountant";
-    const result = answer(question, ranked(['download-invoices', 9.8], ['change-plan', 2.4], ['export-data', 2.4]));
+    const question =
+      "Hi, I've been trying all morning to download last month's invoice as a PDF for our accountant";
+    const result = answer(
+      question,
+      ranked(['download-invoices', 9.8], ['change-plan', 2.4], ['export-data', 2.4]),
+    );
 
     expect(result.confidence).toBeGreaterThanOrEqual(0.6);
     expect(result.citations[0].articleId).toBe('download-invoices');
@@ -56,13 +73,19 @@ describe('answer', () => {
   });
 
   it('given a weak match on stray words, when an off-topic complaint comes in, then confidence stays below 0.3', () => {
-    const result = answer('Your product is useless, this is the third time', ranked(['export-data', 0.8], ['api-keys-rate-limits', 0.4]));
+    const result = answer(
+      'Your product is useless, this is the third time',
+      ranked(['export-data', 0.8], ['api-keys-rate-limits', 0.4]),
+    );
 
     expect(result.confidence).toBeLessThan(0.3);
   });
 
   it('given an article that covers only a small part of the question, when answered, then confidence is low', () => {
-    const result = answer('my invoice total is wrong, I was charged twice', ranked(['download-invoices', 5.4], ['team-members', 0.8]));
+    const result = answer(
+      'my invoice total is wrong, I was charged twice',
+      ranked(['download-invoices', 5.4], ['team-members', 0.8]),
+    );
 
     expect(result.confidence).toBeLessThan(0.3);
   });
@@ -85,7 +108,8 @@ describe('confidenceOf', () => {
 
 describe('bestPassage', () => {
   it('takes the best sentence and its overlapping neighbours, in order', () => {
-    const body = 'Intro about nothing. Open the invoice list. Click Download PDF on the invoice. Invoices are kept forever. Unrelated closing words.';
+    const body =
+      'Intro about nothing. Open the invoice list. Click Download PDF on the invoice. Invoices are kept forever. Unrelated closing words.';
     expect(bestPassage(contentStems('download invoice pdf'), body)).toEqual([
       'Open the invoice list.',
       'Click Download PDF on the invoice.',

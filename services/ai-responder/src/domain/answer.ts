@@ -40,7 +40,9 @@ export function searchTerms(question: string): string[] {
 /** Fraction of the question's stems that the article (title, tags and body) contains. */
 export function coverage(questionStems: Set<string>, article: RankedArticle): number {
   if (questionStems.size === 0) return 0;
-  const articleStems = new Set(tokens(`${article.title} ${article.tags.join(' ')} ${article.body}`).map(stem));
+  const articleStems = new Set(
+    tokens(`${article.title} ${article.tags.join(' ')} ${article.body}`).map(stem),
+  );
   let found = 0;
   for (const s of questionStems) if (articleStems.has(s)) found++;
   return found / questionStems.size;

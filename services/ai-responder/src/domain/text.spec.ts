@@ -12,7 +12,11 @@ describe('text helpers', () => {
   });
 
   it('given a question, when its content words are taken, then stop words and punctuation are gone', () => {
-    expect(contentWords("Hi! How do I reset my password? It's urgent")).toEqual(['reset', 'password', 'urgent']);
+    expect(contentWords("Hi! How do I reset my password? It's urgent")).toEqual([
+      'reset',
+      'password',
+      'urgent',
+    ]);
     expect(contentWords("what's the weather in Paris")).toEqual(['weather', 'paris']);
     expect([...contentStems('Invoices and invoice')]).toEqual([stem('invoice')]);
   });

@@ -40,7 +40,12 @@ export class LogWatcher {
       eachMessage: async ({ partition, message }) => {
         if (!message.value) return;
         const event = fromBinary(ConversationEventSchema, message.value);
-        watcher.records.push({ event, meta: decodeHeaders(message.headers), partition, offset: message.offset });
+        watcher.records.push({
+          event,
+          meta: decodeHeaders(message.headers),
+          partition,
+          offset: message.offset,
+        });
         for (const wake of watcher.waiters) wake();
       },
     });
@@ -49,7 +54,11 @@ export class LogWatcher {
   }
 
   /** Resolves with the records matching `predicate` once there are at least `count` of them. */
-  async waitFor(predicate: (r: WatchedRecord) => boolean, count = 1, timeoutMs = 30_000): Promise<WatchedRecord[]> {
+  async waitFor(
+    predicate: (r: WatchedRecord) => boolean,
+    count = 1,
+    timeoutMs = 30_000,
+  ): Promise<WatchedRecord[]> {
     const matching = () => this.records.filter(predicate);
     if (matching().length >= count) return matching();
     return new Promise((resolve, reject) => {
@@ -61,7 +70,11 @@ export class LogWatcher {
       };
       const timer = setTimeout(() => {
         this.waiters.delete(wake);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${count} matching record(s); saw ${matching().length}`));
+        reject(
+          new Error(
+            `timed out after ${timeoutMs} ms waiting for ${count} matching record(s); saw ${matching().length}`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.add(wake);
     });

@@ -17,7 +17,11 @@ export class RouterController {
     const agents = await this.roster.all();
     const loads = await this.loads.loads(agents.map((a) => a.id));
     return {
-      agents: agents.map((a) => ({ ...a, load: loads.get(a.id) ?? 0, available: a.active ? Math.max(a.maxConcurrent - (loads.get(a.id) ?? 0), 0) : 0 })),
+      agents: agents.map((a) => ({
+        ...a,
+        load: loads.get(a.id) ?? 0,
+        available: a.active ? Math.max(a.maxConcurrent - (loads.get(a.id) ?? 0), 0) : 0,
+      })),
       queued: await this.loads.queueLength(),
     };
   }

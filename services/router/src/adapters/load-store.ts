@@ -82,20 +82,52 @@ export class LoadStore {
 
   /** The agent now holding the handoff (possibly another, if it was assigned before), or null if the agent is full. */
   async assign(handoffId: string, agentId: string, maxConcurrent: number): Promise<string | null> {
-    const result = await this.redis.eval(ASSIGN, 2, Keys.load(agentId), Keys.holder(handoffId), handoffId, agentId, maxConcurrent);
+    const result = await this.redis.eval(
+      ASSIGN,
+      2,
+      Keys.load(agentId),
+      Keys.holder(handoffId),
+      handoffId,
+      agentId,
+      maxConcurrent,
+    );
     return typeof result === 'string' ? result : null;
   }
 
   async release(agentId: string, handoffId: string): Promise<boolean> {
-    return Number(await this.redis.eval(RELEASE, 2, Keys.load(agentId), Keys.holder(handoffId), handoffId, agentId)) === 1;
+    return (
+      Number(
+        await this.redis.eval(
+          RELEASE,
+          2,
+          Keys.load(agentId),
+          Keys.holder(handoffId),
+          handoffId,
+          agentId,
+        ),
+      ) === 1
+    );
   }
 
   async enqueue(target: HandoffTarget, score: number): Promise<boolean> {
-    const queued = await this.redis.eval(ENQUEUE, 3, Keys.queue, Keys.items, Keys.holder(target.handoffId), target.handoffId, score, JSON.stringify(target));
+    const queued = await this.redis.eval(
+      ENQUEUE,
+      3,
+      Keys.queue,
+      Keys.items,
+      Keys.holder(target.handoffId),
+      target.handoffId,
+      score,
+      JSON.stringify(target),
+    );
     return Number(queued) === 1;
   }
 
-  async claim(handoffId: string, agentId: string, maxConcurrent: number): Promise<'ok' | 'full' | 'gone'> {
+  async claim(
+    handoffId: string,
+    agentId: string,
+    maxConcurrent: number,
+  ): Promise<'ok' | 'full' | 'gone'> {
     const result = await this.redis.eval(
       CLAIM,
       4,
@@ -118,7 +150,11 @@ export class LoadStore {
 
   /** A waiting handoff is no longer wanted (its conversation ended). */
   async dropQueued(handoffId: string): Promise<boolean> {
-    const result = await this.redis.multi().zrem(Keys.queue, handoffId).hdel(Keys.items, handoffId).exec();
+    const result = await this.redis
+      .multi()
+      .zrem(Keys.queue, handoffId)
+      .hdel(Keys.items, handoffId)
+      .exec();
     return Number(result?.[0]?.[1] ?? 0) === 1;
   }
 

@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { Bus, Topics, deterministicId } from '@support/bus';
-import { AgentAssignmentSchema, OutboundKind, OutboundMessageSchema, create } from '@support/contracts';
+import {
+  AgentAssignmentSchema,
+  OutboundKind,
+  OutboundMessageSchema,
+  create,
+} from '@support/contracts';
 import { conversationEvent } from '@support/conversation';
 import { queueName, type HandoffTarget } from '../domain/handoff.js';
 import { assignedNotice, QUEUED_NOTICE } from '../domain/notices.js';
@@ -11,11 +16,17 @@ export interface AssignedAgent {
   team: string;
 }
 
-/** Where a publication comes from: the log record that caused it. */
+/** Where a publication comes from: the log record that caused it (empty when unknown). */
 export interface Cause {
   correlationId: string;
   causationId: string;
 }
+
+/** Header fields for the bus; an empty id is left for the bus to default. */
+const headersOf = (cause: Cause) => ({
+  correlationId: cause.correlationId || undefined,
+  causationId: cause.causationId || undefined,
+});
 
 /**
  * The router's records. Every id is derived from the handoff id, so a
@@ -42,15 +53,22 @@ export class RouterPublisher {
   }
 
   /** AgentAssigned on the log, the assignment for agent desks, and the customer's notice. */
-  async assigned(target: HandoffTarget, agent: AssignedAgent, cause: Cause): Promise<void> {
+  async assigned(target: HandoffTarget, agent: AssignedAgent, why: Cause): Promise<void> {
+    const cause = headersOf(why);
     const at = new Date().toISOString();
     const key = target.conversationId;
-    const event = conversationEvent(key, deterministicId('assigned', target.handoffId), 'agentAssigned', {
-      handoffId: target.handoffId,
-      agentId: agent.id,
-      agentName: agent.name,
-      team: agent.team,
-    }, at);
+    const event = conversationEvent(
+      key,
+      deterministicId('assigned', target.handoffId),
+      'agentAssigned',
+      {
+        handoffId: target.handoffId,
+        agentId: agent.id,
+        agentName: agent.name,
+        team: agent.team,
+      },
+      at,
+    );
     const assignment = create(AgentAssignmentSchema, {
       handoffId: target.handoffId,
       conversationId: key,
@@ -59,23 +77,46 @@ export class RouterPublisher {
       team: agent.team,
       assignedAt: at,
     });
-    const notice = this.systemMessage(target, deterministicId('outbound-assigned', target.handoffId), assignedNotice(agent.name, agent.team), at);
+    const notice = this.systemMessage(
+      target,
+      deterministicId('outbound-assigned', target.handoffId),
+      assignedNotice(agent.name, agent.team),
+      at,
+    );
     await this.bus.publish(
       { topic: Topics.events, key, value: event, eventId: event.eventId, ...cause },
-      { topic: Topics.handoffAssignments, key, value: assignment, eventId: deterministicId('assignment', target.handoffId), ...cause },
+      {
+        topic: Topics.handoffAssignments,
+        key,
+        value: assignment,
+        eventId: deterministicId('assignment', target.handoffId),
+        ...cause,
+      },
       { topic: Topics.outbound, key, value: notice, eventId: notice.messageId, ...cause },
     );
   }
 
   /** HandoffQueued on the log and the customer's notice that they wait. */
-  async queued(target: HandoffTarget, cause: Cause): Promise<void> {
+  async queued(target: HandoffTarget, why: Cause): Promise<void> {
+    const cause = headersOf(why);
     const at = new Date().toISOString();
     const key = target.conversationId;
-    const event = conversationEvent(key, deterministicId('queued', target.handoffId), 'handoffQueued', {
-      handoffId: target.handoffId,
-      queue: queueName(target.requiredSkills),
-    }, at);
-    const notice = this.systemMessage(target, deterministicId('outbound-queued', target.handoffId), QUEUED_NOTICE, at);
+    const event = conversationEvent(
+      key,
+      deterministicId('queued', target.handoffId),
+      'handoffQueued',
+      {
+        handoffId: target.handoffId,
+        queue: queueName(target.requiredSkills),
+      },
+      at,
+    );
+    const notice = this.systemMessage(
+      target,
+      deterministicId('outbound-queued', target.handoffId),
+      QUEUED_NOTICE,
+      at,
+    );
     await this.bus.publish(
       { topic: Topics.events, key, value: event, eventId: event.eventId, ...cause },
       { topic: Topics.outbound, key, value: notice, eventId: notice.messageId, ...cause },

@@ -2,8 +2,14 @@ import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common'
 import type { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import { Bus } from '@support/bus';
-import type { ConversationState } from '@support/conversation';
-import { consumeConversationLog, once, JsonLogger, REDIS, type Applied } from '@support/service-kit';
+import { isResolved, type ConversationState } from '@support/conversation';
+import {
+  consumeConversationLog,
+  once,
+  JsonLogger,
+  REDIS,
+  type Applied,
+} from '@support/service-kit';
 import { handoffTarget, pickFromQueue, queueScore, type HandoffTarget } from '../domain/handoff.js';
 import { rankAgents, type AgentProfile } from '../domain/routing.js';
 import { Roster } from './db/roster.js';
@@ -48,9 +54,21 @@ export class RouterService implements OnApplicationBootstrap {
   }
 
   async react({ event, before, after, record }: Applied): Promise<void> {
-    const cause: Cause = { correlationId: record.meta.correlationId, causationId: record.meta.eventId };
+    const cause: Cause = {
+      correlationId: record.meta.correlationId,
+      causationId: record.meta.eventId,
+    };
     const { payload } = event;
     if (payload.case === 'handoffRequested') {
+      if (isResolved(before)) {
+        // Decided on a message from before the conversation was closed: nobody is to join a closed conversation.
+        this.logger.warn('handoff for a resolved conversation not routed', {
+          conversationId: before.conversationId,
+          handoffId: payload.value.handoffId,
+          correlationId: cause.correlationId,
+        });
+        return;
+      }
       const target = handoffTarget(after, cause.correlationId);
       if (target?.handoffId === payload.value.handoffId) await this.route(target, cause);
     } else if (payload.case === 'conversationResolved') {
@@ -60,12 +78,17 @@ export class RouterService implements OnApplicationBootstrap {
 
   /** A new handoff: to the best agent with capacity, else into the queue. */
   async route(target: HandoffTarget, cause: Cause): Promise<void> {
-    const context = { conversationId: target.conversationId, handoffId: target.handoffId, correlationId: cause.correlationId };
+    const context = {
+      conversationId: target.conversationId,
+      handoffId: target.handoffId,
+      correlationId: cause.correlationId,
+    };
     let queued = false;
     await once(this.redis, `router:route:${target.handoffId}`, async () => {
       const agent = await this.tryAssign(target);
       if (agent) {
         await this.publisher.assigned(target, agent, cause);
+        await this.loads.dropQueued(target.handoffId); // queued by an earlier attempt that failed to publish
         handoffsCounter.inc({ outcome: 'assigned' });
         this.logger.log('handoff assigned', { ...context, agentId: agent.id });
         return;
@@ -84,12 +107,20 @@ export class RouterService implements OnApplicationBootstrap {
   private async resolved(before: ConversationState, cause: Cause): Promise<void> {
     const handoff = before.handoff;
     if (!handoff) return;
-    // The agent may hold it in Redis before this replica's snapshot saw AgentAssigned.
-    const agentId = handoff.agent?.agentId ?? (await this.loads.holder(handoff.handoffId));
+    // Redis is the truth about who holds it: the holder may not be in this replica's snapshot yet.
+    const holder = await this.loads.holder(handoff.handoffId);
+    const agentIds = [
+      ...new Set([handoff.agent?.agentId, holder].filter((id): id is string => !!id)),
+    ];
     await this.loads.dropQueued(handoff.handoffId);
-    if (!agentId) return;
-    await this.loads.release(agentId, handoff.handoffId);
-    this.logger.log('agent released', { conversationId: before.conversationId, handoffId: handoff.handoffId, agentId, correlationId: cause.correlationId });
+    if (agentIds.length === 0) return;
+    for (const agentId of agentIds) await this.loads.release(agentId, handoff.handoffId);
+    this.logger.log('agent released', {
+      conversationId: before.conversationId,
+      handoffId: handoff.handoffId,
+      agentIds,
+      correlationId: cause.correlationId,
+    });
     await this.serveQueue(cause);
   }
 
@@ -122,7 +153,10 @@ export class RouterService implements OnApplicationBootstrap {
       if (!pick) break;
       const agent = await this.claim(pick.target, pick.candidates);
       if (!agent) continue; // lost a race: look again with fresh loads
-      await this.publisher.assigned(pick.target, agent, { correlationId: pick.target.correlationId || trigger.correlationId, causationId: trigger.causationId });
+      await this.publisher.assigned(pick.target, agent, {
+        correlationId: pick.target.correlationId || trigger.correlationId,
+        causationId: trigger.causationId,
+      });
       await this.loads.settled(pick.target.handoffId);
       handoffsCounter.inc({ outcome: 'dequeued' });
       this.logger.log('queued handoff assigned', {
@@ -136,7 +170,10 @@ export class RouterService implements OnApplicationBootstrap {
     return served;
   }
 
-  private async claim(target: HandoffTarget, candidates: AgentProfile[]): Promise<AgentProfile | undefined> {
+  private async claim(
+    target: HandoffTarget,
+    candidates: AgentProfile[],
+  ): Promise<AgentProfile | undefined> {
     for (const agent of candidates) {
       const result = await this.loads.claim(target.handoffId, agent.id, agent.maxConcurrent);
       if (result === 'ok') return agent;
@@ -150,15 +187,26 @@ export class RouterService implements OnApplicationBootstrap {
     for (const target of await this.loads.stalledClaims(STALLED_CLAIM_MS)) {
       const holder = await this.loads.holder(target.handoffId);
       if (holder) {
-        await this.publisher.assigned(target, await this.describe(holder), { correlationId: target.correlationId, causationId: trigger.causationId });
-        this.logger.warn('stalled queue claim published again', { conversationId: target.conversationId, handoffId: target.handoffId, agentId: holder });
+        await this.publisher.assigned(target, await this.describe(holder), {
+          correlationId: target.correlationId,
+          causationId: trigger.causationId,
+        });
+        this.logger.warn('stalled queue claim published again', {
+          conversationId: target.conversationId,
+          handoffId: target.handoffId,
+          agentId: holder,
+        });
       }
       await this.loads.settled(target.handoffId);
     }
   }
 
   private async describe(agentId: string, roster?: AgentProfile[]): Promise<AssignedAgent> {
-    const found = roster?.find((a) => a.id === agentId) ?? (await this.roster.all()).find((a) => a.id === agentId);
-    return found ? { id: found.id, name: found.name, team: found.team } : { id: agentId, name: agentId, team: '' };
+    const found =
+      roster?.find((a) => a.id === agentId) ??
+      (await this.roster.all()).find((a) => a.id === agentId);
+    return found
+      ? { id: found.id, name: found.name, team: found.team }
+      : { id: agentId, name: agentId, team: '' };
   }
 }

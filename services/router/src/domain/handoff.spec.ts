@@ -70,11 +70,36 @@ describe('the queue', () => {
 
   it('given a waiting handoff nobody free can take, then the next one that somebody can take is picked', () => {
     const agents: AgentProfile[] = [
-      { id: 'a', name: 'A', team: 'T', skills: ['billing'], languages: ['en'], maxConcurrent: 1, active: true },
-      { id: 'b', name: 'B', team: 'T', skills: ['technical'], languages: ['en'], maxConcurrent: 1, active: true },
+      {
+        id: 'a',
+        name: 'A',
+        team: 'T',
+        skills: ['billing'],
+        languages: ['en'],
+        maxConcurrent: 1,
+        active: true,
+      },
+      {
+        id: 'b',
+        name: 'B',
+        team: 'T',
+        skills: ['technical'],
+        languages: ['en'],
+        maxConcurrent: 1,
+        active: true,
+      },
     ];
-    const waiting = (id: string, skill: string) => ({ handoffId: id, requiredSkills: [skill], language: 'en' }) as HandoffTarget;
-    const picked = pickFromQueue([waiting('h1', 'billing'), waiting('h2', 'technical')], agents, new Map([['a', 1]]));
+    const waiting = (id: string, skill: string) =>
+      ({
+        handoffId: id,
+        requiredSkills: [skill],
+        language: 'en',
+      }) as Partial<HandoffTarget> as HandoffTarget;
+    const picked = pickFromQueue(
+      [waiting('h1', 'billing'), waiting('h2', 'technical')],
+      agents,
+      new Map([['a', 1]]),
+    );
     expect(picked?.target.handoffId).toBe('h2');
     expect(picked?.candidates.map((c) => c.id)).toEqual(['b']);
     expect(pickFromQueue([waiting('h1', 'billing')], agents, new Map([['a', 1]]))).toBeUndefined();

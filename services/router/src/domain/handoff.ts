@@ -1,5 +1,11 @@
 import type { ConversationState } from '@support/conversation';
-import { GENERAL_SKILL, rankAgents, type AgentProfile, type HandoffNeeds, type Loads } from './routing.js';
+import {
+  GENERAL_SKILL,
+  rankAgents,
+  type AgentProfile,
+  type HandoffNeeds,
+  type Loads,
+} from './routing.js';
 
 /** Everything the router needs to assign a handoff and tell the customer, also when it waited in the queue. */
 export interface HandoffTarget extends HandoffNeeds {
@@ -16,7 +22,10 @@ export interface HandoffTarget extends HandoffNeeds {
 }
 
 /** The conversation's current handoff as a routing target, or undefined when it has none. */
-export function handoffTarget(state: ConversationState, correlationId: string): HandoffTarget | undefined {
+export function handoffTarget(
+  state: ConversationState,
+  correlationId: string,
+): HandoffTarget | undefined {
   const h = state.handoff;
   if (!h) return undefined;
   return {

@@ -13,9 +13,20 @@ const handoff = (c: string, h: string) =>
     policyVersion: 'v1',
   });
 const assigned = (c: string, h: string, agentId: string) =>
-  conversationEvent(c, `${c}-a`, 'agentAssigned', { handoffId: h, agentId, agentName: agentId, team: 'T' });
-const queued = (c: string, h: string) => conversationEvent(c, `${c}-q`, 'handoffQueued', { handoffId: h, queue: 'billing' });
-const resolved = (c: string) => conversationEvent(c, `${c}-r`, 'conversationResolved', { resolution: Resolution.HUMAN, resolvedBy: 'agent', note: '' });
+  conversationEvent(c, `${c}-a`, 'agentAssigned', {
+    handoffId: h,
+    agentId,
+    agentName: agentId,
+    team: 'T',
+  });
+const queued = (c: string, h: string) =>
+  conversationEvent(c, `${c}-q`, 'handoffQueued', { handoffId: h, queue: 'billing' });
+const resolved = (c: string) =>
+  conversationEvent(c, `${c}-r`, 'conversationResolved', {
+    resolution: Resolution.HUMAN,
+    resolvedBy: 'agent',
+    note: '',
+  });
 
 describe('rebuilding the router hot state', () => {
   it('given conversations with humans, queued and resolved, then only open ones count', () => {

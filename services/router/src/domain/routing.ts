@@ -52,7 +52,10 @@ export function speaks(agent: AgentProfile, language: string): boolean {
  * the general agents; when there are none either, every active agent. So a
  * handoff for an unknown skill still reaches a person.
  */
-export function qualifiedAgents(roster: readonly AgentProfile[], needs: HandoffNeeds): AgentProfile[] {
+export function qualifiedAgents(
+  roster: readonly AgentProfile[],
+  needs: HandoffNeeds,
+): AgentProfile[] {
   const active = roster.filter((a) => a.active && a.maxConcurrent > 0);
   const wanted = wantedSkills(needs);
   const skilled = active.filter((a) => skillsCovered(a, wanted) > 0);
@@ -74,7 +77,11 @@ export function hasCapacity(agent: AgentProfile, loads: Loads): boolean {
  * then speaking the customer's language, then least loaded (share of their
  * capacity in use, then count), then by id so that every replica ranks alike.
  */
-export function rankAgents(roster: readonly AgentProfile[], needs: HandoffNeeds, loads: Loads): AgentProfile[] {
+export function rankAgents(
+  roster: readonly AgentProfile[],
+  needs: HandoffNeeds,
+  loads: Loads,
+): AgentProfile[] {
   const wanted = wantedSkills(needs);
   return qualifiedAgents(roster, needs)
     .filter((a) => hasCapacity(a, loads))
@@ -96,6 +103,10 @@ export function rankAgents(roster: readonly AgentProfile[], needs: HandoffNeeds,
 }
 
 /** The agent who should take the handoff now, or undefined when every qualified agent is at capacity. */
-export function chooseAgent(roster: readonly AgentProfile[], needs: HandoffNeeds, loads: Loads): AgentProfile | undefined {
+export function chooseAgent(
+  roster: readonly AgentProfile[],
+  needs: HandoffNeeds,
+  loads: Loads,
+): AgentProfile | undefined {
   return rankAgents(roster, needs, loads)[0];
 }

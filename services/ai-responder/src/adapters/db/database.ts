@@ -1,6 +1,12 @@
 import { join } from 'node:path';
 import type { Provider } from '@nestjs/common';
-import { CONFIG, JsonLogger, openDatabase, registerHealthCheck, type Database } from '@support/service-kit';
+import {
+  CONFIG,
+  JsonLogger,
+  openDatabase,
+  registerHealthCheck,
+  type Database,
+} from '@support/service-kit';
 import type { Config } from '../../config.js';
 import * as schema from './schema.js';
 import { seedArticles } from './seed.js';

@@ -18,7 +18,13 @@ export class KnowledgeBase implements OnApplicationShutdown {
     const query = sql`to_tsquery('english', ${terms.join(' | ')})`;
     const score = sql<number>`ts_rank_cd(${articles.search}, ${query})`.mapWith(Number);
     return this.database.db
-      .select({ id: articles.id, title: articles.title, body: articles.body, tags: articles.tags, score })
+      .select({
+        id: articles.id,
+        title: articles.title,
+        body: articles.body,
+        tags: articles.tags,
+        score,
+      })
       .from(articles)
       .where(and(eq(articles.status, 'published'), sql`${articles.search} @@ ${query}`))
       .orderBy(desc(score), articles.id)

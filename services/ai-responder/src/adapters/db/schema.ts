@@ -15,12 +15,20 @@ export const articles = aiResponder.table(
     id: text('id').primaryKey(),
     title: text('title').notNull(),
     body: text('body').notNull(),
-    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    tags: text('tags')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     locale: text('locale').notNull().default('en'),
-    productAreas: text('product_areas').array().notNull().default(sql`'{}'::text[]`),
+    productAreas: text('product_areas')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     status: articleStatus('status').notNull().default('draft'),
     version: integer('version').notNull().default(1),
-    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' })
+      .notNull()
+      .defaultNow(),
     /** Full-text document: the title weighs more than the body. Maintained by PostgreSQL. */
     search: tsvector('search')
       .notNull()
@@ -28,7 +36,10 @@ export const articles = aiResponder.table(
         sql`setweight(to_tsvector('english', coalesce(title, '')), 'A') || setweight(to_tsvector('english', coalesce(body, '')), 'B')`,
       ),
   },
-  (t) => [index('articles_search_idx').using('gin', t.search), index('articles_status_idx').on(t.status)],
+  (t) => [
+    index('articles_search_idx').using('gin', t.search),
+    index('articles_status_idx').on(t.status),
+  ],
 );
 
 export type ArticleRow = typeof articles.$inferSelect;

@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { CONFIG, JsonLogger, openDatabase, registerHealthCheck, type Database } from '@support/service-kit';
+import {
+  CONFIG,
+  JsonLogger,
+  openDatabase,
+  registerHealthCheck,
+  type Database,
+} from '@support/service-kit';
 import type { Config } from '../../config.js';
 import type { AgentProfile } from '../../domain/routing.js';
 import * as schema from './schema.js';
@@ -41,8 +47,15 @@ export class Roster implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.database = await openDatabase(this.config.DATABASE_URL, { schema, migrationsFolder: MIGRATIONS_FOLDER, pgSchema: 'router' });
-    registerHealthCheck({ name: 'postgres', check: async () => void (await this.db.pool.query('select 1')) });
+    this.database = await openDatabase(this.config.DATABASE_URL, {
+      schema,
+      migrationsFolder: MIGRATIONS_FOLDER,
+      pgSchema: 'router',
+    });
+    registerHealthCheck({
+      name: 'postgres',
+      check: async () => void (await this.db.pool.query('select 1')),
+    });
     if (this.config.ROUTER_SEED_DEMO) {
       const seeded = await this.upsert(await readSeed());
       this.logger.log('demo roster seeded', { agents: seeded });

@@ -1,0 +1,203 @@
+// npm run bench [-- --messages 400 --concurrency 16]
+// Pushes N customer messages through the six running services (HTTP ingest ->
+// Kafka -> ai-responder + sentiment-scorer -> escalation-decider -> support.outbound)
+// and reports throughput and latency from the POST to the AI reply on
+// support.outbound; in the same run, a raw kafkajs produce -> consume round
+// trip on the same broker as the reference.
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { root, services } from '../scripts/services.mjs';
+
+const require = createRequire(import.meta.url);
+const { Kafka, logLevel } = require('kafkajs');
+const { Topics } = require('@support/bus');
+const { fromBinary, OutboundMessageSchema, OutboundKind } = require('@support/contracts');
+
+const { values: args } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '400' },
+    concurrency: { type: 'string', default: '16' },
+    'base-port': { type: 'string', default: '5101' },
+  },
+});
+const N = Number(args.messages);
+const C = Number(args.concurrency);
+const BASE = Number(args['base-port']);
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const apiKey = `bench-${randomBytes(8).toString('hex')}`;
+const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING });
+
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const fmt = (ms) => `${ms.toFixed(1)} ms`;
+function summarise(latencies, seconds) {
+  const s = [...latencies].sort((a, b) => a - b);
+  return { count: s.length, throughput: s.length / seconds, p50: pct(s, 50), p99: pct(s, 99), max: s.at(-1) };
+}
+
+async function rawKafkaReference() {
+  const topic = `bench.raw.${randomUUID()}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 6 }] });
+  await admin.disconnect();
+  await new Promise((r) => setTimeout(r, 500));
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const consumer = kafka.consumer({ groupId: `bench-${randomUUID()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const sentAt = new Map();
+  const latencies = [];
+  let done;
+  const finished = new Promise((r) => (done = r));
+  await consumer.run({
+    partitionsConsumedConcurrently: 3,
+    eachMessage: async ({ message }) => {
+      const id = message.key.toString();
+      latencies.push(performance.now() - sentAt.get(id));
+      if (latencies.length === N) done();
+    },
+  });
+  await new Promise((r) => setTimeout(r, 1500));
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: C }, async () => {
+      while (next < N) {
+        const id = String(next++);
+        sentAt.set(id, performance.now());
+        await producer.send({ topic, acks: -1, messages: [{ key: id, value: randomBytes(200) }] });
+      }
+    }),
+  );
+  await finished;
+  const seconds = (performance.now() - start) / 1000;
+  await consumer.disconnect();
+  await producer.disconnect();
+  const cleanup = kafka.admin();
+  await cleanup.connect();
+  await cleanup.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await cleanup.disconnect();
+  return summarise(latencies, seconds);
+}
+
+function startServices() {
+  const env = {
+    ...process.env,
+    INGEST_API_KEYS: apiKey,
+    ROUTER_API_KEYS: apiKey,
+    AI_RESPONDER_API_KEYS: apiKey,
+    STREAM_TOKEN_SECRET: randomBytes(24).toString('hex'),
+    LOG_LEVEL: 'warn',
+  };
+  return services.map((s, i) =>
+    spawn(process.execPath, [join(root, 'services', s.name, 'dist', 'main.js')], {
+      env: { ...env, PORT: String(BASE + i) },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }),
+  );
+}
+
+async function waitHealthy() {
+  for (let i = 0; i < services.length; i++) {
+    for (let tries = 0; ; tries++) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${BASE + i}/health`)).ok) break;
+      } catch {
+        /* not yet */
+      }
+      if (tries > 400) throw new Error(`${services[i].name} not healthy`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+}
+
+async function pipeline() {
+  const consumer = kafka.consumer({ groupId: `bench-${randomUUID()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic: Topics.outbound.name, fromBeginning: false });
+  const sentAt = new Map();
+  const latencies = [];
+  let handoffs = 0;
+  let done;
+  const finished = new Promise((r) => (done = r));
+  let joined = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const m = fromBinary(OutboundMessageSchema, message.value);
+      const t0 = sentAt.get(m.conversationId);
+      if (t0 === undefined || m.inReplyTo === '') return;
+      sentAt.delete(m.conversationId);
+      if (m.kind === OutboundKind.AI_REPLY) latencies.push(performance.now() - t0);
+      else handoffs++;
+      if (latencies.length + handoffs === N) done();
+    },
+  });
+  while (!joined) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 1000));
+  const questions = [
+    'How do I reset my password?',
+    'Where can I download my invoices?',
+    'How do I change my plan?',
+    'How do I create an API key?',
+    'How do I set up SSO?',
+    'How can I export my data?',
+    'How do I add a team member?',
+    'How do I set up webhooks?',
+  ];
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: C }, async () => {
+      while (next < N) {
+        const i = next++;
+        const ext = `bench-${randomUUID()}`;
+        const body = { channel: 'bench', externalConversationId: ext, customerId: `c-${i}`, text: questions[i % questions.length], idempotencyKey: ext, locale: 'en' };
+        const t0 = performance.now();
+        const res = await fetch(`http://127.0.0.1:${BASE}/v1/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+          body: JSON.stringify(body),
+        });
+        const json = await res.json();
+        if (res.status !== 202) throw new Error(`ingest answered ${res.status}: ${JSON.stringify(json)}`);
+        sentAt.set(json.conversationId, t0);
+      }
+    }),
+  );
+  const timeout = setTimeout(() => done(), 120_000);
+  await finished;
+  clearTimeout(timeout);
+  const seconds = (performance.now() - start) / 1000;
+  await consumer.disconnect();
+  return { ...summarise(latencies, seconds), handoffs, missing: N - latencies.length - handoffs };
+}
+
+const children = startServices();
+const stopAll = () => children.forEach((c) => c.kill('SIGTERM'));
+process.on('exit', stopAll);
+try {
+  await waitHealthy();
+  console.log(`settings: messages=${N} concurrency=${C} brokers=${brokers.join(',')} partitions=${Topics.events.partitions} cpus=${cpus().length} node=${process.version}`);
+  console.log('running reference: raw kafkajs produce -> consume (acks=all, idempotent producer, 200-byte values)…');
+  const raw = await rawKafkaReference();
+  console.log('running pipeline: POST /v1/messages -> AI reply on support.outbound…');
+  const pipe = await pipeline();
+  const rows = [
+    ['raw kafkajs round trip', raw],
+    ['pipeline ingest -> AI reply', pipe],
+  ];
+  console.log('\n| path | messages | throughput (msg/s) | p50 | p99 | max |');
+  console.log('|---|---|---|---|---|---|');
+  for (const [name, r] of rows) console.log(`| ${name} | ${r.count} | ${r.throughput.toFixed(1)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} |`);
+  if (pipe.handoffs || pipe.missing) console.log(`\npipeline: ${pipe.handoffs} handed off instead of answered, ${pipe.missing} without an answer in time`);
+  console.log(`\npipeline p50 is ${(pipe.p50 / raw.p50).toFixed(1)}x the raw Kafka round trip (four Kafka hops plus HTTP, Redis and PostgreSQL work).`);
+} finally {
+  stopAll();
+}
+process.exit(0);
