@@ -31,11 +31,18 @@ const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const apiKey = `bench-${randomBytes(8).toString('hex')}`;
 const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING });
 
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const pct = (sorted, p) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const fmt = (ms) => `${ms.toFixed(1)} ms`;
 function summarise(latencies, seconds) {
   const s = [...latencies].sort((a, b) => a - b);
-  return { count: s.length, throughput: s.length / seconds, p50: pct(s, 50), p99: pct(s, 99), max: s.at(-1) };
+  return {
+    count: s.length,
+    throughput: s.length / seconds,
+    p50: pct(s, 50),
+    p99: pct(s, 99),
+    max: s.at(-1),
+  };
 }
 
 async function rawKafkaReference() {
@@ -157,7 +164,14 @@ async function pipeline() {
       while (next < N) {
         const i = next++;
         const ext = `bench-${randomUUID()}`;
-        const body = { channel: 'bench', externalConversationId: ext, customerId: `c-${i}`, text: questions[i % questions.length], idempotencyKey: ext, locale: 'en' };
+        const body = {
+          channel: 'bench',
+          externalConversationId: ext,
+          customerId: `c-${i}`,
+          text: questions[i % questions.length],
+          idempotencyKey: ext,
+          locale: 'en',
+        };
         const t0 = performance.now();
         const res = await fetch(`http://127.0.0.1:${BASE}/v1/messages`, {
           method: 'POST',
@@ -165,7 +179,8 @@ async function pipeline() {
           body: JSON.stringify(body),
         });
         const json = await res.json();
-        if (res.status !== 202) throw new Error(`ingest answered ${res.status}: ${JSON.stringify(json)}`);
+        if (res.status !== 202)
+          throw new Error(`ingest answered ${res.status}: ${JSON.stringify(json)}`);
         sentAt.set(json.conversationId, t0);
       }
     }),
@@ -183,8 +198,12 @@ const stopAll = () => children.forEach((c) => c.kill('SIGTERM'));
 process.on('exit', stopAll);
 try {
   await waitHealthy();
-  console.log(`settings: messages=${N} concurrency=${C} brokers=${brokers.join(',')} partitions=${Topics.events.partitions} cpus=${cpus().length} node=${process.version}`);
-  console.log('running reference: raw kafkajs produce -> consume (acks=all, idempotent producer, 200-byte values)…');
+  console.log(
+    `settings: messages=${N} concurrency=${C} brokers=${brokers.join(',')} partitions=${Topics.events.partitions} cpus=${cpus().length} node=${process.version}`,
+  );
+  console.log(
+    'running reference: raw kafkajs produce -> consume (acks=all, idempotent producer, 200-byte values)…',
+  );
   const raw = await rawKafkaReference();
   console.log('running pipeline: POST /v1/messages -> AI reply on support.outbound…');
   const pipe = await pipeline();
@@ -194,9 +213,17 @@ try {
   ];
   console.log('\n| path | messages | throughput (msg/s) | p50 | p99 | max |');
   console.log('|---|---|---|---|---|---|');
-  for (const [name, r] of rows) console.log(`| ${name} | ${r.count} | ${r.throughput.toFixed(1)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} |`);
-  if (pipe.handoffs || pipe.missing) console.log(`\npipeline: ${pipe.handoffs} handed off instead of answered, ${pipe.missing} without an answer in time`);
-  console.log(`\npipeline p50 is ${(pipe.p50 / raw.p50).toFixed(1)}x the raw Kafka round trip (four Kafka hops plus HTTP, Redis and PostgreSQL work).`);
+  for (const [name, r] of rows)
+    console.log(
+      `| ${name} | ${r.count} | ${r.throughput.toFixed(1)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} |`,
+    );
+  if (pipe.handoffs || pipe.missing)
+    console.log(
+      `\npipeline: ${pipe.handoffs} handed off instead of answered, ${pipe.missing} without an answer in time`,
+    );
+  console.log(
+    `\npipeline p50 is ${(pipe.p50 / raw.p50).toFixed(1)}x the raw Kafka round trip (four Kafka hops plus HTTP, Redis and PostgreSQL work).`,
+  );
 } finally {
   stopAll();
 }

@@ -5,7 +5,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-execFileSync(join(root, 'node_modules/.bin/buf'), ['generate', 'proto', '--template', 'proto/buf.gen.yaml'], {
-  cwd: root,
-  stdio: 'inherit',
-});
+execFileSync(
+  join(root, 'node_modules/.bin/buf'),
+  ['generate', 'proto', '--template', 'proto/buf.gen.yaml'],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);

@@ -73,7 +73,11 @@ services.forEach(start);
 const results = await Promise.all(services.map(healthy));
 const { API_KEY } = localEnv();
 console.log('\n  Support platform is running:\n');
-services.forEach((s, i) => console.log(`  ${s.name.padEnd(20)} http://127.0.0.1:${s.port}   ${results[i] ? 'healthy' : 'NOT HEALTHY (see its log above)'}`));
+services.forEach((s, i) =>
+  console.log(
+    `  ${s.name.padEnd(20)} http://127.0.0.1:${s.port}   ${results[i] ? 'healthy' : 'NOT HEALTHY (see its log above)'}`,
+  ),
+);
 console.log(`
   Web chat demo:       http://127.0.0.1:3001/#key=${API_KEY}
   Metrics summary:     http://127.0.0.1:3006/v1/metrics/summary

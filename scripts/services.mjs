@@ -36,7 +36,13 @@ export function localEnv() {
       STREAM_TOKEN_SECRET: randomBytes(32).toString('base64url'),
     };
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, Object.entries(saved).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+    writeFileSync(
+      file,
+      Object.entries(saved)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n') + '\n',
+      { mode: 0o600 },
+    );
   }
   const apiKey = process.env.API_KEY ?? saved.API_KEY;
   return {

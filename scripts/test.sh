@@ -23,6 +23,7 @@ bash deploy/local/infra.sh up
 redis-cli -u "$REDIS_URL" flushdb >/dev/null
 trap 'bash deploy/local/infra.sh down >/dev/null 2>&1 || true' EXIT
 
+node scripts/check-graph.mjs
 # Unit and integration tests of every library and service, one project at a time (two cores).
 npx nx run-many -t test --parallel=1 --excludeTaskDependencies --outputStyle=stream --exclude=e2e
 # End to end: all six services as separate processes.

@@ -6,12 +6,21 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { fromBinary, type DescMessage, type MessageShape } from '@support/contracts';
+import { Kafka, logLevel } from 'kafkajs';
+import { sleep, TopicWatcher, type WatchedTopic } from '@support/testing';
+
+export { sleep };
 
 export const root = join(__dirname, '..', '..');
 
-export const SERVICES = ['ingest', 'ai-responder', 'sentiment-scorer', 'escalation-decider', 'router', 'metrics'] as const;
+export const SERVICES = [
+  'ingest',
+  'ai-responder',
+  'sentiment-scorer',
+  'escalation-decider',
+  'router',
+  'metrics',
+] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 export const API_KEY = `e2e-${randomBytes(12).toString('hex')}`;
@@ -55,7 +64,9 @@ export class ServiceProcess {
     let last = '';
     while (Date.now() < deadline) {
       if (this.child?.exitCode !== null && this.child?.exitCode !== undefined) {
-        throw new Error(`${this.name} exited with ${this.child.exitCode}; see e2e/logs/${this.name}.log`);
+        throw new Error(
+          `${this.name} exited with ${this.child.exitCode}; see e2e/logs/${this.name}.log`,
+        );
       }
       try {
         const res = await fetch(url(this.name, '/health'));
@@ -90,85 +101,22 @@ export async function startAll(): Promise<Map<ServiceName, ServiceProcess>> {
   return procs;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The test's own Kafka client: the topic watcher's, and for putting raw bytes on a topic. */
+export const kafka = new Kafka({
+  clientId: 'e2e-watcher',
+  brokers: [env.KAFKA_BROKERS],
+  logLevel: logLevel.NOTHING,
+});
 
-export interface Seen<T> {
-  topic: string;
-  partition: number;
-  offset: string;
-  key: string;
-  headers: Record<string, string>;
-  value: T;
-  raw: Buffer;
+/** Watches some topics from their current end (see @support/testing), waiting up to a minute by default. */
+export function watchTopics(topics: readonly WatchedTopic[]): Promise<TopicWatcher> {
+  return TopicWatcher.start(kafka, topics, { group: 'e2e', timeoutMs: 60_000 });
 }
 
-/** Collects every record written to some topics from now on, decoded with their schema. */
-export class TopicWatcher {
-  private consumer?: Consumer;
-  readonly seen = new Map<string, Seen<unknown>[]>();
-  readonly kafka = new Kafka({ clientId: 'e2e-watcher', brokers: [env.KAFKA_BROKERS], logLevel: logLevel.NOTHING });
-
-  constructor(private readonly topics: { name: string; schema: DescMessage }[]) {}
-
-  async start(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    const ends = new Map<string, { partition: number; offset: string }[]>();
-    for (const t of this.topics) ends.set(t.name, await admin.fetchTopicOffsets(t.name));
-    await admin.disconnect();
-    this.consumer = this.kafka.consumer({ groupId: `e2e-${randomUUID()}`, sessionTimeout: 10_000 });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: this.topics.map((t) => t.name), fromBeginning: false });
-    let assigned = false;
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => (assigned = true));
-    await this.consumer.run({
-      eachMessage: async ({ topic, partition, message }) => {
-        const spec = this.topics.find((t) => t.name === topic)!;
-        let value: unknown;
-        try {
-          value = fromBinary(spec.schema, message.value ?? Buffer.alloc(0));
-        } catch {
-          value = undefined;
-        }
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-        const list = this.seen.get(topic) ?? [];
-        list.push({ topic, partition, offset: message.offset, key: message.key?.toString() ?? '', headers, value, raw: message.value ?? Buffer.alloc(0) });
-        this.seen.set(topic, list);
-      },
-    });
-    while (!assigned) await sleep(100);
-    // Start exactly at the ends measured above, so nothing written from now on is missed.
-    for (const [topic, offsets] of ends) for (const o of offsets) this.consumer.seek({ topic, partition: o.partition, offset: o.high ?? o.offset });
-    await sleep(500);
-  }
-
-  records<D extends DescMessage>(topic: { name: string; schema: D }): Seen<MessageShape<D>>[] {
-    return (this.seen.get(topic.name) ?? []) as Seen<MessageShape<D>>[];
-  }
-
-  async waitFor<D extends DescMessage>(
-    topic: { name: string; schema: D },
-    predicate: (r: Seen<MessageShape<D>>) => boolean,
-    { count = 1, timeoutMs = 60_000 } = {},
-  ): Promise<Seen<MessageShape<D>>[]> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.records(topic).filter(predicate);
-      if (found.length >= count) return found;
-      if (Date.now() > deadline) {
-        throw new Error(`timed out waiting for ${count} record(s) on ${topic.name}; saw ${found.length} matching of ${this.records(topic).length}`);
-      }
-      await sleep(100);
-    }
-  }
-
-  async stop(): Promise<void> {
-    await this.consumer?.disconnect();
-  }
-}
-
-export async function postMessage(body: Record<string, unknown>, apiKey = API_KEY): Promise<{ status: number; json: Record<string, unknown> }> {
+export async function postMessage(
+  body: Record<string, unknown>,
+  apiKey = API_KEY,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(url('ingest', '/v1/messages'), {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
@@ -177,7 +125,18 @@ export async function postMessage(body: Record<string, unknown>, apiKey = API_KE
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
-export function customerMessage(text: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function customerMessage(
+  text: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   const id = randomUUID();
-  return { channel: 'web', externalConversationId: `chat-${id}`, customerId: `cust-${id.slice(0, 8)}`, text, idempotencyKey: `msg-${id}`, locale: 'en', ...extra };
+  return {
+    channel: 'web',
+    externalConversationId: `chat-${id}`,
+    customerId: `cust-${id.slice(0, 8)}`,
+    text,
+    idempotencyKey: `msg-${id}`,
+    locale: 'en',
+    ...extra,
+  };
 }

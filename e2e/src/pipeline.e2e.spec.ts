@@ -3,7 +3,20 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Topics, DeadLetterTopics } from '@support/bus';
 import { DeadLetterSchema, OutboundKind, type ConversationEvent } from '@support/contracts';
-import { API_KEY, customerMessage, postMessage, root, sleep, startAll, TopicWatcher, url, type ServiceName, type ServiceProcess } from './harness';
+import type { TopicWatcher } from '@support/testing';
+import {
+  API_KEY,
+  customerMessage,
+  kafka,
+  postMessage,
+  root,
+  sleep,
+  startAll,
+  url,
+  watchTopics,
+  type ServiceName,
+  type ServiceProcess,
+} from './harness';
 
 const inboundDlq = DeadLetterTopics.find((t) => t.name === Topics.inbound.deadLetter)!;
 let procs: Map<ServiceName, ServiceProcess>;
@@ -16,7 +29,11 @@ async function summary(): Promise<Record<string, number>> {
 }
 
 const eventsOf = (conversationId: string, kind?: ConversationEvent['payload']['case']) =>
-  watcher.records(Topics.events).filter((r) => r.value.conversationId === conversationId && (!kind || r.value.payload.case === kind));
+  watcher
+    .records(Topics.events)
+    .filter(
+      (r) => r.value.conversationId === conversationId && (!kind || r.value.payload.case === kind),
+    );
 
 async function waitForMetric(name: string, atLeast: number): Promise<Record<string, number>> {
   const deadline = Date.now() + 30_000;
@@ -29,8 +46,13 @@ async function waitForMetric(name: string, atLeast: number): Promise<Record<stri
 
 beforeAll(async () => {
   procs = await startAll();
-  watcher = new TopicWatcher([Topics.events, Topics.outbound, Topics.handoffRequests, Topics.handoffAssignments, inboundDlq]);
-  await watcher.start();
+  watcher = await watchTopics([
+    Topics.events,
+    Topics.outbound,
+    Topics.handoffRequests,
+    Topics.handoffAssignments,
+    inboundDlq,
+  ]);
 }, 240_000);
 
 afterAll(async () => {
@@ -45,7 +67,10 @@ describe('walking skeleton, end to end through six processes', () => {
     expect(status).toBe(202);
     const conversationId = json.conversationId as string;
 
-    const [reply] = await watcher.waitFor(Topics.outbound, (r) => r.value.conversationId === conversationId && r.value.kind === OutboundKind.AI_REPLY);
+    const [reply] = await watcher.waitFor(
+      Topics.outbound,
+      (r) => r.value.conversationId === conversationId && r.value.kind === OutboundKind.AI_REPLY,
+    );
     expect(reply.value.text.toLowerCase()).toContain('password');
     expect(reply.value.citations.length).toBeGreaterThan(0);
     expect(reply.headers['event-type']).toBe('support.v1.OutboundMessage');
@@ -54,15 +79,22 @@ describe('walking skeleton, end to end through six processes', () => {
     // The log holds the whole story, in order, one writer per event type.
     const kinds = eventsOf(conversationId).map((r) => r.value.payload.case);
     expect(kinds[0]).toBe('customerMessageReceived');
-    expect(kinds).toEqual(expect.arrayContaining(['aiReplyProposed', 'messageScored', 'aiReplyReleased']));
-    expect(eventsOf(conversationId).find((r) => r.value.payload.case === 'aiReplyProposed')!.headers['producer']).toBe('ai-responder');
+    expect(kinds).toEqual(
+      expect.arrayContaining(['aiReplyProposed', 'messageScored', 'aiReplyReleased']),
+    );
+    expect(
+      eventsOf(conversationId).find((r) => r.value.payload.case === 'aiReplyProposed')!.headers[
+        'producer'
+      ],
+    ).toBe('ai-responder');
 
     // A web client reading the SSE stream gets the same reply.
     const sse = await fetch(url('ingest', json.streamUrl as string));
     expect(sse.headers.get('content-type')).toContain('text/event-stream');
     const reader = sse.body!.getReader();
     let text = '';
-    while (!text.includes('event: message')) text += new TextDecoder().decode((await reader.read()).value);
+    while (!text.includes('event: message'))
+      text += new TextDecoder().decode((await reader.read()).value);
     await reader.cancel();
     expect(text).toContain(reply.value.messageId);
 
@@ -84,31 +116,56 @@ describe('walking skeleton, end to end through six processes', () => {
     const { json } = await postMessage(customerMessage('I want to talk to a human'));
     const conversationId = json.conversationId as string;
 
-    const [request] = await watcher.waitFor(Topics.handoffRequests, (r) => r.value.conversationId === conversationId);
+    const [request] = await watcher.waitFor(
+      Topics.handoffRequests,
+      (r) => r.value.conversationId === conversationId,
+    );
     expect(request.value.triggers.map((t) => t.rule)).toContain('explicit_human_request');
     expect(request.value.briefing?.summary).toContain('I want to talk to a human');
 
-    const [assignment] = await watcher.waitFor(Topics.handoffAssignments, (r) => r.value.conversationId === conversationId);
+    const [assignment] = await watcher.waitFor(
+      Topics.handoffAssignments,
+      (r) => r.value.conversationId === conversationId,
+    );
     expect(assignment.value.handoffId).toBe(request.value.handoffId);
     expect(assignment.value.agentName).not.toBe('');
 
-    const system = await watcher.waitFor(Topics.outbound, (r) => r.value.conversationId === conversationId && r.value.kind === OutboundKind.SYSTEM, { count: 2 });
+    const system = await watcher.waitFor(
+      Topics.outbound,
+      (r) => r.value.conversationId === conversationId && r.value.kind === OutboundKind.SYSTEM,
+      { count: 2 },
+    );
     expect(system.map((s) => s.value.text).join(' ')).toContain(assignment.value.agentName);
     // No AI reply goes out once the conversation is handed off.
     await sleep(1500);
-    expect(watcher.records(Topics.outbound).filter((r) => r.value.conversationId === conversationId && r.value.kind === OutboundKind.AI_REPLY)).toHaveLength(0);
+    expect(
+      watcher
+        .records(Topics.outbound)
+        .filter(
+          (r) =>
+            r.value.conversationId === conversationId && r.value.kind === OutboundKind.AI_REPLY,
+        ),
+    ).toHaveLength(0);
 
     const after = await waitForMetric('handoffs', before.handoffs + 1);
     expect(after.handoffs).toBeGreaterThanOrEqual(before.handoffs + 1);
     expect(after.assigned).toBeGreaterThanOrEqual(before.assigned + 1);
-    await fetch(url('ingest', `/v1/conversations/${conversationId}/resolve`), { method: 'POST', headers: { authorization: `Bearer ${API_KEY}` } });
+    await fetch(url('ingest', `/v1/conversations/${conversationId}/resolve`), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}` },
+    });
   });
 
   it('turns a repeated idempotency key into one event', async () => {
     const body = customerMessage('Where can I download my invoices?');
     const first = await postMessage(body);
     const conversationId = first.json.conversationId as string;
-    await watcher.waitFor(Topics.events, (r) => r.value.conversationId === conversationId && r.value.payload.case === 'customerMessageReceived');
+    await watcher.waitFor(
+      Topics.events,
+      (r) =>
+        r.value.conversationId === conversationId &&
+        r.value.payload.case === 'customerMessageReceived',
+    );
     const second = await postMessage(body);
     expect(second.status).toBe(202);
     expect(second.json.messageId).toBe(first.json.messageId);
@@ -121,22 +178,38 @@ describe('walking skeleton, end to end through six processes', () => {
     const body = customerMessage('hello', { pageUrl: 'not a url' });
     const bad = await postMessage(body);
     expect(bad.status).toBe(400);
-    expect(bad.json).toEqual({ error: 'validation_failed', issues: [expect.objectContaining({ field: 'pageUrl', rule: 'url' })] });
+    expect(bad.json).toEqual({
+      error: 'validation_failed',
+      issues: [expect.objectContaining({ field: 'pageUrl', rule: 'url' })],
+    });
     await sleep(1000);
-    const conversationId = watcher.records(Topics.events).find((r) => r.value.payload.case === 'customerMessageReceived' && r.value.payload.value.externalConversationId === body.externalConversationId);
+    const conversationId = watcher
+      .records(Topics.events)
+      .find(
+        (r) =>
+          r.value.payload.case === 'customerMessageReceived' &&
+          r.value.payload.value.externalConversationId === body.externalConversationId,
+      );
     expect(conversationId).toBeUndefined();
     const unauthorised = await postMessage(customerMessage('hello'), 'wrong-key');
     expect(unauthorised.status).toBe(401);
   });
 
   it('dead-letters garbage bytes on support.inbound and keeps serving', async () => {
-    const producer = watcher.kafka.producer();
+    const producer = kafka.producer();
     await producer.connect();
     const garbage = Buffer.from([0xff, 0xff, 0xff, 0x01, 0x02, 0x03, 0x99]);
-    await producer.send({ topic: Topics.inbound.name, messages: [{ key: 'garbage', value: garbage }] });
+    await producer.send({
+      topic: Topics.inbound.name,
+      messages: [{ key: 'garbage', value: garbage }],
+    });
     await producer.disconnect();
     const [letter] = await watcher.waitFor(inboundDlq, (r) => r.key === 'garbage');
-    const dead = letter.value as unknown as { reason: string; originalValue: Uint8Array; originalTopic: string };
+    const dead = letter.value as unknown as {
+      reason: string;
+      originalValue: Uint8Array;
+      originalTopic: string;
+    };
     expect(dead.originalTopic).toBe(Topics.inbound.name);
     expect(dead.reason).toMatch(/undecodable/);
     expect(Buffer.from(dead.originalValue)).toEqual(garbage);
@@ -148,7 +221,12 @@ describe('walking skeleton, end to end through six processes', () => {
 
   it('loses nothing and sends no reply twice when a service is killed mid-stream', async () => {
     const decider = procs.get('escalation-decider')!;
-    const questions = ['How do I reset my password?', 'How do I download invoices?', 'How do I create an API key?', 'How do I export my data?'];
+    const questions = [
+      'How do I reset my password?',
+      'How do I download invoices?',
+      'How do I create an API key?',
+      'How do I export my data?',
+    ];
     const sent: string[] = [];
     for (let i = 0; i < 16; i++) {
       if (i === 6) await decider.stop('SIGKILL');
@@ -158,12 +236,21 @@ describe('walking skeleton, end to end through six processes', () => {
     decider.start();
     await decider.healthy();
     for (const id of sent) {
-      await watcher.waitFor(Topics.outbound, (r) => r.value.conversationId === id && r.value.inReplyTo !== '', { timeoutMs: 90_000 });
+      await watcher.waitFor(
+        Topics.outbound,
+        (r) => r.value.conversationId === id && r.value.inReplyTo !== '',
+        { timeoutMs: 90_000 },
+      );
     }
     await sleep(3000);
     for (const id of sent) {
-      const replies = watcher.records(Topics.outbound).filter((r) => r.value.conversationId === id && r.value.kind !== OutboundKind.UNSPECIFIED);
-      const decisions = eventsOf(id).filter((r) => r.value.payload.case === 'aiReplyReleased' || r.value.payload.case === 'handoffRequested');
+      const replies = watcher
+        .records(Topics.outbound)
+        .filter((r) => r.value.conversationId === id && r.value.kind !== OutboundKind.UNSPECIFIED);
+      const decisions = eventsOf(id).filter(
+        (r) =>
+          r.value.payload.case === 'aiReplyReleased' || r.value.payload.case === 'handoffRequested',
+      );
       // Exactly one decision per customer message, and its outbound message once.
       expect(decisions).toHaveLength(1);
       const ids = replies.map((r) => r.value.messageId);
@@ -173,14 +260,25 @@ describe('walking skeleton, end to end through six processes', () => {
 
   it('rebuilds every service state from the log after Redis is wiped, equal to the live state', async () => {
     const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');
-    // Every service's snapshots (test namespaces of the library tests are not services').
+    // Every service's snapshots of the conversations this run created (the integration tests
+    // before it tamper with snapshots on purpose to test redelivery).
     const services = ['ingest', 'ai-responder', 'sentiment-scorer', 'escalation-decider', 'router'];
-    const snapshotKeys = async () => (await redis.keys('snap:*')).filter((k) => services.includes(k.split(':')[1])).sort();
+    const ours = new Set(
+      watcher
+        .records(Topics.events)
+        .filter((r) => r.value.payload.case === 'customerMessageReceived')
+        .map((r) => r.value.conversationId),
+    );
+    const snapshotKeys = async () =>
+      (await redis.keys('snap:*'))
+        .filter((k) => services.includes(k.split(':')[1]) && ours.has(k.split(':')[2]))
+        .sort();
     const read = async () => {
       const keys = await snapshotKeys();
       const values = keys.length ? await redis.mget(...keys) : [];
       const state = new Map<string, unknown>(keys.map((k, i) => [k, JSON.parse(values[i]!).state]));
-      for (const k of (await redis.keys('router:load:*')).sort()) state.set(k, (await redis.smembers(k)).sort());
+      for (const k of (await redis.keys('router:load:*')).sort())
+        state.set(k, (await redis.smembers(k)).sort());
       return state;
     };
     // Let the pipeline settle so the live state is complete.
@@ -196,9 +294,14 @@ describe('walking skeleton, end to end through six processes', () => {
     const rebuilt = await read();
     await redis.quit();
     expect([...rebuilt.keys()].sort()).toEqual([...live.keys()].sort());
-    for (const [key, state] of live) expect({ key, state: rebuilt.get(key) }).toEqual({ key, state });
+    for (const [key, state] of live)
+      expect({ key, state: rebuilt.get(key) }).toEqual({ key, state });
     // The services go on from the rebuilt state: a new question still gets its answer.
     const { json } = await postMessage(customerMessage('How do I reset my password?'));
-    await watcher.waitFor(Topics.outbound, (r) => r.value.conversationId === json.conversationId && r.value.kind === OutboundKind.AI_REPLY);
+    await watcher.waitFor(
+      Topics.outbound,
+      (r) =>
+        r.value.conversationId === json.conversationId && r.value.kind === OutboundKind.AI_REPLY,
+    );
   });
 });

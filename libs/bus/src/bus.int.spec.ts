@@ -12,9 +12,19 @@ import { AllTopics, type TopicSpec } from './topics';
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const root = join(__dirname, '..', '..', '..');
 
-function tempTopics(): { topic: TopicSpec<typeof InboundMessageSchema>; dlq: TopicSpec<typeof DeadLetterSchema> } {
+function tempTopics(): {
+  topic: TopicSpec<typeof InboundMessageSchema>;
+  dlq: TopicSpec<typeof DeadLetterSchema>;
+} {
   const name = `test.bus.${randomUUID()}`;
-  const base = { partitions: 3, retentionMs: 3_600_000, cleanupPolicy: 'delete' as const, external: false, description: 'test', key: 'test' };
+  const base = {
+    partitions: 3,
+    retentionMs: 3_600_000,
+    cleanupPolicy: 'delete' as const,
+    external: false,
+    description: 'test',
+    key: 'test',
+  };
   return {
     topic: { ...base, name, schema: InboundMessageSchema, deadLetter: `${name}.dlq` },
     dlq: { ...base, name: `${name}.dlq`, schema: DeadLetterSchema },
@@ -22,7 +32,13 @@ function tempTopics(): { topic: TopicSpec<typeof InboundMessageSchema>; dlq: Top
 }
 
 const inbound = (text: string) =>
-  create(InboundMessageSchema, { channel: 'web', externalConversationId: 'x', customerId: 'c', text, idempotencyKey: randomUUID() });
+  create(InboundMessageSchema, {
+    channel: 'web',
+    externalConversationId: 'x',
+    customerId: 'c',
+    text,
+    idempotencyKey: randomUUID(),
+  });
 
 async function until<T>(fn: () => T | undefined, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -37,7 +53,12 @@ async function until<T>(fn: () => T | undefined, timeoutMs = 30_000): Promise<T>
 describe('bus on the real broker', () => {
   const buses: Bus[] = [];
   const newBus = (opts: Partial<ConstructorParameters<typeof Bus>[0]> = {}) => {
-    const bus = new Bus({ service: `test-${randomUUID().slice(0, 8)}`, brokers, logger: { log: () => undefined, warn: () => undefined, error: () => undefined }, ...opts });
+    const bus = new Bus({
+      service: `test-${randomUUID().slice(0, 8)}`,
+      brokers,
+      logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
+      ...opts,
+    });
     buses.push(bus);
     return bus;
   };
@@ -61,8 +82,15 @@ describe('bus on the real broker', () => {
     await admin.connect();
     const topics = await admin.listTopics();
     for (const t of AllTopics) expect(topics).toContain(t.name);
-    const configs = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: 'conversation.events', configNames: ['retention.ms', 'cleanup.policy'] }] });
-    const entries = Object.fromEntries(configs.resources[0].configEntries.map((e) => [e.configName, e.configValue]));
+    const configs = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [
+        { type: 2, name: 'conversation.events', configNames: ['retention.ms', 'cleanup.policy'] },
+      ],
+    });
+    const entries = Object.fromEntries(
+      configs.resources[0].configEntries.map((e) => [e.configName, e.configValue]),
+    );
     expect(entries).toEqual({ 'retention.ms': '-1', 'cleanup.policy': 'delete' });
     await admin.disconnect();
   });
@@ -73,10 +101,24 @@ describe('bus on the real broker', () => {
     await bus.ensureTopics([topic, dlq]);
     const got: Incoming<typeof InboundMessageSchema>[] = [];
     await bus.consume({ group: 'g', topic, handle: async (r) => void got.push(r) });
-    await bus.publish({ topic, key: 'k1', value: inbound('hello'), eventId: 'evt-1', correlationId: 'corr-1', causationId: 'cause-1' });
+    await bus.publish({
+      topic,
+      key: 'k1',
+      value: inbound('hello'),
+      eventId: 'evt-1',
+      correlationId: 'corr-1',
+      causationId: 'cause-1',
+    });
     const r = await until(() => got[0]);
     expect(r.value.text).toBe('hello');
-    expect(r.meta).toMatchObject({ eventId: 'evt-1', eventType: 'support.v1.InboundMessage', schemaVersion: 'support.v1', correlationId: 'corr-1', causationId: 'cause-1', producer: bus.service });
+    expect(r.meta).toMatchObject({
+      eventId: 'evt-1',
+      eventType: 'support.v1.InboundMessage',
+      schemaVersion: 'support.v1',
+      correlationId: 'corr-1',
+      causationId: 'cause-1',
+      producer: bus.service,
+    });
     expect(Date.parse(r.meta.time)).not.toBeNaN();
   });
 
@@ -95,7 +137,12 @@ describe('bus on the real broker', () => {
       },
     });
     const letters: { reason: string; value: Buffer }[] = [];
-    await bus.consume({ group: 'dlq', topic: dlq, handle: async (r) => void letters.push({ reason: r.value.reason, value: Buffer.from(r.value.originalValue) }) });
+    await bus.consume({
+      group: 'dlq',
+      topic: dlq,
+      handle: async (r) =>
+        void letters.push({ reason: r.value.reason, value: Buffer.from(r.value.originalValue) }),
+    });
     const garbage = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]);
     await bus.publishRaw(topic.name, 'same-key', garbage);
     await bus.publish({ topic, key: 'same-key', value: inbound('invalid') });
@@ -104,7 +151,9 @@ describe('bus on the real broker', () => {
     await until(() => (got.includes('after') && letters.length === 3 ? true : undefined));
     expect(letters[0].reason).toMatch(/^undecodable support.v1.InboundMessage/);
     expect(letters[0].value).toEqual(garbage);
-    expect(letters[1].reason).toBe('invalid support.v1.InboundMessage: text: rejected by test rule');
+    expect(letters[1].reason).toBe(
+      'invalid support.v1.InboundMessage: text: rejected by test rule',
+    );
     expect(letters[2].reason).toBe('handler said no');
     expect(fromBinary(InboundMessageSchema, letters[1].value).text).toBe('invalid');
     expect(got).toEqual(['after']);
@@ -116,7 +165,11 @@ describe('bus on the real broker', () => {
     const fatal: Error[] = [];
     const bus = newBus({ onFatal: (e) => fatal.push(e) });
     await bus.ensureTopics([topic, dlq]);
-    await bus.consume({ group: 'g', topic, handle: async () => Promise.reject(new TypeError('bug in handler')) });
+    await bus.consume({
+      group: 'g',
+      topic,
+      handle: async () => Promise.reject(new TypeError('bug in handler')),
+    });
     await bus.publish({ topic, key: 'k', value: inbound('boom') });
     // kafkajs retries the handler, then crashes without restart for a non-retriable error.
     const error = await until(() => fatal[0], 60_000);
@@ -130,7 +183,8 @@ describe('bus on the real broker', () => {
     await first.ensureTopics([topic, dlq]);
     const seen1: string[] = [];
     await first.consume({ group: 'g', topic, handle: async (r) => void seen1.push(r.value.text) });
-    for (let i = 0; i < 5; i++) await first.publish({ topic, key: `k${i}`, value: inbound(`m${i}`) });
+    for (let i = 0; i < 5; i++)
+      await first.publish({ topic, key: `k${i}`, value: inbound(`m${i}`) });
     await until(() => (seen1.length === 5 ? true : undefined));
     await first.close();
     const second = newBus({ service: first.service });

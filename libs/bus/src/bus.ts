@@ -4,6 +4,8 @@
  * client and group ids, and hides the crash and commit hooks this needs.
  */
 import { randomUUID } from 'node:crypto';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
 import {
   Kafka,
   Partitioners,
@@ -13,6 +15,7 @@ import {
   type KafkaMessage,
   type Producer,
   type LogEntry,
+  type ISocketFactory,
 } from 'kafkajs';
 import {
   create,
@@ -23,6 +26,7 @@ import {
   type DescMessage,
   type MessageShape,
 } from '@support/contracts';
+import { Histogram } from 'prom-client';
 import { encodeHeaders, decodeHeaders, headersToStrings, type RecordMeta } from './headers.js';
 import { AllTopics, type TopicSpec } from './topics.js';
 
@@ -90,6 +94,36 @@ export interface ConsumeOptions<Desc extends DescMessage> {
   handle: (record: Incoming<Desc>) => Promise<void>;
 }
 
+/**
+ * kafkajs's own socket factory leaves Nagle's algorithm on, which holds small
+ * requests back until the previous one is acknowledged (tens of milliseconds
+ * per hop with delayed ACKs). Same as kafkajs's, with TCP_NODELAY.
+ */
+export const noDelaySocketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
+  const socket = ssl
+    ? tls.connect(
+        { host, port, ...(!net.isIP(host) ? { servername: host } : {}), ...ssl },
+        onConnect,
+      )
+    : net.connect({ host, port }, onConnect);
+  socket.setKeepAlive(true, 60_000);
+  socket.setNoDelay(true);
+  return socket;
+};
+
+const recordAge = new Histogram({
+  name: 'bus_record_age_seconds',
+  help: 'Time from a record being produced to its handler starting, by topic and consumer group',
+  labelNames: ['topic', 'group'],
+  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+});
+const handleTime = new Histogram({
+  name: 'bus_handle_seconds',
+  help: 'Time a handler took for one record, by topic and consumer group',
+  labelNames: ['topic', 'group'],
+  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+});
+
 export type ConsumerStatus = 'starting' | 'running' | 'stopped' | 'crashed';
 
 export class Bus {
@@ -109,6 +143,7 @@ export class Bus {
       clientId: options.service,
       brokers: options.brokers,
       retry: { initialRetryTime: 200, retries: 8 },
+      socketFactory: noDelaySocketFactory,
       logLevel: logLevel.WARN,
       logCreator:
         () =>
@@ -149,7 +184,10 @@ export class Bus {
         // Another service may have created them at the same moment.
         if (!String((err as Error).message).includes('already exists')) throw err;
       }
-      await waitForLeaders(admin, missing.map((s) => s.name));
+      await waitForLeaders(
+        admin,
+        missing.map((s) => s.name),
+      );
       this.logger.log('topics created', { topics: missing.map((s) => s.name) });
     } finally {
       await admin.disconnect();
@@ -178,13 +216,19 @@ export class Bus {
   async publish(...records: Outgoing<DescMessage>[]): Promise<void> {
     if (records.length === 0) return;
     const producer = await this.getProducer();
-    const byTopic = new Map<string, { key: string; value: Buffer; headers: ReturnType<typeof encodeHeaders> }[]>();
+    const byTopic = new Map<
+      string,
+      { key: string; value: Buffer; headers: ReturnType<typeof encodeHeaders> }[]
+    >();
     const time = new Date().toISOString();
     for (const r of records) {
       const eventId = r.eventId ?? randomUUID();
       const headers = encodeHeaders({
         eventId,
-        eventType: r.topic.schema.typeName === 'support.v1.ConversationEvent' ? eventTypeOf(r.value) : r.topic.schema.typeName,
+        eventType:
+          r.topic.schema.typeName === 'support.v1.ConversationEvent'
+            ? eventTypeOf(r.value)
+            : r.topic.schema.typeName,
         schemaVersion: SCHEMA_VERSION,
         correlationId: r.correlationId ?? eventId,
         causationId: r.causationId ?? '',
@@ -203,7 +247,12 @@ export class Bus {
   }
 
   /** Publishes raw bytes (for tests and tools that need to put arbitrary data on a topic). */
-  async publishRaw(topic: string, key: string, value: Buffer, headers: Record<string, string> = {}): Promise<void> {
+  async publishRaw(
+    topic: string,
+    key: string,
+    value: Buffer,
+    headers: Record<string, string> = {},
+  ): Promise<void> {
     const producer = await this.getProducer();
     await producer.send({ topic, acks: -1, messages: [{ key, value, headers }] });
   }
@@ -241,9 +290,13 @@ export class Bus {
       }
     });
     await consumer.connect();
-    await consumer.subscribe({ topic: options.topic.name, fromBeginning: options.fromBeginning ?? true });
+    await consumer.subscribe({
+      topic: options.topic.name,
+      fromBeginning: options.fromBeginning ?? true,
+    });
     await consumer.run({
-      partitionsConsumedConcurrently: options.partitionsConcurrently ?? 3,
+      partitionsConsumedConcurrently:
+        options.partitionsConcurrently ?? Number(process.env.KAFKA_PARTITIONS_CONCURRENTLY ?? 6),
       eachMessage: (payload) => this.handleOne(options, groupId, payload),
     });
     return consumer;
@@ -260,29 +313,65 @@ export class Bus {
       if (!message.value) throw new Error('empty value');
       value = fromBinary(options.topic.schema, message.value);
     } catch (err) {
-      await this.deadLetter(options.topic, groupId, partition, message, `undecodable ${options.topic.schema.typeName}: ${(err as Error).message}`);
+      await this.deadLetter(
+        options.topic,
+        groupId,
+        partition,
+        message,
+        `undecodable ${options.topic.schema.typeName}: ${(err as Error).message}`,
+      );
       return;
     }
     const invalid = options.validate?.(value);
     if (invalid) {
-      await this.deadLetter(options.topic, groupId, partition, message, `invalid ${options.topic.schema.typeName}: ${invalid}`);
+      await this.deadLetter(
+        options.topic,
+        groupId,
+        partition,
+        message,
+        `invalid ${options.topic.schema.typeName}: ${invalid}`,
+      );
       return;
     }
+    const labels = { topic, group: groupId };
+    recordAge.observe(labels, Math.max(0, Date.now() - Number(message.timestamp)) / 1000);
+    const stopTimer = handleTime.startTimer(labels);
     try {
-      await options.handle({ topic, partition, offset: message.offset, key, value, meta: decodeHeaders(message.headers), raw: message });
+      await options.handle({
+        topic,
+        partition,
+        offset: message.offset,
+        key,
+        value,
+        meta: decodeHeaders(message.headers),
+        raw: message,
+      });
+      stopTimer();
       this.stats.handled++;
     } catch (err) {
       if (err instanceof InvalidRecordError) {
         await this.deadLetter(options.topic, groupId, partition, message, err.message);
         return;
       }
-      this.logger.warn('handler failed; kafkajs will retry', { groupId, topic, partition, offset: message.offset, error: (err as Error).message });
+      this.logger.warn('handler failed; kafkajs will retry', {
+        groupId,
+        topic,
+        partition,
+        offset: message.offset,
+        error: (err as Error).message,
+      });
       await heartbeat().catch(() => undefined);
       throw err;
     }
   }
 
-  private async deadLetter(spec: TopicSpec, groupId: string, partition: number, message: KafkaMessage, reason: string): Promise<void> {
+  private async deadLetter(
+    spec: TopicSpec,
+    groupId: string,
+    partition: number,
+    message: KafkaMessage,
+    reason: string,
+  ): Promise<void> {
     if (!spec.deadLetter) {
       this.logger.error('dropping bad record of a dead-letter topic', { topic: spec.name, reason });
       return;
@@ -306,12 +395,23 @@ export class Bus {
         {
           key: message.key,
           value: Buffer.from(toBinary(DeadLetterSchema, letter)),
-          headers: { 'event-type': DeadLetterSchema.typeName, reason, 'original-topic': spec.name, 'consumer-group': groupId },
+          headers: {
+            'event-type': DeadLetterSchema.typeName,
+            reason,
+            'original-topic': spec.name,
+            'consumer-group': groupId,
+          },
         },
       ],
     });
     this.stats.deadLettered++;
-    this.logger.warn('record dead-lettered', { topic: spec.name, partition, offset: message.offset, reason, deadLetter: spec.deadLetter });
+    this.logger.warn('record dead-lettered', {
+      topic: spec.name,
+      partition,
+      offset: message.offset,
+      reason,
+      deadLetter: spec.deadLetter,
+    });
   }
 
   /** Health: every consumer has joined its group and none has crashed. */
@@ -328,13 +428,19 @@ export class Bus {
   /** Graceful shutdown: consumers stop after their current message and commit what was processed. */
   async close(): Promise<void> {
     this.stopping = true;
-    await Promise.allSettled([...this.consumers.values()].map(({ consumer }) => consumer.disconnect()));
+    await Promise.allSettled(
+      [...this.consumers.values()].map(({ consumer }) => consumer.disconnect()),
+    );
     if (this.producer) await this.producer.disconnect();
   }
 }
 
 /** Waits until every partition of the topics has a leader that serves it (new topics take a moment in KRaft). */
-async function waitForLeaders(admin: ReturnType<Kafka['admin']>, topics: string[], timeoutMs = 30_000): Promise<void> {
+async function waitForLeaders(
+  admin: ReturnType<Kafka['admin']>,
+  topics: string[],
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -346,7 +452,8 @@ async function waitForLeaders(admin: ReturnType<Kafka['admin']>, topics: string[
     } catch (err) {
       if (Date.now() > deadline) throw err;
     }
-    if (Date.now() > deadline) throw new Error(`topics not ready after ${timeoutMs} ms: ${topics.join(', ')}`);
+    if (Date.now() > deadline)
+      throw new Error(`topics not ready after ${timeoutMs} ms: ${topics.join(', ')}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -357,6 +464,12 @@ function eventTypeOf(value: unknown): string {
 }
 
 function defaultFatal(reason: Error): void {
-  console.error(JSON.stringify({ level: 'fatal', msg: 'consumer stopped for good; exiting so the supervisor restarts the service', error: reason.message }));
+  console.error(
+    JSON.stringify({
+      level: 'fatal',
+      msg: 'consumer stopped for good; exiting so the supervisor restarts the service',
+      error: reason.message,
+    }),
+  );
   process.exit(1);
 }

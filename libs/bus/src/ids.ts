@@ -8,5 +8,6 @@ const NAMESPACE = '3d0f6c1e-8a4b-4f7e-9c61-2b5a7e0d94c3';
  * same id, which is what makes redeliveries recognisable downstream.
  */
 export function deterministicId(...parts: string[]): string {
-  return uuidv5(parts.join('\u0000'), NAMESPACE);
+  // Length-prefixed, so that no two different lists of parts spell the same name.
+  return uuidv5(parts.map((p) => `${p.length}:${p}`).join('|'), NAMESPACE);
 }

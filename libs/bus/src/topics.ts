@@ -32,7 +32,9 @@ export interface TopicSpec<Desc extends DescMessage = DescMessage> {
 const DAY = 24 * 60 * 60 * 1000;
 const partitions = Number(process.env.KAFKA_PARTITIONS ?? 6);
 
-function topic<Desc extends DescMessage>(spec: Omit<TopicSpec<Desc>, 'partitions' | 'cleanupPolicy'> & Partial<TopicSpec<Desc>>): TopicSpec<Desc> {
+function topic<Desc extends DescMessage>(
+  spec: Omit<TopicSpec<Desc>, 'partitions' | 'cleanupPolicy'> & Partial<TopicSpec<Desc>>,
+): TopicSpec<Desc> {
   return { partitions, cleanupPolicy: 'delete', ...spec };
 }
 
@@ -85,15 +87,16 @@ export const Topics = {
 } as const;
 
 /** Dead-letter topics: one per topic, same partitions, kept 30 days. */
-export const DeadLetterTopics: TopicSpec<typeof DeadLetterSchema>[] = Object.values(Topics).map((t) =>
-  topic({
-    name: t.deadLetter!,
-    key: 'the original key',
-    retentionMs: 30 * DAY,
-    schema: DeadLetterSchema,
-    external: false,
-    description: `Records of ${t.name} that could not be decoded or validated`,
-  }),
+export const DeadLetterTopics: TopicSpec<typeof DeadLetterSchema>[] = Object.values(Topics).map(
+  (t) =>
+    topic({
+      name: t.deadLetter!,
+      key: 'the original key',
+      retentionMs: 30 * DAY,
+      schema: DeadLetterSchema,
+      external: false,
+      description: `Records of ${t.name} that could not be decoded or validated`,
+    }),
 );
 
 export const AllTopics: TopicSpec[] = [...Object.values(Topics), ...DeadLetterTopics];

@@ -20,7 +20,11 @@ function issuesOf(body: unknown) {
 
 describe('inbound message validation', () => {
   it('accepts a well-formed message and snake_case names', () => {
-    const msg = parseInboundJson({ ...valid, page_url: 'https://app.example.com/billing', locale: 'de-AT' });
+    const msg = parseInboundJson({
+      ...valid,
+      page_url: 'https://app.example.com/billing',
+      locale: 'de-AT',
+    });
     expect(msg.pageUrl).toBe('https://app.example.com/billing');
     expect(msg.locale).toBe('de-AT');
   });

@@ -46,7 +46,11 @@ export const inboundMessageRules: Rules<InboundMessage> = {
   externalConversationId: { required: true, maxLength: 200 },
   customerId: { required: true, maxLength: 200 },
   text: { required: true, maxLength: 8000 },
-  locale: { maxLength: 35, pattern: BCP47, patternHint: 'a BCP 47 language tag such as "en" or "de-AT"' },
+  locale: {
+    maxLength: 35,
+    pattern: BCP47,
+    patternHint: 'a BCP 47 language tag such as "en" or "de-AT"',
+  },
   pageUrl: { maxLength: 2000, url: true },
   idempotencyKey: { required: true, maxLength: 200 },
   accountId: { maxLength: 200 },
@@ -62,7 +66,11 @@ function checkString(field: string, value: string, rule: StringRule): FieldIssue
     return { field, rule: 'max_length', message: `must be at most ${rule.maxLength} characters` };
   }
   if (rule.pattern && !rule.pattern.test(value)) {
-    return { field, rule: 'pattern', message: `must be ${rule.patternHint ?? `like ${rule.pattern}`}` };
+    return {
+      field,
+      rule: 'pattern',
+      message: `must be ${rule.patternHint ?? `like ${rule.pattern}`}`,
+    };
   }
   if (rule.url) {
     let ok = false;
@@ -75,7 +83,11 @@ function checkString(field: string, value: string, rule: StringRule): FieldIssue
     if (!ok) return { field, rule: 'url', message: 'must be an absolute http(s) URL' };
   }
   if (rule.timestamp && (!RFC3339.test(value) || Number.isNaN(Date.parse(value)))) {
-    return { field, rule: 'timestamp', message: 'must be an RFC 3339 time such as 2026-01-31T12:00:00Z' };
+    return {
+      field,
+      rule: 'timestamp',
+      message: 'must be an RFC 3339 time such as 2026-01-31T12:00:00Z',
+    };
   }
   return undefined;
 }
@@ -100,9 +112,14 @@ export function validateInboundMessage(message: InboundMessage): FieldIssue[] {
  * that a wrong type or an unknown field is reported with the field's name.
  * Accepts the proto JSON names (camelCase) and the proto field names (snake_case).
  */
-export function decodeJsonBody<Desc extends DescMessage>(schema: Desc, body: unknown): MessageShape<Desc> {
+export function decodeJsonBody<Desc extends DescMessage>(
+  schema: Desc,
+  body: unknown,
+): MessageShape<Desc> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ValidationError([{ field: '(body)', rule: 'type', message: 'must be a JSON object' }]);
+    throw new ValidationError([
+      { field: '(body)', rule: 'type', message: 'must be a JSON object' },
+    ]);
   }
   const issues: FieldIssue[] = [];
   const known = new Map<string, string>();
@@ -119,7 +136,11 @@ export function decodeJsonBody<Desc extends DescMessage>(schema: Desc, body: unk
     }
     const field = schema.fields.find((f) => f.jsonName === jsonName)!;
     if (value === null || value === undefined) continue;
-    if (field.fieldKind === 'scalar' && field.scalar === 9 /* STRING */ && typeof value !== 'string') {
+    if (
+      field.fieldKind === 'scalar' &&
+      field.scalar === 9 /* STRING */ &&
+      typeof value !== 'string'
+    ) {
       issues.push({ field: jsonName, rule: 'type', message: 'must be a string' });
       continue;
     }

@@ -1,9 +1,18 @@
-import { create, ConversationEventSchema, type ConversationEvent, type ConversationEventType, type MessageInitShape } from '@support/contracts';
+import {
+  create,
+  ConversationEventSchema,
+  type ConversationEvent,
+  type ConversationEventType,
+  type MessageInitShape,
+} from '@support/contracts';
 
 type PayloadInit = NonNullable<MessageInitShape<typeof ConversationEventSchema>['payload']>;
 
 /** The init shape of one event type's payload (nested messages may be plain objects). */
-export type PayloadInitOf<K extends ConversationEventType> = Extract<PayloadInit, { case: K }>['value'];
+export type PayloadInitOf<K extends ConversationEventType> = Extract<
+  PayloadInit,
+  { case: K }
+>['value'];
 
 /** Builds a ConversationEvent with one payload. */
 export function conversationEvent<K extends ConversationEventType>(

@@ -7,34 +7,66 @@ const C = 'conv-1';
 const t = (n: number) => `2026-01-01T00:00:${String(n).padStart(2, '0')}Z`;
 
 const received = (id: string, text: string, n: number) =>
-  conversationEvent(C, `e-${id}`, 'customerMessageReceived', {
-    messageId: id,
-    channel: 'web',
-    externalConversationId: 'ext',
-    customerId: 'cust',
-    text,
-    locale: 'en',
-    pageUrl: '',
-    idempotencyKey: id,
-    accountId: 'acct-1',
-    sentAt: '',
-  }, t(n));
+  conversationEvent(
+    C,
+    `e-${id}`,
+    'customerMessageReceived',
+    {
+      messageId: id,
+      channel: 'web',
+      externalConversationId: 'ext',
+      customerId: 'cust',
+      text,
+      locale: 'en',
+      pageUrl: '',
+      idempotencyKey: id,
+      accountId: 'acct-1',
+      sentAt: '',
+    },
+    t(n),
+  );
 const released = (id: string, n: number) =>
-  conversationEvent(C, `r-${id}`, 'aiReplyReleased', { messageId: id, replyId: `rep-${id}`, text: 'Here is how', confidence: 0.9, citations: [] }, t(n));
+  conversationEvent(
+    C,
+    `r-${id}`,
+    'aiReplyReleased',
+    { messageId: id, replyId: `rep-${id}`, text: 'Here is how', confidence: 0.9, citations: [] },
+    t(n),
+  );
 const handoff = (id: string, n: number) =>
-  conversationEvent(C, `h-${id}`, 'handoffRequested', {
-    handoffId: `ho-${id}`,
-    messageId: id,
-    triggers: [{ rule: 'explicit_human_request', detail: 'asked for a person', value: 1, threshold: 1 }],
-    priority: Priority.NORMAL,
-    requiredSkills: ['general'],
-    language: 'en',
-    policyVersion: 'v1',
-  }, t(n));
+  conversationEvent(
+    C,
+    `h-${id}`,
+    'handoffRequested',
+    {
+      handoffId: `ho-${id}`,
+      messageId: id,
+      triggers: [
+        { rule: 'explicit_human_request', detail: 'asked for a person', value: 1, threshold: 1 },
+      ],
+      priority: Priority.NORMAL,
+      requiredSkills: ['general'],
+      language: 'en',
+      policyVersion: 'v1',
+    },
+    t(n),
+  );
 const assigned = (id: string, n: number) =>
-  conversationEvent(C, `a-${id}`, 'agentAssigned', { handoffId: `ho-${id}`, agentId: 'ag-1', agentName: 'Ada', team: 'Support' }, t(n));
+  conversationEvent(
+    C,
+    `a-${id}`,
+    'agentAssigned',
+    { handoffId: `ho-${id}`, agentId: 'ag-1', agentName: 'Ada', team: 'Support' },
+    t(n),
+  );
 const resolved = (resolution: Resolution, n: number) =>
-  conversationEvent(C, `res-${n}`, 'conversationResolved', { resolution, resolvedBy: 'customer', note: '' }, t(n));
+  conversationEvent(
+    C,
+    `res-${n}`,
+    'conversationResolved',
+    { resolution, resolvedBy: 'customer', note: '' },
+    t(n),
+  );
 
 describe('conversation evolve', () => {
   it('given a new conversation, when the customer writes, then the AI handles it', () => {
@@ -66,7 +98,12 @@ describe('conversation evolve', () => {
   });
 
   it('records a human resolution', () => {
-    const s = fold(C, [received('m1', 'q', 1), handoff('m1', 2), assigned('m1', 3), resolved(Resolution.HUMAN, 4)]);
+    const s = fold(C, [
+      received('m1', 'q', 1),
+      handoff('m1', 2),
+      assigned('m1', 3),
+      resolved(Resolution.HUMAN, 4),
+    ]);
     expect(s.status).toBe('resolved_by_human');
   });
 
@@ -86,8 +123,28 @@ describe('conversation evolve', () => {
   it('joins the proposal and the score onto their message', () => {
     const s = fold(C, [
       received('m1', 'q', 1),
-      conversationEvent(C, 'p1', 'messageScored', { messageId: 'm1', valence: -0.4, label: 'negative', signals: ['frustration'] }, t(2)),
-      conversationEvent(C, 'p2', 'aiReplyProposed', { messageId: 'm1', replyId: 'r', text: 'a', confidence: 0.7, citations: [], intent: 'how_to', articlesTried: ['kb-1'] }, t(3)),
+      conversationEvent(
+        C,
+        'p1',
+        'messageScored',
+        { messageId: 'm1', valence: -0.4, label: 'negative', signals: ['frustration'] },
+        t(2),
+      ),
+      conversationEvent(
+        C,
+        'p2',
+        'aiReplyProposed',
+        {
+          messageId: 'm1',
+          replyId: 'r',
+          text: 'a',
+          confidence: 0.7,
+          citations: [],
+          intent: 'how_to',
+          articlesTried: ['kb-1'],
+        },
+        t(3),
+      ),
     ]);
     expect(s.messages[0].score?.signals).toEqual(['frustration']);
     expect(s.messages[0].proposal?.confidence).toBe(0.7);

@@ -3,10 +3,19 @@ import type { CitationView, ConversationState, MessageView } from './state.js';
 import { initialState, isResolved } from './state.js';
 
 function citations(list: Citation[]): CitationView[] {
-  return list.map((c) => ({ articleId: c.articleId, title: c.title, snippet: c.snippet, score: c.score }));
+  return list.map((c) => ({
+    articleId: c.articleId,
+    title: c.title,
+    snippet: c.snippet,
+    score: c.score,
+  }));
 }
 
-function updateMessage(state: ConversationState, messageId: string, change: (m: MessageView) => MessageView): MessageView[] {
+function updateMessage(
+  state: ConversationState,
+  messageId: string,
+  change: (m: MessageView) => MessageView,
+): MessageView[] {
   return state.messages.map((m) => (m.messageId === messageId ? change(m) : m));
 }
 
@@ -79,8 +88,12 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
       const r = payload.value;
       return {
         ...base,
-        status: state.status === 'reopened' || state.status === 'new' ? 'ai_handling' : state.status,
-        messages: updateMessage(state, r.messageId, (msg) => ({ ...msg, decision: { kind: 'released', at } })),
+        status:
+          state.status === 'reopened' || state.status === 'new' ? 'ai_handling' : state.status,
+        messages: updateMessage(state, r.messageId, (msg) => ({
+          ...msg,
+          decision: { kind: 'released', at },
+        })),
         transcript: [...state.transcript, { speaker: 'ai', text: r.text, at }],
       };
     }
@@ -90,12 +103,20 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
         ...base,
         status: 'awaiting_human',
         handoffCount: state.handoffCount + 1,
-        messages: updateMessage(state, h.messageId, (msg) => ({ ...msg, decision: { kind: 'handoff', at } })),
+        messages: updateMessage(state, h.messageId, (msg) => ({
+          ...msg,
+          decision: { kind: 'handoff', at },
+        })),
         handoff: {
           handoffId: h.handoffId,
           messageId: h.messageId,
           requestedAt: at,
-          triggers: h.triggers.map((t) => ({ rule: t.rule, detail: t.detail, value: t.value, threshold: t.threshold })),
+          triggers: h.triggers.map((t) => ({
+            rule: t.rule,
+            detail: t.detail,
+            value: t.value,
+            threshold: t.threshold,
+          })),
           priority: h.priority,
           requiredSkills: [...h.requiredSkills],
           language: h.language,
@@ -113,8 +134,14 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
       return {
         ...base,
         status: state.status === 'awaiting_human' ? 'with_human' : state.status,
-        handoff: { ...state.handoff, agent: { agentId: a.agentId, agentName: a.agentName, team: a.team, assignedAt: at } },
-        transcript: [...state.transcript, { speaker: 'system', text: `${a.agentName} (${a.team}) joined`, at }],
+        handoff: {
+          ...state.handoff,
+          agent: { agentId: a.agentId, agentName: a.agentName, team: a.team, assignedAt: at },
+        },
+        transcript: [
+          ...state.transcript,
+          { speaker: 'system', text: `${a.agentName} (${a.team}) joined`, at },
+        ],
       };
     }
     case 'conversationResolved': {
@@ -131,6 +158,10 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
 }
 
 /** Folds a list of events from the initial state. */
-export function fold(conversationId: string, events: ConversationEvent[], from?: ConversationState): ConversationState {
+export function fold(
+  conversationId: string,
+  events: ConversationEvent[],
+  from?: ConversationState,
+): ConversationState {
   return events.reduce(evolve, from ?? initialState(conversationId));
 }

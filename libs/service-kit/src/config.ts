@@ -5,7 +5,12 @@ export const baseConfigSchema = z.object({
   KAFKA_BROKERS: z
     .string()
     .default('127.0.0.1:9092')
-    .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean)),
+    .transform((s) =>
+      s
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+    ),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379/0'),
   DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/support'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -20,7 +25,10 @@ export type BaseConfig = z.infer<typeof baseConfigSchema>;
  * Parses and validates the environment at start-up. An invalid setting stops
  * the service with a message naming the variable.
  */
-export function loadConfig<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+export function loadConfig<S extends z.ZodObject>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
   const result = schema.safeParse(env);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
@@ -33,4 +41,9 @@ export function loadConfig<S extends z.ZodObject>(schema: S, env: NodeJS.Process
 export const secretList = z
   .string()
   .default('')
-  .transform((s) => s.split(',').map((k) => k.trim()).filter(Boolean));
+  .transform((s) =>
+    s
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean),
+  );

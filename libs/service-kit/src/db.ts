@@ -11,9 +11,10 @@ export async function ensureDatabase(url: string): Promise<void> {
   const pool = new Pool({ connectionString: admin.toString(), max: 1 });
   try {
     const { rowCount } = await pool.query('select 1 from pg_database where datname = $1', [name]);
-    if (!rowCount) await pool.query(`create database "${name.replace(/"/g, '""')}"`).catch((err: Error) => {
-      if (!/already exists/.test(err.message)) throw err;
-    });
+    if (!rowCount)
+      await pool.query(`create database "${name.replace(/"/g, '""')}"`).catch((err: Error) => {
+        if (!/already exists/.test(err.message)) throw err;
+      });
   } finally {
     await pool.end();
   }
@@ -33,6 +34,10 @@ export async function openDatabase<S extends Record<string, unknown>>(
   const pool = new Pool({ connectionString: url, max: 5 });
   const db = drizzle(pool, { schema: opts.schema });
   await pool.query(`create schema if not exists "${opts.pgSchema}"`);
-  await migrate(db, { migrationsFolder: opts.migrationsFolder, migrationsSchema: opts.pgSchema, migrationsTable: '__migrations' });
+  await migrate(db, {
+    migrationsFolder: opts.migrationsFolder,
+    migrationsSchema: opts.pgSchema,
+    migrationsTable: '__migrations',
+  });
   return { pool, db };
 }

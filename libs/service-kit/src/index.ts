@@ -5,3 +5,4 @@ export * from './snapshots.js';
 export * from './nest.js';
 export * from './db.js';
 export * from './log-consumer.js';
+export * from './main.js';

@@ -10,7 +10,12 @@ import { applyLogRecord, SnapshotStore, type Applied } from './snapshots.js';
 export async function consumeConversationLog(
   bus: Bus,
   redis: Redis,
-  opts: { group?: string; store?: SnapshotStore; mutex?: KeyedMutex; react: (applied: Applied) => Promise<void> },
+  opts: {
+    group?: string;
+    store?: SnapshotStore;
+    mutex?: KeyedMutex;
+    react: (applied: Applied) => Promise<void>;
+  },
 ): Promise<SnapshotStore> {
   const store = opts.store ?? new SnapshotStore(redis, bus.service);
   const mutex = opts.mutex ?? new KeyedMutex();
@@ -18,8 +23,16 @@ export async function consumeConversationLog(
     group: opts.group ?? 'log',
     topic: Topics.events,
     fromBeginning: true,
-    validate: (e) => (!e.conversationId ? 'conversation_id is required' : !e.eventId ? 'event_id is required' : !e.payload.case ? 'payload is required' : undefined),
-    handle: (record) => mutex.run(record.value.conversationId, () => applyLogRecord(store, record, opts.react)),
+    validate: (e) =>
+      !e.conversationId
+        ? 'conversation_id is required'
+        : !e.eventId
+          ? 'event_id is required'
+          : !e.payload.case
+            ? 'payload is required'
+            : undefined,
+    handle: (record) =>
+      mutex.run(record.value.conversationId, () => applyLogRecord(store, record, opts.react)),
   });
   return store;
 }

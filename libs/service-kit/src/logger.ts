@@ -16,8 +16,15 @@ export class JsonLogger implements LoggerService, BusLogger {
 
   private write(level: Level, msg: unknown, context?: unknown): void {
     if (LEVELS[level] < LEVELS[this.level]) return;
-    const extra = typeof context === 'object' && context !== null ? context : context ? { context } : {};
-    const line = JSON.stringify({ time: new Date().toISOString(), level, service: this.service, msg: String(msg), ...extra });
+    const extra =
+      typeof context === 'object' && context !== null ? context : context ? { context } : {};
+    const line = JSON.stringify({
+      time: new Date().toISOString(),
+      level,
+      service: this.service,
+      msg: String(msg),
+      ...extra,
+    });
     (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(line + '\n');
   }
 

@@ -11,6 +11,7 @@ import {
   UnauthorizedException,
   type DynamicModule,
   type ExecutionContext,
+  type BeforeApplicationShutdown,
   type OnApplicationShutdown,
   type Type,
 } from '@nestjs/common';
@@ -67,14 +68,21 @@ class OpsController {
       }
     }
     const ok = Object.values(checks).every((v) => v === 'ok');
-    const body = { status: ok ? 'ok' : 'error', service: this.service, checks, consumers: kafka.consumers };
+    const body = {
+      status: ok ? 'ok' : 'error',
+      service: this.service,
+      checks,
+      consumers: kafka.consumers,
+    };
     if (!ok) throw new HttpException(body, HttpStatus.SERVICE_UNAVAILABLE);
     return body;
   }
 
   /** Prometheus metrics for operators. */
   @Get('metrics')
-  async metrics(@Res() res: { setHeader(k: string, v: string): void; end(body: string): void }): Promise<void> {
+  async metrics(
+    @Res() res: { setHeader(k: string, v: string): void; end(body: string): void },
+  ): Promise<void> {
     res.setHeader('Content-Type', prom.register.contentType);
     res.end(await prom.register.metrics());
   }
@@ -86,7 +94,9 @@ export class ApiKeyGuard implements CanActivate {
   constructor(@Inject(API_KEYS) private readonly keys: string[]) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const req = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>();
+    const req = context
+      .switchToHttp()
+      .getRequest<{ headers: Record<string, string | undefined> }>();
     const header = req.headers['authorization'] ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
     const given = Buffer.from(match?.[1]?.trim() ?? '');
@@ -94,19 +104,27 @@ export class ApiKeyGuard implements CanActivate {
       const key = Buffer.from(k);
       return key.length === given.length && timingSafeEqual(key, given);
     });
-    if (!ok) throw new UnauthorizedException('a valid API key is required: Authorization: Bearer <key>');
+    if (!ok)
+      throw new UnauthorizedException('a valid API key is required: Authorization: Bearer <key>');
     return true;
   }
 }
 
+/**
+ * Shutdown order: consumers stop first (finishing and committing the message
+ * in hand) in beforeApplicationShutdown; only then, in onApplicationShutdown,
+ * do services close their databases and this closes Redis.
+ */
 @Injectable()
-class Lifecycle implements OnApplicationShutdown {
+class Lifecycle implements BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
     private readonly bus: Bus,
     @Inject(REDIS) private readonly redis: Redis,
   ) {}
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.bus.close();
+  }
+  async onApplicationShutdown(): Promise<void> {
     await this.redis.quit().catch(() => undefined);
   }
 }
@@ -144,7 +162,10 @@ export class ServiceKitModule {
       controllers: [OpsController],
       providers: [
         { provide: Bus, useValue: bus },
-        { provide: REDIS, useFactory: () => new Redis(options.config.REDIS_URL, { maxRetriesPerRequest: 3 }) },
+        {
+          provide: REDIS,
+          useFactory: () => new Redis(options.config.REDIS_URL, { maxRetriesPerRequest: 3 }),
+        },
         { provide: SERVICE_NAME, useValue: options.service },
         { provide: API_KEYS, useValue: options.apiKeys ?? [] },
         { provide: CONFIG, useValue: options.config },
@@ -158,10 +179,15 @@ export class ServiceKitModule {
 }
 
 /** Starts a service's Nest application on its port with shutdown hooks and JSON logs. */
-export async function runService(rootModule: Type<unknown> | DynamicModule, opts: { service: string; host: string; port: number; logger: JsonLogger }): Promise<void> {
+export async function runService(
+  rootModule: Type<unknown> | DynamicModule,
+  opts: { service: string; host: string; port: number; logger: JsonLogger },
+): Promise<void> {
   prom.collectDefaultMetrics({ labels: { service: opts.service } });
   const app = await NestFactory.create(rootModule, { logger: opts.logger });
   app.enableShutdownHooks();
   await app.listen(opts.port, opts.host);
-  opts.logger.log(`${opts.service} listening on http://${opts.host}:${opts.port}`, { port: opts.port });
+  opts.logger.log(`${opts.service} listening on http://${opts.host}:${opts.port}`, {
+    port: opts.port,
+  });
 }

@@ -10,7 +10,11 @@ const DONE_TTL_SECONDS = 14 * 24 * 60 * 60;
  * that the one window left (death between the effect and the mark) is
  * recognisable downstream.
  */
-export async function once(redis: Redis, key: string, effect: () => Promise<void>): Promise<boolean> {
+export async function once(
+  redis: Redis,
+  key: string,
+  effect: () => Promise<void>,
+): Promise<boolean> {
   const doneKey = `done:${key}`;
   if (await redis.exists(doneKey)) return false;
   await effect();

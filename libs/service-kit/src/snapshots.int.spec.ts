@@ -9,20 +9,39 @@ import { once } from './once';
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');
 afterAll(() => redis.quit());
 
-function record(conversationId: string, offset: number, text: string, eventId = `e-${offset}`): Incoming<typeof ConversationEventSchema> {
-  const value = conversationEvent(conversationId, eventId, 'customerMessageReceived', {
-    messageId: `m-${offset}`,
-    channel: 'web',
-    externalConversationId: 'x',
-    customerId: 'c',
-    text,
-    locale: 'en',
-    pageUrl: '',
-    idempotencyKey: `k-${offset}`,
-    accountId: '',
-    sentAt: '',
-  }, `2026-01-01T00:00:${String(offset % 60).padStart(2, '0')}Z`);
-  return { topic: 'conversation.events', partition: 2, offset: String(offset), key: conversationId, value, meta: {} as never, raw: {} as never };
+function record(
+  conversationId: string,
+  offset: number,
+  text: string,
+  eventId = `e-${offset}`,
+): Incoming<typeof ConversationEventSchema> {
+  const value = conversationEvent(
+    conversationId,
+    eventId,
+    'customerMessageReceived',
+    {
+      messageId: `m-${offset}`,
+      channel: 'web',
+      externalConversationId: 'x',
+      customerId: 'c',
+      text,
+      locale: 'en',
+      pageUrl: '',
+      idempotencyKey: `k-${offset}`,
+      accountId: '',
+      sentAt: '',
+    },
+    `2026-01-01T00:00:${String(offset % 60).padStart(2, '0')}Z`,
+  );
+  return {
+    topic: 'conversation.events',
+    partition: 2,
+    offset: String(offset),
+    key: conversationId,
+    value,
+    meta: {} as never,
+    raw: {} as never,
+  };
 }
 
 describe('snapshots in Redis', () => {
@@ -39,7 +58,9 @@ describe('snapshots in Redis', () => {
     expect(snap?.offset).toBe('12');
     expect(snap?.state.messages.map((m) => m.text)).toEqual(['first', 'second']);
     expect(reactions.map((r) => r.record.offset)).toEqual(['10', '11']);
-    expect(snap?.state).toEqual(fold(id, [record(id, 10, 'first').value, record(id, 11, 'second').value]));
+    expect(snap?.state).toEqual(
+      fold(id, [record(id, 10, 'first').value, record(id, 11, 'second').value]),
+    );
     expect(await store.clear()).toBe(1);
     expect(await store.get(id)).toBeUndefined();
   });
@@ -63,7 +84,9 @@ describe('snapshots in Redis', () => {
   it('runs an idempotent side effect once per key, and again if it failed', async () => {
     const key = `test:${randomUUID()}`;
     let effects = 0;
-    await expect(once(redis, key, async () => Promise.reject(new Error('down')))).rejects.toThrow('down');
+    await expect(once(redis, key, async () => Promise.reject(new Error('down')))).rejects.toThrow(
+      'down',
+    );
     expect(await once(redis, key, async () => void effects++)).toBe(true);
     expect(await once(redis, key, async () => void effects++)).toBe(false);
     expect(effects).toBe(1);

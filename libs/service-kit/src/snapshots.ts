@@ -56,7 +56,13 @@ export class SnapshotStore {
     let removed = 0;
     let cursor = '0';
     do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `snap:${this.namespace}:*`, 'COUNT', 500);
+      const [next, keys] = await this.redis.scan(
+        cursor,
+        'MATCH',
+        `snap:${this.namespace}:*`,
+        'COUNT',
+        500,
+      );
       cursor = next;
       if (keys.length) removed += await this.redis.del(...keys);
     } while (cursor !== '0');
@@ -88,7 +94,11 @@ export async function applyLogRecord(
   const event = record.value;
   const conversationId = event.conversationId || record.key;
   const snapshot = await store.get(conversationId);
-  if (snapshot && snapshot.partition === record.partition && BigInt(record.offset) <= BigInt(snapshot.offset)) {
+  if (
+    snapshot &&
+    snapshot.partition === record.partition &&
+    BigInt(record.offset) <= BigInt(snapshot.offset)
+  ) {
     return; // this offset was applied already
   }
   const before = snapshot?.state ?? initialState(conversationId);
@@ -161,7 +171,10 @@ export async function replayLog(
 }
 
 /** Throws away a service's snapshots and recreates them from the whole log. */
-export async function rebuildSnapshots(bus: Bus, store: SnapshotStore): Promise<{ conversations: number; events: number }> {
+export async function rebuildSnapshots(
+  bus: Bus,
+  store: SnapshotStore,
+): Promise<{ conversations: number; events: number }> {
   await store.clear();
   const states = new Map<string, Snapshot>();
   const { events } = await replayLog(bus, async (event, partition, offset) => {

@@ -12,7 +12,14 @@ export class AppModule {
   static create(config: Config, logger: JsonLogger): DynamicModule {
     return {
       module: AppModule,
-      imports: [ServiceKitModule.forRoot({ service: SERVICE, config, logger, apiKeys: config.INGEST_API_KEYS })],
+      imports: [
+        ServiceKitModule.forRoot({
+          service: SERVICE,
+          config,
+          logger,
+          apiKeys: config.INGEST_API_KEYS,
+        }),
+      ],
       controllers: [IngestController, WebChatController],
       providers: [IngestService, OutboundHistory],
     };

@@ -6,7 +6,10 @@ export const SERVICE = 'ingest';
 export const configSchema = baseConfigSchema.extend({
   PORT: z.coerce.number().int().positive().default(3001),
   /** Keys that channel adapters present as `Authorization: Bearer <key>`. */
-  INGEST_API_KEYS: secretList.refine((keys) => keys.length > 0, 'set at least one key (comma-separated)'),
+  INGEST_API_KEYS: secretList.refine(
+    (keys) => keys.length > 0,
+    'set at least one key (comma-separated)',
+  ),
   /** Signs the per-conversation tokens that web clients use to open the SSE stream. */
   STREAM_TOKEN_SECRET: z.string().min(16, 'must be at least 16 characters'),
   /** How many outbound messages per conversation are kept for SSE clients that (re)connect. */

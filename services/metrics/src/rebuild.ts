@@ -1,6 +1,5 @@
-import { Bus } from '@support/bus';
-import { loadConfig, replayLog } from '@support/service-kit';
-import { configSchema, SERVICE } from './config.js';
+import { rebuildMain, replayLog } from '@support/service-kit';
+import { SERVICE } from './config.js';
 import { applyEvent, invalidReason, type ConversationRow } from './domain/conversation-row.js';
 import { openMetricsDatabase, replaceAll } from './adapters/db/store.js';
 
@@ -9,9 +8,7 @@ import { openMetricsDatabase, replaceAll } from './adapters/db/store.js';
  * consumer (each event id once), written in one transaction that truncates
  * both tables first.
  */
-async function main(): Promise<void> {
-  const config = loadConfig(configSchema);
-  const bus = new Bus({ service: SERVICE, brokers: config.KAFKA_BROKERS });
+rebuildMain(SERVICE, async ({ bus, config }) => {
   const database = await openMetricsDatabase(config.DATABASE_URL);
   try {
     const rows = new Map<string, ConversationRow>();
@@ -24,19 +21,8 @@ async function main(): Promise<void> {
       if (next) rows.set(event.conversationId, next);
     });
     await replaceAll(database, [...rows.values()], [...processed]);
-    console.log(
-      JSON.stringify({
-        service: SERVICE,
-        rebuilt: { events: replayed.events, applied: processed.size, conversations: rows.size },
-      }),
-    );
+    return { events: replayed.events, applied: processed.size, conversations: rows.size };
   } finally {
-    await bus.close();
     await database.pool.end();
   }
-}
-
-main().catch((err: Error) => {
-  console.error(err);
-  process.exit(1);
 });

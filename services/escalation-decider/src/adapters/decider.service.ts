@@ -1,15 +1,38 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import { Bus, Topics, deterministicId } from '@support/bus';
-import { create, HandoffRequestSchema, OutboundKind, OutboundMessageSchema } from '@support/contracts';
+import {
+  create,
+  HandoffRequestSchema,
+  OutboundKind,
+  OutboundMessageSchema,
+} from '@support/contracts';
 import { conversationEvent, findMessage, type ConversationState } from '@support/conversation';
-import { CONFIG, consumeConversationLog, JsonLogger, KeyedMutex, once, REDIS, type Applied, type SnapshotStore } from '@support/service-kit';
+import {
+  CONFIG,
+  consumeConversationLog,
+  JsonLogger,
+  KeyedMutex,
+  once,
+  REDIS,
+  type Applied,
+  type SnapshotStore,
+} from '@support/service-kit';
 import type { Config } from '../config.js';
 import { buildBriefing } from '../domain/briefing.js';
 import { decide, type Decision, type Policy } from '../domain/decide.js';
 
-const decisions = new Counter({ name: 'decider_decisions_total', help: 'Decisions by kind and trigger', labelNames: ['kind', 'rule'] });
+const decisions = new Counter({
+  name: 'decider_decisions_total',
+  help: 'Decisions by kind and trigger',
+  labelNames: ['kind', 'rule'],
+});
 
 const HANDOFF_TEXT =
   "I'm bringing in a member of our support team. They will see this whole conversation, so you won't need to repeat anything.";
@@ -37,7 +60,10 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
 
   async onApplicationBootstrap(): Promise<void> {
     await this.bus.ensureTopics();
-    this.store = await consumeConversationLog(this.bus, this.redis, { mutex: this.mutex, react: (a) => this.react(a) });
+    this.store = await consumeConversationLog(this.bus, this.redis, {
+      mutex: this.mutex,
+      react: (a) => this.react(a),
+    });
   }
 
   onApplicationShutdown(): void {
@@ -64,12 +90,24 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /** The join's timeout: decide on what has arrived if the other side is late. */
-  private scheduleTimeout(conversationId: string, messageId: string, trace: { correlationId: string; causationId: string }): void {
+  private scheduleTimeout(
+    conversationId: string,
+    messageId: string,
+    trace: { correlationId: string; causationId: string },
+  ): void {
     const timer = setTimeout(() => {
       this.timers.delete(messageId);
       void this.mutex
-        .run(conversationId, async () => this.decideAndAct(await this.store.state(conversationId), messageId, true, trace))
-        .catch((err: Error) => this.logger.error('timed-out decision failed', { conversationId, messageId, error: err.message }));
+        .run(conversationId, async () =>
+          this.decideAndAct(await this.store.state(conversationId), messageId, true, trace),
+        )
+        .catch((err: Error) =>
+          this.logger.error('timed-out decision failed', {
+            conversationId,
+            messageId,
+            error: err.message,
+          }),
+        );
     }, this.policy.joinTimeoutMs);
     timer.unref();
     this.timers.set(messageId, timer);
@@ -90,11 +128,18 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
       this.timers.delete(messageId);
     }
     if (decision.kind === 'none') return true;
-    await once(this.redis, `escalation-decider:decision:${messageId}`, () => this.act(state, messageId, decision, trace));
+    await once(this.redis, `escalation-decider:decision:${messageId}`, () =>
+      this.act(state, messageId, decision, trace),
+    );
     return true;
   }
 
-  private async act(state: ConversationState, messageId: string, decision: Exclude<Decision, { kind: 'none' | 'wait' }>, trace: { correlationId: string; causationId: string }): Promise<void> {
+  private async act(
+    state: ConversationState,
+    messageId: string,
+    decision: Exclude<Decision, { kind: 'none' | 'wait' }>,
+    trace: { correlationId: string; causationId: string },
+  ): Promise<void> {
     const conversationId = state.conversationId;
     const message = findMessage(state, messageId)!;
     const to = {
@@ -108,45 +153,80 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     if (decision.kind === 'release') {
       const p = message.proposal!;
       const citations = p.citations;
-      const released = conversationEvent(conversationId, deterministicId('released', messageId), 'aiReplyReleased', {
-        messageId,
-        replyId: p.replyId,
-        text: p.text,
-        confidence: p.confidence,
-        citations,
-      });
+      const released = conversationEvent(
+        conversationId,
+        deterministicId('released', messageId),
+        'aiReplyReleased',
+        {
+          messageId,
+          replyId: p.replyId,
+          text: p.text,
+          confidence: p.confidence,
+          citations,
+        },
+      );
       await this.bus.publish(
         {
           topic: Topics.outbound,
           key: conversationId,
-          value: create(OutboundMessageSchema, { ...to, messageId: deterministicId('outbound-reply', messageId), kind: OutboundKind.AI_REPLY, text: p.text, citations, author: 'AI assistant' }),
+          value: create(OutboundMessageSchema, {
+            ...to,
+            messageId: deterministicId('outbound-reply', messageId),
+            kind: OutboundKind.AI_REPLY,
+            text: p.text,
+            citations,
+            author: 'AI assistant',
+          }),
           eventId: deterministicId('outbound-reply', messageId),
           ...trace,
         },
-        { topic: Topics.events, key: conversationId, value: released, eventId: released.eventId, ...trace },
+        {
+          topic: Topics.events,
+          key: conversationId,
+          value: released,
+          eventId: released.eventId,
+          ...trace,
+        },
       );
       decisions.inc({ kind: 'release', rule: '' });
-      this.logger.log('AI reply released', { conversationId, messageId, confidence: p.confidence, missing: decision.missing, ...trace });
+      this.logger.log('AI reply released', {
+        conversationId,
+        messageId,
+        confidence: p.confidence,
+        missing: decision.missing,
+        ...trace,
+      });
       return;
     }
     const handoffId = deterministicId('handoff', messageId);
     const briefing = buildBriefing(state, messageId);
     const triggers = decision.triggers;
-    const requested = conversationEvent(conversationId, deterministicId('handoff-requested', messageId), 'handoffRequested', {
-      handoffId,
-      messageId,
-      triggers,
-      priority: decision.priority,
-      requiredSkills: decision.requiredSkills,
-      language: decision.language,
-      policyVersion: this.policy.version,
-      briefing,
-    });
+    const requested = conversationEvent(
+      conversationId,
+      deterministicId('handoff-requested', messageId),
+      'handoffRequested',
+      {
+        handoffId,
+        messageId,
+        triggers,
+        priority: decision.priority,
+        requiredSkills: decision.requiredSkills,
+        language: decision.language,
+        policyVersion: this.policy.version,
+        briefing,
+      },
+    );
     await this.bus.publish(
       {
         topic: Topics.outbound,
         key: conversationId,
-        value: create(OutboundMessageSchema, { ...to, messageId: deterministicId('outbound-handoff', messageId), kind: OutboundKind.SYSTEM, text: HANDOFF_TEXT, author: 'system' }),
+        value: create(OutboundMessageSchema, {
+          ...to,
+          messageId: deterministicId('outbound-handoff', messageId),
+          kind: OutboundKind.SYSTEM,
+          text: HANDOFF_TEXT,
+          author: 'system',
+        }),
         eventId: deterministicId('outbound-handoff', messageId),
         ...trace,
       },
@@ -166,9 +246,22 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
         eventId: handoffId,
         ...trace,
       },
-      { topic: Topics.events, key: conversationId, value: requested, eventId: requested.eventId, ...trace },
+      {
+        topic: Topics.events,
+        key: conversationId,
+        value: requested,
+        eventId: requested.eventId,
+        ...trace,
+      },
     );
     for (const t of triggers) decisions.inc({ kind: 'handoff', rule: t.rule });
-    this.logger.log('handed off', { conversationId, messageId, handoffId, triggers: triggers.map((t) => t.rule), missing: decision.missing, ...trace });
+    this.logger.log('handed off', {
+      conversationId,
+      messageId,
+      handoffId,
+      triggers: triggers.map((t) => t.rule),
+      missing: decision.missing,
+      ...trace,
+    });
   }
 }

@@ -22,9 +22,12 @@ function clip(text: string, max: number): string {
 /** What the agent reads instead of the transcript: built from the conversation's state alone. */
 export function buildBriefing(state: ConversationState, triggerMessageId: string): BriefingInit {
   const customerMessages = state.messages;
-  const trigger = customerMessages.find((m) => m.messageId === triggerMessageId) ?? customerMessages.at(-1);
+  const trigger =
+    customerMessages.find((m) => m.messageId === triggerMessageId) ?? customerMessages.at(-1);
   const first = customerMessages[0];
-  const intents = customerMessages.map((m) => m.proposal?.intent).filter((i): i is string => !!i && i !== 'unknown');
+  const intents = customerMessages
+    .map((m) => m.proposal?.intent)
+    .filter((i): i is string => !!i && i !== 'unknown');
   const attempts = state.transcript.filter((t) => t.speaker === 'ai').map((t) => clip(t.text, 300));
   const articles = [...new Set(customerMessages.flatMap((m) => m.proposal?.articlesTried ?? []))];
   const parts = [
@@ -34,7 +37,11 @@ export function buildBriefing(state: ConversationState, triggerMessageId: string
   ].filter(Boolean);
   return {
     summary: parts.join(' '),
-    transcript: state.transcript.map((t) => ({ speaker: SPEAKER[t.speaker], text: t.text, at: t.at })),
+    transcript: state.transcript.map((t) => ({
+      speaker: SPEAKER[t.speaker],
+      text: t.text,
+      at: t.at,
+    })),
     intent: intents.at(-1) ?? 'unknown',
     aiAttempts: attempts,
     articlesTried: articles,

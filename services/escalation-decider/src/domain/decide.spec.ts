@@ -4,29 +4,55 @@ import { decide, defaultPolicy } from './decide';
 import { detectHumanRequest } from './human-request';
 import { buildBriefing } from './briefing';
 
-function stateWith(message: Partial<MessageView>, extra: Partial<ConversationState> = {}): ConversationState {
+function stateWith(
+  message: Partial<MessageView>,
+  extra: Partial<ConversationState> = {},
+): ConversationState {
   return {
     ...initialState('c1'),
     status: 'ai_handling',
     locale: 'en',
     messages: [{ messageId: 'm1', text: 'How do I download my invoices?', at: 't1', ...message }],
-    transcript: [{ speaker: 'customer', text: message.text ?? 'How do I download my invoices?', at: 't1' }],
+    transcript: [
+      { speaker: 'customer', text: message.text ?? 'How do I download my invoices?', at: 't1' },
+    ],
     ...extra,
   };
 }
-const proposal = (confidence: number, intent = 'invoices') => ({ replyId: 'r1', text: 'Go to Billing', confidence, intent, citations: [], articlesTried: ['kb-invoices'], at: 't2' });
-const score = (valence: number, signals: string[] = []) => ({ valence, label: valence < 0 ? 'negative' : 'neutral', signals, at: 't2' });
+const proposal = (confidence: number, intent = 'invoices') => ({
+  replyId: 'r1',
+  text: 'Go to Billing',
+  confidence,
+  intent,
+  citations: [],
+  articlesTried: ['kb-invoices'],
+  at: 't2',
+});
+const score = (valence: number, signals: string[] = []) => ({
+  valence,
+  label: valence < 0 ? 'negative' : 'neutral',
+  signals,
+  at: 't2',
+});
 
 describe('escalation decider', () => {
   it('given a confident proposal and a calm customer, releases the reply', () => {
-    const d = decide(stateWith({ proposal: proposal(0.8), score: score(0.1) }), 'm1', defaultPolicy, false);
+    const d = decide(
+      stateWith({ proposal: proposal(0.8), score: score(0.1) }),
+      'm1',
+      defaultPolicy,
+      false,
+    );
     expect(d).toEqual({ kind: 'release', missing: [] });
   });
 
   it('waits for the missing input until the join times out, then decides on what it has and says so', () => {
     const s = stateWith({ proposal: proposal(0.8) });
     expect(decide(s, 'm1', defaultPolicy, false)).toEqual({ kind: 'wait' });
-    expect(decide(s, 'm1', defaultPolicy, true)).toEqual({ kind: 'release', missing: ['sentiment'] });
+    expect(decide(s, 'm1', defaultPolicy, true)).toEqual({
+      kind: 'release',
+      missing: ['sentiment'],
+    });
   });
 
   it('hands off at once on an explicit request for a person, without waiting for the AI', () => {
@@ -38,16 +64,35 @@ describe('escalation decider', () => {
   });
 
   it('hands off when the AI is unsure, naming the value and the threshold', () => {
-    const d = decide(stateWith({ proposal: proposal(0.2), score: score(0) }), 'm1', defaultPolicy, false);
+    const d = decide(
+      stateWith({ proposal: proposal(0.2), score: score(0) }),
+      'm1',
+      defaultPolicy,
+      false,
+    );
     expect(d.kind === 'handoff' && d.triggers[0]).toEqual(
-      expect.objectContaining({ rule: 'low_confidence', value: 0.2, threshold: defaultPolicy.minConfidence }),
+      expect.objectContaining({
+        rule: 'low_confidence',
+        value: 0.2,
+        threshold: defaultPolicy.minConfidence,
+      }),
     );
   });
 
   it('hands off a frustrated customer with high priority, urgent ones first', () => {
-    const frustrated = decide(stateWith({ proposal: proposal(0.9), score: score(-0.8, ['frustration']) }), 'm1', defaultPolicy, false);
+    const frustrated = decide(
+      stateWith({ proposal: proposal(0.9), score: score(-0.8, ['frustration']) }),
+      'm1',
+      defaultPolicy,
+      false,
+    );
     expect(frustrated.kind === 'handoff' && frustrated.priority).toBe(Priority.HIGH);
-    const urgent = decide(stateWith({ proposal: proposal(0.9), score: score(-0.8, ['frustration', 'urgency']) }), 'm1', defaultPolicy, false);
+    const urgent = decide(
+      stateWith({ proposal: proposal(0.9), score: score(-0.8, ['frustration', 'urgency']) }),
+      'm1',
+      defaultPolicy,
+      false,
+    );
     expect(urgent.kind === 'handoff' && urgent.priority).toBe(Priority.URGENT);
   });
 
@@ -57,12 +102,35 @@ describe('escalation decider', () => {
   });
 
   it('stays quiet once a person has the conversation, and decides each message once', () => {
-    expect(decide(stateWith({ proposal: proposal(0.9), score: score(0) }, { status: 'with_human' }), 'm1', defaultPolicy, false).kind).toBe('none');
-    expect(decide(stateWith({ proposal: proposal(0.9), score: score(0), decision: { kind: 'released', at: 't' } }), 'm1', defaultPolicy, false).kind).toBe('none');
+    expect(
+      decide(
+        stateWith({ proposal: proposal(0.9), score: score(0) }, { status: 'with_human' }),
+        'm1',
+        defaultPolicy,
+        false,
+      ).kind,
+    ).toBe('none');
+    expect(
+      decide(
+        stateWith({
+          proposal: proposal(0.9),
+          score: score(0),
+          decision: { kind: 'released', at: 't' },
+        }),
+        'm1',
+        defaultPolicy,
+        false,
+      ).kind,
+    ).toBe('none');
   });
 
   it('routes by intent to the required skill', () => {
-    const d = decide(stateWith({ proposal: proposal(0.1, 'billing'), score: score(0) }), 'm1', defaultPolicy, false);
+    const d = decide(
+      stateWith({ proposal: proposal(0.1, 'billing'), score: score(0) }),
+      'm1',
+      defaultPolicy,
+      false,
+    );
     expect(d.kind === 'handoff' && d.requiredSkills).toEqual(['billing']);
   });
 });
@@ -83,18 +151,27 @@ describe('explicit human request', () => {
     expect(detectHumanRequest(text)).toBeDefined();
   });
 
-  it.each(['How do I reset my password?', 'The agent field in the API is empty', 'Where can I download invoices?'])(
-    'does not fire on "%s"',
-    (text) => {
-      expect(detectHumanRequest(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    'How do I reset my password?',
+    'The agent field in the API is empty',
+    'Where can I download invoices?',
+  ])('does not fire on "%s"', (text) => {
+    expect(detectHumanRequest(text)).toBeUndefined();
+  });
 });
 
 describe('briefing', () => {
   it('summarises the conversation and carries what the AI tried', () => {
     const s = stateWith({ proposal: proposal(0.3), score: score(-0.2) });
-    const b = buildBriefing({ ...s, customerId: 'cust-9', channel: 'web', transcript: [...s.transcript, { speaker: 'ai', text: 'Go to Billing', at: 't3' }] }, 'm1');
+    const b = buildBriefing(
+      {
+        ...s,
+        customerId: 'cust-9',
+        channel: 'web',
+        transcript: [...s.transcript, { speaker: 'ai', text: 'Go to Billing', at: 't3' }],
+      },
+      'm1',
+    );
     expect(b.summary).toContain('How do I download my invoices?');
     expect(b.aiAttempts).toEqual(['Go to Billing']);
     expect(b.articlesTried).toEqual(['kb-invoices']);

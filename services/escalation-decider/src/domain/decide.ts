@@ -13,7 +13,12 @@ export interface Policy {
   joinTimeoutMs: number;
 }
 
-export const defaultPolicy: Policy = { version: 'builtin-1', minConfidence: 0.45, frustratedValence: -0.5, joinTimeoutMs: 8000 };
+export const defaultPolicy: Policy = {
+  version: 'builtin-1',
+  minConfidence: 0.45,
+  frustratedValence: -0.5,
+  joinTimeoutMs: 8000,
+};
 
 export interface TriggerFired {
   rule: string;
@@ -26,7 +31,14 @@ export type Decision =
   | { kind: 'none'; why: string }
   | { kind: 'wait' }
   | { kind: 'release'; missing: string[] }
-  | { kind: 'handoff'; triggers: TriggerFired[]; priority: Priority; requiredSkills: string[]; language: string; missing: string[] };
+  | {
+      kind: 'handoff';
+      triggers: TriggerFired[];
+      priority: Priority;
+      requiredSkills: string[];
+      language: string;
+      missing: string[];
+    };
 
 const SKILL_BY_INTENT: Record<string, string> = {
   billing: 'billing',
@@ -43,7 +55,12 @@ const SKILL_BY_INTENT: Record<string, string> = {
  * the missing inputs, or nothing (already decided, or a person has the
  * conversation and the bot stays quiet). Pure: state and policy in, decision out.
  */
-export function decide(state: ConversationState, messageId: string, policy: Policy, timedOut: boolean): Decision {
+export function decide(
+  state: ConversationState,
+  messageId: string,
+  policy: Policy,
+  timedOut: boolean,
+): Decision {
   const message = findMessage(state, messageId);
   if (!message) return { kind: 'none', why: 'unknown message' };
   if (message.decision) return { kind: 'none', why: 'already decided' };
@@ -53,7 +70,12 @@ export function decide(state: ConversationState, messageId: string, policy: Poli
   const triggers: TriggerFired[] = [];
   const human = detectHumanRequest(message.text);
   if (human) {
-    triggers.push({ rule: 'explicit_human_request', detail: `customer asked for a person: "${human.phrase}"`, value: 1, threshold: 1 });
+    triggers.push({
+      rule: 'explicit_human_request',
+      detail: `customer asked for a person: "${human.phrase}"`,
+      value: 1,
+      threshold: 1,
+    });
   }
   const missing: string[] = [];
   if (!message.proposal) missing.push('ai_proposal');
@@ -62,7 +84,12 @@ export function decide(state: ConversationState, messageId: string, policy: Poli
   if (triggers.length === 0) {
     if (missing.length && !timedOut) return { kind: 'wait' };
     if (!message.proposal) {
-      triggers.push({ rule: 'ai_unavailable', detail: `no AI reply within ${policy.joinTimeoutMs} ms`, value: 0, threshold: policy.joinTimeoutMs });
+      triggers.push({
+        rule: 'ai_unavailable',
+        detail: `no AI reply within ${policy.joinTimeoutMs} ms`,
+        value: 0,
+        threshold: policy.joinTimeoutMs,
+      });
     } else if (message.proposal.confidence < policy.minConfidence) {
       triggers.push({
         rule: 'low_confidence',
@@ -72,7 +99,11 @@ export function decide(state: ConversationState, messageId: string, policy: Poli
       });
     }
     const score = message.score;
-    if (score && score.valence <= policy.frustratedValence && score.signals.some((s) => s === 'frustration' || s === 'shouting' || s === 'profanity')) {
+    if (
+      score &&
+      score.valence <= policy.frustratedValence &&
+      score.signals.some((s) => s === 'frustration' || s === 'shouting' || s === 'profanity')
+    ) {
       triggers.push({
         rule: 'frustration',
         detail: `valence ${score.valence.toFixed(2)} with ${score.signals.join(', ')}`,
@@ -88,7 +119,11 @@ export function decide(state: ConversationState, messageId: string, policy: Poli
   return {
     kind: 'handoff',
     triggers,
-    priority: urgent ? Priority.URGENT : triggers.some((t) => t.rule === 'frustration') ? Priority.HIGH : Priority.NORMAL,
+    priority: urgent
+      ? Priority.URGENT
+      : triggers.some((t) => t.rule === 'frustration')
+        ? Priority.HIGH
+        : Priority.NORMAL,
     requiredSkills: [SKILL_BY_INTENT[intent] ?? 'general'],
     language: human?.language && !state.locale ? human.language : language,
     missing,

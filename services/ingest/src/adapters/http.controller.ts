@@ -29,7 +29,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function checkConversationId(id: string): void {
   if (!UUID.test(id)) {
-    throw new BadRequestException({ error: 'validation_failed', issues: [{ field: 'conversationId', rule: 'uuid', message: 'must be a conversation id (UUID)' }] });
+    throw new BadRequestException({
+      error: 'validation_failed',
+      issues: [
+        { field: 'conversationId', rule: 'uuid', message: 'must be a conversation id (UUID)' },
+      ],
+    });
   }
 }
 
@@ -55,14 +60,19 @@ export class IngestController {
     @Headers('x-correlation-id') correlationHeader: string | undefined,
   ) {
     const withKey =
-      idempotencyHeader && typeof body === 'object' && body !== null && !('idempotencyKey' in body) && !('idempotency_key' in body)
+      idempotencyHeader &&
+      typeof body === 'object' &&
+      body !== null &&
+      !('idempotencyKey' in body) &&
+      !('idempotency_key' in body)
         ? { ...body, idempotencyKey: idempotencyHeader }
         : body;
     let message;
     try {
       message = parseInboundJson(withKey);
     } catch (err) {
-      if (err instanceof ValidationError) throw new BadRequestException({ error: 'validation_failed', issues: err.issues });
+      if (err instanceof ValidationError)
+        throw new BadRequestException({ error: 'validation_failed', issues: err.issues });
       throw err;
     }
     const correlationId = correlationHeader || randomUUID();
@@ -91,21 +101,39 @@ export class IngestController {
   @Post('conversations/:id/resolve')
   @HttpCode(200)
   @UseGuards(ApiKeyGuard)
-  async resolve(@Param('id') id: string, @Body() body: { resolvedBy?: unknown; note?: unknown } | undefined) {
+  async resolve(
+    @Param('id') id: string,
+    @Body() body: { resolvedBy?: unknown; note?: unknown } | undefined,
+  ) {
     checkConversationId(id);
     const resolvedBy = body?.resolvedBy ?? 'customer';
     const note = body?.note ?? '';
     if (typeof resolvedBy !== 'string' || resolvedBy.length > 200) {
-      throw new BadRequestException({ error: 'validation_failed', issues: [{ field: 'resolvedBy', rule: 'type', message: 'must be a string of at most 200 characters' }] });
+      throw new BadRequestException({
+        error: 'validation_failed',
+        issues: [
+          {
+            field: 'resolvedBy',
+            rule: 'type',
+            message: 'must be a string of at most 200 characters',
+          },
+        ],
+      });
     }
     if (typeof note !== 'string' || note.length > 2000) {
-      throw new BadRequestException({ error: 'validation_failed', issues: [{ field: 'note', rule: 'type', message: 'must be a string of at most 2000 characters' }] });
+      throw new BadRequestException({
+        error: 'validation_failed',
+        issues: [
+          { field: 'note', rule: 'type', message: 'must be a string of at most 2000 characters' },
+        ],
+      });
     }
     try {
       return { conversationId: id, ...(await this.ingest.resolve(id, resolvedBy, note)) };
     } catch (err) {
       if (err instanceof ConversationNotFound) throw new NotFoundException(`no conversation ${id}`);
-      if (err instanceof AlreadyResolved) throw new ConflictException(`conversation ${id} is already resolved`);
+      if (err instanceof AlreadyResolved)
+        throw new ConflictException(`conversation ${id} is already resolved`);
       throw err;
     }
   }
@@ -139,10 +167,13 @@ export class IngestController {
     };
     const buffered: { messageId: string }[] = [];
     let live = false;
-    const unsubscribe = await this.outbound.subscribe(id, (m) => (live ? send(m) : buffered.push(m)));
+    const unsubscribe = await this.outbound.subscribe(id, (m) =>
+      live ? send(m) : buffered.push(m),
+    );
     const history = await this.outbound.history(id);
     const lastEventId = req.headers['last-event-id'];
-    const resumeAt = typeof lastEventId === 'string' ? history.findIndex((m) => m.messageId === lastEventId) : -1;
+    const resumeAt =
+      typeof lastEventId === 'string' ? history.findIndex((m) => m.messageId === lastEventId) : -1;
     for (const m of history.slice(resumeAt + 1)) send(m);
     for (const m of history.slice(0, resumeAt + 1)) sent.add(m.messageId);
     for (const m of buffered) send(m);

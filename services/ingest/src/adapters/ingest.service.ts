@@ -8,7 +8,13 @@ import {
   type InboundMessageSchema,
 } from '@support/contracts';
 import { conversationEvent, isResolved } from '@support/conversation';
-import { consumeConversationLog, once, JsonLogger, REDIS, SnapshotStore } from '@support/service-kit';
+import {
+  consumeConversationLog,
+  once,
+  JsonLogger,
+  REDIS,
+  SnapshotStore,
+} from '@support/service-kit';
 import { conversationIdFor, messageIdFor, resolutionFor } from '../domain/ids.js';
 import { OutboundHistory } from './outbound-history.js';
 
@@ -38,12 +44,17 @@ export class IngestService implements OnApplicationBootstrap {
       handle: (record) => this.append(record),
     });
     // Ingest keeps the conversations' state to know, when one is resolved, whether the AI or a person did it.
-    this.store = await consumeConversationLog(this.bus, this.redis, { react: async () => undefined });
+    this.store = await consumeConversationLog(this.bus, this.redis, {
+      react: async () => undefined,
+    });
     await this.history.start();
   }
 
   /** Publishes an accepted HTTP message on support.inbound, like any channel adapter would. */
-  async accept(message: InboundMessage, correlationId: string): Promise<{ conversationId: string; messageId: string; duplicate: boolean }> {
+  async accept(
+    message: InboundMessage,
+    correlationId: string,
+  ): Promise<{ conversationId: string; messageId: string; duplicate: boolean }> {
     const conversationId = conversationIdFor(message.channel, message.externalConversationId);
     const messageId = messageIdFor(message.channel, message.idempotencyKey);
     const duplicate = (await this.redis.exists(`done:ingest:message:${messageId}`)) === 1;
@@ -65,18 +76,23 @@ export class IngestService implements OnApplicationBootstrap {
     const conversationId = conversationIdFor(m.channel, m.externalConversationId);
     const messageId = messageIdFor(m.channel, m.idempotencyKey);
     const appended = await once(this.redis, `ingest:message:${messageId}`, async () => {
-      const event = conversationEvent(conversationId, deterministicId('received', messageId), 'customerMessageReceived', {
-        messageId,
-        channel: m.channel,
-        externalConversationId: m.externalConversationId,
-        customerId: m.customerId,
-        text: m.text,
-        locale: m.locale,
-        pageUrl: m.pageUrl,
-        idempotencyKey: m.idempotencyKey,
-        accountId: m.accountId,
-        sentAt: m.sentAt,
-      });
+      const event = conversationEvent(
+        conversationId,
+        deterministicId('received', messageId),
+        'customerMessageReceived',
+        {
+          messageId,
+          channel: m.channel,
+          externalConversationId: m.externalConversationId,
+          customerId: m.customerId,
+          text: m.text,
+          locale: m.locale,
+          pageUrl: m.pageUrl,
+          idempotencyKey: m.idempotencyKey,
+          accountId: m.accountId,
+          sentAt: m.sentAt,
+        },
+      );
       await this.bus.publish({
         topic: Topics.events,
         key: conversationId,
@@ -94,18 +110,32 @@ export class IngestService implements OnApplicationBootstrap {
   }
 
   /** Appends ConversationResolved; the resolution (AI or human) follows from the conversation's state. */
-  async resolve(conversationId: string, resolvedBy: string, note: string): Promise<{ resolution: 'ai' | 'human' }> {
+  async resolve(
+    conversationId: string,
+    resolvedBy: string,
+    note: string,
+  ): Promise<{ resolution: 'ai' | 'human' }> {
     const state = await this.store.state(conversationId);
     if (state.status === 'new') throw new ConversationNotFound(conversationId);
     if (isResolved(state)) throw new AlreadyResolved(conversationId);
     const resolution = resolutionFor(state);
     const event = conversationEvent(
       conversationId,
-      deterministicId('resolved', conversationId, String(state.resolutionCount), String(state.messages.length)),
+      deterministicId(
+        'resolved',
+        conversationId,
+        String(state.resolutionCount),
+        String(state.messages.length),
+      ),
       'conversationResolved',
       { resolution, resolvedBy, note },
     );
-    await this.bus.publish({ topic: Topics.events, key: conversationId, value: event, eventId: event.eventId });
+    await this.bus.publish({
+      topic: Topics.events,
+      key: conversationId,
+      value: event,
+      eventId: event.eventId,
+    });
     return { resolution: resolution === Resolution.HUMAN ? 'human' : 'ai' };
   }
 

@@ -37,7 +37,11 @@ export class OutboundHistory {
       handle: async ({ value }) => {
         const json = toJson(OutboundMessageSchema, value) as OutboundJson;
         // A repeated message id (a redelivery) is stored and announced once.
-        const fresh = await this.redis.hsetnx(`outbound:seen:${value.conversationId}`, value.messageId, '1');
+        const fresh = await this.redis.hsetnx(
+          `outbound:seen:${value.conversationId}`,
+          value.messageId,
+          '1',
+        );
         if (!fresh) return;
         const key = `outbound:history:${value.conversationId}`;
         await this.redis
@@ -55,7 +59,10 @@ export class OutboundHistory {
     return items.map((i) => JSON.parse(i) as OutboundJson);
   }
 
-  async subscribe(conversationId: string, listener: (m: OutboundJson) => void): Promise<() => Promise<void>> {
+  async subscribe(
+    conversationId: string,
+    listener: (m: OutboundJson) => void,
+  ): Promise<() => Promise<void>> {
     let set = this.listeners.get(conversationId);
     if (!set) {
       set = new Set();

@@ -1,6 +1,12 @@
 import { Resolution } from '@support/contracts';
 import { initialState } from '@support/conversation';
-import { conversationIdFor, messageIdFor, resolutionFor, streamToken, verifyStreamToken } from './ids';
+import {
+  conversationIdFor,
+  messageIdFor,
+  resolutionFor,
+  streamToken,
+  verifyStreamToken,
+} from './ids';
 
 describe('ingest ids', () => {
   it('maps a channel conversation to one stable conversation id', () => {
@@ -24,8 +30,14 @@ describe('ingest ids', () => {
   it('credits a resolution to a human once a person took part, else to the AI', () => {
     const s = initialState('c');
     expect(resolutionFor({ ...s, status: 'ai_handling' })).toBe(Resolution.AI);
-    expect(resolutionFor({ ...s, status: 'with_human', handoff: {} as never })).toBe(Resolution.HUMAN);
-    expect(resolutionFor({ ...s, status: 'awaiting_human', handoff: {} as never })).toBe(Resolution.HUMAN);
-    expect(resolutionFor({ ...s, status: 'ai_handling', handoff: {} as never })).toBe(Resolution.AI);
+    expect(resolutionFor({ ...s, status: 'with_human', handoff: {} as never })).toBe(
+      Resolution.HUMAN,
+    );
+    expect(resolutionFor({ ...s, status: 'awaiting_human', handoff: {} as never })).toBe(
+      Resolution.HUMAN,
+    );
+    expect(resolutionFor({ ...s, status: 'ai_handling', handoff: {} as never })).toBe(
+      Resolution.AI,
+    );
   });
 });

@@ -25,5 +25,7 @@ export function verifyStreamToken(secret: string, conversationId: string, token:
 
 /** Who resolved the conversation follows from where it stood: a person had or awaited it, or the AI did. */
 export function resolutionFor(state: ConversationState): Resolution {
-  return state.status === 'with_human' || state.status === 'awaiting_human' ? Resolution.HUMAN : Resolution.AI;
+  return state.status === 'with_human' || state.status === 'awaiting_human'
+    ? Resolution.HUMAN
+    : Resolution.AI;
 }

@@ -4,12 +4,17 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Redis } from 'ioredis';
 import { Bus, Topics, deterministicId } from '@support/bus';
-import { OutboundKind, type ConversationEvent } from '@support/contracts';
+import { OutboundKind, Priority, Resolution, type ConversationEvent } from '@support/contracts';
+import { conversationEvent } from '@support/conversation';
 import { JsonLogger, loadConfig, REDIS } from '@support/service-kit';
+import {
+  customerMessageReceived,
+  startServiceRig,
+  waitUntil,
+  type ServiceRig,
+} from '@support/testing';
 import { AppModule } from '../app.module';
 import { configSchema } from '../config';
-import { conversationScript } from '../../test/events';
-import { TopicWatch } from '../../test/topic-watch';
 import { Roster, readSeed } from './db/roster';
 import { Keys } from './load-store';
 
@@ -26,42 +31,59 @@ const testAgent = {
   active: true,
 };
 
+/** Log events as the other services would write them, for one conversation. */
+function conversationScript(conversationId: string) {
+  const messageId = randomUUID();
+  const handoffId = randomUUID();
+  return {
+    conversationId,
+    messageId,
+    handoffId,
+    received: (): ConversationEvent =>
+      customerMessageReceived(conversationId, {
+        messageId,
+        // Neutral, so that the other services sharing the log have nothing to escalate.
+        text: 'Hello, a question about my invoice',
+        locale: 'es',
+        accountId: 'acct-1',
+      }),
+    handoff: (requiredSkills: string[], priority = Priority.NORMAL): ConversationEvent =>
+      conversationEvent(conversationId, randomUUID(), 'handoffRequested', {
+        handoffId,
+        messageId,
+        triggers: [
+          { rule: 'explicit_human_request', detail: 'asked for a person', value: 1, threshold: 1 },
+        ],
+        priority,
+        requiredSkills,
+        language: 'es',
+        policyVersion: 'itest',
+      }),
+    resolved: (): ConversationEvent =>
+      conversationEvent(conversationId, randomUUID(), 'conversationResolved', {
+        resolution: Resolution.HUMAN,
+        resolvedBy: 'agent',
+        note: '',
+      }),
+  };
+}
+
 describe('router against Kafka, Redis and PostgreSQL', () => {
-  let app: INestApplication;
+  let rig: ServiceRig<INestApplication>;
   let url: string;
-  let bus: Bus;
-  let watch: TopicWatch;
   let redis: Redis;
   let roster: Roster;
-  const mine = new Set<string>();
 
-  const publish = async (event: ConversationEvent, correlationId = randomUUID()) => {
-    await bus.publish({
-      topic: Topics.events,
-      key: event.conversationId,
-      value: event,
-      eventId: event.eventId,
-      correlationId,
-    });
-    return correlationId;
-  };
-  const assignedOn = (conversationId: string) =>
-    watch.waitFor(
-      Topics.events,
-      (s) => s.value.conversationId === conversationId && s.value.payload.case === 'agentAssigned',
-    );
-  const newConversation = () => {
-    const script = conversationScript(randomUUID());
-    mine.add(script.conversationId);
-    return script;
-  };
-  const waitUntil = async (check: () => Promise<boolean>, what: string) => {
-    const deadline = Date.now() + 30_000;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
+  const publish = (event: ConversationEvent) => rig.append(event);
+  const assignedOn = async (conversationId: string) =>
+    (
+      await rig.watcher.waitFor(
+        Topics.events,
+        (s) =>
+          s.value.conversationId === conversationId && s.value.payload.case === 'agentAssigned',
+      )
+    )[0];
+  const newConversation = () => conversationScript(randomUUID());
 
   beforeAll(async () => {
     const config = loadConfig(configSchema, {
@@ -70,25 +92,28 @@ describe('router against Kafka, Redis and PostgreSQL', () => {
       ROUTER_SEED_DEMO: 'true',
     });
     const logger = new JsonLogger('router', 'warn');
-    app = await NestFactory.create(AppModule.create(config, logger), { logger });
-    await app.listen(0, '127.0.0.1');
-    url = await app.getUrl();
-    redis = app.get<Redis>(REDIS);
-    roster = app.get(Roster);
+    rig = await startServiceRig({
+      name: 'router-itest',
+      brokers: config.KAFKA_BROKERS,
+      logger,
+      createApp: () => NestFactory.create(AppModule.create(config, logger), { logger }),
+      // Not GET /health: the first test checks that it answers 200 once the consumer joined.
+      ready: {
+        what: 'the router consumer to join its group',
+        check: (app) => app.get(Bus).health().ok,
+      },
+      watch: [Topics.events, Topics.handoffAssignments, Topics.outbound],
+    });
+    url = rig.url;
+    redis = rig.app.get<Redis>(REDIS);
+    roster = rig.app.get(Roster);
     await roster.upsert([testAgent]);
-    const appBus = app.get(Bus);
-    await waitUntil(async () => appBus.health().ok, 'the router consumer to join its group');
-    bus = new Bus({ service: 'router-itest', brokers: config.KAFKA_BROKERS, logger });
-    watch = new TopicWatch(bus, [Topics.events, Topics.handoffAssignments, Topics.outbound], mine);
-    await watch.start();
   }, 90_000);
 
   afterAll(async () => {
     await roster?.remove(testAgent.id);
     await redis?.del(Keys.load(testAgent.id));
-    await watch?.close();
-    await bus?.close();
-    await app?.close();
+    await rig?.close();
   });
 
   it('answers /health once its consumer joined, and guards /v1/agents', async () => {
@@ -139,7 +164,7 @@ describe('router against Kafka, Redis and PostgreSQL', () => {
       expect.objectContaining({ correlationId, causationId: handoff.eventId, producer: 'router' }),
     );
 
-    const assignment = await watch.waitFor(
+    const [assignment] = await rig.watcher.waitFor(
       Topics.handoffAssignments,
       (s) => s.value.conversationId === c.conversationId,
     );
@@ -147,7 +172,7 @@ describe('router against Kafka, Redis and PostgreSQL', () => {
       expect.objectContaining({ handoffId: c.handoffId, agentId: agent.id, team: agent.team }),
     );
 
-    const notice = await watch.waitFor(
+    const [notice] = await rig.watcher.waitFor(
       Topics.outbound,
       (s) => s.value.conversationId === c.conversationId,
     );
@@ -166,8 +191,8 @@ describe('router against Kafka, Redis and PostgreSQL', () => {
 
     await publish(c.resolved());
     await waitUntil(
-      async () => (await redis.sismember(Keys.load(agent.id), c.handoffId)) === 0,
       'the agent to be released',
+      async () => (await redis.sismember(Keys.load(agent.id), c.handoffId)) === 0,
     );
   });
 
@@ -181,7 +206,7 @@ describe('router against Kafka, Redis and PostgreSQL', () => {
 
     await publish(b.received());
     await publish(b.handoff(testAgent.skills));
-    const queued = await watch.waitFor(
+    const [queued] = await rig.watcher.waitFor(
       Topics.events,
       (s) =>
         s.value.conversationId === b.conversationId && s.value.payload.case === 'handoffQueued',
@@ -189,7 +214,7 @@ describe('router against Kafka, Redis and PostgreSQL', () => {
     expect(queued.value.payload.value).toEqual(
       expect.objectContaining({ handoffId: b.handoffId, queue: testAgent.skills[0] }),
     );
-    const waitNotice = await watch.waitFor(
+    const [waitNotice] = await rig.watcher.waitFor(
       Topics.outbound,
       (s) => s.value.conversationId === b.conversationId,
     );
@@ -208,11 +233,11 @@ describe('router against Kafka, Redis and PostgreSQL', () => {
       }),
     );
     expect(second.meta.causationId).toBe(resolution.eventId);
-    await watch.waitFor(
+    await rig.watcher.waitFor(
       Topics.handoffAssignments,
       (s) => s.value.conversationId === b.conversationId && s.value.agentId === testAgent.id,
     );
-    await watch.waitFor(
+    await rig.watcher.waitFor(
       Topics.outbound,
       (s) => s.value.messageId === deterministicId('outbound-assigned', b.handoffId),
     );
@@ -222,11 +247,11 @@ describe('router against Kafka, Redis and PostgreSQL', () => {
     await publish(resolution);
     await publish(b.resolved());
     await waitUntil(
-      async () => (await redis.scard(Keys.load(testAgent.id))) === 0,
       'the test agent to be released',
+      async () => (await redis.scard(Keys.load(testAgent.id))) === 0,
     );
-    const assignments = watch
-      .all(Topics.events)
+    const assignments = rig.watcher
+      .records(Topics.events)
       .filter(
         (s) =>
           s.value.payload.case === 'agentAssigned' &&

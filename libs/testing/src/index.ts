@@ -1,0 +1,5 @@
+export * from './topic-watcher.js';
+export * from './wait.js';
+export * from './events.js';
+export * from './service-rig.js';
+export * from './redelivery.js';
