@@ -6,9 +6,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if [ ! -d node_modules/.bin ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ ! -d node_modules/.bin ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
   echo "==> installing npm dependencies"
-  npm ci --no-audit --no-fund
+  # npm install, not npm ci: the registry these machines reach lacks some other platforms'
+  # optional binaries (e.g. buf for darwin), so the lock cannot list them and npm ci refuses it.
+  npm install --no-audit --no-fund
 fi
 echo "==> generating contracts and building"
 npm run --silent build
