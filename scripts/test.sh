@@ -24,7 +24,19 @@ redis-cli -u "$REDIS_URL" flushdb >/dev/null
 trap 'bash deploy/local/infra.sh down >/dev/null 2>&1 || true' EXIT
 
 node scripts/check-graph.mjs
-# Unit and integration tests of every library and service, one project at a time (two cores).
-npx nx run-many -t test --parallel=1 --excludeTaskDependencies --outputStyle=stream --exclude=e2e
-# End to end: all six services as separate processes.
-npx nx run e2e:test --excludeTaskDependencies --outputStyle=stream
+log="$(mktemp)"
+status=0
+{
+  # Unit and integration tests of every library and service, one project at a time (two cores).
+  npx nx run-many -t test --parallel=1 --excludeTaskDependencies --outputStyle=stream --exclude=e2e &&
+  # End to end: all six services as separate processes.
+  npx nx run e2e:test --excludeTaskDependencies --outputStyle=stream
+} 2>&1 | tee "$log" || status=1
+# One closing line over every project's Jest summary.
+sed 's/\x1b\[[0-9;]*m//g' "$log" | awk '/Tests:/ {
+    for (i = 1; i <= NF; i++) {
+      if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^skipped/) s += $i
+    }
+  } END { printf "%d passed, %d failed, %d skipped\n", p, f, s }'
+rm -f "$log"
+exit "$status"
