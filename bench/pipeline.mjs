@@ -193,6 +193,28 @@ async function pipeline() {
   return { ...summarise(latencies, seconds), handoffs, missing: N - latencies.length - handoffs };
 }
 
+/** Per consumer group, from each service's Prometheus histograms: how long records waited and how long handling took. */
+async function consumerStats() {
+  const rows = new Map();
+  for (let i = 0; i < services.length; i++) {
+    const text = await (await fetch(`http://127.0.0.1:${BASE + i}/metrics`)).text();
+    for (const line of text.split('\n')) {
+      const m = /^bus_(record_age|handle)_seconds_(sum|count)\{topic="([^"]+)",group="([^"]+)"\} (\S+)$/.exec(line);
+      if (!m) continue;
+      const key = `${m[4]} (${m[3]})`;
+      const row = rows.get(key) ?? { group: key };
+      row[`${m[1]}_${m[2]}`] = Number(m[5]);
+      rows.set(key, row);
+    }
+  }
+  return [...rows.values()].map((r) => ({
+    group: r.group,
+    count: r.handle_count ?? 0,
+    age: r.record_age_count ? r.record_age_sum / r.record_age_count : 0,
+    handle: r.handle_count ? r.handle_sum / r.handle_count : 0,
+  }));
+}
+
 const children = startServices();
 const stopAll = () => children.forEach((c) => c.kill('SIGTERM'));
 process.on('exit', stopAll);
@@ -217,6 +239,9 @@ try {
     console.log(
       `| ${name} | ${r.count} | ${r.throughput.toFixed(1)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} |`,
     );
+  console.log('\n| consumer group | records | mean wait before handling | mean handling time |');
+  console.log('|---|---|---|---|');
+  for (const row of await consumerStats()) console.log(`| ${row.group} | ${row.count} | ${fmt(row.age * 1000)} | ${fmt(row.handle * 1000)} |`);
   if (pipe.handoffs || pipe.missing)
     console.log(
       `\npipeline: ${pipe.handoffs} handed off instead of answered, ${pipe.missing} without an answer in time`,

@@ -29,6 +29,7 @@ import {
 import { Histogram } from 'prom-client';
 import { encodeHeaders, decodeHeaders, headersToStrings, type RecordMeta } from './headers.js';
 import { AllTopics, type TopicSpec } from './topics.js';
+import { BatchingSender, type OutgoingRecord } from './batching.js';
 
 export interface BusLogger {
   log(message: string, context?: Record<string, unknown>): void;
@@ -92,6 +93,8 @@ export interface ConsumeOptions<Desc extends DescMessage> {
   /** Returns a reason when the decoded value is not acceptable (the record is dead-lettered). */
   validate?: (value: MessageShape<Desc>) => string | undefined;
   handle: (record: Incoming<Desc>) => Promise<void>;
+  /** Called whenever the group (re)assigns partitions: drop any cache of what other members may have changed. */
+  onAssignment?: () => void;
 }
 
 /**
@@ -130,6 +133,18 @@ export class Bus {
   readonly kafka: Kafka;
   private producer?: Producer;
   private producerReady?: Promise<Producer>;
+  private readonly sender = new BatchingSender(async (records) => {
+    const producer = await this.getProducer();
+    const byTopic = new Map<string, OutgoingRecord[]>();
+    for (const r of records) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
+    await producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({
+        topic,
+        messages: messages.map(({ key, value, headers }) => ({ key, value, headers })),
+      })),
+    });
+  });
   private readonly consumers = new Map<string, { consumer: Consumer; status: ConsumerStatus }>();
   private readonly logger: BusLogger;
   private stopping = false;
@@ -214,35 +229,30 @@ export class Bus {
 
   /** Publishes records with acks=all through the idempotent producer, with the standard headers. */
   async publish(...records: Outgoing<DescMessage>[]): Promise<void> {
-    if (records.length === 0) return;
-    const producer = await this.getProducer();
-    const byTopic = new Map<
-      string,
-      { key: string; value: Buffer; headers: ReturnType<typeof encodeHeaders> }[]
-    >();
     const time = new Date().toISOString();
-    for (const r of records) {
-      const eventId = r.eventId ?? randomUUID();
-      const headers = encodeHeaders({
-        eventId,
-        eventType:
-          r.topic.schema.typeName === 'support.v1.ConversationEvent'
-            ? eventTypeOf(r.value)
-            : r.topic.schema.typeName,
-        schemaVersion: SCHEMA_VERSION,
-        correlationId: r.correlationId ?? eventId,
-        causationId: r.causationId ?? '',
-        time,
-        producer: this.options.service,
-      });
-      const list = byTopic.get(r.topic.name) ?? [];
-      list.push({ key: r.key, value: Buffer.from(toBinary(r.topic.schema, r.value)), headers });
-      byTopic.set(r.topic.name, list);
-    }
-    await producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages })),
-    });
+    await this.sender.submit(
+      records.map((r) => {
+        const eventId = r.eventId ?? randomUUID();
+        const headers = encodeHeaders({
+          eventId,
+          eventType:
+            r.topic.schema.typeName === 'support.v1.ConversationEvent'
+              ? eventTypeOf(r.value)
+              : r.topic.schema.typeName,
+          schemaVersion: SCHEMA_VERSION,
+          correlationId: r.correlationId ?? eventId,
+          causationId: r.causationId ?? '',
+          time,
+          producer: this.options.service,
+        });
+        return {
+          topic: r.topic.name,
+          key: r.key,
+          value: Buffer.from(toBinary(r.topic.schema, r.value)),
+          headers,
+        };
+      }),
+    );
     this.stats.published += records.length;
   }
 
@@ -253,8 +263,7 @@ export class Bus {
     value: Buffer,
     headers: Record<string, string> = {},
   ): Promise<void> {
-    const producer = await this.getProducer();
-    await producer.send({ topic, acks: -1, messages: [{ key, value, headers }] });
+    await this.sender.submit([{ topic, key, value, headers }]);
   }
 
   /**
@@ -277,6 +286,7 @@ export class Bus {
     this.consumers.set(groupId, entry);
     consumer.on(consumer.events.GROUP_JOIN, () => {
       entry.status = 'running';
+      options.onAssignment?.();
     });
     consumer.on(consumer.events.STOP, () => {
       if (entry.status !== 'crashed') entry.status = 'stopped';
@@ -295,6 +305,9 @@ export class Bus {
       fromBeginning: options.fromBeginning ?? true,
     });
     await consumer.run({
+      // Offsets are committed at most once a second (and on shutdown), not after every
+      // batch: a crash replays at most that second, which redelivery handling absorbs.
+      autoCommitInterval: 1000,
       partitionsConsumedConcurrently:
         options.partitionsConcurrently ?? Number(process.env.KAFKA_PARTITIONS_CONCURRENTLY ?? 6),
       eachMessage: (payload) => this.handleOne(options, groupId, payload),
@@ -387,23 +400,19 @@ export class Bus {
       consumerGroup: groupId,
       failedAt: new Date().toISOString(),
     });
-    const producer = await this.getProducer();
-    await producer.send({
-      topic: spec.deadLetter,
-      acks: -1,
-      messages: [
-        {
-          key: message.key,
-          value: Buffer.from(toBinary(DeadLetterSchema, letter)),
-          headers: {
-            'event-type': DeadLetterSchema.typeName,
-            reason,
-            'original-topic': spec.name,
-            'consumer-group': groupId,
-          },
+    await this.sender.submit([
+      {
+        topic: spec.deadLetter,
+        key: message.key,
+        value: Buffer.from(toBinary(DeadLetterSchema, letter)),
+        headers: {
+          'event-type': DeadLetterSchema.typeName,
+          reason,
+          'original-topic': spec.name,
+          'consumer-group': groupId,
         },
-      ],
-    });
+      },
+    ]);
     this.stats.deadLettered++;
     this.logger.warn('record dead-lettered', {
       topic: spec.name,

@@ -31,6 +31,7 @@ export async function consumeConversationLog(
           : !e.payload.case
             ? 'payload is required'
             : undefined,
+    onAssignment: () => store.clearCache(),
     handle: (record) =>
       mutex.run(record.value.conversationId, () => applyLogRecord(store, record, opts.react)),
   });

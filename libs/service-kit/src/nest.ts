@@ -22,6 +22,7 @@ import * as prom from 'prom-client';
 import { Bus } from '@support/bus';
 import type { BaseConfig } from './config.js';
 import { JsonLogger } from './logger.js';
+import { startProfilingIfAsked, stopProfiling } from './profiling.js';
 
 export const REDIS = Symbol('REDIS');
 export const SERVICE_NAME = Symbol('SERVICE_NAME');
@@ -126,6 +127,7 @@ class Lifecycle implements BeforeApplicationShutdown, OnApplicationShutdown {
   }
   async onApplicationShutdown(): Promise<void> {
     await this.redis.quit().catch(() => undefined);
+    await stopProfiling(this.bus.service);
   }
 }
 
@@ -183,6 +185,7 @@ export async function runService(
   rootModule: Type<unknown> | DynamicModule,
   opts: { service: string; host: string; port: number; logger: JsonLogger },
 ): Promise<void> {
+  await startProfilingIfAsked();
   prom.collectDefaultMetrics({ labels: { service: opts.service } });
   const app = await NestFactory.create(rootModule, { logger: opts.logger });
   app.enableShutdownHooks();

@@ -10,18 +10,39 @@ export interface Snapshot {
   offset: string;
 }
 
-/** Snapshots of the conversation log in Redis, one namespace per service. */
+/**
+ * Snapshots of the conversation log in Redis, one namespace per service. A
+ * bounded in-process cache saves the read of a snapshot this process wrote
+ * itself; it must be dropped (clearCache) whenever partitions are reassigned,
+ * since another replica may have moved a snapshot on meanwhile.
+ */
 export class SnapshotStore {
+  private readonly cache = new Map<string, Snapshot>();
+
   constructor(
     private readonly redis: Redis,
     readonly namespace: string,
+    private readonly cacheSize = 10_000,
   ) {}
+
+  clearCache(): void {
+    this.cache.clear();
+  }
+
+  private remember(snapshot: Snapshot): void {
+    const id = snapshot.state.conversationId;
+    this.cache.delete(id);
+    this.cache.set(id, snapshot);
+    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+  }
 
   private key(conversationId: string): string {
     return `snap:${this.namespace}:${conversationId}`;
   }
 
   async get(conversationId: string): Promise<Snapshot | undefined> {
+    const cached = this.cache.get(conversationId);
+    if (cached) return cached;
     const raw = await this.redis.get(this.key(conversationId));
     return raw ? (JSON.parse(raw) as Snapshot) : undefined;
   }
@@ -32,6 +53,7 @@ export class SnapshotStore {
 
   async put(snapshot: Snapshot): Promise<void> {
     await this.redis.set(this.key(snapshot.state.conversationId), JSON.stringify(snapshot));
+    this.remember(snapshot);
   }
 
   /** Every snapshot of this namespace, keyed by conversation id. */
@@ -53,6 +75,7 @@ export class SnapshotStore {
   }
 
   async clear(): Promise<number> {
+    this.cache.clear();
     let removed = 0;
     let cursor = '0';
     do {
