@@ -199,7 +199,10 @@ async function consumerStats() {
   for (let i = 0; i < services.length; i++) {
     const text = await (await fetch(`http://127.0.0.1:${BASE + i}/metrics`)).text();
     for (const line of text.split('\n')) {
-      const m = /^bus_(record_age|handle)_seconds_(sum|count)\{topic="([^"]+)",group="([^"]+)"\} (\S+)$/.exec(line);
+      const m =
+        /^bus_(record_age|handle)_seconds_(sum|count)\{topic="([^"]+)",group="([^"]+)"\} (\S+)$/.exec(
+          line,
+        );
       if (!m) continue;
       const key = `${m[4]} (${m[3]})`;
       const row = rows.get(key) ?? { group: key };
@@ -241,7 +244,10 @@ try {
     );
   console.log('\n| consumer group | records | mean wait before handling | mean handling time |');
   console.log('|---|---|---|---|');
-  for (const row of await consumerStats()) console.log(`| ${row.group} | ${row.count} | ${fmt(row.age * 1000)} | ${fmt(row.handle * 1000)} |`);
+  for (const row of await consumerStats())
+    console.log(
+      `| ${row.group} | ${row.count} | ${fmt(row.age * 1000)} | ${fmt(row.handle * 1000)} |`,
+    );
   if (pipe.handoffs || pipe.missing)
     console.log(
       `\npipeline: ${pipe.handoffs} handed off instead of answered, ${pipe.missing} without an answer in time`,
