@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure.sh --no-infra
+bash scripts/ensure-browser.sh
 
 export KAFKA_PORT="${TEST_KAFKA_PORT:-19092}" KAFKA_CONTROLLER_PORT="${TEST_KAFKA_CONTROLLER_PORT:-19093}"
 export INFRA_DATA_DIR="$PWD/deploy/local/.data/test" PGDATABASE=support_test

@@ -1,0 +1,69 @@
+/**
+ * The demo web-chat channel in a real browser (Debian's Chromium through
+ * playwright-core): a customer asks a question and sees the AI's cited answer
+ * arrive over SSE; asking for a person shows the handoff notice.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { API_KEY, root, startAll, url, type ServiceName, type ServiceProcess } from './harness';
+
+let procs: Map<ServiceName, ServiceProcess>;
+let browser: Browser;
+const shots = join(root, 'e2e', 'screenshots');
+
+beforeAll(async () => {
+  procs = await startAll();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
+  });
+  mkdirSync(shots, { recursive: true });
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all([...(procs?.values() ?? [])].map((p) => p.stop('SIGTERM')));
+});
+
+describe('demo web chat in Chromium', () => {
+  it('shows the AI answer with its source, then the handoff notice when the customer asks for a person', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${url('ingest', '/')}#key=${API_KEY}`);
+    await page.getByLabel('Message').fill('How do I reset my password?');
+    await page.getByRole('button', { name: 'Send' }).click();
+
+    const answer = page.locator('.msg.ai');
+    await answer.first().waitFor({ timeout: 60_000 });
+    await expect(answer.first().textContent()).resolves.toMatch(/password/i);
+    // The source is named once: in the text, or as a citation line when the text does not name it.
+    const text = (await answer.first().textContent()) ?? '';
+    expect(text).toMatch(/Source: \S/);
+    expect(text.match(/Source: /g)).toHaveLength(1);
+
+    await page.getByLabel('Message').fill('I want to talk to a human');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const notice = page.locator('.msg.system', { hasText: 'member of our support team' });
+    await notice.waitFor({ timeout: 60_000 });
+    expect(await page.locator('.msg.customer').count()).toBe(2);
+    await page.screenshot({ path: join(shots, 'web-chat.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('tells the customer when a message could not be sent', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${url('ingest', '/')}#key=wrong-key`);
+    await page.getByLabel('Message').fill('hello');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const error = page.locator('.msg.system', { hasText: 'Could not send' });
+    await error.waitFor({ timeout: 30_000 });
+    await page.close();
+  });
+});
