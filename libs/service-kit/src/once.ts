@@ -37,3 +37,45 @@ export class KeyedMutex {
     return next;
   }
 }
+
+/** Where the effect's own log events will land, so that a doubtful earlier attempt can be checked. */
+export interface LogCheck {
+  /** Looks in `partition` of the log after `afterOffset` for any of these event ids. */
+  contains: (partition: number, afterOffset: string, eventIds: string[]) => Promise<boolean>;
+  /** The conversation's partition of the log and an offset the effect's events will come after. */
+  partition: number;
+  afterOffset: string;
+  /** The deterministic ids of the log events the effect appends (any one of them proves it ran). */
+  eventIds: string[];
+}
+
+/**
+ * Like `once`, but closes its one window: before the effect runs, a pending
+ * mark records where its events will land in the log; if a process dies after
+ * publishing and before marking done, the next delivery finds the pending mark
+ * and looks in the log for the effect's events instead of guessing. Exactly
+ * once for effects whose events go to the conversation log in one request with
+ * their other records (as a decision and its outbound message do).
+ */
+export async function onceChecked(
+  redis: Redis,
+  key: string,
+  check: LogCheck,
+  effect: () => Promise<void>,
+): Promise<boolean> {
+  const doneKey = `done:${key}`;
+  const pendingKey = `pending:${key}`;
+  if (await redis.exists(doneKey)) return false;
+  const pending = await redis.get(pendingKey);
+  if (pending !== null) {
+    const [partition, afterOffset] = pending.split(':');
+    if (await check.contains(Number(partition), afterOffset, check.eventIds)) {
+      await redis.multi().set(doneKey, '1', 'EX', DONE_TTL_SECONDS).del(pendingKey).exec();
+      return false;
+    }
+  }
+  await redis.set(pendingKey, `${check.partition}:${check.afterOffset}`, 'EX', DONE_TTL_SECONDS);
+  await effect();
+  await redis.multi().set(doneKey, '1', 'EX', DONE_TTL_SECONDS).del(pendingKey).exec();
+  return true;
+}

@@ -208,3 +208,70 @@ export async function rebuildSnapshots(
   for (const snapshot of states.values()) await store.put(snapshot);
   return { conversations: states.size, events };
 }
+
+/**
+ * Whether a partition of the conversation log holds, after the given offset,
+ * an event with one of the given ids. Reads from that offset to the current
+ * end with a throw-away consumer group; used only to settle a doubtful
+ * earlier attempt after a crash, so its cost (a group join) is rare.
+ */
+export async function logContains(
+  bus: Bus,
+  partition: number,
+  afterOffset: string,
+  eventIds: string[],
+): Promise<boolean> {
+  const topic = Topics.events.name;
+  const admin = bus.kafka.admin();
+  await admin.connect();
+  const end = BigInt(
+    (await admin.fetchTopicOffsets(topic)).find((p) => p.partition === partition)?.high ?? '0',
+  );
+  const start = BigInt(afterOffset) + 1n;
+  if (start >= end) {
+    await admin.disconnect();
+    return false;
+  }
+  const wanted = new Set(eventIds);
+  const groupId = `check-${bus.service}-${process.pid}-${Date.now()}`;
+  const consumer = bus.kafka.consumer({
+    groupId,
+    allowAutoTopicCreation: false,
+    maxWaitTimeInMs: 500,
+  });
+  let found = false;
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error));
+      consumer.on(consumer.events.GROUP_JOIN, () =>
+        consumer.seek({ topic, partition, offset: start.toString() }),
+      );
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            if (batch.partition !== partition) return;
+            for (const message of batch.messages) {
+              const offset = BigInt(message.offset);
+              if (offset < start) continue;
+              if (offset >= end) return resolve();
+              const id = message.headers?.['event-id']?.toString();
+              if (id && wanted.has(id)) {
+                found = true;
+                return resolve();
+              }
+              if (offset + 1n >= end) return resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.disconnect();
+  }
+  return found;
+}

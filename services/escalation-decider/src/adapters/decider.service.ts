@@ -19,7 +19,8 @@ import {
   consumeConversationLog,
   JsonLogger,
   KeyedMutex,
-  once,
+  logContains,
+  onceChecked,
   REDIS,
   type Applied,
   type SnapshotStore,
@@ -73,16 +74,17 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
   private async react({ event, after, record }: Applied): Promise<void> {
     const payload = event.payload;
     const trace = { correlationId: record.meta.correlationId, causationId: record.meta.eventId };
+    const at = { partition: record.partition, offset: record.offset };
     switch (payload.case) {
       case 'customerMessageReceived': {
         const messageId = payload.value.messageId;
-        const decided = await this.decideAndAct(after, messageId, false, trace);
+        const decided = await this.decideAndAct(after, messageId, false, trace, at);
         if (!decided) this.scheduleTimeout(after.conversationId, messageId, trace);
         return;
       }
       case 'aiReplyProposed':
       case 'messageScored':
-        await this.decideAndAct(after, payload.value.messageId, false, trace);
+        await this.decideAndAct(after, payload.value.messageId, false, trace, at);
         return;
       default:
         return;
@@ -98,9 +100,14 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     const timer = setTimeout(() => {
       this.timers.delete(messageId);
       void this.mutex
-        .run(conversationId, async () =>
-          this.decideAndAct(await this.store.state(conversationId), messageId, true, trace),
-        )
+        .run(conversationId, async () => {
+          const snapshot = await this.store.get(conversationId);
+          if (!snapshot) return;
+          await this.decideAndAct(snapshot.state, messageId, true, trace, {
+            partition: snapshot.partition,
+            offset: snapshot.offset,
+          });
+        })
         .catch((err: Error) =>
           this.logger.error('timed-out decision failed', {
             conversationId,
@@ -119,6 +126,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     messageId: string,
     timedOut: boolean,
     trace: { correlationId: string; causationId: string },
+    at: { partition: number; offset: string },
   ): Promise<boolean> {
     const decision = decide(state, messageId, this.policy, timedOut);
     if (decision.kind === 'wait') return false;
@@ -128,7 +136,19 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
       this.timers.delete(messageId);
     }
     if (decision.kind === 'none') return true;
-    await once(this.redis, `escalation-decider:decision:${messageId}`, () =>
+    // The decision lands in the conversation's partition after `at`; a doubtful earlier
+    // attempt (a crash between publishing and marking done) is settled by looking there.
+    const check = {
+      contains: (partition: number, afterOffset: string, eventIds: string[]) =>
+        logContains(this.bus, partition, afterOffset, eventIds),
+      partition: at.partition,
+      afterOffset: at.offset,
+      eventIds: [
+        deterministicId('released', messageId),
+        deterministicId('handoff-requested', messageId),
+      ],
+    };
+    await onceChecked(this.redis, `escalation-decider:decision:${messageId}`, check, () =>
       this.act(state, messageId, decision, trace),
     );
     return true;
