@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { root, services } from '../scripts/services.mjs';
+import { root, services, waitHealthy } from '../scripts/services.mjs';
 
 const require = createRequire(import.meta.url);
 const { Kafka, logLevel } = require('kafkajs');
@@ -109,17 +109,9 @@ function startServices() {
   );
 }
 
-async function waitHealthy() {
+async function waitAllHealthy() {
   for (let i = 0; i < services.length; i++) {
-    for (let tries = 0; ; tries++) {
-      try {
-        if ((await fetch(`http://127.0.0.1:${BASE + i}/health`)).ok) break;
-      } catch {
-        /* not yet */
-      }
-      if (tries > 400) throw new Error(`${services[i].name} not healthy`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
+    if (!(await waitHealthy(BASE + i))) throw new Error(`${services[i].name} not healthy`);
   }
 }
 
@@ -222,7 +214,7 @@ const children = startServices();
 const stopAll = () => children.forEach((c) => c.kill('SIGTERM'));
 process.on('exit', stopAll);
 try {
-  await waitHealthy();
+  await waitAllHealthy();
   console.log(
     `settings: messages=${N} concurrency=${C} brokers=${brokers.join(',')} partitions=${Topics.events.partitions} cpus=${cpus().length} node=${process.version}`,
   );

@@ -1,7 +1,7 @@
 // Starts the six services as separate processes, restarts one that exits,
 // prints where each listens, and stops them all on Ctrl-C.
 import { spawn } from 'node:child_process';
-import { localEnv, services, serviceEntry, root } from './services.mjs';
+import { localEnv, services, serviceEntry, root, waitHealthy } from './services.mjs';
 
 const env = { ...process.env, ...localEnv() };
 const children = new Map();
@@ -34,19 +34,6 @@ function start(service, index) {
   children.set(service.name, child);
 }
 
-async function healthy(service) {
-  for (let i = 0; i < 240; i++) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${service.port}/health`);
-      if (res.ok) return true;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return false;
-}
-
 function stop() {
   if (stopping) return;
   stopping = true;
@@ -70,7 +57,7 @@ process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 
 services.forEach(start);
-const results = await Promise.all(services.map(healthy));
+const results = await Promise.all(services.map((s) => waitHealthy(s.port)));
 const { API_KEY } = localEnv();
 console.log('\n  Support platform is running:\n');
 services.forEach((s, i) =>

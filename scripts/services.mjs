@@ -60,3 +60,17 @@ export function localEnv() {
 export function serviceEntry(name) {
   return join(root, 'services', name, 'dist', 'main.js');
 }
+
+/** Polls a service's /health until it answers 200; false if it has not within the time given. */
+export async function waitHealthy(port, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return false;
+}

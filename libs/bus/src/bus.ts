@@ -21,8 +21,11 @@ import {
   create,
   fromBinary,
   toBinary,
+  ConversationEventSchema,
   DeadLetterSchema,
+  eventTypeName,
   SCHEMA_VERSION,
+  type ConversationEvent,
   type DescMessage,
   type MessageShape,
 } from '@support/contracts';
@@ -136,7 +139,11 @@ export class Bus {
   private readonly sender = new BatchingSender(async (records) => {
     const producer = await this.getProducer();
     const byTopic = new Map<string, OutgoingRecord[]>();
-    for (const r of records) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
+    for (const r of records) {
+      const list = byTopic.get(r.topic);
+      if (list) list.push(r);
+      else byTopic.set(r.topic, [r]);
+    }
     await producer.sendBatch({
       acks: -1,
       topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({
@@ -236,8 +243,8 @@ export class Bus {
         const headers = encodeHeaders({
           eventId,
           eventType:
-            r.topic.schema.typeName === 'support.v1.ConversationEvent'
-              ? eventTypeOf(r.value)
+            r.topic.schema.typeName === ConversationEventSchema.typeName
+              ? eventTypeName(r.value as ConversationEvent)
               : r.topic.schema.typeName,
           schemaVersion: SCHEMA_VERSION,
           correlationId: r.correlationId ?? eventId,
@@ -465,11 +472,6 @@ async function waitForLeaders(
       throw new Error(`topics not ready after ${timeoutMs} ms: ${topics.join(', ')}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-function eventTypeOf(value: unknown): string {
-  const payload = (value as { payload?: { value?: { $typeName?: string } } }).payload;
-  return payload?.value?.$typeName ?? 'support.v1.ConversationEvent';
 }
 
 function defaultFatal(reason: Error): void {

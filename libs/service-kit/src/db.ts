@@ -1,6 +1,7 @@
 import { Pool } from 'pg';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import { registerHealthCheck } from './health.js';
 
 /** Creates the database named in the URL if it does not exist yet. */
 export async function ensureDatabase(url: string): Promise<void> {
@@ -25,7 +26,7 @@ export interface Database<S extends Record<string, unknown>> {
   db: NodePgDatabase<S>;
 }
 
-/** Connects, and applies the service's migrations (files in the repo) in its own schema. */
+/** Connects, applies the service's migrations (files in the repo) in its own schema, and adds PostgreSQL to /health. */
 export async function openDatabase<S extends Record<string, unknown>>(
   url: string,
   opts: { schema: S; migrationsFolder: string; pgSchema: string },
@@ -39,5 +40,6 @@ export async function openDatabase<S extends Record<string, unknown>>(
     migrationsSchema: opts.pgSchema,
     migrationsTable: '__migrations',
   });
+  registerHealthCheck({ name: 'postgres', check: async () => void (await pool.query('select 1')) });
   return { pool, db };
 }

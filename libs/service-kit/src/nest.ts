@@ -12,6 +12,7 @@ import {
   type DynamicModule,
   type ExecutionContext,
   type BeforeApplicationShutdown,
+  type OnModuleInit,
   type OnApplicationShutdown,
   type Type,
 } from '@nestjs/common';
@@ -23,22 +24,12 @@ import { Bus } from '@support/bus';
 import type { BaseConfig } from './config.js';
 import { JsonLogger } from './logger.js';
 import { startProfilingIfAsked, stopProfiling } from './profiling.js';
+import { healthChecks } from './health.js';
 
 export const REDIS = Symbol('REDIS');
 export const SERVICE_NAME = Symbol('SERVICE_NAME');
 export const API_KEYS = Symbol('API_KEYS');
 export const CONFIG = Symbol('CONFIG');
-
-/** Checks for extra dependencies (e.g. PostgreSQL) in /health. */
-export interface HealthCheck {
-  name: string;
-  check: () => Promise<void>;
-}
-export const HEALTH_CHECKS = Symbol('HEALTH_CHECKS');
-const extraChecks: HealthCheck[] = [];
-export function registerHealthCheck(check: HealthCheck): void {
-  extraChecks.push(check);
-}
 
 @Controller()
 class OpsController {
@@ -60,7 +51,7 @@ class OpsController {
     } catch (err) {
       checks.redis = `down: ${(err as Error).message}`;
     }
-    for (const c of extraChecks) {
+    for (const c of healthChecks()) {
       try {
         await c.check();
         checks[c.name] = 'ok';
@@ -112,16 +103,20 @@ export class ApiKeyGuard implements CanActivate {
 }
 
 /**
- * Shutdown order: consumers stop first (finishing and committing the message
+ * Start-up creates the topics. Shutdown order: consumers stop first (finishing and committing the message
  * in hand) in beforeApplicationShutdown; only then, in onApplicationShutdown,
  * do services close their databases and this closes Redis.
  */
 @Injectable()
-class Lifecycle implements BeforeApplicationShutdown, OnApplicationShutdown {
+class Lifecycle implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
     private readonly bus: Bus,
     @Inject(REDIS) private readonly redis: Redis,
   ) {}
+  /** Every catalogued topic exists before any service starts consuming (in onApplicationBootstrap). */
+  async onModuleInit(): Promise<void> {
+    await this.bus.ensureTopics();
+  }
   async beforeApplicationShutdown(): Promise<void> {
     await this.bus.close();
   }

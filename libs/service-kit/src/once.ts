@@ -16,10 +16,15 @@ export async function once(
   effect: () => Promise<void>,
 ): Promise<boolean> {
   const doneKey = `done:${key}`;
-  if (await redis.exists(doneKey)) return false;
+  if (await isDone(redis, key)) return false;
   await effect();
   await redis.set(doneKey, '1', 'EX', DONE_TTL_SECONDS);
   return true;
+}
+
+/** Whether the effect of `once`/`onceChecked` under this key has run. */
+export async function isDone(redis: Redis, key: string): Promise<boolean> {
+  return (await redis.exists(`done:${key}`)) === 1;
 }
 
 /** Serialises work per key inside one process (e.g. per conversation). */
@@ -65,7 +70,7 @@ export async function onceChecked(
 ): Promise<boolean> {
   const doneKey = `done:${key}`;
   const pendingKey = `pending:${key}`;
-  if (await redis.exists(doneKey)) return false;
+  if (await isDone(redis, key)) return false;
   const pending = await redis.get(pendingKey);
   if (pending !== null) {
     const [partition, afterOffset] = pending.split(':');

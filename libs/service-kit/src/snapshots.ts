@@ -193,20 +193,32 @@ export async function replayLog(
   return { events, skipped };
 }
 
-/** Throws away a service's snapshots and recreates them from the whole log. */
+/** Folds the whole log into one snapshot per conversation (state and last offset). */
+export async function foldLog(
+  bus: Bus,
+): Promise<{ snapshots: Map<string, Snapshot>; events: number }> {
+  const snapshots = new Map<string, Snapshot>();
+  const { events } = await replayLog(bus, async (event, partition, offset) => {
+    const id = event.conversationId;
+    const current = snapshots.get(id)?.state ?? initialState(id);
+    snapshots.set(id, { state: evolve(current, event), partition, offset });
+  });
+  return { snapshots, events };
+}
+
+/**
+ * Throws away a service's snapshots and recreates them from the whole log
+ * (or from a fold of it the caller already made).
+ */
 export async function rebuildSnapshots(
   bus: Bus,
   store: SnapshotStore,
+  folded?: { snapshots: Map<string, Snapshot>; events: number },
 ): Promise<{ conversations: number; events: number }> {
   await store.clear();
-  const states = new Map<string, Snapshot>();
-  const { events } = await replayLog(bus, async (event, partition, offset) => {
-    const id = event.conversationId;
-    const current = states.get(id)?.state ?? initialState(id);
-    states.set(id, { state: evolve(current, event), partition, offset });
-  });
-  for (const snapshot of states.values()) await store.put(snapshot);
-  return { conversations: states.size, events };
+  const { snapshots, events } = folded ?? (await foldLog(bus));
+  for (const snapshot of snapshots.values()) await store.put(snapshot);
+  return { conversations: snapshots.size, events };
 }
 
 /**

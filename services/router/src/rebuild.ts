@@ -1,6 +1,5 @@
 import 'reflect-metadata';
-import { evolve, initialState, type ConversationState } from '@support/conversation';
-import { rebuildMain, rebuildSnapshots, replayLog, SnapshotStore } from '@support/service-kit';
+import { foldLog, rebuildMain, rebuildSnapshots, SnapshotStore } from '@support/service-kit';
 import { SERVICE } from './config.js';
 import { LoadStore } from './adapters/load-store.js';
 import { queueScore } from './domain/handoff.js';
@@ -11,15 +10,12 @@ import { hotStateFrom } from './domain/recovery.js';
  * them from the log. Run it while no router replica is consuming.
  */
 rebuildMain(SERVICE, async ({ bus, redis }) => {
-  const snapshots = await rebuildSnapshots(bus, new SnapshotStore(redis, SERVICE));
+  // One pass over the log serves both the snapshots and the agents' loads.
+  const folded = await foldLog(bus);
+  const snapshots = await rebuildSnapshots(bus, new SnapshotStore(redis, SERVICE), folded);
   const loads = new LoadStore(redis);
   const cleared = await loads.clearAll();
-  const states = new Map<string, ConversationState>();
-  const replayed = await replayLog(bus, async (event) => {
-    const id = event.conversationId;
-    states.set(id, evolve(states.get(id) ?? initialState(id), event));
-  });
-  const hot = hotStateFrom(states.values());
+  const hot = hotStateFrom([...folded.snapshots.values()].map((s) => s.state));
   for (const [agentId, handoffIds] of hot.loads) await loads.restoreLoad(agentId, handoffIds);
   for (const target of hot.waiting)
     await loads.enqueue(target, queueScore(target.priority, Date.parse(target.requestedAt)));
@@ -27,7 +23,7 @@ rebuildMain(SERVICE, async ({ bus, redis }) => {
   return {
     snapshots,
     keysCleared: cleared,
-    eventsReplayed: replayed.events,
+    eventsReplayed: folded.events,
     handoffsHeld: held,
     agentsWithLoad: hot.loads.size,
     queued: hot.waiting.length,

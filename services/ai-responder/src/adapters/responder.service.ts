@@ -28,7 +28,6 @@ export class ResponderService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.bus.ensureTopics();
     await consumeConversationLog(this.bus, this.redis, { react: (applied) => this.react(applied) });
   }
 

@@ -60,7 +60,6 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.bus.ensureTopics();
     this.store = await consumeConversationLog(this.bus, this.redis, {
       mutex: this.mutex,
       react: (a) => this.react(a),

@@ -10,6 +10,7 @@ import {
 import { conversationEvent, isResolved } from '@support/conversation';
 import {
   consumeConversationLog,
+  isDone,
   once,
   JsonLogger,
   REDIS,
@@ -17,6 +18,9 @@ import {
 } from '@support/service-kit';
 import { conversationIdFor, messageIdFor, resolutionFor } from '../domain/ids.js';
 import { OutboundHistory } from './outbound-history.js';
+
+/** The once-key of appending one customer message to the log. */
+const messageKey = (messageId: string) => `ingest:message:${messageId}`;
 
 export class ConversationNotFound extends Error {}
 export class AlreadyResolved extends Error {}
@@ -33,7 +37,6 @@ export class IngestService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.bus.ensureTopics();
     await this.bus.consume({
       group: 'inbound',
       topic: Topics.inbound,
@@ -57,7 +60,7 @@ export class IngestService implements OnApplicationBootstrap {
   ): Promise<{ conversationId: string; messageId: string; duplicate: boolean }> {
     const conversationId = conversationIdFor(message.channel, message.externalConversationId);
     const messageId = messageIdFor(message.channel, message.idempotencyKey);
-    const duplicate = (await this.redis.exists(`done:ingest:message:${messageId}`)) === 1;
+    const duplicate = await isDone(this.redis, messageKey(messageId));
     if (!duplicate) {
       await this.bus.publish({
         topic: Topics.inbound,
@@ -75,7 +78,7 @@ export class IngestService implements OnApplicationBootstrap {
     const m = record.value;
     const conversationId = conversationIdFor(m.channel, m.externalConversationId);
     const messageId = messageIdFor(m.channel, m.idempotencyKey);
-    const appended = await once(this.redis, `ingest:message:${messageId}`, async () => {
+    const appended = await once(this.redis, messageKey(messageId), async () => {
       const event = conversationEvent(
         conversationId,
         deterministicId('received', messageId),

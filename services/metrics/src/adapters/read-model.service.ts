@@ -8,7 +8,7 @@ import {
 import { Counter } from 'prom-client';
 import { Bus, Topics, type Incoming } from '@support/bus';
 import type { ConversationEventSchema } from '@support/contracts';
-import { CONFIG, JsonLogger, registerHealthCheck } from '@support/service-kit';
+import { CONFIG, JsonLogger } from '@support/service-kit';
 import type { Config } from '../config.js';
 import { invalidReason } from '../domain/conversation-row.js';
 import { parseRange, summarize, type FieldIssue, type Summary } from '../domain/summary.js';
@@ -51,14 +51,9 @@ export class ReadModelService
 
   async onModuleInit(): Promise<void> {
     this.database = await openMetricsDatabase(this.config.DATABASE_URL);
-    registerHealthCheck({
-      name: 'postgres',
-      check: async () => void (await this.db.pool.query('select 1')),
-    });
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.bus.ensureTopics();
     await this.bus.consume({
       group: 'read-model',
       topic: Topics.events,

@@ -45,7 +45,6 @@ export class RouterService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.bus.ensureTopics();
     await consumeConversationLog(this.bus, this.redis, { react: (applied) => this.react(applied) });
     // Agents may have been added to the roster while handoffs waited.
     await this.serveQueue({ correlationId: '', causationId: '' }).catch((err: Error) =>

@@ -22,7 +22,6 @@ export class ScorerService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.bus.ensureTopics();
     await consumeConversationLog(this.bus, this.redis, { react: (applied) => this.react(applied) });
   }
 

@@ -1,12 +1,6 @@
 import { join } from 'node:path';
 import type { Provider } from '@nestjs/common';
-import {
-  CONFIG,
-  JsonLogger,
-  openDatabase,
-  registerHealthCheck,
-  type Database,
-} from '@support/service-kit';
+import { CONFIG, JsonLogger, openDatabase, type Database } from '@support/service-kit';
 import type { Config } from '../../config.js';
 import * as schema from './schema.js';
 import { seedArticles } from './seed.js';
@@ -19,7 +13,7 @@ const SERVICE_ROOT = join(__dirname, '..', '..', '..');
 export const MIGRATIONS_FOLDER = join(SERVICE_ROOT, 'migrations');
 export const SEED_FILE = join(SERVICE_ROOT, 'seed', 'articles.json');
 
-/** Opens PostgreSQL, applies the migrations, seeds the demo knowledge base and adds it to /health. */
+/** Opens PostgreSQL (which adds it to /health), applies the migrations and seeds the demo knowledge base. */
 export const databaseProvider: Provider = {
   provide: DATABASE,
   inject: [CONFIG, JsonLogger],
@@ -33,12 +27,6 @@ export const databaseProvider: Provider = {
       const seeded = await seedArticles(database.db, SEED_FILE);
       logger.log('knowledge base seeded', seeded);
     }
-    registerHealthCheck({
-      name: 'postgres',
-      check: async () => {
-        await database.pool.query('select 1');
-      },
-    });
     return database;
   },
 };

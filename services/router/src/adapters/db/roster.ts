@@ -3,13 +3,7 @@ import { join } from 'node:path';
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import {
-  CONFIG,
-  JsonLogger,
-  openDatabase,
-  registerHealthCheck,
-  type Database,
-} from '@support/service-kit';
+import { CONFIG, JsonLogger, openDatabase, type Database } from '@support/service-kit';
 import type { Config } from '../../config.js';
 import type { AgentProfile } from '../../domain/routing.js';
 import * as schema from './schema.js';
@@ -51,10 +45,6 @@ export class Roster implements OnModuleInit, OnApplicationShutdown {
       schema,
       migrationsFolder: MIGRATIONS_FOLDER,
       pgSchema: 'router',
-    });
-    registerHealthCheck({
-      name: 'postgres',
-      check: async () => void (await this.db.pool.query('select 1')),
     });
     if (this.config.ROUTER_SEED_DEMO) {
       const seeded = await this.upsert(await readSeed());
