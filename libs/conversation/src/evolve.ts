@@ -1,5 +1,17 @@
-import { Resolution, type ConversationEvent, type Citation } from '@support/contracts';
-import type { CitationView, ConversationState, MessageView } from './state.js';
+import {
+  ReplyKind,
+  Resolution,
+  type Citation,
+  type CollectedDetail,
+  type ConversationEvent,
+} from '@support/contracts';
+import type {
+  CitationView,
+  ConversationState,
+  DetailView,
+  MessageView,
+  ReplyKindView,
+} from './state.js';
 import { initialState, isResolved } from './state.js';
 
 function citations(list: Citation[]): CitationView[] {
@@ -9,6 +21,23 @@ function citations(list: Citation[]): CitationView[] {
     snippet: c.snippet,
     score: c.score,
   }));
+}
+
+const KINDS: Record<ReplyKind, ReplyKindView> = {
+  [ReplyKind.UNSPECIFIED]: 'unspecified',
+  [ReplyKind.ANSWER]: 'answer',
+  [ReplyKind.INTAKE]: 'intake',
+  [ReplyKind.NO_ANSWER]: 'no_answer',
+  [ReplyKind.SMALLTALK]: 'smalltalk',
+};
+
+/** The known details with the new ones merged in: one entry per name, the latest value wins. */
+function mergeDetails(known: DetailView[], found: CollectedDetail[]): DetailView[] {
+  if (found.length === 0) return known;
+  const byName = new Map(known.map((d) => [d.name, d]));
+  for (const d of found)
+    byName.set(d.name, { name: d.name, value: d.value, messageId: d.messageId });
+  return [...byName.values()];
 }
 
 function updateMessage(
@@ -60,6 +89,7 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
       const p = payload.value;
       return {
         ...base,
+        details: mergeDetails(state.details ?? [], p.collectedDetails),
         messages: updateMessage(state, p.messageId, (msg) => ({
           ...msg,
           proposal: {
@@ -67,6 +97,15 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
             text: p.text,
             confidence: p.confidence,
             intent: p.intent,
+            intentProbability: p.intentProbability,
+            topic: p.topic,
+            outOfScope: p.outOfScope,
+            urgency: p.urgency,
+            requiredSkills: [...p.requiredSkills],
+            kind: KINDS[p.kind] ?? 'unspecified',
+            missingDetails: [...p.missingDetails],
+            generator: p.generator,
+            flags: [...p.flags],
             citations: citations(p.citations),
             articlesTried: [...p.articlesTried],
             at,

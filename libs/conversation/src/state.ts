@@ -18,11 +18,29 @@ export interface CitationView {
   score: number;
 }
 
+export interface DetailView {
+  name: string;
+  value: string;
+  messageId: string;
+}
+
+/** How the responder meant its reply: an answer, a request for details, nothing to say, or small talk. */
+export type ReplyKindView = 'answer' | 'intake' | 'no_answer' | 'smalltalk' | 'unspecified';
+
 export interface ProposalView {
   replyId: string;
   text: string;
   confidence: number;
   intent: string;
+  intentProbability: number;
+  topic: string;
+  outOfScope: boolean;
+  urgency: number;
+  requiredSkills: string[];
+  kind: ReplyKindView;
+  missingDetails: string[];
+  generator: string;
+  flags: string[];
   citations: CitationView[];
   articlesTried: string[];
   at: string;
@@ -84,6 +102,8 @@ export interface ConversationState {
   transcript: TranscriptLine[];
   /** The current (or last) handoff. */
   handoff?: HandoffView;
+  /** Details the AI collected from the customer (latest value per name). */
+  details: DetailView[];
   handoffCount: number;
   resolutionCount: number;
   reopenCount: number;
@@ -105,6 +125,7 @@ export function initialState(conversationId: string): ConversationState {
     lastActivityAt: '',
     messages: [],
     transcript: [],
+    details: [],
     handoffCount: 0,
     resolutionCount: 0,
     reopenCount: 0,

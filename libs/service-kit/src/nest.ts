@@ -17,6 +17,7 @@ import {
   type Type,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { timingSafeEqual } from 'node:crypto';
 import { Redis } from 'ioredis';
 import * as prom from 'prom-client';
@@ -175,6 +176,24 @@ export class ServiceKitModule {
   }
 }
 
+const BODY_LIMIT = '5mb';
+
+/**
+ * Creates a service's Nest application, configured the same way in production
+ * and in tests: JSON and text bodies (bulk imports arrive as JSON, Markdown or
+ * HTML documents) up to 5 MB, shutdown hooks on.
+ */
+export async function createServiceApp(
+  rootModule: Type<unknown> | DynamicModule,
+  logger: JsonLogger,
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(rootModule, { logger });
+  app.useBodyParser('json', { limit: BODY_LIMIT });
+  app.useBodyParser('text', { type: ['text/*'], limit: BODY_LIMIT });
+  app.enableShutdownHooks();
+  return app;
+}
+
 /** Starts a service's Nest application on its port with shutdown hooks and JSON logs. */
 export async function runService(
   rootModule: Type<unknown> | DynamicModule,
@@ -182,8 +201,7 @@ export async function runService(
 ): Promise<void> {
   await startProfilingIfAsked();
   prom.collectDefaultMetrics({ labels: { service: opts.service } });
-  const app = await NestFactory.create(rootModule, { logger: opts.logger });
-  app.enableShutdownHooks();
+  const app = await createServiceApp(rootModule, opts.logger);
   await app.listen(opts.port, opts.host);
   opts.logger.log(`${opts.service} listening on http://${opts.host}:${opts.port}`, {
     port: opts.port,

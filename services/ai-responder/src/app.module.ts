@@ -2,8 +2,12 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ServiceKitModule, type JsonLogger } from '@support/service-kit';
 import type { Config } from './config.js';
 import { SERVICE } from './config.js';
+import { classifierProvider } from './adapters/classifier.js';
 import { databaseProvider } from './adapters/db/database.js';
 import { KnowledgeBase } from './adapters/db/knowledge-base.js';
+import { KbStartup } from './adapters/db/seed.js';
+import { embedderProvider } from './adapters/embeddings.js';
+import { KnowledgeBaseController } from './adapters/kb.controller.js';
 import { ResponderService } from './adapters/responder.service.js';
 
 @Module({})
@@ -11,8 +15,23 @@ export class AppModule {
   static create(config: Config, logger: JsonLogger): DynamicModule {
     return {
       module: AppModule,
-      imports: [ServiceKitModule.forRoot({ service: SERVICE, config, logger })],
-      providers: [databaseProvider, KnowledgeBase, ResponderService],
+      imports: [
+        ServiceKitModule.forRoot({
+          service: SERVICE,
+          config,
+          logger,
+          apiKeys: config.AI_RESPONDER_API_KEYS,
+        }),
+      ],
+      controllers: [KnowledgeBaseController],
+      providers: [
+        databaseProvider,
+        embedderProvider,
+        classifierProvider,
+        KnowledgeBase,
+        KbStartup,
+        ResponderService,
+      ],
     };
   }
 }

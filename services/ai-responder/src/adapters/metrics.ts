@@ -1,10 +1,10 @@
 import { Counter, Histogram } from 'prom-client';
 
-/** Proposals published, by outcome: "answered" (an article was cited) or "no_match". */
+/** Proposals published, by kind (answer, intake, no_answer, smalltalk) and intent. */
 export const proposalsTotal = new Counter({
   name: 'ai_responder_proposals_total',
   help: 'AI reply proposals published to the conversation log',
-  labelNames: ['outcome'] as const,
+  labelNames: ['kind', 'intent'] as const,
 });
 
 /** Confidence of the proposals published. */
@@ -17,6 +17,14 @@ export const proposalConfidence = new Histogram({
 /** Time spent in knowledge-base retrieval. */
 export const retrievalSeconds = new Histogram({
   name: 'ai_responder_retrieval_seconds',
-  help: 'Knowledge-base full-text search latency',
+  help: 'Knowledge-base search latency',
   buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+});
+
+/** Time spent classifying and writing the answer (the chat model's round trip when one is configured). */
+export const stepSeconds = new Histogram({
+  name: 'ai_responder_step_seconds',
+  help: 'Latency of the responder steps: classify, generate',
+  labelNames: ['step'] as const,
+  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
 });

@@ -1,8 +1,14 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { Bus, Topics, deterministicId } from '@support/bus';
-import { create, CitationSchema } from '@support/contracts';
-import { conversationEvent, isBotActive } from '@support/conversation';
+import {
+  CitationSchema,
+  CollectedDetailSchema,
+  ConfidenceBreakdownSchema,
+  ReplyKind,
+  create,
+} from '@support/contracts';
+import { conversationEvent, isBotActive, type ConversationState } from '@support/conversation';
 import {
   CONFIG,
   consumeConversationLog,
@@ -12,35 +18,89 @@ import {
   type Applied,
 } from '@support/service-kit';
 import type { Config } from '../config.js';
-import { answer, searchTerms } from '../domain/answer.js';
+import { extractiveGenerator, respond, type Generator, type Proposal } from '../domain/respond.js';
+import { CLASSIFIER, type SupportClassifier } from './classifier.js';
 import { KnowledgeBase } from './db/knowledge-base.js';
-import { proposalConfidence, proposalsTotal, retrievalSeconds } from './metrics.js';
+import { chatModelGenerator } from './llm.js';
+import { proposalConfidence, proposalsTotal, stepSeconds } from './metrics.js';
+import { understand } from './understand.js';
 
-/** Proposes a reply, grounded in the knowledge base, to every new customer message the bot may answer. */
+const KINDS: Record<Proposal['kind'], ReplyKind> = {
+  answer: ReplyKind.ANSWER,
+  intake: ReplyKind.INTAKE,
+  no_answer: ReplyKind.NO_ANSWER,
+  smalltalk: ReplyKind.SMALLTALK,
+};
+
+/**
+ * Proposes a reply to every new customer message the bot may answer: the
+ * message is classified, the knowledge base searched, an answer written (by
+ * the extractive answerer or the configured chat model) and weighed. The
+ * escalation decider releases or withholds it; nothing goes to the customer
+ * from here.
+ */
 @Injectable()
 export class ResponderService implements OnApplicationBootstrap {
+  private readonly generator: Generator;
+
   constructor(
     private readonly bus: Bus,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(CONFIG) private readonly config: Config,
     private readonly kb: KnowledgeBase,
+    @Inject(CLASSIFIER) private readonly classifier: SupportClassifier,
     private readonly logger: JsonLogger,
-  ) {}
+  ) {
+    this.generator = chatModelGenerator(config) ?? extractiveGenerator;
+  }
 
   async onApplicationBootstrap(): Promise<void> {
+    this.logger.log('answers written by', { generator: this.generator.name });
     await consumeConversationLog(this.bus, this.redis, { react: (applied) => this.react(applied) });
+  }
+
+  /** The proposal for one message, given the conversation so far; used by the log consumer and the preview API. */
+  async propose(input: {
+    messageId: string;
+    text: string;
+    locale: string;
+    state?: ConversationState;
+  }): Promise<Proposal> {
+    const earlier = input.state?.messages.filter((m) => m.messageId !== input.messageId) ?? [];
+    const understood = await understand({ kb: this.kb, classifier: this.classifier }, input, {
+      topK: this.config.KB_TOP_K,
+      defaultLocale: this.config.KB_DEFAULT_LOCALE,
+    });
+    const generateTimer = stepSeconds.startTimer({ step: 'generate' });
+    try {
+      return await respond(
+        {
+          messageId: input.messageId,
+          text: input.text,
+          locale: input.locale,
+          known: (input.state?.details ?? []) as Proposal['collectedDetails'],
+          askedBefore: earlier.some((m) => m.proposal?.kind === 'intake'),
+          ...understood,
+        },
+        { generator: this.generator },
+      );
+    } finally {
+      generateTimer();
+    }
   }
 
   private async react({ event, after, record }: Applied): Promise<void> {
     if (event.payload.case !== 'customerMessageReceived' || !isBotActive(after)) return;
-    const { messageId, text } = event.payload.value;
+    const { messageId, text, locale } = event.payload.value;
     const conversationId = event.conversationId;
     const context = { conversationId, messageId, correlationId: record.meta.correlationId };
     const published = await once(this.redis, `ai-responder:proposal:${messageId}`, async () => {
-      const stopTimer = retrievalSeconds.startTimer();
-      const articles = await this.kb.search(searchTerms(text), this.config.KB_TOP_K);
-      stopTimer();
-      const reply = answer(text, articles);
+      const reply = await this.propose({
+        messageId,
+        text,
+        locale: locale || after.locale,
+        state: after,
+      });
       const proposal = conversationEvent(
         conversationId,
         deterministicId('proposal', messageId),
@@ -53,6 +113,17 @@ export class ResponderService implements OnApplicationBootstrap {
           citations: reply.citations.map((c) => create(CitationSchema, c)),
           intent: reply.intent,
           articlesTried: reply.articlesTried,
+          topic: reply.topic,
+          intentProbability: reply.intentProbability,
+          outOfScope: reply.outOfScope,
+          urgency: reply.urgency,
+          requiredSkills: reply.requiredSkills,
+          kind: KINDS[reply.kind],
+          collectedDetails: reply.collectedDetails.map((d) => create(CollectedDetailSchema, d)),
+          missingDetails: reply.missingDetails,
+          generator: reply.generator,
+          confidenceBreakdown: create(ConfidenceBreakdownSchema, reply.evidence),
+          flags: reply.flags,
         },
       );
       await this.bus.publish({
@@ -63,12 +134,17 @@ export class ResponderService implements OnApplicationBootstrap {
         correlationId: record.meta.correlationId,
         causationId: record.meta.eventId,
       });
-      proposalsTotal.inc({ outcome: reply.citations.length ? 'answered' : 'no_match' });
+      proposalsTotal.inc({ kind: reply.kind, intent: reply.intent });
       proposalConfidence.observe(reply.confidence);
       this.logger.log('reply proposed', {
         ...context,
+        kind: reply.kind,
         confidence: reply.confidence,
+        evidence: reply.evidence,
         intent: reply.intent,
+        topic: reply.topic,
+        generator: reply.generator,
+        flags: reply.flags,
         articlesTried: reply.articlesTried,
       });
     });

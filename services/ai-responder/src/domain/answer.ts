@@ -1,13 +1,19 @@
-import { contentStems, contentWords, sentences, stem, tokens } from './text.js';
+import { plainText } from './kb/passages.js';
+import { contentStems, sentences, stem, tokens } from './text.js';
 
-/** An article as retrieval returns it, best first. */
+/** An article as retrieval returns it, best first, with its best passage. */
 export interface RankedArticle {
   id: string;
   title: string;
   body: string;
   tags: string[];
-  /** Retrieval score (ts_rank_cd), higher is better, unbounded. */
+  productAreas: string[];
+  version: number;
+  /** BM25 score of the best passage, higher is better, unbounded; 0 if found by vector only. */
   score: number;
+  /** Cosine similarity of the best passage to the question, when embeddings are configured. */
+  similarity?: number;
+  passage: { id: string; heading: string; text: string };
 }
 
 export interface CitationDraft {
@@ -15,26 +21,20 @@ export interface CitationDraft {
   title: string;
   snippet: string;
   score: number;
+  passageId: string;
+  articleVersion: number;
 }
 
-/** A grounded answer to one customer message. */
-export interface Answer {
-  text: string;
-  /** 0..1: how sure we are that the text answers the question. */
-  confidence: number;
-  citations: CitationDraft[];
-  /** The best article's first tag, or "unknown". */
-  intent: string;
-  /** Ids of the articles considered, best first. */
-  articlesTried: string[];
-}
-
-export const NO_ANSWER_TEXT =
-  "I'm sorry, I couldn't find an answer to that in our help center. Let me find someone who can help.";
-
-/** The words to search for: the question's content words, lower-case letters and digits only. */
-export function searchTerms(question: string): string[] {
-  return contentWords(question).slice(0, 32);
+/** The evidence a confidence is built from, each 0..1. */
+export interface Evidence {
+  retrieval: number;
+  margin: number;
+  coverage: number;
+  classifier: number;
+  outOfScope: number;
+  grounding: number;
+  /** Sentence-encoder similarity of the question to the best passage. */
+  similarity: number;
 }
 
 /** Fraction of the question's stems that the article (title, tags and body) contains. */
@@ -48,76 +48,168 @@ export function coverage(questionStems: Set<string>, article: RankedArticle): nu
   return found / questionStems.size;
 }
 
-/** Below this coverage the confidence falls off steeply: the article answers only part of the question. */
-const FULL_COVERAGE = 0.6;
+/** The BM25 score at which retrieval strength is one half. */
+const BM25_HALF = 10;
 
-/**
- * Confidence from three signals, multiplied so that any weak one pulls it
- * down: how much of the question the best article covers, how strong its
- * retrieval score is (ts_rank_cd, mapped to 0..1, 0.5 at a score of 1) and
- * how clearly it beats the runner-up.
- */
-export function confidenceOf(cover: number, top: number, runnerUp: number | undefined): number {
-  if (cover <= 0 || top <= 0) return 0;
-  const coverFactor = Math.min(1, cover / FULL_COVERAGE) ** 1.5;
-  const strength = top / (top + 1);
-  const margin = runnerUp === undefined ? 1 : Math.max(0, (top - runnerUp) / top);
-  const value = coverFactor * strength * (0.75 + 0.25 * margin);
-  return Math.round(Math.min(1, Math.max(0, value)) * 1000) / 1000;
+/** The retrieval part of the evidence: score strength, margin over the runner-up, coverage. */
+export function retrievalEvidence(
+  question: string,
+  ranked: RankedArticle[],
+): Pick<Evidence, 'retrieval' | 'margin' | 'coverage'> {
+  const best = ranked[0];
+  if (!best) return { retrieval: 0, margin: 0, coverage: 0 };
+  const top = best.score;
+  const runnerUp = ranked[1]?.score;
+  const strength =
+    top > 0 ? top / (top + BM25_HALF) : Math.max(0, (best.similarity ?? 0) - 0.3) / 0.7;
+  const margin = runnerUp === undefined || top <= 0 ? 1 : Math.max(0, (top - runnerUp) / top);
+  return {
+    retrieval: round(strength),
+    margin: round(margin),
+    coverage: round(coverage(contentStems(question), best)),
+  };
 }
 
+type UnitKind = 'heading' | 'item' | 'row' | 'prose';
+
+interface Unit {
+  kind: UnitKind;
+  text: string;
+}
+
+const inline = (md: string) => plainText(md).replace(/\s+/g, ' ').trim();
+
+/** A passage's Markdown as units: headings, list items, table rows and prose sentences. */
+export function units(markdown: string): Unit[] {
+  const out: Unit[] = [];
+  let header: string[] | undefined;
+  for (const raw of markdown.split('\n')) {
+    const line = raw.trim();
+    if (!line) {
+      header = undefined;
+      continue;
+    }
+    const heading = /^#{1,6}\s+(.+?)\s*#*$/.exec(line);
+    if (heading) out.push({ kind: 'heading', text: `${inline(heading[1])}:` });
+    else if (/^\|?\s*:?-{3,}/.test(line)) continue;
+    else if (line.startsWith('|')) {
+      const cells = line
+        .replace(/^\||\|$/g, '')
+        .split('|')
+        .map((c) => inline(c));
+      if (!header) header = cells;
+      else
+        out.push({
+          kind: 'row',
+          text: cells.map((c, i) => (i > 0 && header?.[i] ? `${header[i]}: ${c}` : c)).join('; '),
+        });
+    } else if (/^([-*+]|\d+[.)])\s+/.test(line)) {
+      out.push({ kind: 'item', text: inline(line.replace(/^[-*+]\s+/, '- ')) });
+    } else {
+      for (const sentence of sentences(inline(line))) out.push({ kind: 'prose', text: sentence });
+    }
+  }
+  return out;
+}
+
+/** Sentences that only introduce the article ("This article explains...") answer nothing. */
+const SIGNPOST = /^(this|the following|in this) (article|section|page|guide)\b/i;
+
 /**
- * An extractive passage of up to `max` sentences: the sentence that shares
- * most words with the question (the earliest on a tie), widened with its
- * neighbours while they share words too (the one before first on a tie), in
- * article order.
+ * An extractive excerpt: the unit that shares most words with the question
+ * (never a heading or a signpost; the earliest on a tie), widened with
+ * neighbours in its section while they share words too, up to `max` units; a
+ * list or table it touches is kept whole (up to 8 entries), since a procedure
+ * cut short misleads, and is introduced by its section heading.
  */
-export function bestPassage(questionStems: Set<string>, body: string, max = 3): string[] {
-  const all = sentences(body);
-  const overlap = all.map((text) => {
-    const stems = contentStems(text);
+export function bestExcerpt(questionStems: Set<string>, passage: string, max = 3): string[] {
+  const all = units(passage);
+  const candidates = all
+    .map((u, i) => ({ u, i }))
+    .filter(({ u }) => u.kind !== 'heading' && !SIGNPOST.test(u.text));
+  if (candidates.length === 0) return all.map((u) => u.text).slice(0, max);
+  const overlap = all.map((u) => {
+    if (u.kind === 'heading' || SIGNPOST.test(u.text)) return 0;
+    const stems = contentStems(u.text);
     let n = 0;
     for (const s of questionStems) if (stems.has(s)) n++;
     return n;
   });
-  if (all.length === 0) return [];
-  let best = 0;
-  overlap.forEach((n, i) => {
-    if (n > overlap[best]) best = i;
-  });
+  let best = candidates[0].i;
+  for (const { i } of candidates) if (overlap[i] > overlap[best]) best = i;
+  const inSection = (i: number) => i >= 0 && i < all.length && all[i].kind !== 'heading';
   let from = best;
   let to = best;
-  while (to - from + 1 < max && overlap[best] > 0) {
-    const before = from > 0 ? overlap[from - 1] : 0;
-    const after = to < all.length - 1 ? overlap[to + 1] : 0;
-    if (before === 0 && after === 0) break;
+  while (to - from + 1 < max) {
+    const before = inSection(from - 1) ? overlap[from - 1] : -1;
+    const after = inSection(to + 1) ? overlap[to + 1] : -1;
+    if (before <= 0 && after <= 0) break;
     if (before >= after) from--;
     else to++;
   }
-  // A lone sentence is usually the first step of a procedure: the next one continues it.
-  if (from === to && to < all.length - 1 && max > 1) to++;
-  return all.slice(from, to + 1);
+  // A lone sentence is usually the lead-in to what follows: the next one continues it.
+  if (from === to && inSection(to + 1)) to++;
+  const listy = (i: number) => inSection(i) && (all[i].kind === 'item' || all[i].kind === 'row');
+  if (listy(from) || listy(to) || listy(to + 1)) {
+    while (listy(from - 1) && to - from < 8) from--;
+    while (listy(to + 1) && to - from < 8) to++;
+  }
+  const excerpt = all.slice(from, to + 1).map((u) => u.text);
+  // Steps or rows open with the heading that says what they are for.
+  if (listy(from)) {
+    let h = from - 1;
+    while (h >= 0 && all[h].kind !== 'heading' && !listy(h) && from - h <= 2) h--;
+    if (h >= 0 && all[h].kind === 'heading') excerpt.unshift(all[h].text);
+  }
+  return excerpt;
 }
 
-/** Builds an extractive answer from the best article, with its citation and confidence. */
-export function answer(question: string, ranked: RankedArticle[]): Answer {
-  const articlesTried = ranked.map((a) => a.id);
-  const best = ranked[0];
-  const questionStems = contentStems(question);
-  if (!best || questionStems.size === 0) {
-    return { text: NO_ANSWER_TEXT, confidence: 0, citations: [], intent: 'unknown', articlesTried };
-  }
-  const cover = coverage(questionStems, best);
-  const confidence = confidenceOf(cover, best.score, ranked[1]?.score);
-  if (confidence === 0) {
-    return { text: NO_ANSWER_TEXT, confidence: 0, citations: [], intent: 'unknown', articlesTried };
-  }
-  const snippet = bestPassage(questionStems, best.body).join(' ');
+/** The extractive answer: the best passage's most relevant units, with its citation. */
+export function extractiveAnswer(
+  question: string,
+  best: RankedArticle,
+): { text: string; citation: CitationDraft } {
+  const excerpt = bestExcerpt(contentStems(question), best.passage.text).join('\n');
   return {
-    text: `${snippet}\n\n(Source: ${best.title})`,
-    confidence,
-    citations: [{ articleId: best.id, title: best.title, snippet, score: best.score }],
-    intent: best.tags[0] ?? 'unknown',
-    articlesTried,
+    text: `${excerpt}\n\n(Source: ${best.title})`,
+    citation: citationOf(best, excerpt),
   };
+}
+
+export function citationOf(article: RankedArticle, snippet: string): CitationDraft {
+  return {
+    articleId: article.id,
+    title: article.title,
+    snippet,
+    score: round(article.score),
+    passageId: article.passage.id,
+    articleVersion: article.version,
+  };
+}
+
+/**
+ * How much of a generated answer its sources support, 0..1: the mean, over
+ * the answer's sentences, of the share of their content words found in the
+ * cited passages; a number the sources don't contain halves the result.
+ */
+export function grounding(answer: string, sources: string[]): number {
+  const sourceText = sources.join('\n');
+  const sourceStems = new Set(tokens(sourceText).map(stem));
+  const parts = sentences(answer.replace(/\n+/g, ' ')).filter((s) => contentStems(s).size > 0);
+  if (parts.length === 0) return 0;
+  let total = 0;
+  for (const s of parts) {
+    const stems = contentStems(s);
+    let hit = 0;
+    for (const w of stems) if (sourceStems.has(w)) hit++;
+    total += hit / stems.size;
+  }
+  let score = total / parts.length;
+  const numbers = answer.match(/\d+(?:[.,]\d+)?/g) ?? [];
+  if (numbers.some((n) => !sourceText.includes(n))) score /= 2;
+  return round(score);
+}
+
+function round(x: number): number {
+  return Math.round(Math.min(1, Math.max(0, x)) * 1000) / 1000;
 }

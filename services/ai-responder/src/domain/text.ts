@@ -17,6 +17,10 @@ const STOP_WORDS = new Set(
   ).split(/\s+/),
 );
 
+export function isStopWord(word: string): boolean {
+  return STOP_WORDS.has(word);
+}
+
 /** Lower-case word tokens (letters and digits); apostrophes are dropped ("what's" -> "whats"). */
 export function tokens(text: string): string[] {
   return text

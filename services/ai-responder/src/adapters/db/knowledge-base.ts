@@ -1,37 +1,407 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { Inject, Injectable, Optional, type OnApplicationShutdown } from '@nestjs/common';
+import { and, asc, desc, eq, or, sql, type SQL } from 'drizzle-orm';
+import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
+import {
+  sameContent,
+  type ArticleInput,
+  type ArticlePatch,
+  type ArticleSource,
+  type ArticleStatus,
+} from '../../domain/kb/article.js';
+import { languageOf } from '../../domain/kb/language.js';
+import { PassageIndex, type IndexedPassage } from '../../domain/kb/passage-index.js';
+import { DEFAULT_SPLIT, splitArticle, type PassageDraft } from '../../domain/kb/passages.js';
 import type { RankedArticle } from '../../domain/answer.js';
+import { EMBEDDER, type Embedder } from '../embeddings.js';
 import { DATABASE, type KbDatabase } from './database.js';
-import { articles } from './schema.js';
+import { articles, articleVersions, passages, type ArticleRow } from './schema.js';
 
-/** Full-text retrieval over the published articles. */
+type Db = NodePgDatabase<Record<string, unknown>>;
+
+export type ImportOutcome = 'created' | 'updated' | 'unchanged';
+
+export interface ImportResult {
+  id: string;
+  outcome: ImportOutcome;
+  version: number;
+  status: ArticleStatus;
+  passages: number;
+}
+
+export class ArticleNotFound extends Error {
+  constructor(readonly id: string) {
+    super(`no article "${id}"`);
+  }
+}
+
+export class VersionConflict extends Error {
+  constructor(
+    readonly id: string,
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(`article "${id}" is at version ${actual}, not ${expected}`);
+  }
+}
+
+export interface ListQuery {
+  status?: ArticleStatus;
+  locale?: string;
+  tag?: string;
+  productArea?: string;
+  q?: string;
+  limit: number;
+  offset: number;
+}
+
+/** The current article without its body, as lists show it. */
+export type ArticleSummary = Omit<ArticleRow, 'body'>;
+
+interface Prepared {
+  input: ArticleInput & { source: ArticleSource };
+  passages: PassageDraft[];
+  embeddings?: number[][];
+}
+
+/**
+ * The knowledge base in PostgreSQL: articles (the current version), every
+ * version ever stored, and the passages retrieval searches, each rewritten
+ * in the same transaction as the article it belongs to.
+ */
 @Injectable()
 export class KnowledgeBase implements OnApplicationShutdown {
-  constructor(@Inject(DATABASE) private readonly database: KbDatabase) {}
+  private cached?: { revision: string; index: PassageIndex };
+  private checkedAt = 0;
+  private vectors = new Map<string, number[]>();
+
+  constructor(
+    @Inject(DATABASE) private readonly database: KbDatabase,
+    @Optional() @Inject(EMBEDDER) private readonly embedder?: Embedder,
+  ) {}
+
+  private get db(): Db {
+    return this.database.db as unknown as Db;
+  }
 
   /**
-   * The best published articles for the search terms, OR-ed (any term may
-   * match) and ranked by cover density; best first.
+   * Stores the articles: new ids are created at version 1, changed ones get
+   * the next version, identical ones are left alone. All or nothing.
    */
-  async search(terms: string[], limit = 3): Promise<RankedArticle[]> {
-    if (terms.length === 0) return [];
-    const query = sql`to_tsquery('english', ${terms.join(' | ')})`;
-    const score = sql<number>`ts_rank_cd(${articles.search}, ${query})`.mapWith(Number);
-    return this.database.db
+  async import(
+    inputs: (ArticleInput & { source: ArticleSource })[],
+    changedBy: string,
+  ): Promise<ImportResult[]> {
+    const prepared = await Promise.all(inputs.map((input) => this.prepare(input)));
+    const results = await this.db.transaction(async (tx) => {
+      await lockImports(tx);
+      const stored: ImportResult[] = [];
+      for (const p of prepared) stored.push(await this.store(tx, p, changedBy));
+      return stored;
+    });
+    this.checkedAt = 0;
+    return results;
+  }
+
+  /** Applies a partial update to one article; `expectedVersion`, when given, must be the current one. */
+  async update(id: string, patch: ArticlePatch, changedBy: string): Promise<ImportResult> {
+    const current = await this.get(id);
+    if (!current) throw new ArticleNotFound(id);
+    if (patch.expectedVersion !== undefined && patch.expectedVersion !== current.version)
+      throw new VersionConflict(id, patch.expectedVersion, current.version);
+    const { expectedVersion: _ignored, ...changes } = patch;
+    const next = {
+      id,
+      title: changes.title ?? current.title,
+      body: changes.body ?? current.body,
+      tags: changes.tags ?? current.tags,
+      locale: changes.locale ?? current.locale,
+      productAreas: changes.productAreas ?? current.productAreas,
+      status: changes.status ?? current.status,
+      source: 'api' as const,
+    };
+    const prepared = await this.prepare(next);
+    const result = await this.db.transaction(async (tx) => {
+      await lockImports(tx);
+      return this.store(tx, prepared, changedBy, patch.expectedVersion);
+    });
+    this.checkedAt = 0;
+    return result;
+  }
+
+  async get(id: string): Promise<ArticleRow | undefined> {
+    const [row] = await this.db.select().from(articles).where(eq(articles.id, id));
+    return row;
+  }
+
+  async versions(id: string) {
+    return this.db
+      .select()
+      .from(articleVersions)
+      .where(eq(articleVersions.articleId, id))
+      .orderBy(desc(articleVersions.version));
+  }
+
+  async passagesOf(id: string) {
+    return this.db
       .select({
-        id: articles.id,
-        title: articles.title,
-        body: articles.body,
-        tags: articles.tags,
-        score,
+        id: passages.id,
+        ordinal: passages.ordinal,
+        heading: passages.heading,
+        text: passages.text,
+        articleVersion: passages.articleVersion,
       })
+      .from(passages)
+      .where(eq(passages.articleId, id))
+      .orderBy(asc(passages.ordinal));
+  }
+
+  async list(query: ListQuery): Promise<{ total: number; articles: ArticleSummary[] }> {
+    const where: SQL[] = [];
+    if (query.status) where.push(eq(articles.status, query.status));
+    if (query.locale) where.push(eq(articles.locale, query.locale));
+    if (query.tag) where.push(sql`${query.tag} = any(${articles.tags})`);
+    if (query.productArea) where.push(sql`${query.productArea} = any(${articles.productAreas})`);
+    if (query.q) {
+      const like = `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      where.push(or(sql`${articles.title} ilike ${like}`, sql`${articles.id} ilike ${like}`)!);
+    }
+    const condition = where.length ? and(...where) : undefined;
+    const { body: _body, ...columns } = articles._.columns;
+    const [rows, [{ total }]] = await Promise.all([
+      this.db
+        .select(columns)
+        .from(articles)
+        .where(condition)
+        .orderBy(asc(articles.id))
+        .limit(query.limit)
+        .offset(query.offset),
+      this.db
+        .select({ total: sql<number>`count(*)`.mapWith(Number) })
+        .from(articles)
+        .where(condition),
+    ]);
+    return { total, articles: rows };
+  }
+
+  /**
+   * Re-splits every article whose passages are missing or from an older
+   * version (after a migration, or a change of splitter settings).
+   */
+  async reindexStale(): Promise<number> {
+    const stale = await this.db
+      .select()
       .from(articles)
-      .where(and(eq(articles.status, 'published'), sql`${articles.search} @@ ${query}`))
-      .orderBy(desc(score), articles.id)
-      .limit(limit);
+      .where(
+        sql`not exists (select 1 from ${passages} p where p.article_id = ${articles.id} and p.article_version = ${articles.version})`,
+      );
+    for (const row of stale) {
+      const prepared = await this.prepare({ ...row, source: row.source as ArticleSource });
+      await this.db.transaction((tx) => this.writePassages(tx, prepared, row.version));
+    }
+    return stale.length;
+  }
+
+  /**
+   * The published articles best matching the question, best first, each with
+   * its best passage: BM25 over the passages in the question's language
+   * (falling back to the default language when nothing matches), fused with
+   * vector similarity when an embeddings provider is configured.
+   */
+  async search(
+    question: string,
+    locale: string,
+    limit: number,
+    defaultLocale = 'en',
+  ): Promise<RankedArticle[]> {
+    const index = await this.index();
+    const lang = languageOf(locale, defaultLocale);
+    const fallback = languageOf(defaultLocale);
+    let searchLang = index.has(lang) ? lang : fallback;
+    let hits = index.search(question, searchLang);
+    if (hits.length === 0 && searchLang !== fallback) {
+      searchLang = fallback;
+      hits = index.search(question, fallback);
+    }
+    let ranked: RankedArticle[] = hits.map((h) => rankedOf(h.passage, h.score));
+    if (this.embedder) ranked = await this.fuseWithVectors(ranked, question, searchLang, index);
+    const best = new Map<string, RankedArticle>();
+    for (const r of ranked) if (!best.has(r.id)) best.set(r.id, r);
+    return [...best.values()].slice(0, limit);
+  }
+
+  /** The in-memory index of published passages, rebuilt when any article changed. */
+  private async index(): Promise<PassageIndex> {
+    const now = Date.now();
+    if (this.cached && now - this.checkedAt < REVISION_CHECK_MS) return this.cached.index;
+    const [{ revision }] = await this.db
+      .select({
+        revision: sql<string>`coalesce(max(${articles.updatedAt})::text, '') || '/' || count(*)`,
+      })
+      .from(articles);
+    this.checkedAt = now;
+    if (this.cached?.revision === revision) return this.cached.index;
+    const rows = await this.db
+      .select({
+        id: passages.id,
+        articleId: articles.id,
+        title: articles.title,
+        heading: passages.heading,
+        tags: articles.tags,
+        productAreas: articles.productAreas,
+        locale: articles.locale,
+        version: articles.version,
+        text: passages.text,
+        body: articles.body,
+        embedding: passages.embedding,
+        embeddingModel: passages.embeddingModel,
+      })
+      .from(passages)
+      .innerJoin(articles, eq(articles.id, passages.articleId))
+      .where(and(eq(articles.status, 'published'), eq(passages.articleVersion, articles.version)));
+    const index = new PassageIndex(rows);
+    this.vectors = new Map(
+      rows
+        .filter((r) => r.embedding && r.embeddingModel === this.embedder?.model)
+        .map((r) => [r.id, r.embedding!]),
+    );
+    this.cached = { revision, index };
+    return index;
+  }
+
+  /** Reciprocal-rank fusion of the BM25 ranking with cosine similarity over passage vectors. */
+  private async fuseWithVectors(
+    textRanked: RankedArticle[],
+    question: string,
+    lang: string,
+    index: PassageIndex,
+  ): Promise<RankedArticle[]> {
+    const [vector] = await this.embedder!.embed([question]);
+    const byVector = index
+      .all()
+      .filter((p) => languageOf(p.locale) === lang && this.vectors.has(p.id))
+      .map((p) => ({ p, similarity: cosine(vector, this.vectors.get(p.id)!) }))
+      .sort((a, b) => b.similarity - a.similarity)
+      .slice(0, 40);
+    const K = 60;
+    const fused = new Map<string, { article: RankedArticle; rrf: number }>();
+    textRanked.forEach((a, i) =>
+      fused.set(a.passage.id, { article: { ...a }, rrf: 1 / (K + i + 1) }),
+    );
+    byVector.forEach(({ p, similarity }, i) => {
+      const entry = fused.get(p.id) ?? { article: rankedOf(p, 0), rrf: 0 };
+      entry.article.similarity = similarity;
+      entry.rrf += 1 / (K + i + 1);
+      fused.set(p.id, entry);
+    });
+    return [...fused.values()].sort((a, b) => b.rrf - a.rrf).map((e) => e.article);
+  }
+
+  private async prepare(input: ArticleInput & { source: ArticleSource }): Promise<Prepared> {
+    const drafts = await splitArticle(input.body, DEFAULT_SPLIT);
+    const embeddings = this.embedder
+      ? await this.embedder.embed(drafts.map((d) => `${input.title}\n${d.heading}\n${d.text}`))
+      : undefined;
+    return { input, passages: drafts, embeddings };
+  }
+
+  private async store(
+    tx: Db,
+    p: Prepared,
+    changedBy: string,
+    expectedVersion?: number,
+  ): Promise<ImportResult> {
+    const { source, ...fields } = p.input;
+    const [current] = await tx
+      .select()
+      .from(articles)
+      .where(eq(articles.id, fields.id))
+      .for('update');
+    if (current && expectedVersion !== undefined && current.version !== expectedVersion)
+      throw new VersionConflict(fields.id, expectedVersion, current.version);
+    if (current && sameContent(current as ArticleInput, fields)) {
+      return {
+        id: current.id,
+        outcome: 'unchanged',
+        version: current.version,
+        status: current.status,
+        passages: p.passages.length,
+      };
+    }
+    const version = current ? current.version + 1 : 1;
+    if (current) {
+      await tx
+        .update(articles)
+        .set({ ...fields, source, version, updatedAt: sql`now()` })
+        .where(eq(articles.id, fields.id));
+    } else {
+      await tx.insert(articles).values({ ...fields, source, version });
+    }
+    await tx
+      .insert(articleVersions)
+      .values({ articleId: fields.id, version, ...fields, source, changedBy });
+    await this.writePassages(tx, p, version);
+    return {
+      id: fields.id,
+      outcome: current ? 'updated' : 'created',
+      version,
+      status: fields.status,
+      passages: p.passages.length,
+    };
+  }
+
+  private async writePassages(tx: Db, p: Prepared, version: number): Promise<void> {
+    const { id } = p.input;
+    await tx.delete(passages).where(eq(passages.articleId, id));
+    if (p.passages.length === 0) return;
+    await tx.insert(passages).values(
+      p.passages.map((d, i) => ({
+        id: `${id}#${d.ordinal}`,
+        articleId: id,
+        articleVersion: version,
+        ordinal: d.ordinal,
+        heading: d.heading,
+        text: d.text,
+        embedding: p.embeddings?.[i] ?? null,
+        embeddingModel: p.embeddings ? this.embedder!.model : null,
+      })),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.database.pool.end().catch(() => undefined);
   }
+}
+
+/** Imports and edits run one at a time (replicas seeding at once would race on new ids). */
+async function lockImports(tx: Db): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext('ai_responder.kb_write'))`);
+}
+
+/** Re-check the knowledge base for changes at most this often (a write through this process re-checks at once). */
+const REVISION_CHECK_MS = 500;
+
+function rankedOf(p: IndexedPassage, score: number): RankedArticle {
+  return {
+    id: p.articleId,
+    title: p.title,
+    body: p.body,
+    tags: p.tags,
+    productAreas: p.productAreas,
+    version: p.version,
+    score,
+    passage: { id: p.id, heading: p.heading, text: p.text },
+  };
+}
+
+function cosine(a: number[], b: number[]): number {
+  if (a.length === 0 || a.length !== b.length) return 0;
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return na && nb ? dot / Math.sqrt(na * nb) : 0;
 }

@@ -1,46 +1,91 @@
 import { sql } from 'drizzle-orm';
-import { customType, index, integer, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
+import { index, integer, pgSchema, primaryKey, real, text, timestamp } from 'drizzle-orm/pg-core';
 
 /** The knowledge base, owned by ai-responder. */
 export const aiResponder = pgSchema('ai_responder');
 
 export const articleStatus = aiResponder.enum('article_status', ['draft', 'published', 'retired']);
 
-const tsvector = customType<{ data: string; driverData: string }>({ dataType: () => 'tsvector' });
+const textArray = (name: string) =>
+  text(name)
+    .array()
+    .notNull()
+    .default(sql`'{}'::text[]`);
 
+const at = (name: string) =>
+  timestamp(name, { withTimezone: true, mode: 'string' }).notNull().defaultNow();
+
+/** The current version of every article. */
 export const articles = aiResponder.table(
   'articles',
   {
     /** A slug, e.g. "reset-password". */
     id: text('id').primaryKey(),
     title: text('title').notNull(),
+    /** Markdown. */
     body: text('body').notNull(),
-    tags: text('tags')
-      .array()
-      .notNull()
-      .default(sql`'{}'::text[]`),
+    tags: textArray('tags'),
+    /** BCP 47 language tag, e.g. "en", "fr", "pt-BR". */
     locale: text('locale').notNull().default('en'),
-    productAreas: text('product_areas')
-      .array()
-      .notNull()
-      .default(sql`'{}'::text[]`),
+    /** The product pages or features the article applies to. */
+    productAreas: textArray('product_areas'),
     status: articleStatus('status').notNull().default('draft'),
     version: integer('version').notNull().default(1),
-    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' })
-      .notNull()
-      .defaultNow(),
-    /** Full-text document: the title weighs more than the body. Maintained by PostgreSQL. */
-    search: tsvector('search')
-      .notNull()
-      .generatedAlwaysAs(
-        sql`setweight(to_tsvector('english', coalesce(title, '')), 'A') || setweight(to_tsvector('english', coalesce(body, '')), 'B')`,
-      ),
+    /** Where the current version came from: json, markdown, html or api. */
+    source: text('source').notNull().default('api'),
+    createdAt: at('created_at'),
+    updatedAt: at('updated_at'),
   },
-  (t) => [
-    index('articles_search_idx').using('gin', t.search),
-    index('articles_status_idx').on(t.status),
-  ],
+  (t) => [index('articles_status_idx').on(t.status)],
+);
+
+/** Every version of every article, the current one included: nothing is overwritten. */
+export const articleVersions = aiResponder.table(
+  'article_versions',
+  {
+    articleId: text('article_id')
+      .notNull()
+      .references(() => articles.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    title: text('title').notNull(),
+    body: text('body').notNull(),
+    tags: textArray('tags'),
+    locale: text('locale').notNull(),
+    productAreas: textArray('product_areas'),
+    status: articleStatus('status').notNull(),
+    source: text('source').notNull(),
+    /** Who made the change: the API key's label, or "seed". */
+    changedBy: text('changed_by').notNull(),
+    changedAt: at('changed_at'),
+  },
+  (t) => [primaryKey({ columns: [t.articleId, t.version] })],
+);
+
+/**
+ * The passages retrieval searches (BM25 in memory, see PassageIndex): each
+ * article's current version split by the LangChain Markdown splitter.
+ * Rewritten whenever the article changes.
+ */
+export const passages = aiResponder.table(
+  'passages',
+  {
+    /** "<article id>#<ordinal>". */
+    id: text('id').primaryKey(),
+    articleId: text('article_id')
+      .notNull()
+      .references(() => articles.id, { onDelete: 'cascade' }),
+    articleVersion: integer('article_version').notNull(),
+    ordinal: integer('ordinal').notNull(),
+    /** The section heading the passage sits under, if any. */
+    heading: text('heading').notNull().default(''),
+    text: text('text').notNull(),
+    /** Vector from the configured embeddings provider, when one is set. */
+    embedding: real('embedding').array(),
+    embeddingModel: text('embedding_model'),
+  },
+  (t) => [index('passages_article_idx').on(t.articleId)],
 );
 
 export type ArticleRow = typeof articles.$inferSelect;
 export type NewArticle = typeof articles.$inferInsert;
+export type PassageRow = typeof passages.$inferSelect;

@@ -1,49 +1,52 @@
-import { readFile } from 'node:fs/promises';
-import { sql } from 'drizzle-orm';
-import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
-import { z } from 'zod';
-import { articles } from './schema.js';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { CONFIG, JsonLogger } from '@support/service-kit';
+import type { Config } from '../../config.js';
+import { parseMarkdown } from '../../domain/kb/import.js';
+import { SERVICE_ROOT } from './database.js';
+import { KnowledgeBase, type ImportResult } from './knowledge-base.js';
 
-const seedSchema = z.array(
-  z.object({
-    id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a slug'),
-    title: z.string().min(1),
-    body: z.string().min(1),
-    tags: z.array(z.string()).default([]),
-    locale: z.string().default('en'),
-    productAreas: z.array(z.string()).default([]),
-    status: z.enum(['draft', 'published', 'retired']),
-  }),
-);
+export const SEED_DIR = join(SERVICE_ROOT, 'seed', 'kb');
 
-/**
- * Upserts the seed articles by id. An article whose content changed gets the
- * next version and a new updated_at; an unchanged one is left alone.
- */
-export async function seedArticles(
-  db: NodePgDatabase<Record<string, unknown>>,
-  file: string,
-): Promise<{ articles: number; changed: number }> {
-  const rows = seedSchema.parse(JSON.parse(await readFile(file, 'utf8')));
-  if (rows.length === 0) return { articles: 0, changed: 0 };
-  const changed = await db
-    .insert(articles)
-    .values(rows)
-    .onConflictDoUpdate({
-      target: articles.id,
-      set: {
-        title: sql`excluded.title`,
-        body: sql`excluded.body`,
-        tags: sql`excluded.tags`,
-        locale: sql`excluded.locale`,
-        productAreas: sql`excluded.product_areas`,
-        status: sql`excluded.status`,
-        version: sql`${articles.version} + 1`,
-        updatedAt: sql`now()`,
-      },
-      setWhere: sql`(${articles.title}, ${articles.body}, ${articles.tags}, ${articles.locale}, ${articles.productAreas}, ${articles.status})
-        is distinct from (excluded.title, excluded.body, excluded.tags, excluded.locale, excluded.product_areas, excluded.status)`,
-    })
-    .returning({ id: articles.id });
-  return { articles: rows.length, changed: changed.length };
+/** Imports the demo knowledge base (one Markdown file per article); unchanged articles stay as they are. */
+export async function seedKnowledgeBase(
+  kb: KnowledgeBase,
+  dir = SEED_DIR,
+): Promise<ImportResult[]> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.md')).sort();
+  const articles = [];
+  for (const file of files) {
+    const parsed = parseMarkdown(await readFile(join(dir, file), 'utf8'), file, {
+      status: 'published',
+      locale: 'en',
+    });
+    if (parsed.issues.length) {
+      throw new Error(
+        `seed article ${file}: ${parsed.issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`,
+      );
+    }
+    articles.push(...parsed.articles.map((a) => ({ ...a, source: 'seed' as const })));
+  }
+  return kb.import(articles, 'seed');
+}
+
+/** At start-up: seeds the demo knowledge base when asked, and re-splits articles whose passages are stale. */
+@Injectable()
+export class KbStartup implements OnModuleInit {
+  constructor(
+    private readonly kb: KnowledgeBase,
+    @Inject(CONFIG) private readonly config: Config,
+    private readonly logger: JsonLogger,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    if (this.config.KB_SEED) {
+      const results = await seedKnowledgeBase(this.kb);
+      const changed = results.filter((r) => r.outcome !== 'unchanged').length;
+      this.logger.log('knowledge base seeded', { articles: results.length, changed });
+    }
+    const reindexed = await this.kb.reindexStale();
+    if (reindexed) this.logger.log('knowledge base passages rebuilt', { articles: reindexed });
+  }
 }

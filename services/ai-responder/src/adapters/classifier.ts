@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { Provider } from '@nestjs/common';
+import {
+  cosineSimilarity,
+  DEFAULT_TRAIN_OPTIONS,
+  IntentClassifier,
+  trainClassifier,
+  universalSentenceEncoder,
+  type Example,
+  type SentenceEncoder,
+} from '@support/intent';
+import { CONFIG, JsonLogger } from '@support/service-kit';
+import type { Config } from '../config.js';
+import type { Classification } from '../domain/respond.js';
+import { OUT_OF_SCOPE } from '../domain/taxonomy.js';
+import { SERVICE_ROOT } from './db/database.js';
+
+export const CORPUS_DIR = join(SERVICE_ROOT, 'corpus', 'intents');
+const DEFAULT_CACHE_DIR = join(SERVICE_ROOT, '..', '..', '.cache', 'intent');
+
+/** The support-intent classifier, trained from the project's own corpus (one file per intent). */
+export class SupportClassifier {
+  constructor(
+    private readonly model: IntentClassifier,
+    private readonly encoder: SentenceEncoder,
+  ) {}
+
+  /** Cosine similarity (clamped to 0..1) of the text to each of the others, by the sentence encoder. */
+  async similarity(text: string, others: string[]): Promise<number[]> {
+    if (others.length === 0) return [];
+    const [q, ...rest] = await this.encoder.embed([text, ...others]);
+    return rest.map((v) => Math.max(0, cosineSimilarity(q, v)));
+  }
+
+  get labels(): string[] {
+    return this.model.labels;
+  }
+
+  async classify(text: string): Promise<Classification> {
+    const p = await this.model.classify(text);
+    return {
+      intent: p.label,
+      probability: p.outOfScope ? (p.ranked[0]?.probability ?? 0) : p.probability,
+      outOfScope: p.outOfScope,
+      outOfScopeScore: p.outOfScopeScore,
+    };
+  }
+}
+
+/** The corpus as examples: `<intent>.txt`, one utterance per line. */
+export async function readCorpus(dir = CORPUS_DIR): Promise<Example[]> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.txt')).sort();
+  const examples: Example[] = [];
+  for (const file of files) {
+    const label = basename(file, '.txt');
+    for (const line of (await readFile(join(dir, file), 'utf8')).split('\n')) {
+      const text = line.trim();
+      if (text) examples.push({ text, label });
+    }
+  }
+  return examples;
+}
+
+/**
+ * Loads the classifier for the corpus: from the cache when a model trained
+ * on the same corpus with the same engine settings is there, else trains it
+ * (a few seconds, most of them embedding the corpus) and caches it.
+ */
+export async function loadSupportClassifier(
+  options: {
+    cacheDir?: string;
+    corpusDir?: string;
+    encoder?: SentenceEncoder;
+    log?: (msg: string, meta: object) => void;
+  } = {},
+): Promise<SupportClassifier> {
+  const encoder = options.encoder ?? (await universalSentenceEncoder());
+  const examples = await readCorpus(options.corpusDir);
+  const key = createHash('sha256')
+    .update(
+      JSON.stringify({
+        examples,
+        options: DEFAULT_TRAIN_OPTIONS,
+        encoder: encoder.name,
+        format: 1,
+      }),
+    )
+    .digest('hex')
+    .slice(0, 16);
+  const dirs = [options.cacheDir || DEFAULT_CACHE_DIR, join(tmpdir(), 'support-intent')];
+  for (const dir of dirs) {
+    try {
+      const json = JSON.parse(await readFile(join(dir, `intent-${key}.json`), 'utf8'));
+      return new SupportClassifier(IntentClassifier.fromJSON(json, encoder), encoder);
+    } catch {
+      // not cached there
+    }
+  }
+  const started = Date.now();
+  const model = await trainClassifier(examples, { encoder, outOfScopeLabel: OUT_OF_SCOPE });
+  options.log?.('intent classifier trained', {
+    examples: examples.length,
+    labels: model.labels.length,
+    ms: Date.now() - started,
+  });
+  const serialized = JSON.stringify(model.toJSON());
+  for (const dir of dirs) {
+    try {
+      await mkdir(dir, { recursive: true });
+      const tmp = join(dir, `intent-${key}.${process.pid}.tmp`);
+      await writeFile(tmp, serialized);
+      await rename(tmp, join(dir, `intent-${key}.json`));
+      break;
+    } catch {
+      // not writable; try the next place
+    }
+  }
+  return new SupportClassifier(model, encoder);
+}
+
+export const CLASSIFIER = Symbol('CLASSIFIER');
+
+export const classifierProvider: Provider = {
+  provide: CLASSIFIER,
+  inject: [CONFIG, JsonLogger],
+  useFactory: (config: Config, logger: JsonLogger) =>
+    loadSupportClassifier({
+      cacheDir: config.INTENT_MODEL_DIR,
+      log: (msg, meta) => logger.log(msg, meta),
+    }),
+};

@@ -1,0 +1,226 @@
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Patch,
+  Post,
+  Query,
+  UnsupportedMediaTypeException,
+  UseGuards,
+} from '@nestjs/common';
+import { z } from 'zod';
+import { ApiKeyGuard } from '@support/service-kit';
+import {
+  ARTICLE_STATUSES,
+  articlePatchSchema,
+  issuesOf,
+  validateArticle,
+  type FieldIssue,
+} from '../domain/kb/article.js';
+import { formatOfContentType, parseImport } from '../domain/kb/import.js';
+import { ArticleNotFound, KnowledgeBase, VersionConflict } from './db/knowledge-base.js';
+import { ResponderService } from './responder.service.js';
+
+function invalid(issues: FieldIssue[]): BadRequestException {
+  return new BadRequestException({ error: 'validation_failed', issues });
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, prefix = ''): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw invalid(issuesOf(parsed.error, prefix));
+  return parsed.data;
+}
+
+/** Who made a change, without storing the key: "key:" and the first 8 hex digits of its SHA-256. */
+function editor(authorization: string | undefined): string {
+  const token = /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1]?.trim() ?? '';
+  return `key:${createHash('sha256').update(token).digest('hex').slice(0, 8)}`;
+}
+
+const listQuery = z.strictObject({
+  status: z.enum(ARTICLE_STATUSES).optional(),
+  locale: z.string().max(20).optional(),
+  tag: z.string().max(60).optional(),
+  productArea: z.string().max(60).optional(),
+  q: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+const importQuery = z.strictObject({
+  status: z.enum(ARTICLE_STATUSES).default('published'),
+  locale: z
+    .string()
+    .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a language tag such as "en"')
+    .default('en'),
+});
+
+const previewBody = z.strictObject({
+  text: z.string().trim().min(1, 'must not be empty').max(4000, 'at most 4,000 characters'),
+  locale: z.string().max(20).default('en'),
+});
+
+const ID = z.string().regex(/^[a-z0-9][a-z0-9-]{0,119}$/, 'must be an article id (a slug)');
+
+/**
+ * The knowledge-base admin API: import (JSON, Markdown, help-center HTML),
+ * list, read, update and retire articles, see every version, and preview what
+ * the AI would answer. Every route needs `Authorization: Bearer <key>` from
+ * AI_RESPONDER_API_KEYS.
+ */
+@Controller('v1/kb')
+@UseGuards(ApiKeyGuard)
+export class KnowledgeBaseController {
+  constructor(
+    private readonly kb: KnowledgeBase,
+    private readonly responder: ResponderService,
+  ) {}
+
+  /**
+   * Imports articles, all or nothing: Content-Type application/json (an array,
+   * `{ articles }` or `{ files: [{ name, content }] }`), text/markdown (one
+   * file with front matter) or text/html (a help-center export, one article per
+   * <article>). `?status=` and `?locale=` are the defaults for articles that
+   * don't say.
+   */
+  @Post('import')
+  @HttpCode(200)
+  async import(
+    @Headers('content-type') contentType: string | undefined,
+    @Headers('authorization') authorization: string | undefined,
+    @Body() body: unknown,
+    @Query() query: unknown,
+  ) {
+    const format = formatOfContentType(contentType);
+    if (!format) {
+      throw new UnsupportedMediaTypeException({
+        error: 'unsupported_media_type',
+        issues: [
+          {
+            field: 'Content-Type',
+            rule: 'enum',
+            message: 'must be application/json, text/markdown or text/html',
+          },
+        ],
+      });
+    }
+    const defaults = parse(importQuery, query);
+    const parsed = parseImport(format, body, defaults);
+    if (parsed.issues.length) throw invalid(parsed.issues);
+    const results = await this.kb.import(parsed.articles, editor(authorization));
+    const count = (o: string) => results.filter((r) => r.outcome === o).length;
+    return {
+      imported: results.length,
+      created: count('created'),
+      updated: count('updated'),
+      unchanged: count('unchanged'),
+      results,
+    };
+  }
+
+  /** Creates one article (JSON); 409 when the id exists (PATCH it instead). */
+  @Post('articles')
+  async create(@Headers('authorization') authorization: string | undefined, @Body() body: unknown) {
+    const checked = validateArticle(body, '');
+    if ('issues' in checked) throw invalid(checked.issues);
+    if (await this.kb.get(checked.article.id)) {
+      throw new ConflictException({
+        error: 'already_exists',
+        issues: [
+          {
+            field: 'id',
+            rule: 'unique',
+            message: `article "${checked.article.id}" exists; PATCH it`,
+          },
+        ],
+      });
+    }
+    const [result] = await this.kb.import(
+      [{ ...checked.article, source: 'api' }],
+      editor(authorization),
+    );
+    return result;
+  }
+
+  @Get('articles')
+  async list(@Query() query: unknown) {
+    return this.kb.list(parse(listQuery, query));
+  }
+
+  @Get('articles/:id')
+  async get(@Param('id') id: string) {
+    const article = await this.kb.get(parse(ID, id, 'id'));
+    if (!article)
+      throw new NotFoundException({ error: 'not_found', message: `no article "${id}"` });
+    return { ...article, passages: await this.kb.passagesOf(id) };
+  }
+
+  @Get('articles/:id/versions')
+  async versions(@Param('id') id: string) {
+    const versions = await this.kb.versions(parse(ID, id, 'id'));
+    if (versions.length === 0)
+      throw new NotFoundException({ error: 'not_found', message: `no article "${id}"` });
+    return { id, versions };
+  }
+
+  /** Changes some fields; a new version when anything changed. `expectedVersion` guards against lost updates (409). */
+  @Patch('articles/:id')
+  async update(
+    @Param('id') id: string,
+    @Headers('authorization') authorization: string | undefined,
+    @Body() body: unknown,
+  ) {
+    const patch = parse(articlePatchSchema, body);
+    return this.guard(() => this.kb.update(parse(ID, id, 'id'), patch, editor(authorization)));
+  }
+
+  /** Takes an article out of answers for good; it and its versions stay readable. */
+  @Post('articles/:id/retire')
+  @HttpCode(200)
+  async retire(
+    @Param('id') id: string,
+    @Headers('authorization') authorization: string | undefined,
+  ) {
+    return this.guard(() =>
+      this.kb.update(parse(ID, id, 'id'), { status: 'retired' }, editor(authorization)),
+    );
+  }
+
+  /** What the AI would propose for a message: intent, evidence, confidence, citations. Changes nothing. */
+  @Post('preview')
+  @HttpCode(200)
+  async preview(@Body() body: unknown) {
+    const { text, locale } = parse(previewBody, body);
+    return this.responder.propose({ messageId: randomUUID(), text, locale });
+  }
+
+  private async guard<T>(action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (err) {
+      if (err instanceof ArticleNotFound)
+        throw new NotFoundException({ error: 'not_found', message: err.message });
+      if (err instanceof VersionConflict) {
+        throw new ConflictException({
+          error: 'version_conflict',
+          message: err.message,
+          issues: [
+            {
+              field: 'expectedVersion',
+              rule: 'current_version',
+              message: `the article is at version ${err.actual}`,
+            },
+          ],
+        });
+      }
+      throw err;
+    }
+  }
+}

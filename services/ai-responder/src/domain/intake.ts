@@ -1,0 +1,103 @@
+import { languageOf } from './kb/language.js';
+import { profileOf, type DetailName } from './taxonomy.js';
+
+export interface Detail {
+  name: DetailName;
+  value: string;
+  messageId: string;
+}
+
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/;
+const REFERENCE =
+  /\b(?:invoice|inv|order|ord|receipt|transaction|txn|charge|payment|ref(?:erence)?|bill|facture|rechnung|factura|pedido|commande|bestellung)\s*(?:number|num|no\.?|nr\.?|n°|id|#)?\s*[#:]?\s*([A-Z]{0,5}[-_]?\d[\w-]{2,30})/i;
+const BARE_REFERENCE = /\b((?:INV|ORD|RCP|TXN|CH|PO)[-_]?\d[\w-]{2,30})\b/i;
+const QUOTED_ERROR =
+  /\b(?:error|exception|fails?|failed|says?|shows?|message|warning|erreur|fehler|mensaje)\b[^"“'`\n]{0,40}["“'`]([^"”'`\n]{4,240})["”'`]/i;
+const CODED_ERROR =
+  /\b(?:(?:error|code|status|http)\s*[:#]?\s*(\d{3}|[A-Z]{1,6}[-_]?\d{2,6})|([A-Z][A-Za-z]+(?:Error|Exception))\b(?::\s*([^\n]{0,200}))?)/;
+const ERROR_LINE = /^\s*(?:error|fatal|exception)\s*:\s*(.{4,240})$/im;
+const NUMBERED_STEPS = /^\s*\d+[.)]\s+.+\n(?:.*\n)*?\s*\d+[.)]\s+.+/m;
+const NARRATED_STEPS =
+  /\b(?:steps?(?: to reproduce)?\s*:|(?:first|1st)\b[^.]{3,}\b(?:then|and then|after that)\b|when i\b[^.]{3,}\b(?:it|the (?:page|app|screen|button|sync|export))\b)/i;
+
+/** The details one message gives, in a fixed order: e-mail, reference, error, steps. */
+export function extractDetails(text: string, messageId: string): Detail[] {
+  const found: Detail[] = [];
+  const email = EMAIL.exec(text);
+  if (email) found.push({ name: 'account_email', value: email[0], messageId });
+  const ref = REFERENCE.exec(text) ?? BARE_REFERENCE.exec(text);
+  if (ref && !(email && email[0].includes(ref[1])))
+    found.push({ name: 'invoice_or_order_number', value: ref[1].toUpperCase(), messageId });
+  const quoted = QUOTED_ERROR.exec(text);
+  const line = ERROR_LINE.exec(text);
+  const coded = CODED_ERROR.exec(text);
+  const error = quoted?.[1] ?? line?.[1] ?? (coded ? coded[0] : undefined);
+  if (error) found.push({ name: 'error_message', value: error.trim().slice(0, 240), messageId });
+  if (NUMBERED_STEPS.test(text) || NARRATED_STEPS.test(text))
+    found.push({ name: 'steps_to_reproduce', value: text.trim().slice(0, 600), messageId });
+  return found;
+}
+
+/** The details an intent needs that are not known yet, in the profile's order. */
+export function missingDetails(intent: string, known: { name: string }[]): DetailName[] {
+  const have = new Set(known.map((d) => d.name));
+  return profileOf(intent).required.filter((name) => !have.has(name));
+}
+
+/** Known details with this message's merged in: one per name, the latest wins. */
+export function mergeDetails<D extends { name: string }>(known: D[], found: D[]): D[] {
+  const byName = new Map(known.map((d) => [d.name, d]));
+  for (const d of found) byName.set(d.name, d);
+  return [...byName.values()];
+}
+
+const LABELS: Record<string, Record<DetailName, string>> = {
+  en: {
+    account_email: 'the e-mail address of your account',
+    invoice_or_order_number: 'the invoice or order number',
+    error_message: 'the exact error message you see',
+    steps_to_reproduce: 'the steps that lead to the problem',
+  },
+  fr: {
+    account_email: "l'adresse e-mail de votre compte",
+    invoice_or_order_number: 'le numéro de facture ou de commande',
+    error_message: "le message d'erreur exact",
+    steps_to_reproduce: 'les étapes qui mènent au problème',
+  },
+  de: {
+    account_email: 'die E-Mail-Adresse Ihres Kontos',
+    invoice_or_order_number: 'die Rechnungs- oder Bestellnummer',
+    error_message: 'die genaue Fehlermeldung',
+    steps_to_reproduce: 'die Schritte, die zum Problem führen',
+  },
+  es: {
+    account_email: 'el correo electrónico de su cuenta',
+    invoice_or_order_number: 'el número de factura o de pedido',
+    error_message: 'el mensaje de error exacto',
+    steps_to_reproduce: 'los pasos que llevan al problema',
+  },
+};
+
+const ASK: Record<string, (items: string) => string> = {
+  en: (items) =>
+    `So that the right person can act on this without asking you again, could you send me ${items}?`,
+  fr: (items) =>
+    `Pour que la bonne personne puisse traiter votre demande sans vous redemander, pourriez-vous m'envoyer ${items} ?`,
+  de: (items) =>
+    `Damit die richtige Person Ihr Anliegen bearbeiten kann, ohne erneut nachzufragen, senden Sie mir bitte ${items}.`,
+  es: (items) =>
+    `Para que la persona adecuada pueda ocuparse sin volver a preguntarle, ¿podría enviarme ${items}?`,
+};
+
+const AND: Record<string, string> = { en: 'and', fr: 'et', de: 'und', es: 'y' };
+
+/** The question asking for the missing details, in the customer's language when we have it. */
+export function askForDetails(missing: DetailName[], locale: string): string {
+  const lang = LABELS[languageOf(locale)] ? languageOf(locale) : 'en';
+  const items = missing.map((m) => LABELS[lang][m]);
+  const joined =
+    items.length <= 1
+      ? (items[0] ?? '')
+      : `${items.slice(0, -1).join(', ')} ${AND[lang]} ${items[items.length - 1]}`;
+  return ASK[lang](joined);
+}

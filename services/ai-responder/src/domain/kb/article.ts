@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+/** One problem with one field of the input, named by its path, e.g. "articles[2].title". */
+export interface FieldIssue {
+  field: string;
+  rule: string;
+  message: string;
+}
+
+export const ARTICLE_STATUSES = ['draft', 'published', 'retired'] as const;
+export type ArticleStatus = (typeof ARTICLE_STATUSES)[number];
+export type ArticleSource = 'json' | 'markdown' | 'html' | 'api' | 'seed';
+
+const SLUG = /^[a-z0-9][a-z0-9-]{0,119}$/;
+const LOCALE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+
+const label = z.string().trim().min(1, 'must not be empty').max(60, 'at most 60 characters');
+const labels = z.array(label).max(30, 'at most 30 entries');
+
+/** An article as the admin API and the importers accept it. */
+export const articleInputSchema = z.strictObject({
+  id: z.string().regex(SLUG, 'must be a slug: a-z, 0-9 and "-", at most 120 characters'),
+  title: z.string().trim().min(1, 'must not be empty').max(300, 'at most 300 characters'),
+  body: z.string().trim().min(1, 'must not be empty').max(100_000, 'at most 100,000 characters'),
+  tags: labels.default([]),
+  locale: z.string().regex(LOCALE, 'must be a language tag such as "en" or "pt-BR"').default('en'),
+  productAreas: labels.default([]),
+  status: z.enum(ARTICLE_STATUSES).default('published'),
+});
+
+export type ArticleInput = z.infer<typeof articleInputSchema>;
+
+/** A partial update: any field but the id; `expectedVersion` guards against lost updates. */
+export const articlePatchSchema = articleInputSchema
+  .omit({ id: true })
+  .partial()
+  .extend({ expectedVersion: z.number().int().positive().optional() })
+  .refine((p) => Object.keys(p).some((k) => k !== 'expectedVersion'), {
+    message:
+      'nothing to change: give at least one of title, body, tags, locale, productAreas, status',
+  });
+
+export type ArticlePatch = z.infer<typeof articlePatchSchema>;
+
+/** A zod error as field issues, each path prefixed, e.g. "articles[2]". */
+export function issuesOf(error: z.ZodError, prefix = ''): FieldIssue[] {
+  return error.issues.map((issue) => {
+    let field = prefix;
+    for (const part of issue.path) {
+      if (typeof part === 'number') field += `[${part}]`;
+      else field += field ? `.${String(part)}` : String(part);
+    }
+    const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+    if (unknownKeys.length) {
+      return {
+        field: unknownKeys.map((k) => (field ? `${field}.${k}` : k)).join(', '),
+        rule: 'unknown_field',
+        message: `unknown field${unknownKeys.length > 1 ? 's' : ''}: ${unknownKeys.join(', ')}`,
+      };
+    }
+    return { field: field || '(body)', rule: issue.code, message: issue.message };
+  });
+}
+
+/** Validates one article; `field` names it in the issues, e.g. "articles[2]". */
+export function validateArticle(
+  raw: unknown,
+  field: string,
+): { article: ArticleInput } | { issues: FieldIssue[] } {
+  const parsed = articleInputSchema.safeParse(raw);
+  return parsed.success ? { article: parsed.data } : { issues: issuesOf(parsed.error, field) };
+}
+
+/** A URL-safe id from a title: "Resetting your password!" -> "resetting-your-password". */
+export function slugify(title: string): string {
+  return title
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 120)
+    .replace(/-+$/, '');
+}
+
+/** Whether a stored article and an input say the same thing (nothing to version). */
+export function sameContent(a: Omit<ArticleInput, 'id'>, b: Omit<ArticleInput, 'id'>): boolean {
+  const list = (x: string[]) => JSON.stringify(x);
+  return (
+    a.title === b.title &&
+    a.body === b.body &&
+    list(a.tags) === list(b.tags) &&
+    a.locale === b.locale &&
+    list(a.productAreas) === list(b.productAreas) &&
+    a.status === b.status
+  );
+}
