@@ -68,7 +68,9 @@ async function embedCached(encoder, texts) {
     const buf = readFileSync(file);
     const header = new Uint32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + 12));
     if (header[0] === MAGIC && header[1] === texts.length && header[2] === dim) {
-      const all = new Float32Array(buf.buffer.slice(buf.byteOffset + 12, buf.byteOffset + buf.length));
+      const all = new Float32Array(
+        buf.buffer.slice(buf.byteOffset + 12, buf.byteOffset + buf.length),
+      );
       embedStats.cached += texts.length;
       return texts.map((_, i) => all.subarray(i * dim, (i + 1) * dim));
     }
@@ -189,9 +191,18 @@ async function clinc(encoder) {
       `val ${heldOut.length}, test ${data.test.length} in-scope + ${data.oos_test.length} out-of-scope`,
   );
   const emb = {
-    train: await embedCached(encoder, train.map((e) => e.text)),
-    heldOut: await embedCached(encoder, heldOut.map((e) => e.text)),
-    test: await embedCached(encoder, test.map((e) => e.text)),
+    train: await embedCached(
+      encoder,
+      train.map((e) => e.text),
+    ),
+    heldOut: await embedCached(
+      encoder,
+      heldOut.map((e) => e.text),
+    ),
+    test: await embedCached(
+      encoder,
+      test.map((e) => e.text),
+    ),
   };
   const rows = [];
   for (const [index, v] of variants(encoder).entries()) {
@@ -254,7 +265,9 @@ async function clinc(encoder) {
     );
   }
   console.log('  published (in-scope / OOS recall): SVM 91.0 / 14.5, Rasa 91.5 / 45.3,');
-  console.log('    MLP on sentence encoder 93.5 / 47.4, BERT 96.9 / 40.3, BERT+threshold 96.2 / 52.3');
+  console.log(
+    '    MLP on sentence encoder 93.5 / 47.4, BERT 96.9 / 40.3, BERT+threshold 96.2 / 52.3',
+  );
   const main = rows[0];
   const pass = main.inScopeAccuracy >= 0.93 && main.oosRecall >= 0.55;
   console.log(
@@ -281,8 +294,14 @@ async function banking(encoder) {
       `${new Set(train.map((e) => e.label)).size} intents`,
   );
   const emb = {
-    train: await embedCached(encoder, train.map((e) => e.text)),
-    test: await embedCached(encoder, test.map((e) => e.text)),
+    train: await embedCached(
+      encoder,
+      train.map((e) => e.text),
+    ),
+    test: await embedCached(
+      encoder,
+      test.map((e) => e.text),
+    ),
   };
   const rows = [];
   for (const v of variants(encoder)) {
@@ -316,7 +335,9 @@ async function banking(encoder) {
   }
   console.log('  published accuracy: fine-tuned BERT 93.7; unigram+bigram naive Bayes ~86');
   const pass = rows[0].accuracy >= 0.9;
-  console.log(`  goal accuracy ≥ 90%: ${pass ? 'PASS' : 'MISS'} (${pct(rows[0].accuracy).trim()}%)`);
+  console.log(
+    `  goal accuracy ≥ 90%: ${pass ? 'PASS' : 'MISS'} (${pct(rows[0].accuracy).trim()}%)`,
+  );
   results.datasets.banking77 = { rows, goal: { pass } };
 }
 
@@ -333,7 +354,9 @@ console.log(
 );
 const loadStart = performance.now();
 const encoder = await universalSentenceEncoder();
-console.log(`encoder: ${encoder.name} (${encoder.dimensions} dims), loaded in ${secs(performance.now() - loadStart)}`);
+console.log(
+  `encoder: ${encoder.name} (${encoder.dimensions} dims), loaded in ${secs(performance.now() - loadStart)}`,
+);
 
 const which = args.dataset;
 if (which === 'all' || which === 'clinc150') await clinc(encoder);
@@ -342,7 +365,9 @@ if (which === 'all' || which === 'banking77') await banking(encoder);
 const peakRssMb = process.resourceUsage().maxRSS / 1024;
 console.log(
   `\nembeddings: ${embedStats.computed} computed in ${secs(embedStats.computedMs)}` +
-    (embedStats.computed ? ` (${(embedStats.computedMs / embedStats.computed).toFixed(1)} ms each)` : '') +
+    (embedStats.computed
+      ? ` (${(embedStats.computedMs / embedStats.computed).toFixed(1)} ms each)`
+      : '') +
     `, ${embedStats.cached} from the cache (${cacheDir})`,
 );
 console.log(`peak RSS: ${peakRssMb.toFixed(0)} MB`);
@@ -350,7 +375,9 @@ results.embeddings = embedStats;
 results.peakRssMb = peakRssMb;
 
 if (args.json) {
-  const out = args.json.includes('/') ? resolve(args.json) : join(root, 'bench', 'results', basename(args.json));
+  const out = args.json.includes('/')
+    ? resolve(args.json)
+    : join(root, 'bench', 'results', basename(args.json));
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`figures written to ${out}`);

@@ -1,4 +1,4 @@
-import { Resolution, Priority } from '@support/contracts';
+import { Priority, ReplyKind, Resolution } from '@support/contracts';
 import { conversationEvent } from './events';
 import { evolve, fold } from './evolve';
 import { initialState, isBotActive } from './state';
@@ -148,6 +148,46 @@ describe('conversation evolve', () => {
     ]);
     expect(s.messages[0].score?.signals).toEqual(['frustration']);
     expect(s.messages[0].proposal?.confidence).toBe(0.7);
+  });
+
+  it('keeps the details the AI collected across messages, the latest value winning', () => {
+    const proposed = (id: string, n: number, details: [string, string][], kind: ReplyKind) =>
+      conversationEvent(
+        C,
+        `p-${id}`,
+        'aiReplyProposed',
+        {
+          messageId: id,
+          replyId: `r-${id}`,
+          text: 'Could you send the invoice number?',
+          confidence: 0.8,
+          intent: 'billing',
+          kind,
+          missingDetails: ['invoice_or_order_number'],
+          collectedDetails: details.map(([name, value]) => ({ name, value, messageId: id })),
+        },
+        t(n),
+      );
+    const s = fold(C, [
+      received('m1', 'charged twice, ana@example.com', 1),
+      proposed('m1', 2, [['account_email', 'ana@example.com']], ReplyKind.INTAKE),
+      received('m2', 'INV-0042, and use ana@corp.example instead', 3),
+      proposed(
+        'm2',
+        4,
+        [
+          ['account_email', 'ana@corp.example'],
+          ['invoice_or_order_number', 'INV-0042'],
+        ],
+        ReplyKind.NO_ANSWER,
+      ),
+    ]);
+    expect(s.details).toEqual([
+      { name: 'account_email', value: 'ana@corp.example', messageId: 'm2' },
+      { name: 'invoice_or_order_number', value: 'INV-0042', messageId: 'm2' },
+    ]);
+    expect(s.messages.map((m) => m.proposal?.kind)).toEqual(['intake', 'no_answer']);
+    expect(s.messages[0].proposal?.missingDetails).toEqual(['invoice_or_order_number']);
   });
 
   it('is the same state when rebuilt from JSON (snapshots round-trip)', () => {

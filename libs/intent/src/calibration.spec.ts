@@ -67,7 +67,9 @@ describe('out-of-scope threshold', () => {
   it('balanced: separates low-confidence out-of-scope from in-scope examples', () => {
     const cases = [c(0.2, true), c(0.3, true), c(0.35, false, false), c(0.6, false), c(0.9, false)];
     const t = balancedThreshold(cases);
-    expect(t).toBeCloseTo(0.475, 12); // midway between 0.35 (flagged) and 0.6 (kept)
+    // Flagging the wrong in-scope answer (0.35) too changes nothing, so every
+    // threshold in (0.3, 0.6] is best: the middle is taken.
+    expect(t).toBeCloseTo(0.45, 12);
     expect(thresholdMetrics(cases, t)).toEqual({
       inScopeAccuracy: 2 / 3,
       outOfScopeRecall: 1,
@@ -75,10 +77,18 @@ describe('out-of-scope threshold', () => {
     });
   });
 
-  it('balanced: keeps a correct in-scope example rather than catch one of many OOS', () => {
-    const cases = [c(0.2, false), c(0.5, true), c(0.8, false), c(0.9, false)];
-    expect(balancedThreshold(cases)).toBe(0);
-    expect(balancedThreshold(cases, 10)).toBeCloseTo(0.65, 12);
+  it('balanced: weighs in-scope accuracy against out-of-scope recall', () => {
+    // Two in-scope, two out-of-scope (one already caught by the OOS class):
+    // catching the other costs as much accuracy as it brings recall.
+    const cases = [
+      c(0.2, false),
+      c(0.5, true),
+      c(0.8, false),
+      { ...c(0.1, true), topIsOutOfScope: true },
+    ];
+    // Best: flag nothing, i.e. any threshold in [0, 0.2]; the middle is taken.
+    expect(balancedThreshold(cases)).toBeCloseTo(0.1, 12);
+    expect(balancedThreshold(cases, 3)).toBeCloseTo(0.65, 12);
   });
 
   it('counts a top out-of-scope label as flagged whatever the threshold', () => {

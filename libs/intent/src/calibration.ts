@@ -24,21 +24,33 @@ export function negativeLogLikelihood(
   return sum / n;
 }
 
+/** The range searched for the temperature. */
+export const TEMPERATURE_RANGE: readonly [number, number] = [0.25, 8];
+
 /**
  * The temperature minimising the held-out NLL, by golden-section search over
- * log T in [log 0.05, log 20] (the NLL is convex in 1/T, hence unimodal in log T).
+ * log T within TEMPERATURE_RANGE (the NLL is convex in 1/T, hence unimodal in
+ * log T). The lower bound matters: on a small held-out set that the model
+ * separates perfectly, the NLL keeps falling as T → 0, and a tiny T would turn
+ * any margin — even between the biases, for a text with no known feature — into
+ * certainty.
  */
-export function fitTemperature(logits: Float64Array, labels: Int32Array, classes: number): number {
+export function fitTemperature(
+  logits: Float64Array,
+  labels: Int32Array,
+  classes: number,
+  range: readonly [number, number] = TEMPERATURE_RANGE,
+): number {
   if (labels.length === 0) return 1;
   const f = (logT: number) => negativeLogLikelihood(logits, labels, classes, Math.exp(logT));
   const ratio = (Math.sqrt(5) - 1) / 2;
-  let a = Math.log(0.05);
-  let b = Math.log(20);
+  let a = Math.log(range[0]);
+  let b = Math.log(range[1]);
   let c = b - ratio * (b - a);
   let d = a + ratio * (b - a);
   let fc = f(c);
   let fd = f(d);
-  for (let iter = 0; iter < 60 && b - a > 1e-6; iter++) {
+  for (let iter = 0; iter < 80 && b - a > 1e-6; iter++) {
     if (fc <= fd) {
       b = d;
       d = c;
@@ -105,7 +117,10 @@ export interface ThresholdMetrics {
 }
 
 /** In-scope accuracy (right and not flagged), OOS recall and precision at `threshold`. */
-export function thresholdMetrics(cases: readonly ThresholdCase[], threshold: number): ThresholdMetrics {
+export function thresholdMetrics(
+  cases: readonly ThresholdCase[],
+  threshold: number,
+): ThresholdMetrics {
   let inScope = 0;
   let inScopeRight = 0;
   let oos = 0;
@@ -131,33 +146,34 @@ export function thresholdMetrics(cases: readonly ThresholdCase[], threshold: num
 
 /**
  * The threshold maximising in-scope accuracy + weight × out-of-scope recall on
- * the cases; ties go to the lowest threshold, and the returned value sits midway
- * between the highest flagged and the lowest kept probability.
+ * the cases. Several thresholds often do equally well (with few held-out
+ * examples, a whole range does); the middle of the lowest such range is
+ * returned, as far as possible from the examples on either side.
  */
 export function balancedThreshold(cases: readonly ThresholdCase[], recallWeight = 1): number {
   const nIn = cases.filter((c) => !c.goldOutOfScope).length;
   const nOos = cases.length - nIn;
   if (nIn === 0 || nOos === 0) return 0;
   // Only cases the threshold can still change matter: those whose top label is in scope.
-  const open = cases.filter((c) => !c.topIsOutOfScope).sort((a, b) => a.topInScope - b.topInScope);
-  let gain = 0; // objective change from flagging open[0..i)
-  let best = 0;
-  let bestIndex = 0;
+  const open = cases.filter((c) => !c.topIsOutOfScope);
+  open.sort((a, b) => a.topInScope - b.topInScope);
+  // Candidate cut i flags open[0..i); cuts can only fall between distinct probabilities.
+  const cuts: { index: number; gain: number }[] = [{ index: 0, gain: 0 }];
+  let gain = 0;
   for (let i = 0; i < open.length; i++) {
     const c = open[i];
     gain += c.goldOutOfScope ? recallWeight / nOos : c.topCorrect ? -1 / nIn : 0;
-    const next = open[i + 1];
-    // A threshold can only separate distinct probabilities.
-    if (next && next.topInScope === c.topInScope) continue;
-    if (gain > best + 1e-12) {
-      best = gain;
-      bestIndex = i + 1;
-    }
+    if (i + 1 < open.length && open[i + 1].topInScope === c.topInScope) continue;
+    cuts.push({ index: i + 1, gain });
   }
-  if (bestIndex === 0) return 0;
-  const lastFlagged = open[bestIndex - 1].topInScope;
-  const firstKept = bestIndex < open.length ? open[bestIndex].topInScope : 1;
-  return (lastFlagged + firstKept) / 2;
+  const best = Math.max(...cuts.map((c) => c.gain));
+  const tol = 1e-9;
+  const first = cuts.findIndex((c) => c.gain >= best - tol);
+  let last = first;
+  while (last + 1 < cuts.length && cuts[last + 1].gain >= best - tol) last++;
+  const low = cuts[first].index > 0 ? open[cuts[first].index - 1].topInScope : 0;
+  const high = cuts[last].index < open.length ? open[cuts[last].index].topInScope : 1;
+  return (low + high) / 2;
 }
 
 /**
@@ -175,4 +191,3 @@ export function rejectRateThreshold(cases: readonly ThresholdCase[], rate: numbe
   const firstKept = flag < probs.length ? probs[flag] : 1;
   return (lastFlagged + firstKept) / 2;
 }
-

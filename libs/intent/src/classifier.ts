@@ -99,6 +99,15 @@ export interface TrainOptions {
   minDocumentFrequency?: number;
   maxWordFeatures?: number;
   maxCharFeatures?: number;
+  /** Count out-of-vocabulary n-grams in the n-gram blocks' norms (default true). */
+  unknownInNorm?: boolean;
+  /**
+   * A text none of whose words occurs in the training vocabulary (gibberish,
+   * keyboard mashing, an untrained language, an empty message) is out of scope
+   * with score 1, whatever the sentence encoder makes of it. Needs the word
+   * block with single words. Default true.
+   */
+  unknownTextIsOutOfScope?: boolean;
   /**
    * Default: 'balanced' when the held-out set has out-of-scope examples, else a
    * 2% in-scope reject rate.
@@ -122,6 +131,8 @@ export const DEFAULT_TRAIN_OPTIONS = {
   minDocumentFrequency: 2,
   maxWordFeatures: 20000,
   maxCharFeatures: 40000,
+  unknownInNorm: true,
+  unknownTextIsOutOfScope: true,
   defaultRejectRate: 0.02,
 } as const;
 
@@ -145,6 +156,8 @@ export interface TrainingReport {
     minDocumentFrequency: number;
     maxWordFeatures: number;
     maxCharFeatures: number;
+    unknownInNorm: boolean;
+    unknownTextIsOutOfScope: boolean;
   };
   /** Mean training cross-entropy per epoch of the final model. */
   epochLoss: number[];
@@ -181,6 +194,7 @@ export interface SerializedIntentModel {
   outOfScopeLabel: string;
   temperature: number;
   threshold: number;
+  unknownTextIsOutOfScope: boolean;
   ngrams: SerializedNgramFeaturizer;
   /** Float32 little-endian, base64: labels × sentence dims, then n-gram columns × labels, then labels biases. */
   weights: string;
@@ -196,6 +210,7 @@ interface ModelParts {
   softmax: SoftmaxModel;
   temperature: number;
   threshold: number;
+  unknownTextIsOutOfScope: boolean;
   report: TrainingReport;
 }
 
@@ -249,14 +264,14 @@ export class IntentClassifier {
    * (e.g. from a cache); they are needed exactly when the model uses an encoder.
    */
   classifyEmbedded(texts: readonly string[], embeddings?: readonly Float32Array[]): Prediction[] {
-    const x = this.features(texts, embeddings);
+    const { x, knownWords } = this.features(texts, embeddings);
     const K = this.labels.length;
     const z = new Float64Array(K);
     const out: Prediction[] = [];
     for (let i = 0; i < texts.length; i++) {
       logitsInto(this.parts.softmax, x, i, z);
       softmaxInPlace(z, this.temperature);
-      out.push(this.decide(z));
+      out.push(this.decide(z, this.parts.unknownTextIsOutOfScope && knownWords[i] === 0));
     }
     return out;
   }
@@ -272,6 +287,7 @@ export class IntentClassifier {
       outOfScopeLabel: p.outOfScopeLabel,
       temperature: p.temperature,
       threshold: p.threshold,
+      unknownTextIsOutOfScope: p.unknownTextIsOutOfScope,
       ngrams: p.featurizer.toJSON(),
       weights: float32ToBase64(p.softmax.weights),
       report: structuredClone(p.report),
@@ -285,6 +301,20 @@ export class IntentClassifier {
   static fromJSON(json: SerializedIntentModel, encoder?: SentenceEncoder): IntentClassifier {
     if (json?.format !== 'support-intent-model' || json.version !== 1) {
       throw new Error('not a serialised intent model (format support-intent-model, version 1)');
+    }
+    const bad = (what: string) => new Error(`serialised intent model: ${what}`);
+    const words = json.ngrams?.words;
+    const chars = json.ngrams?.chars;
+    if (!Array.isArray(json.labels) || !json.labels.every((l) => typeof l === 'string')) {
+      throw bad('labels must be strings');
+    }
+    if (new Set(json.labels).size !== json.labels.length) throw bad('duplicate labels');
+    if (!json.labels.some((l) => l !== json.outOfScopeLabel)) throw bad('no in-scope label');
+    if (!(json.temperature > 0 && Number.isFinite(json.temperature))) throw bad('bad temperature');
+    if (!(json.threshold >= 0 && json.threshold <= 1)) throw bad('bad threshold');
+    if (typeof json.unknownTextIsOutOfScope !== 'boolean') throw bad('unknownTextIsOutOfScope');
+    if (typeof words?.unknownIdf !== 'number' || typeof chars?.unknownIdf !== 'number') {
+      throw bad('n-gram blocks incomplete (saved by an older engine? retrain)');
     }
     if (json.encoder && encoder) {
       if (encoder.name !== json.encoder.name || encoder.dimensions !== json.encoder.dimensions) {
@@ -308,6 +338,7 @@ export class IntentClassifier {
         softmax: { classes: K, denseDim, sparseDim: featurizer.dimension, weights },
         temperature: json.temperature,
         threshold: json.threshold,
+        unknownTextIsOutOfScope: json.unknownTextIsOutOfScope,
         report: structuredClone(json.report),
       },
       json.encoder ? encoder : undefined,
@@ -327,24 +358,25 @@ export class IntentClassifier {
   private features(
     texts: readonly string[],
     embeddings: readonly Float32Array[] | undefined,
-  ): FeatureMatrix {
+  ): { x: FeatureMatrix; knownWords: Int32Array } {
     const info = this.parts.encoderInfo;
     if (info && (!embeddings || embeddings.length !== texts.length)) {
       throw new Error('one embedding per text is needed: the model uses a sentence encoder');
     }
     const dense = info ? embeddings!.map((e) => l2Normalize(e)) : null;
     const sparse = texts.map((t) => this.parts.featurizer.transform(t));
-    return buildFeatureMatrix(
+    const x = buildFeatureMatrix(
       dense,
       info ? info.dimensions : 0,
       this.parts.sentenceWeight,
       sparse,
       this.parts.featurizer.dimension,
     );
+    return { x, knownWords: Int32Array.from(sparse, (r) => r.knownWords) };
   }
 
   /** Turns calibrated probabilities into a prediction. */
-  private decide(probs: Float64Array): Prediction {
+  private decide(probs: Float64Array, unknownText: boolean): Prediction {
     const K = probs.length;
     let top = 0;
     let topIn = -1;
@@ -353,8 +385,8 @@ export class IntentClassifier {
       if (k !== this.oosIndex && (topIn < 0 || probs[k] > probs[topIn])) topIn = k;
     }
     const topInProb = topIn >= 0 ? probs[topIn] : 0;
-    const outOfScope = top === this.oosIndex || topInProb < this.threshold;
-    const outOfScopeScore = Math.min(1, Math.max(0, 1 - topInProb));
+    const outOfScope = unknownText || top === this.oosIndex || topInProb < this.threshold;
+    const outOfScopeScore = unknownText ? 1 : Math.min(1, Math.max(0, 1 - topInProb));
     const order: number[] = [];
     const taken = new Uint8Array(K);
     for (let r = 0; r < Math.min(RANKED, K); r++) {
@@ -381,6 +413,7 @@ interface Resolved {
   l2: number;
   weights: { sentence: number; words: number; chars: number };
   ngram: NgramOptions;
+  unknownTextIsOutOfScope: boolean;
 }
 
 function resolve(options: TrainOptions): Resolved {
@@ -407,6 +440,7 @@ function resolve(options: TrainOptions): Resolved {
     learningRate: options.learningRate ?? d.learningRate,
     l2: options.l2 ?? d.l2,
     weights,
+    unknownTextIsOutOfScope: options.unknownTextIsOutOfScope ?? d.unknownTextIsOutOfScope,
     ngram: {
       wordWeight: weights.words,
       charWeight: weights.chars,
@@ -415,6 +449,7 @@ function resolve(options: TrainOptions): Resolved {
       minDocumentFrequency: options.minDocumentFrequency ?? d.minDocumentFrequency,
       maxWordFeatures: options.maxWordFeatures ?? d.maxWordFeatures,
       maxCharFeatures: options.maxCharFeatures ?? d.maxCharFeatures,
+      unknownInNorm: options.unknownInNorm ?? d.unknownInNorm,
     },
   };
 }
@@ -458,12 +493,13 @@ function logitsOf(
   embeddings: readonly Float32Array[] | null,
   denseDim: number,
   sentenceWeight: number,
-): Float64Array {
+): { logits: Float64Array; knownWords: Int32Array } {
+  const sparse = texts.map((t) => fitted.featurizer.transform(t));
   const x = buildFeatureMatrix(
     embeddings,
     denseDim,
     sentenceWeight,
-    texts.map((t) => fitted.featurizer.transform(t)),
+    sparse,
     fitted.featurizer.dimension,
   );
   const K = fitted.softmax.classes;
@@ -473,7 +509,7 @@ function logitsOf(
     logitsInto(fitted.softmax, x, i, z);
     out.set(z, i * K);
   }
-  return out;
+  return { logits: out, knownWords: Int32Array.from(sparse, (r) => r.knownWords) };
 }
 
 const elapsed = (start: number) => Math.round(performance.now() - start);
@@ -542,7 +578,8 @@ export async function trainClassifier(
   if (encoder) {
     if (options.embeddings) {
       exampleEmb = options.embeddings.examples;
-      if (exampleEmb.length !== examples.length) throw new Error('one embedding per example needed');
+      if (exampleEmb.length !== examples.length)
+        throw new Error('one embedding per example needed');
       if (source === 'given') {
         if (!heldEmbeddingsGiven || heldEmbeddingsGiven.length !== held.length) {
           throw new Error('one embedding per held-out example needed');
@@ -588,7 +625,7 @@ export async function trainClassifier(
   let heldOutAccuracy: number | null = null;
   let metrics = { inScopeAccuracy: NaN, outOfScopeRecall: NaN, outOfScopePrecision: NaN };
   if (held.length > 0) {
-    const logits = logitsOf(
+    const { logits, knownWords } = logitsOf(
       fitted,
       held.map((e) => e.text),
       heldEmb,
@@ -645,7 +682,13 @@ export async function trainClassifier(
         inScope++;
         if (topCorrect) inScopeTop++;
       }
-      return { topInScope: z[topIn], topIsOutOfScope: top === oosIndex, goldOutOfScope, topCorrect };
+      return {
+        topInScope: z[topIn],
+        // A text with no known word is flagged whatever its probabilities.
+        topIsOutOfScope: top === oosIndex || (o.unknownTextIsOutOfScope && knownWords[i] === 0),
+        goldOutOfScope,
+        topCorrect,
+      };
     });
     heldOutAccuracy = inScope ? inScopeTop / inScope : null;
     const hasOos = cases.some((c) => c.goldOutOfScope);
@@ -715,6 +758,8 @@ export async function trainClassifier(
       minDocumentFrequency: o.ngram.minDocumentFrequency,
       maxWordFeatures: o.ngram.maxWordFeatures,
       maxCharFeatures: o.ngram.maxCharFeatures,
+      unknownInNorm: o.ngram.unknownInNorm,
+      unknownTextIsOutOfScope: o.unknownTextIsOutOfScope,
     },
     epochLoss: fitted.epochLoss,
     temperature,
@@ -741,6 +786,7 @@ export async function trainClassifier(
       softmax: fitted.softmax,
       temperature,
       threshold,
+      unknownTextIsOutOfScope: o.unknownTextIsOutOfScope,
       report,
     },
     encoder,

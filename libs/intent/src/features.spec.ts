@@ -9,6 +9,7 @@ const options: NgramOptions = {
   minDocumentFrequency: 1,
   maxWordFeatures: 1000,
   maxCharFeatures: 1000,
+  unknownInNorm: false,
 };
 
 describe('text', () => {
@@ -25,7 +26,12 @@ describe('text', () => {
 });
 
 describe('NgramFeaturizer', () => {
-  const texts = ['reset my password', 'password reset please', 'cancel my order', 'where is my order'];
+  const texts = [
+    'reset my password',
+    'password reset please',
+    'cancel my order',
+    'where is my order',
+  ];
 
   it('weights each L2-normalised block', () => {
     const f = NgramFeaturizer.fit(texts, options);
@@ -41,12 +47,21 @@ describe('NgramFeaturizer', () => {
     expect(Math.sqrt(chars)).toBeCloseTo(2, 5);
     expect(f.transform('').indices).toHaveLength(0);
     expect(f.transform('zzzz qqqq').indices).toHaveLength(0);
+    expect(f.transform('zzzz my password').knownWords).toBe(2);
+    expect(f.transform('zzzz qqqq').knownWords).toBe(0);
+    expect(
+      NgramFeaturizer.fit(texts, { ...options, wordNgramRange: [2, 2] }).transform('my').knownWords,
+    ).toBe(-1);
   });
 
   it('caps the vocabulary by document frequency and size, deterministically', () => {
-    const f = NgramFeaturizer.fit(texts, { ...options, minDocumentFrequency: 2, maxCharFeatures: 5 });
-    // Words in at least two texts: my, password, reset, order.
-    expect(f.wordFeatures).toBe(4);
+    const f = NgramFeaturizer.fit(texts, {
+      ...options,
+      minDocumentFrequency: 2,
+      maxCharFeatures: 5,
+    });
+    // In at least two texts: my, password, reset, order, "my order", "order </s>".
+    expect(f.wordFeatures).toBe(6);
     expect(f.charFeatures).toBe(5);
     const shuffled = NgramFeaturizer.fit([...texts].reverse(), {
       ...options,
@@ -61,6 +76,15 @@ describe('NgramFeaturizer', () => {
     const g = NgramFeaturizer.fromJSON(JSON.parse(JSON.stringify(f.toJSON())));
     expect(g.transform('my password')).toEqual(f.transform('my password'));
     expect(g.dimension).toBe(f.dimension);
+  });
+
+  it('lets unknown n-grams dilute the known ones when asked', () => {
+    const strict = NgramFeaturizer.fit(texts, { ...options, charWeight: 0 });
+    const diluting = NgramFeaturizer.fit(texts, { ...options, charWeight: 0, unknownInNorm: true });
+    const norm = (r: { values: Float32Array }) => Math.hypot(...r.values);
+    expect(norm(strict.transform('password zzzz qqqq'))).toBeCloseTo(0.5, 5);
+    expect(norm(diluting.transform('password zzzz qqqq'))).toBeLessThan(0.3);
+    expect(norm(diluting.transform('reset my password'))).toBeCloseTo(0.5, 5);
   });
 
   it('skips disabled blocks', () => {

@@ -16,10 +16,13 @@ function problem(rows: number, denseDim: number, sparseDim: number, classes: num
   const y = new Int32Array(rows);
   for (let i = 0; i < rows; i++) {
     y[i] = i % classes;
-    dense.push(Float32Array.from({ length: denseDim }, (_, j) => random() - 0.5 + (j === y[i] ? 1 : 0)));
+    dense.push(
+      Float32Array.from({ length: denseDim }, (_, j) => random() - 0.5 + (j === y[i] ? 1 : 0)),
+    );
     const cols = new Set<number>();
     // Column c is present with probability 1/(c+1): some in every batch, some rarely.
-    for (let c = 0; c < sparseDim; c++) if (random() < 1 / (c + 1) || c % classes === y[i] && random() < 0.3) cols.add(c);
+    for (let c = 0; c < sparseDim; c++)
+      if (random() < 1 / (c + 1) || (c % classes === y[i] && random() < 0.3)) cols.add(c);
     const indices = Int32Array.from(cols);
     sparse.push({ indices, values: Float32Array.from(indices, () => random()) });
   }
@@ -105,8 +108,7 @@ describe('trainSoftmax', () => {
     for (let c = 0; c < dd + x.sparseDim + 1; c++) {
       for (let k = 0; k < K; k++) {
         // Our layout: dense class-major, sparse feature-major, then biases.
-        const ours =
-          c < dd ? model.weights[k * dd + c] : model.weights[K * dd + (c - dd) * K + k];
+        const ours = c < dd ? model.weights[k * dd + c] : model.weights[K * dd + (c - dd) * K + k];
         maxDiff = Math.max(maxDiff, Math.abs(ours - ref[c * K + k]));
       }
     }
@@ -128,7 +130,10 @@ describe('trainSoftmax', () => {
   });
 
   it('works with no dense block', () => {
-    const sparse = [0, 1, 2, 3].map((i) => ({ indices: Int32Array.of(i), values: Float32Array.of(1) }));
+    const sparse = [0, 1, 2, 3].map((i) => ({
+      indices: Int32Array.of(i),
+      values: Float32Array.of(1),
+    }));
     const x = buildFeatureMatrix(null, 0, 1, sparse, 4);
     const { model } = trainSoftmax(x, Int32Array.of(0, 1, 0, 1), 2, { ...options, epochs: 50 });
     const z = new Float64Array(2);

@@ -4,9 +4,9 @@
 //
 // Sparse columns are handled sparsely: a mini-batch only computes gradients for,
 // and updates the moments of, the columns its examples touch ("lazy" Adam). The
-// weight decay of a column that a step did not touch is applied exactly when the
-// column is next touched (and once more at the end), from the cumulative product
-// of the per-step decay factors, so every column is decayed as if updated densely.
+// weight decay of the steps that did not touch a column is applied when the
+// column is next read (and once more at the end), from the cumulative product of
+// the per-step decay factors, so every column decays exactly as if updated densely.
 //
 // Weight layout (one flat array): the dense block class-major (K rows of
 // denseDim, so a score is a contiguous dot product), then the sparse block
@@ -310,6 +310,24 @@ export function trainSoftmax(
       const bs = end - start;
       const scale = 1 / bs;
       t++;
+      // The batch's sparse columns, brought up to date with the weight decay of
+      // the steps that did not touch them (through t − 1) before they are read.
+      let nTouched = 0;
+      for (let b = 0; b < bs; b++) {
+        const i = rows[b];
+        for (let p = rowPtr[i], p1 = rowPtr[i + 1]; p < p1; p++) {
+          const col = indices[p];
+          if (stamp[col] === t) continue;
+          stamp[col] = t;
+          touched[nTouched++] = col;
+          const last = decayedThrough[col];
+          if (last < t - 1) {
+            const f = Math.exp(logDecay[t - 1] - logDecay[last]);
+            const off = sparseBase + col * K;
+            for (let k = 0; k < K; k++) W[off + k] *= f;
+          }
+        }
+      }
       // Forward: bias and sparse part, then the dense part for the whole batch.
       for (let b = 0; b < bs; b++) {
         const i = rows[b];
@@ -324,7 +342,6 @@ export function trainSoftmax(
       if (dd > 0) denseForward(W, X, rows, dd, K, Z);
       // Loss, and the gradient of the batch's mean cross-entropy w.r.t. the
       // scores: (p − onehot) / batch size.
-      let nTouched = 0;
       for (let b = 0; b < bs; b++) {
         const i = rows[b];
         const zo = b * K;
@@ -335,13 +352,8 @@ export function trainSoftmax(
         Z[target] -= scale;
         for (let k = 0; k < K; k++) G[biasBase + k] += Z[zo + k];
         for (let p = rowPtr[i], p1 = rowPtr[i + 1]; p < p1; p++) {
-          const col = indices[p];
-          if (stamp[col] !== t) {
-            stamp[col] = t;
-            touched[nTouched++] = col;
-          }
           const v = values[p];
-          const off = sparseBase + col * K;
+          const off = sparseBase + indices[p] * K;
           for (let k = 0; k < K; k++) G[off + k] += Z[zo + k] * v;
         }
       }
@@ -349,13 +361,14 @@ export function trainSoftmax(
       const step = stepLr[t] / (1 - Math.pow(beta1, t));
       const bc2 = 1 - Math.pow(beta2, t);
       const adam = { W, M, V, G, beta1, beta2, eps, step, bc2 };
-      // Dense block: touched every step, decayed every step.
-      adamRange(adam, 0, sparseBase, 1 - stepLr[t] * l2);
+      // This step's decay, then Adam: for the dense block (touched every step)
+      // and the batch's sparse columns.
+      const decay = 1 - stepLr[t] * l2;
+      adamRange(adam, 0, sparseBase, decay);
       for (let q = 0; q < nTouched; q++) {
         const col = touched[q];
         const off = sparseBase + col * K;
-        const last = decayedThrough[col];
-        adamRange(adam, off, off + K, Math.exp(logDecay[t] - logDecay[last]));
+        adamRange(adam, off, off + K, decay);
         decayedThrough[col] = t;
       }
       adamRange(adam, biasBase, size, 1);

@@ -28,7 +28,20 @@ const TOPICS: Record<string, string[]> = {
   account: ['password', 'login', 'username', 'locked', 'reset', 'email', 'profile', 'signin'],
   cancel: ['cancel', 'subscription', 'terminate', 'unsubscribe', 'stop', 'close', 'quit', 'end'],
 };
-const FILLER = ['my', 'the', 'please', 'help', 'i', 'need', 'with', 'a', 'can', 'you', 'about', 'is'];
+const FILLER = [
+  'my',
+  'the',
+  'please',
+  'help',
+  'i',
+  'need',
+  'with',
+  'a',
+  'can',
+  'you',
+  'about',
+  'is',
+];
 
 /**
  * A small synthetic intent problem: each label has its own keywords mixed with

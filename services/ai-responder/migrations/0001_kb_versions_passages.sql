@@ -20,6 +20,7 @@ CREATE TABLE "ai_responder"."passages" (
 	"ordinal" integer NOT NULL,
 	"heading" text DEFAULT '' NOT NULL,
 	"text" text NOT NULL,
+	"splitter" text NOT NULL,
 	"embedding" real[],
 	"embedding_model" text
 );

@@ -18,6 +18,7 @@ import {
   type Applied,
 } from '@support/service-kit';
 import type { Config } from '../config.js';
+import { questionPart } from '../domain/guard.js';
 import { extractiveGenerator, respond, type Generator, type Proposal } from '../domain/respond.js';
 import { CLASSIFIER, type SupportClassifier } from './classifier.js';
 import { KnowledgeBase } from './db/knowledge-base.js';
@@ -67,16 +68,22 @@ export class ResponderService implements OnApplicationBootstrap {
     state?: ConversationState;
   }): Promise<Proposal> {
     const earlier = input.state?.messages.filter((m) => m.messageId !== input.messageId) ?? [];
-    const understood = await understand({ kb: this.kb, classifier: this.classifier }, input, {
-      topK: this.config.KB_TOP_K,
-      defaultLocale: this.config.KB_DEFAULT_LOCALE,
-    });
+    const { question } = questionPart(input.text);
+    const understood = await understand(
+      { kb: this.kb, classifier: this.classifier },
+      { text: question, locale: input.locale },
+      {
+        topK: this.config.KB_TOP_K,
+        defaultLocale: this.config.KB_DEFAULT_LOCALE,
+      },
+    );
     const generateTimer = stepSeconds.startTimer({ step: 'generate' });
     try {
       return await respond(
         {
           messageId: input.messageId,
           text: input.text,
+          question,
           locale: input.locale,
           known: (input.state?.details ?? []) as Proposal['collectedDetails'],
           askedBefore: earlier.some((m) => m.proposal?.kind === 'intake'),

@@ -30,10 +30,21 @@ export async function understand(
   );
   retrievalTimer();
   const best = ranked[0];
-  const [similarity = 0] = best
-    ? await deps.classifier.similarity(message.text, [
-        `${best.title}. ${plainText(best.passage.text)}`,
-      ])
-    : [];
-  return { classification, ranked, similarity };
+  if (!best) return { classification, ranked, similarity: 0 };
+  // Which of the best article's matching passages answers: closest in meaning, word matches breaking near-ties.
+  const candidates = [
+    { ...best.passage, score: best.score },
+    ...(best.alternatives ?? []).slice(0, 3),
+  ];
+  const sims = await deps.classifier.similarity(
+    message.text,
+    candidates.map((p) => `${best.title}. ${plainText(p.text)}`),
+  );
+  const top = Math.max(...candidates.map((p) => p.score), 1e-9);
+  const merit = (i: number) => sims[i] + 0.1 * (candidates[i].score / top);
+  let chosen = 0;
+  for (let i = 1; i < candidates.length; i++) if (merit(i) > merit(chosen)) chosen = i;
+  const { score: _score, ...passage } = candidates[chosen];
+  ranked[0] = { ...best, passage };
+  return { classification, ranked, similarity: sims[chosen] };
 }

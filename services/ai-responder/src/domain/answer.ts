@@ -14,6 +14,8 @@ export interface RankedArticle {
   /** Cosine similarity of the best passage to the question, when embeddings are configured. */
   similarity?: number;
   passage: { id: string; heading: string; text: string };
+  /** The article's other matching passages, best first, with their scores. */
+  alternatives?: { id: string; heading: string; text: string; score: number }[];
 }
 
 export interface CitationDraft {
@@ -181,7 +183,7 @@ export function citationOf(article: RankedArticle, snippet: string): CitationDra
     articleId: article.id,
     title: article.title,
     snippet,
-    score: round(article.score),
+    score: Math.round(article.score * 1000) / 1000,
     passageId: article.passage.id,
     articleVersion: article.version,
   };
@@ -205,8 +207,9 @@ export function grounding(answer: string, sources: string[]): number {
     total += hit / stems.size;
   }
   let score = total / parts.length;
-  const numbers = answer.match(/\d+(?:[.,]\d+)?/g) ?? [];
-  if (numbers.some((n) => !sourceText.includes(n))) score /= 2;
+  const sourceNumbers = new Set(sourceText.match(/\d+(?:[.,]\d+)*/g) ?? []);
+  const numbers = answer.match(/\d+(?:[.,]\d+)*/g) ?? [];
+  if (numbers.some((n) => !sourceNumbers.has(n))) score /= 2;
   return round(score);
 }
 

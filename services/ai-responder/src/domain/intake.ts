@@ -9,12 +9,12 @@ export interface Detail {
 
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/;
 const REFERENCE =
-  /\b(?:invoice|inv|order|ord|receipt|transaction|txn|charge|payment|ref(?:erence)?|bill|facture|rechnung|factura|pedido|commande|bestellung)\s*(?:number|num|no\.?|nr\.?|n°|id|#)?\s*[#:]?\s*([A-Z]{0,5}[-_]?\d[\w-]{2,30})/i;
+  /\b(?:invoice|inv|order|ord|receipt|transaction|txn|charge|payment|ref(?:erence)?|bill|facture|rechnung|factura|pedido|commande|bestellung)\s*(?:number|num|no\.?|nr\.?|n°|id|#)?\s*[#:]?\s*((?:[A-Z]{1,5}[-_]?)\d[\w-]{2,30}|\d{4,}[\w-]*)/i;
 const BARE_REFERENCE = /\b((?:INV|ORD|RCP|TXN|CH|PO)[-_]?\d[\w-]{2,30})\b/i;
 const QUOTED_ERROR =
-  /\b(?:error|exception|fails?|failed|says?|shows?|message|warning|erreur|fehler|mensaje)\b[^"“'`\n]{0,40}["“'`]([^"”'`\n]{4,240})["”'`]/i;
+  /\b(?:error|exception|fails?|failed|says?|shows?|message|warning|erreur|fehler|mensaje)\b[^"“`\n]{0,40}?(?:["“`]([^"”`\n]{4,240})["”`]|(?<![\p{L}\d])'([^'\n]{4,240})'(?![\p{L}\d]))/iu;
 const CODED_ERROR =
-  /\b(?:(?:error|code|status|http)\s*[:#]?\s*(\d{3}|[A-Z]{1,6}[-_]?\d{2,6})|([A-Z][A-Za-z]+(?:Error|Exception))\b(?::\s*([^\n]{0,200}))?)/;
+  /\b(?:(?:error|code|status|http)\s*[:#]?\s*(\d{3}|[A-Z]{1,6}[-_]?\d{2,6})\b|([A-Z][A-Za-z]+(?:Error|Exception))\b(?::\s*([^\n]{0,200}))?)/i;
 const ERROR_LINE = /^\s*(?:error|fatal|exception)\s*:\s*(.{4,240})$/im;
 const NUMBERED_STEPS = /^\s*\d+[.)]\s+.+\n(?:.*\n)*?\s*\d+[.)]\s+.+/m;
 const NARRATED_STEPS =
@@ -25,13 +25,13 @@ export function extractDetails(text: string, messageId: string): Detail[] {
   const found: Detail[] = [];
   const email = EMAIL.exec(text);
   if (email) found.push({ name: 'account_email', value: email[0], messageId });
-  const ref = REFERENCE.exec(text) ?? BARE_REFERENCE.exec(text);
+  const ref = BARE_REFERENCE.exec(text) ?? REFERENCE.exec(text);
   if (ref && !(email && email[0].includes(ref[1])))
     found.push({ name: 'invoice_or_order_number', value: ref[1].toUpperCase(), messageId });
   const quoted = QUOTED_ERROR.exec(text);
   const line = ERROR_LINE.exec(text);
   const coded = CODED_ERROR.exec(text);
-  const error = quoted?.[1] ?? line?.[1] ?? (coded ? coded[0] : undefined);
+  const error = quoted?.[1] ?? quoted?.[2] ?? line?.[1] ?? (coded ? coded[0] : undefined);
   if (error) found.push({ name: 'error_message', value: error.trim().slice(0, 240), messageId });
   if (NUMBERED_STEPS.test(text) || NARRATED_STEPS.test(text))
     found.push({ name: 'steps_to_reproduce', value: text.trim().slice(0, 600), messageId });
@@ -93,6 +93,7 @@ const AND: Record<string, string> = { en: 'and', fr: 'et', de: 'und', es: 'y' };
 
 /** The question asking for the missing details, in the customer's language when we have it. */
 export function askForDetails(missing: DetailName[], locale: string): string {
+  if (missing.length === 0) return '';
   const lang = LABELS[languageOf(locale)] ? languageOf(locale) : 'en';
   const items = missing.map((m) => LABELS[lang][m]);
   const joined =

@@ -72,7 +72,10 @@ export interface Proposal {
 
 export interface RespondInput {
   messageId: string;
+  /** The customer's message as written. */
   text: string;
+  /** The question in it, instructions to the AI set aside (see questionPart); default: the text. */
+  question?: string;
   locale: string;
   /** Details collected earlier in the conversation. */
   known: Detail[];
@@ -165,16 +168,17 @@ export async function respond(input: RespondInput, options: RespondOptions): Pro
   const profile = profileOf(c.intent);
   const flags: string[] = [];
   if (looksLikeInjection(input.text)) flags.push('prompt_injection_suspected');
+  const question = input.question ?? input.text;
   const collectedDetails = mergeDetails(input.known, extractDetails(input.text, input.messageId));
   const missing = missingDetails(c.intent, collectedDetails);
-  const retrieval = retrievalEvidence(input.text, ranked);
+  const retrieval = retrievalEvidence(question, ranked);
   const best = ranked[0];
   const base = {
     intent: c.intent,
     intentProbability: round(c.probability),
     outOfScope: c.outOfScope,
     topic: best ? (best.productAreas[0] ?? best.tags[0] ?? '') : '',
-    urgency: urgencyOf(c.intent, input.text),
+    urgency: urgencyOf(c.intent, question),
     requiredSkills: [profile.skill],
     articlesTried: ranked.map((a) => a.id),
     collectedDetails,
@@ -209,7 +213,7 @@ export async function respond(input: RespondInput, options: RespondOptions): Pro
     return {
       ...base,
       kind: 'smalltalk',
-      text: localized(SMALLTALK[smalltalkKind(input.text)], locale),
+      text: localized(SMALLTALK[smalltalkKind(question)], locale),
       confidence: round(c.probability),
       evidence: evidenceWith(1),
       citations: [],
@@ -222,15 +226,11 @@ export async function respond(input: RespondInput, options: RespondOptions): Pro
   if (best) {
     let generated: Generated;
     try {
-      generated = await options.generator.generate({
-        question: input.text,
-        locale,
-        articles: ranked,
-      });
+      generated = await options.generator.generate({ question, locale, articles: ranked });
     } catch (err) {
       flags.push(err instanceof GeneratorTimeout ? 'llm_timeout' : 'llm_error');
       generatorName = 'extractive-fallback';
-      const extractive = extractiveAnswer(input.text, best);
+      const extractive = extractiveAnswer(question, best);
       generated = { answerable: true, text: extractive.text, cited: [best] };
     }
     if (generated.answerable && generated.cited.length > 0) {
@@ -239,7 +239,7 @@ export async function respond(input: RespondInput, options: RespondOptions): Pro
       answer = {
         text: generated.text,
         citations: isQuoted
-          ? [extractiveAnswer(input.text, generated.cited[0]).citation]
+          ? [extractiveAnswer(question, generated.cited[0]).citation]
           : generated.cited.map((a) => citationOf(a, plainText(a.passage.text).slice(0, 400))),
         grounding: isQuoted
           ? 1

@@ -25,6 +25,7 @@ import { seedKnowledgeBase } from '../adapters/db/seed.js';
 import { FEATURES, featureVector, type ConfidenceModel } from '../domain/confidence.js';
 import { extractiveGenerator, respond } from '../domain/respond.js';
 import { understand } from '../adapters/understand.js';
+import { questionPart } from '../domain/guard.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -132,15 +133,17 @@ async function main(): Promise<void> {
   // 1. Run every question through the responder (no intake: we weigh its answers).
   const cases: Case[] = [];
   for (const q of questions) {
+    const { question } = questionPart(q.question);
     const understood = await understand(
       { kb, classifier },
-      { text: q.question, locale: 'en' },
+      { text: question, locale: 'en' },
       { topK: 3, defaultLocale: 'en' },
     );
     const p = await respond(
       {
         messageId: q.id,
         text: q.question,
+        question,
         locale: 'en',
         known: [],
         askedBefore: true,

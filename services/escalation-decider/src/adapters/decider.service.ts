@@ -54,6 +54,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     this.policy = {
       version: config.DECIDER_POLICY_VERSION,
       minConfidence: config.DECIDER_MIN_CONFIDENCE,
+      minIntentConfidence: config.DECIDER_MIN_INTENT_CONFIDENCE,
       frustratedValence: config.DECIDER_FRUSTRATED_VALENCE,
       joinTimeoutMs: config.DECIDER_JOIN_TIMEOUT_MS,
     };

@@ -11,6 +11,9 @@ export interface BriefingInit {
   channel: string;
   pageUrl: string;
   sentimentTrajectory: number[];
+  collectedDetails: { name: string; value: string; messageId: string }[];
+  missingDetails: string[];
+  topic: string;
 }
 
 const SPEAKER = { customer: 1, ai: 2, agent: 3, system: 4 } as const;
@@ -30,10 +33,13 @@ export function buildBriefing(state: ConversationState, triggerMessageId: string
     .filter((i): i is string => !!i && i !== 'unknown');
   const attempts = state.transcript.filter((t) => t.speaker === 'ai').map((t) => clip(t.text, 300));
   const articles = [...new Set(customerMessages.flatMap((m) => m.proposal?.articlesTried ?? []))];
+  const latest = [...customerMessages].reverse().find((m) => m.proposal)?.proposal;
+  const details = state.details ?? [];
   const parts = [
     first ? `Customer opened with: "${clip(first.text, 200)}"` : '',
     trigger && trigger !== first ? `Latest: "${clip(trigger.text, 200)}"` : '',
     `${customerMessages.length} customer message(s), ${attempts.length} AI answer(s) sent.`,
+    details.length ? `Collected: ${details.map((d) => `${d.name} ${d.value}`).join(', ')}.` : '',
   ].filter(Boolean);
   return {
     summary: parts.join(' '),
@@ -50,5 +56,8 @@ export function buildBriefing(state: ConversationState, triggerMessageId: string
     channel: state.channel,
     pageUrl: state.pageUrl,
     sentimentTrajectory: customerMessages.filter((m) => m.score).map((m) => m.score!.valence),
+    collectedDetails: details.map((d) => ({ ...d, value: clip(d.value, 600) })),
+    missingDetails: latest?.missingDetails ?? [],
+    topic: latest?.topic ?? '',
   };
 }

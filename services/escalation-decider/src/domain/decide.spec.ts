@@ -19,14 +19,28 @@ function stateWith(
     ...extra,
   };
 }
-const proposal = (confidence: number, intent = 'invoices') => ({
+const proposal = (
+  confidence: number,
+  intent = 'invoices',
+  more: Partial<NonNullable<MessageView['proposal']>> = {},
+): NonNullable<MessageView['proposal']> => ({
   replyId: 'r1',
   text: 'Go to Billing',
   confidence,
   intent,
+  intentProbability: 0.9,
+  topic: 'billing',
+  outOfScope: false,
+  urgency: 0,
+  requiredSkills: [],
+  kind: 'answer',
+  missingDetails: [],
+  generator: 'extractive',
+  flags: [],
   citations: [],
   articlesTried: ['kb-invoices'],
   at: 't2',
+  ...more,
 });
 const score = (valence: number, signals: string[] = []) => ({
   valence,
@@ -38,7 +52,7 @@ const score = (valence: number, signals: string[] = []) => ({
 describe('escalation decider', () => {
   it('given a confident proposal and a calm customer, releases the reply', () => {
     const d = decide(
-      stateWith({ proposal: proposal(0.8), score: score(0.1) }),
+      stateWith({ proposal: proposal(0.95), score: score(0.1) }),
       'm1',
       defaultPolicy,
       false,
@@ -46,8 +60,66 @@ describe('escalation decider', () => {
     expect(d).toEqual({ kind: 'release', missing: [] });
   });
 
+  it('given an answer below the calibrated threshold, withholds it and hands off naming the threshold', () => {
+    const d = decide(
+      stateWith({ proposal: proposal(0.7), score: score(0) }),
+      'm1',
+      defaultPolicy,
+      false,
+    );
+    expect(d.kind === 'handoff' && d.triggers[0]).toEqual(
+      expect.objectContaining({ rule: 'low_confidence', value: 0.7, threshold: 0.9 }),
+    );
+  });
+
+  it('given a request for details with a trusted intent, releases it though it is no grounded answer', () => {
+    const d = decide(
+      stateWith({ proposal: proposal(0.7, 'billing', { kind: 'intake' }), score: score(0) }),
+      'm1',
+      defaultPolicy,
+      false,
+    );
+    expect(d).toEqual({ kind: 'release', missing: [] });
+    const unsure = decide(
+      stateWith({ proposal: proposal(0.3, 'billing', { kind: 'intake' }), score: score(0) }),
+      'm1',
+      defaultPolicy,
+      false,
+    );
+    expect(unsure.kind === 'handoff' && unsure.triggers[0].threshold).toBe(0.5);
+  });
+
+  it('given the AI has nothing grounded to say, hands off with the no_answer rule', () => {
+    const d = decide(
+      stateWith({ proposal: proposal(0, 'billing', { kind: 'no_answer' }), score: score(0) }),
+      'm1',
+      defaultPolicy,
+      false,
+    );
+    expect(d.kind === 'handoff' && d.triggers.map((t) => t.rule)).toEqual(['no_answer']);
+  });
+
+  it('takes the skills and the urgency the responder tagged', () => {
+    const d = decide(
+      stateWith({
+        proposal: proposal(0, 'security', {
+          kind: 'no_answer',
+          requiredSkills: ['security'],
+          urgency: Priority.URGENT,
+        }),
+        score: score(0),
+      }),
+      'm1',
+      defaultPolicy,
+      false,
+    );
+    expect(d).toEqual(
+      expect.objectContaining({ requiredSkills: ['security'], priority: Priority.URGENT }),
+    );
+  });
+
   it('waits for the missing input until the join times out, then decides on what it has and says so', () => {
-    const s = stateWith({ proposal: proposal(0.8) });
+    const s = stateWith({ proposal: proposal(0.95) });
     expect(decide(s, 'm1', defaultPolicy, false)).toEqual({ kind: 'wait' });
     expect(decide(s, 'm1', defaultPolicy, true)).toEqual({
       kind: 'release',
@@ -177,5 +249,24 @@ describe('briefing', () => {
     expect(b.articlesTried).toEqual(['kb-invoices']);
     expect(b.sentimentTrajectory).toEqual([-0.2]);
     expect(b.customerId).toBe('cust-9');
+  });
+
+  it('carries the details the AI collected and what is still missing, so nobody asks again', () => {
+    const s = stateWith(
+      {
+        proposal: proposal(0.2, 'billing', {
+          missingDetails: ['invoice_or_order_number'],
+          topic: 'billing',
+        }),
+      },
+      { details: [{ name: 'account_email', value: 'ana@example.com', messageId: 'm1' }] },
+    );
+    const b = buildBriefing(s, 'm1');
+    expect(b.collectedDetails).toEqual([
+      { name: 'account_email', value: 'ana@example.com', messageId: 'm1' },
+    ]);
+    expect(b.missingDetails).toEqual(['invoice_or_order_number']);
+    expect(b.topic).toBe('billing');
+    expect(b.summary).toContain('account_email ana@example.com');
   });
 });

@@ -5,8 +5,14 @@ import { detectHumanRequest } from './human-request.js';
 /** Thresholds the decider applies; versioned so every decision names the policy it used. */
 export interface Policy {
   version: string;
-  /** Below this confidence the AI reply is withheld and the conversation handed off. */
+  /**
+   * Below this confidence an AI answer is withheld and the conversation handed
+   * off. The responder's confidence is calibrated: `npm run eval` reports the
+   * threshold that keeps wrong answers under 5% on the labelled questions.
+   */
   minConfidence: number;
+  /** Below this intent probability a request for details or a small-talk reply is withheld. */
+  minIntentConfidence: number;
   /** At or below this valence, with a frustration signal, the conversation is handed off. */
   frustratedValence: number;
   /** How long to wait for the AI's proposal and the sentiment before deciding on what has arrived. */
@@ -14,8 +20,9 @@ export interface Policy {
 }
 
 export const defaultPolicy: Policy = {
-  version: 'builtin-1',
-  minConfidence: 0.45,
+  version: 'builtin-2',
+  minConfidence: 0.9,
+  minIntentConfidence: 0.5,
   frustratedValence: -0.5,
   joinTimeoutMs: 8000,
 };
@@ -90,13 +97,26 @@ export function decide(
         value: 0,
         threshold: policy.joinTimeoutMs,
       });
-    } else if (message.proposal.confidence < policy.minConfidence) {
+    } else if (message.proposal.kind === 'no_answer') {
       triggers.push({
-        rule: 'low_confidence',
-        detail: `AI confidence ${message.proposal.confidence.toFixed(2)} is below ${policy.minConfidence}`,
+        rule: 'no_answer',
+        detail: 'the AI has no grounded answer to give',
         value: message.proposal.confidence,
         threshold: policy.minConfidence,
       });
+    } else {
+      // Asking for details or answering a greeting risks little: it needs only a trusted intent.
+      const conversational =
+        message.proposal.kind === 'intake' || message.proposal.kind === 'smalltalk';
+      const min = conversational ? policy.minIntentConfidence : policy.minConfidence;
+      if (message.proposal.confidence < min) {
+        triggers.push({
+          rule: 'low_confidence',
+          detail: `AI confidence ${message.proposal.confidence.toFixed(2)} is below ${min}`,
+          value: message.proposal.confidence,
+          threshold: min,
+        });
+      }
     }
     const score = message.score;
     if (
@@ -116,15 +136,18 @@ export function decide(
 
   const urgent = message.score?.signals.includes('urgency') ?? false;
   const intent = message.proposal?.intent ?? '';
+  const signalled = urgent
+    ? Priority.URGENT
+    : triggers.some((t) => t.rule === 'frustration')
+      ? Priority.HIGH
+      : Priority.NORMAL;
+  // The responder tags the intent's urgency and the skill a person needs; older proposals carry neither.
+  const proposed = message.proposal?.requiredSkills ?? [];
   return {
     kind: 'handoff',
     triggers,
-    priority: urgent
-      ? Priority.URGENT
-      : triggers.some((t) => t.rule === 'frustration')
-        ? Priority.HIGH
-        : Priority.NORMAL,
-    requiredSkills: [SKILL_BY_INTENT[intent] ?? 'general'],
+    priority: Math.max(signalled, message.proposal?.urgency ?? 0) as Priority,
+    requiredSkills: proposed.length ? [...proposed] : [SKILL_BY_INTENT[intent] ?? 'general'],
     language: human?.language && !state.locale ? human.language : language,
     missing,
   };

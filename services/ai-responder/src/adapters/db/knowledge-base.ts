@@ -10,7 +10,12 @@ import {
 } from '../../domain/kb/article.js';
 import { languageOf } from '../../domain/kb/language.js';
 import { PassageIndex, type IndexedPassage } from '../../domain/kb/passage-index.js';
-import { DEFAULT_SPLIT, splitArticle, type PassageDraft } from '../../domain/kb/passages.js';
+import {
+  DEFAULT_SPLIT,
+  splitArticle,
+  splitterId,
+  type PassageDraft,
+} from '../../domain/kb/passages.js';
 import type { RankedArticle } from '../../domain/answer.js';
 import { EMBEDDER, type Embedder } from '../embeddings.js';
 import { DATABASE, type KbDatabase } from './database.js';
@@ -184,15 +189,18 @@ export class KnowledgeBase implements OnApplicationShutdown {
   }
 
   /**
-   * Re-splits every article whose passages are missing or from an older
-   * version (after a migration, or a change of splitter settings).
+   * Re-splits every article whose passages are missing, from an older
+   * version, or made by other splitter settings (or, with an embeddings
+   * provider, lacking its vectors).
    */
   async reindexStale(): Promise<number> {
     const stale = await this.db
       .select()
       .from(articles)
       .where(
-        sql`not exists (select 1 from ${passages} p where p.article_id = ${articles.id} and p.article_version = ${articles.version})`,
+        sql`not exists (select 1 from ${passages} p where p.article_id = ${articles.id} and p.article_version = ${articles.version} and p.splitter = ${splitterId()} ${
+          this.embedder ? sql`and p.embedding_model = ${this.embedder.model}` : sql``
+        })`,
       );
     for (const row of stale) {
       const prepared = await this.prepare({ ...row, source: row.source as ArticleSource });
@@ -225,7 +233,11 @@ export class KnowledgeBase implements OnApplicationShutdown {
     let ranked: RankedArticle[] = hits.map((h) => rankedOf(h.passage, h.score));
     if (this.embedder) ranked = await this.fuseWithVectors(ranked, question, searchLang, index);
     const best = new Map<string, RankedArticle>();
-    for (const r of ranked) if (!best.has(r.id)) best.set(r.id, r);
+    for (const r of ranked) {
+      const seen = best.get(r.id);
+      if (!seen) best.set(r.id, { ...r, alternatives: [] });
+      else seen.alternatives!.push({ ...r.passage, score: r.score });
+    }
     return [...best.values()].slice(0, limit);
   }
 
@@ -361,6 +373,7 @@ export class KnowledgeBase implements OnApplicationShutdown {
         ordinal: d.ordinal,
         heading: d.heading,
         text: d.text,
+        splitter: splitterId(),
         embedding: p.embeddings?.[i] ?? null,
         embeddingModel: p.embeddings ? this.embedder!.model : null,
       })),

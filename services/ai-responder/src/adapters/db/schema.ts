@@ -79,6 +79,8 @@ export const passages = aiResponder.table(
     /** The section heading the passage sits under, if any. */
     heading: text('heading').notNull().default(''),
     text: text('text').notNull(),
+    /** The splitter settings that made it; passages from other settings are re-split at start-up. */
+    splitter: text('splitter').notNull(),
     /** Vector from the configured embeddings provider, when one is set. */
     embedding: real('embedding').array(),
     embeddingModel: text('embedding_model'),

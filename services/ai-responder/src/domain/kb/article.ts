@@ -17,24 +17,35 @@ const LOCALE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 const label = z.string().trim().min(1, 'must not be empty').max(60, 'at most 60 characters');
 const labels = z.array(label).max(30, 'at most 30 entries');
 
+/** The fields of an article, without defaults (a patch must not reset what it does not name). */
+const articleFields = {
+  title: z.string().trim().min(1, 'must not be empty').max(300, 'at most 300 characters'),
+  body: z.string().trim().min(1, 'must not be empty').max(100_000, 'at most 100,000 characters'),
+  tags: labels,
+  locale: z.string().regex(LOCALE, 'must be a language tag such as "en" or "pt-BR"'),
+  productAreas: labels,
+  status: z.enum(ARTICLE_STATUSES),
+};
+
 /** An article as the admin API and the importers accept it. */
 export const articleInputSchema = z.strictObject({
   id: z.string().regex(SLUG, 'must be a slug: a-z, 0-9 and "-", at most 120 characters'),
-  title: z.string().trim().min(1, 'must not be empty').max(300, 'at most 300 characters'),
-  body: z.string().trim().min(1, 'must not be empty').max(100_000, 'at most 100,000 characters'),
-  tags: labels.default([]),
-  locale: z.string().regex(LOCALE, 'must be a language tag such as "en" or "pt-BR"').default('en'),
-  productAreas: labels.default([]),
-  status: z.enum(ARTICLE_STATUSES).default('published'),
+  ...articleFields,
+  tags: articleFields.tags.default([]),
+  locale: articleFields.locale.default('en'),
+  productAreas: articleFields.productAreas.default([]),
+  status: articleFields.status.default('published'),
 });
 
 export type ArticleInput = z.infer<typeof articleInputSchema>;
 
 /** A partial update: any field but the id; `expectedVersion` guards against lost updates. */
-export const articlePatchSchema = articleInputSchema
-  .omit({ id: true })
+export const articlePatchSchema = z
+  .strictObject({
+    ...articleFields,
+    expectedVersion: z.number().int().positive(),
+  })
   .partial()
-  .extend({ expectedVersion: z.number().int().positive().optional() })
   .refine((p) => Object.keys(p).some((k) => k !== 'expectedVersion'), {
     message:
       'nothing to change: give at least one of title, body, tags, locale, productAreas, status',

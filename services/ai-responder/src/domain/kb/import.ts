@@ -1,6 +1,7 @@
 import * as cheerio from 'cheerio';
 import matter from 'gray-matter';
 import TurndownService from 'turndown';
+import { gfm } from '@joplin/turndown-plugin-gfm';
 import {
   slugify,
   validateArticle,
@@ -13,6 +14,8 @@ import {
 /** What an import yields: the valid articles, or the issues that stop it (nothing is stored then). */
 export interface ParsedImport {
   articles: (ArticleInput & { source: ArticleSource })[];
+  /** Where each article came from in the request, e.g. "articles[2]" or "files[0]"; parallel to `articles`. */
+  where: string[];
   issues: FieldIssue[];
 }
 
@@ -62,6 +65,7 @@ export function parseMarkdown(text: string, field: string, defaults: ImportDefau
   } catch (err) {
     return {
       articles: [],
+      where: [],
       issues: [
         {
           field,
@@ -92,7 +96,7 @@ export function parseMarkdown(text: string, field: string, defaults: ImportDefau
     locale: data.locale ?? defaults.locale,
   };
   delete (raw as Record<string, unknown>).product_areas;
-  return single(validateArticle(raw, field), 'markdown');
+  return single(validateArticle(raw, field), 'markdown', field);
 }
 
 const turndown = new TurndownService({
@@ -100,6 +104,8 @@ const turndown = new TurndownService({
   bulletListMarker: '-',
   codeBlockStyle: 'fenced',
 });
+// Tables (and strikethrough) as GitHub Markdown, so that rows keep their columns.
+turndown.use(gfm);
 
 /**
  * A help-center export: every <article> element is an article (the whole page
@@ -115,7 +121,7 @@ export function parseHtml(html: string, field: string, defaults: ImportDefaults)
   const pageLocale = $('html').attr('lang');
   let nodes = $('article').toArray();
   if (nodes.length === 0) nodes = [($('main').get(0) ?? $('body').get(0))!].filter(Boolean);
-  const result: ParsedImport = { articles: [], issues: [] };
+  const result: ParsedImport = { articles: [], where: [], issues: [] };
   nodes.forEach((node, i) => {
     const el = $(node);
     const where = nodes.length > 1 ? `${field}.article[${i}]` : field;
@@ -134,8 +140,9 @@ export function parseHtml(html: string, field: string, defaults: ImportDefaults)
       locale: el.attr('data-locale') ?? el.attr('lang') ?? pageLocale ?? defaults.locale,
       status: el.attr('data-status') ?? defaults.status,
     };
-    const one = single(validateArticle(raw, where), 'html');
+    const one = single(validateArticle(raw, where), 'html', where);
     result.articles.push(...one.articles);
+    result.where.push(...one.where);
     result.issues.push(...one.issues);
   });
   return result;
@@ -152,7 +159,7 @@ export interface ImportDefaults {
  * or JSON files (format from the name's extension when not given).
  */
 export function parseJson(body: unknown, defaults: ImportDefaults): ParsedImport {
-  const result: ParsedImport = { articles: [], issues: [] };
+  const result: ParsedImport = { articles: [], where: [], issues: [] };
   const withDefaults = (raw: unknown) =>
     raw && typeof raw === 'object' && !Array.isArray(raw)
       ? { status: defaults.status, locale: defaults.locale, ...raw }
@@ -162,6 +169,7 @@ export function parseJson(body: unknown, defaults: ImportDefaults): ParsedImport
     if (!Array.isArray(items)) {
       return {
         articles: [],
+        where: [],
         issues: [
           { field: 'articles', rule: 'invalid_type', message: 'must be an array of articles' },
         ],
@@ -170,14 +178,20 @@ export function parseJson(body: unknown, defaults: ImportDefaults): ParsedImport
     if (items.length === 0) {
       return {
         articles: [],
+        where: [],
         issues: [
           { field: 'articles', rule: 'too_small', message: 'must hold at least one article' },
         ],
       };
     }
     items.forEach((raw, i) => {
-      const one = single(validateArticle(withDefaults(raw), `articles[${i}]`), 'json');
+      const one = single(
+        validateArticle(withDefaults(raw), `articles[${i}]`),
+        'json',
+        `articles[${i}]`,
+      );
       result.articles.push(...one.articles);
+      result.where.push(...one.where);
       result.issues.push(...one.issues);
     });
     return result;
@@ -187,6 +201,7 @@ export function parseJson(body: unknown, defaults: ImportDefaults): ParsedImport
     if (!Array.isArray(files) || files.length === 0) {
       return {
         articles: [],
+        where: [],
         issues: [
           {
             field: 'files',
@@ -227,6 +242,7 @@ export function parseJson(body: unknown, defaults: ImportDefaults): ParsedImport
         }
         one = parseJson(inner, defaults);
         one.issues = one.issues.map((x) => ({ ...x, field: `${field}.${x.field}` }));
+        one.where = one.where.map((w) => `${field}.${w}`);
       } else {
         result.issues.push({
           field: `${field}.format`,
@@ -236,12 +252,14 @@ export function parseJson(body: unknown, defaults: ImportDefaults): ParsedImport
         return;
       }
       result.articles.push(...one.articles);
+      result.where.push(...one.where);
       result.issues.push(...one.issues);
     });
     return result;
   }
   return {
     articles: [],
+    where: [],
     issues: [
       {
         field: '(body)',
@@ -263,19 +281,22 @@ export function parseImport(
   else if (typeof body !== 'string' || body.trim() === '')
     result = {
       articles: [],
+      where: [],
       issues: [{ field: '(body)', rule: 'required', message: `must be a ${format} document` }],
     };
   else if (format === 'markdown') result = parseMarkdown(body, '(body)', defaults);
   else result = parseHtml(body, '(body)', defaults);
-  const seen = new Map<string, number>();
+  const seen = new Map<string, string>();
   result.articles.forEach((a, i) => {
-    if (seen.has(a.id))
+    const where = result.where[i];
+    const first = seen.get(a.id);
+    if (first !== undefined)
       result.issues.push({
-        field: `articles[${i}].id`,
+        field: where === '(body)' ? 'id' : `${where}.id`,
         rule: 'unique',
-        message: `"${a.id}" appears more than once in this import`,
+        message: `"${a.id}" appears more than once in this import (first at ${first})`,
       });
-    seen.set(a.id, i);
+    else seen.set(a.id, where);
   });
   return result;
 }
@@ -283,8 +304,9 @@ export function parseImport(
 function single(
   checked: { article: ArticleInput } | { issues: FieldIssue[] },
   source: ArticleSource,
+  where: string,
 ): ParsedImport {
   return 'article' in checked
-    ? { articles: [{ ...checked.article, source }], issues: [] }
-    : { articles: [], issues: checked.issues };
+    ? { articles: [{ ...checked.article, source }], where: [where], issues: [] }
+    : { articles: [], where: [], issues: checked.issues };
 }

@@ -2,7 +2,7 @@ import { RecursiveCharacterTextSplitter } from '@langchain/textsplitters';
 
 export interface PassageDraft {
   ordinal: number;
-  /** The nearest "#"/"##"/"###" heading above the passage, or "". */
+  /** The heading the passage sits under and those inside it, joined by " / "; "" when none. */
   heading: string;
   /** Markdown. */
   text: string;
@@ -15,6 +15,11 @@ export interface SplitOptions {
 }
 
 export const DEFAULT_SPLIT: SplitOptions = { chunkSize: 700, chunkOverlap: 80 };
+
+/** Names the splitting rules; bump the last part when they change so that stored passages are re-split. */
+export function splitterId(options: SplitOptions = DEFAULT_SPLIT): string {
+  return `markdown-${options.chunkSize}-${options.chunkOverlap}-2`;
+}
 
 const HEADING = /^#{1,6}\s+(.+?)\s*#*\s*$/gm;
 
@@ -36,8 +41,10 @@ export async function splitArticle(
     const found = body.indexOf(text, Math.max(0, from - options.chunkOverlap));
     const at = found >= 0 ? found : from;
     from = at + text.length;
-    // A chunk that starts with a heading sits under that heading.
-    const heading = headings.filter((h) => h.at <= at).at(-1)?.text ?? '';
+    // The heading the chunk sits under, and the headings inside it: what the passage is about.
+    const above = headings.filter((h) => h.at <= at).at(-1);
+    const inside = headings.filter((h) => h.at > at && h.at < at + text.length);
+    const heading = [...(above ? [above] : []), ...inside].map((h) => h.text).join(' / ');
     return { ordinal, heading, text };
   });
 }
