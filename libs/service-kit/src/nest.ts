@@ -187,7 +187,11 @@ export async function createServiceApp(
   rootModule: Type<unknown> | DynamicModule,
   logger: JsonLogger,
 ): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(rootModule, { logger });
+  // Start-up failures throw (serviceMain logs them and exits 1) instead of Nest exiting the process itself.
+  const app = await NestFactory.create<NestExpressApplication>(rootModule, {
+    logger,
+    abortOnError: false,
+  });
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.useBodyParser('text', { type: ['text/*'], limit: BODY_LIMIT });
   app.enableShutdownHooks();

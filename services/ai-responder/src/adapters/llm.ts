@@ -68,6 +68,8 @@ export class ChatModelGenerator implements Generator {
     private readonly product: string,
     /** A hard deadline over all attempts, so that a stalled provider can never hang the responder. */
     private readonly deadlineMs: number,
+    /** One attempt's timeout. */
+    private readonly attemptTimeoutMs: number,
   ) {
     const prompt = ChatPromptTemplate.fromMessages([
       ['system', SYSTEM_PROMPT],
@@ -82,6 +84,7 @@ export class ChatModelGenerator implements Generator {
     articles: RankedArticle[];
   }): Promise<Generated> {
     const signal = AbortSignal.timeout(this.deadlineMs);
+    const started = Date.now();
     let raw: string;
     try {
       raw = await this.chain.invoke(
@@ -94,7 +97,9 @@ export class ChatModelGenerator implements Generator {
         { signal },
       );
     } catch (err) {
-      if (signal.aborted || isTimeout(err))
+      // The client reports a timed-out attempt in several ways ("Request timed out", a connection
+      // error after its own abort); having waited a whole attempt's time settles it.
+      if (signal.aborted || isTimeout(err) || Date.now() - started >= this.attemptTimeoutMs)
         throw new GeneratorTimeout(`${this.name}: no reply within ${this.deadlineMs} ms`);
       throw err;
     }
@@ -117,11 +122,18 @@ function isTimeout(err: unknown): boolean {
   );
 }
 
+/** The longest pause LangChain's retry makes between attempts (exponential backoff, capped). */
+const RETRY_PAUSE_MS = 4000;
+
 /** The chat model the configuration names, or undefined for the offline extractive answerer. */
 export function chatModelGenerator(config: Config): Generator | undefined {
   if (config.LLM_PROVIDER === 'extractive') return undefined;
   const common = { temperature: 0, maxRetries: config.LLM_MAX_RETRIES };
-  const deadline = config.LLM_TIMEOUT_MS * (config.LLM_MAX_RETRIES + 1) + 500;
+  // Every attempt may use its whole timeout, and LangChain waits up to a few seconds before each retry.
+  const deadline =
+    config.LLM_TIMEOUT_MS * (config.LLM_MAX_RETRIES + 1) +
+    config.LLM_MAX_RETRIES * RETRY_PAUSE_MS +
+    500;
   if (config.LLM_PROVIDER === 'openai') {
     const model = new ChatOpenAI({
       ...common,
@@ -131,14 +143,28 @@ export function chatModelGenerator(config: Config): Generator | undefined {
       useResponsesApi: false,
       configuration: config.LLM_BASE_URL ? { baseURL: config.LLM_BASE_URL } : undefined,
     });
-    return new ChatModelGenerator(`openai:${model.model}`, model, config.PRODUCT_NAME, deadline);
+    return new ChatModelGenerator(
+      `openai:${model.model}`,
+      model,
+      config.PRODUCT_NAME,
+      deadline,
+      config.LLM_TIMEOUT_MS,
+    );
   }
   const model = new ChatAnthropic({
     ...common,
     model: config.LLM_MODEL || 'claude-3-5-haiku-latest',
-    apiKey: config.LLM_API_KEY || process.env.ANTHROPIC_API_KEY,
-    anthropicApiUrl: config.LLM_BASE_URL || undefined,
+    // A local proxy may need no key; the Anthropic API itself answers 401 without one.
+    apiKey: config.LLM_API_KEY || process.env.ANTHROPIC_API_KEY || 'not-needed',
+    // The SDK adds /v1/messages itself.
+    anthropicApiUrl: config.LLM_BASE_URL.replace(/\/v1\/?$/, '') || undefined,
     clientOptions: { timeout: config.LLM_TIMEOUT_MS },
   });
-  return new ChatModelGenerator(`anthropic:${model.model}`, model, config.PRODUCT_NAME, deadline);
+  return new ChatModelGenerator(
+    `anthropic:${model.model}`,
+    model,
+    config.PRODUCT_NAME,
+    deadline,
+    config.LLM_TIMEOUT_MS,
+  );
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional, type OnApplicationShutdown } from '@nestjs/common';
-import { and, asc, desc, eq, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, or, sql, type SQL } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import {
   sameContent,
@@ -171,7 +171,7 @@ export class KnowledgeBase implements OnApplicationShutdown {
       where.push(or(sql`${articles.title} ilike ${like}`, sql`${articles.id} ilike ${like}`)!);
     }
     const condition = where.length ? and(...where) : undefined;
-    const { body: _body, ...columns } = articles._.columns;
+    const { body: _body, ...columns } = getTableColumns(articles);
     const [rows, [{ total }]] = await Promise.all([
       this.db
         .select(columns)
