@@ -346,11 +346,16 @@ async function banking(encoder) {
 const d = DEFAULT_TRAIN_OPTIONS;
 console.log(`intent classifier benchmark — data ${dataDir}`);
 console.log(
-  `settings: epochs ${d.epochs}, batch ${d.batchSize}, Adam lr ${d.learningRate} (linear decay), ` +
-    `weight decay ${d.l2}, seed ${d.seed}; block weights sentence ${d.features.sentence} / ` +
-    `words ${d.features.words} / chars ${d.features.chars}; word n-grams ${d.wordNgrams.join('-')}, ` +
-    `char n-grams ${d.charNgrams.join('-')}, min df ${d.minDocumentFrequency}, ` +
-    `max ${d.maxWordFeatures} word + ${d.maxCharFeatures} char features`,
+  `settings (library defaults): epochs ${d.epochs}, batch ${d.batchSize}, Adam lr ${d.learningRate} ` +
+    `(linear decay), weight decay ${d.l2}, seed ${d.seed}; block weights sentence ` +
+    `${d.features.sentence} / words ${d.features.words} / chars ${d.features.chars}; word n-grams ` +
+    `${d.wordNgrams.join('-')}, char n-grams ${d.charNgrams.join('-')} (in words), min df ` +
+    `${d.minDocumentFrequency}, max ${d.maxWordFeatures} word + ${d.maxCharFeatures} char features, ` +
+    `unknown n-grams in the norm: ${d.unknownInNorm}`,
+);
+console.log(
+  `  temperature on held-out (NLL); OOS threshold maximises held-out in-scope accuracy + ` +
+    `${d.outOfScopeRecallWeight} × OOS recall; text with no known word is OOS: ${d.unknownTextIsOutOfScope}`,
 );
 const loadStart = performance.now();
 const encoder = await universalSentenceEncoder();

@@ -1,4 +1,5 @@
-import { IntentClassifier, trainClassifier, type Example } from './classifier.js';
+import { IntentClassifier, type Example } from './classifier.js';
+import { trainClassifier } from './train.js';
 import { fakeEncoder, SYNTHETIC_LABELS, syntheticExamples } from './test-support.js';
 
 const accuracy = async (model: IntentClassifier, examples: Example[]) => {

@@ -1,6 +1,6 @@
 // Loads the real Universal Sentence Encoder lite (bundled, offline; ~0.2 s).
 import { cosineSimilarity, universalSentenceEncoder } from './encoder.js';
-import { trainClassifier } from './classifier.js';
+import { trainClassifier } from './train.js';
 
 describe('universalSentenceEncoder', () => {
   it('is a singleton producing 512-d unit vectors, empty text included', async () => {

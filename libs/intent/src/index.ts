@@ -1,17 +1,21 @@
+// @support/intent: an offline intent classifier — sentence-encoder and n-gram
+// features, a calibrated softmax regression, out-of-scope detection.
 export {
-  DEFAULT_OUT_OF_SCOPE_LABEL,
-  DEFAULT_TRAIN_OPTIONS,
   IntentClassifier,
-  trainClassifier,
   type Example,
-  type FeatureWeights,
-  type OutOfScopeThreshold,
   type Prediction,
   type RankedLabel,
   type SerializedIntentModel,
+} from './classifier.js';
+export {
+  DEFAULT_OUT_OF_SCOPE_LABEL,
+  DEFAULT_TRAIN_OPTIONS,
+  trainClassifier,
+  type FeatureWeights,
+  type OutOfScopeThreshold,
   type TrainOptions,
   type TrainingReport,
-} from './classifier.js';
+} from './train.js';
 export {
   cosineSimilarity,
   l2Normalize,

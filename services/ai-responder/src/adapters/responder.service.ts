@@ -87,6 +87,7 @@ export class ResponderService implements OnApplicationBootstrap {
           locale: input.locale,
           known: (input.state?.details ?? []) as Proposal['collectedDetails'],
           askedBefore: earlier.some((m) => m.proposal?.kind === 'intake'),
+          earlier: earlier.map((m) => m.text),
           ...understood,
         },
         { generator: this.generator },

@@ -106,14 +106,31 @@ describe('extractDetails', () => {
 });
 
 describe('missingDetails', () => {
-  it('given nothing known, when a billing question comes in, then both details are missing in the profile order', () => {
-    expect(missingDetails('billing', [])).toEqual(['account_email', 'invoice_or_order_number']);
+  const charged = ['We were charged twice this month'];
+
+  it('given nothing known, when a customer reports a charge, then both details are missing in the profile order', () => {
+    expect(missingDetails('billing', [], charged)).toEqual([
+      'account_email',
+      'invoice_or_order_number',
+    ]);
   });
 
   it('given a known e-mail, when billing, then only the reference is missing', () => {
-    expect(missingDetails('billing', [{ name: 'account_email' }])).toEqual([
+    expect(missingDetails('billing', [{ name: 'account_email' }], charged)).toEqual([
       'invoice_or_order_number',
     ]);
+  });
+
+  it('given a general question of an intent that needs details only for a case, then none are missing', () => {
+    expect(missingDetails('billing', [], ['Do you offer a discount for non-profits?'])).toEqual([]);
+    expect(missingDetails('technical_integration', [], ['How do I create a webhook?'])).toEqual([]);
+    expect(missingDetails('compliance_privacy', [], ['Is there a DPA I can sign?'])).toEqual([]);
+  });
+
+  it('given the case reported in an earlier message, when the customer writes again, then the details are still missing', () => {
+    expect(
+      missingDetails('technical_integration', [], ['Sync to Xero fails every night', 'any news?']),
+    ).toEqual(['error_message']);
   });
 
   it('given a bug report, when nothing is known, then error and steps are missing', () => {

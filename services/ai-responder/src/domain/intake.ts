@@ -38,10 +38,20 @@ export function extractDetails(text: string, messageId: string): Detail[] {
   return found;
 }
 
-/** The details an intent needs that are not known yet, in the profile's order. */
-export function missingDetails(intent: string, known: { name: string }[]): DetailName[] {
+/**
+ * The details an intent needs that are not known yet, in the profile's order;
+ * none when the intent needs them only for a specific case and the
+ * conversation (`texts`: the customer's messages so far) reports none.
+ */
+export function missingDetails(
+  intent: string,
+  known: { name: string }[],
+  texts: string[] = [],
+): DetailName[] {
+  const profile = profileOf(intent);
+  if (profile.caseCue && !texts.some((t) => profile.caseCue!.test(t))) return [];
   const have = new Set(known.map((d) => d.name));
-  return profileOf(intent).required.filter((name) => !have.has(name));
+  return profile.required.filter((name) => !have.has(name));
 }
 
 /** Known details with this message's merged in: one per name, the latest wins. */

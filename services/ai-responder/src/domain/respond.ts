@@ -79,6 +79,8 @@ export interface RespondInput {
   locale: string;
   /** Details collected earlier in the conversation. */
   known: Detail[];
+  /** The customer's earlier messages in the conversation, oldest first. */
+  earlier?: string[];
   /** The responder already asked this conversation for details. */
   askedBefore: boolean;
   classification: Classification;
@@ -170,7 +172,7 @@ export async function respond(input: RespondInput, options: RespondOptions): Pro
   if (looksLikeInjection(input.text)) flags.push('prompt_injection_suspected');
   const question = input.question ?? input.text;
   const collectedDetails = mergeDetails(input.known, extractDetails(input.text, input.messageId));
-  const missing = missingDetails(c.intent, collectedDetails);
+  const missing = missingDetails(c.intent, collectedDetails, [...(input.earlier ?? []), question]);
   const retrieval = retrievalEvidence(question, ranked);
   const best = ranked[0];
   const base = {

@@ -32,6 +32,12 @@ export interface IntentProfile {
   urgency: Priority;
   /** Details to collect before a handoff, asked for once. */
   required: DetailName[];
+  /**
+   * When set, the details are needed only for a specific case the customer
+   * reports (a charge, a failure, a data request), not for a general question
+   * of the same intent ("do you offer discounts?").
+   */
+  caseCue?: RegExp;
 }
 
 export const PROFILES: Record<Intent, IntentProfile> = {
@@ -39,6 +45,8 @@ export const PROFILES: Record<Intent, IntentProfile> = {
     skill: 'billing',
     urgency: Priority.NORMAL,
     required: ['account_email', 'invoice_or_order_number'],
+    caseCue:
+      /\b(charg\w*|overcharg\w*|invoice[sd]?|billed|refund\w*|money back|payments?|paid|receipts?|twice|double|debit\w*|transactions?|statement)\b/i,
   },
   account_access: {
     skill: 'account',
@@ -49,6 +57,8 @@ export const PROFILES: Record<Intent, IntentProfile> = {
     skill: 'technical',
     urgency: Priority.NORMAL,
     required: ['error_message'],
+    caseCue:
+      /\b(errors?|fail\w*|broken|stopped|not (working|syncing|loading)|(does|did|is)n'?t (work|sync|load)\w*|issues?|problems?|bug|timeouts?|timed out|rejected|invalid|\d{3})\b/i,
   },
   how_to: { skill: 'general', urgency: Priority.LOW, required: [] },
   bug_report: {
@@ -66,6 +76,8 @@ export const PROFILES: Record<Intent, IntentProfile> = {
     skill: 'privacy',
     urgency: Priority.NORMAL,
     required: ['account_email'],
+    caseCue:
+      /\b(delet\w*|eras\w*|remove|export|copy|access|request\w*|gdpr|ccpa|dsar|my (data|information)|personal data)\b/i,
   },
   security: {
     skill: 'security',
