@@ -11,7 +11,8 @@
 //   then retrained on all), report test accuracy.
 // plus n-gram-only and encoder-only ablations. Embeddings are cached, keyed by
 // encoder name and texts, in <repo>/.cache/embeddings/ (git-ignored), so re-runs
-// take seconds; no data is written anywhere else in the repository.
+// skip the ~5 minutes of embedding; no data is written anywhere else in the
+// repository (--json writes the figures to bench/results/, also git-ignored).
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -205,7 +206,18 @@ async function clinc(encoder) {
     ),
   };
   const rows = [];
-  for (const [index, v] of variants(encoder).entries()) {
+  // The operating point: catch at least 60% of the out-of-scope messages on val (the goal asks
+  // for 55% on test), keep every in-scope answer beyond that. The library's default rule
+  // (in-scope accuracy + 0.3 × recall on val) is shown beside it.
+  const operatingPoint = { outOfScopeThreshold: { rule: 'min-recall', recall: 0.6 } };
+  const clincVariants = [
+    { name: 'encoder + n-grams', options: { encoder, ...operatingPoint } },
+    { name: '  default threshold', options: { encoder } },
+    ...variants(encoder)
+      .slice(1)
+      .map((v) => ({ ...v, options: { ...v.options, ...operatingPoint } })),
+  ];
+  for (const [index, v] of clincVariants.entries()) {
     const useEnc = Boolean(v.options.encoder);
     const model = await trainClassifier(train, {
       ...v.options,
@@ -354,8 +366,9 @@ console.log(
     `unknown n-grams in the norm: ${d.unknownInNorm}`,
 );
 console.log(
-  `  temperature on held-out (NLL); OOS threshold maximises held-out in-scope accuracy + ` +
-    `${d.outOfScopeRecallWeight} × OOS recall; text with no known word is OOS: ${d.unknownTextIsOutOfScope}`,
+  `  temperature on held-out (NLL); CLINC150 OOS threshold: the lowest catching 60% of OOS on val ` +
+    `(library default: max held-out in-scope accuracy + ${d.outOfScopeRecallWeight} × OOS recall); ` +
+    `text with no known word is OOS: ${d.unknownTextIsOutOfScope}`,
 );
 const loadStart = performance.now();
 const encoder = await universalSentenceEncoder();

@@ -3,6 +3,7 @@ import {
   expectedCalibrationError,
   fitTemperature,
   negativeLogLikelihood,
+  minRecallThreshold,
   rejectRateThreshold,
   thresholdMetrics,
   type ThresholdCase,
@@ -94,6 +95,23 @@ describe('out-of-scope threshold', () => {
   it('counts a top out-of-scope label as flagged whatever the threshold', () => {
     const cases = [{ ...c(0.1, true), topIsOutOfScope: true }, c(0.8, false)];
     expect(thresholdMetrics(cases, 0).outOfScopeRecall).toBe(1);
+  });
+
+  it('min-recall: the lowest threshold that catches the requested share of out-of-scope examples', () => {
+    // Out-of-scope at 0.1, 0.3 and 0.6; in-scope at 0.2, 0.5 and 0.9.
+    const cases = [
+      c(0.1, true),
+      c(0.3, true),
+      c(0.6, true),
+      c(0.2, false),
+      c(0.5, false),
+      c(0.9, false),
+    ];
+    const t = minRecallThreshold(cases, 0.6);
+    expect(t).toBeCloseTo(0.4, 12); // flags 0.1 and 0.3 (2 of 3) and keeps 0.5 and 0.9
+    expect(thresholdMetrics(cases, t).outOfScopeRecall).toBeCloseTo(2 / 3, 12);
+    expect(minRecallThreshold(cases, 1)).toBeCloseTo(0.75, 12);
+    expect(minRecallThreshold(cases, 0)).toBe(0);
   });
 
   it('reject-rate: flags the requested share of in-scope examples', () => {

@@ -191,3 +191,26 @@ export function rejectRateThreshold(cases: readonly ThresholdCase[], rate: numbe
   const firstKept = flag < probs.length ? probs[flag] : 1;
   return (lastFlagged + firstKept) / 2;
 }
+
+/**
+ * The lowest threshold whose out-of-scope recall on the cases reaches
+ * `recall`: the operating point where a team states how many out-of-scope
+ * messages it must catch and keeps every in-scope answer it can beyond that.
+ * Midway between the last case it flags and the next; 1 when unreachable.
+ */
+export function minRecallThreshold(cases: readonly ThresholdCase[], recall: number): number {
+  const nOos = cases.filter((c) => c.goldOutOfScope).length;
+  if (nOos === 0) return 0;
+  let caught = cases.filter((c) => c.goldOutOfScope && c.topIsOutOfScope).length;
+  if (caught / nOos >= recall) return 0;
+  const open = cases.filter((c) => !c.topIsOutOfScope).sort((a, b) => a.topInScope - b.topInScope);
+  for (let i = 0; i < open.length; i++) {
+    if (open[i].goldOutOfScope) caught++;
+    if (i + 1 < open.length && open[i + 1].topInScope === open[i].topInScope) continue;
+    if (caught / nOos >= recall) {
+      const next = i + 1 < open.length ? open[i + 1].topInScope : 1;
+      return (open[i].topInScope + next) / 2;
+    }
+  }
+  return 1;
+}

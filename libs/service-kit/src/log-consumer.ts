@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { Topics, type Bus } from '@support/bus';
 import { KeyedMutex } from './once.js';
-import { applyLogRecord, SnapshotStore, type Applied } from './snapshots.js';
+import { applyLogRecord, SnapshotStore, type Reaction } from './snapshots.js';
 
 /**
  * Consumes the conversation log into the service's snapshots and hands each
@@ -14,7 +14,7 @@ export async function consumeConversationLog(
     group?: string;
     store?: SnapshotStore;
     mutex?: KeyedMutex;
-    react: (applied: Applied) => Promise<void>;
+    react: Reaction;
   },
 ): Promise<SnapshotStore> {
   const store = opts.store ?? new SnapshotStore(redis, bus.service);

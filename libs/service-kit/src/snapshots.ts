@@ -104,6 +104,15 @@ export interface Applied {
 }
 
 /**
+ * A service's reaction to a log event. It may return the conversation events
+ * it appended itself: they are folded into its snapshot at once, so that the
+ * next event of the conversation, which may sit in the log before them, is
+ * judged knowing them (a decision already taken is not taken twice). When
+ * they arrive from the log, evolve ignores them by id.
+ */
+export type Reaction = (applied: Applied) => Promise<void | ConversationEvent[]>;
+
+/**
  * Applies a log record to the service's snapshot of its conversation, at most
  * once per offset, and runs the service's reaction in between: the reaction
  * runs before the snapshot is saved, so a crash in between replays it (and the
@@ -112,7 +121,7 @@ export interface Applied {
 export async function applyLogRecord(
   store: SnapshotStore,
   record: Incoming<typeof ConversationEventSchema>,
-  react: (applied: Applied) => Promise<void>,
+  react: Reaction,
 ): Promise<void> {
   const event = record.value;
   const conversationId = event.conversationId || record.key;
@@ -127,8 +136,9 @@ export async function applyLogRecord(
   const before = snapshot?.state ?? initialState(conversationId);
   const after = evolve(before, event);
   const isNew = after !== before;
-  if (isNew) await react({ event, before, after, isNew, record });
-  await store.put({ state: after, partition: record.partition, offset: record.offset });
+  const own = isNew ? await react({ event, before, after, isNew, record }) : undefined;
+  const state = own ? own.reduce(evolve, after) : after;
+  await store.put({ state, partition: record.partition, offset: record.offset });
 }
 
 /**

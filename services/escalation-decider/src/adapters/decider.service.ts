@@ -12,8 +12,14 @@ import {
   HandoffRequestSchema,
   OutboundKind,
   OutboundMessageSchema,
+  type ConversationEvent,
 } from '@support/contracts';
-import { conversationEvent, findMessage, type ConversationState } from '@support/conversation';
+import {
+  conversationEvent,
+  evolve,
+  findMessage,
+  type ConversationState,
+} from '@support/conversation';
 import {
   CONFIG,
   consumeConversationLog,
@@ -71,21 +77,21 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     for (const t of this.timers.values()) clearTimeout(t);
   }
 
-  private async react({ event, after, record }: Applied): Promise<void> {
+  private async react({ event, after, record }: Applied): Promise<ConversationEvent[] | void> {
     const payload = event.payload;
     const trace = { correlationId: record.meta.correlationId, causationId: record.meta.eventId };
     const at = { partition: record.partition, offset: record.offset };
     switch (payload.case) {
       case 'customerMessageReceived': {
         const messageId = payload.value.messageId;
-        const decided = await this.decideAndAct(after, messageId, false, trace, at);
-        if (!decided) this.scheduleTimeout(after.conversationId, messageId, trace);
-        return;
+        const { done, published } = await this.decideAndAct(after, messageId, false, trace, at);
+        if (!done) this.scheduleTimeout(after.conversationId, messageId, trace);
+        return published;
       }
       case 'aiReplyProposed':
       case 'messageScored':
-        await this.decideAndAct(after, payload.value.messageId, false, trace, at);
-        return;
+        return (await this.decideAndAct(after, payload.value.messageId, false, trace, at))
+          .published;
       default:
         return;
     }
@@ -103,10 +109,13 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
         .run(conversationId, async () => {
           const snapshot = await this.store.get(conversationId);
           if (!snapshot) return;
-          await this.decideAndAct(snapshot.state, messageId, true, trace, {
+          const { published } = await this.decideAndAct(snapshot.state, messageId, true, trace, {
             partition: snapshot.partition,
             offset: snapshot.offset,
           });
+          // What it appended counts at once, as in the log consumer's reaction.
+          if (published.length)
+            await this.store.put({ ...snapshot, state: published.reduce(evolve, snapshot.state) });
         })
         .catch((err: Error) =>
           this.logger.error('timed-out decision failed', {
@@ -120,22 +129,26 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     this.timers.set(messageId, timer);
   }
 
-  /** Returns true when the message needs no further decision. */
+  /**
+   * `done` when the message needs no further decision; `published`, the
+   * conversation events this call appended (none when it waits, or when an
+   * earlier attempt had already decided).
+   */
   private async decideAndAct(
     state: ConversationState,
     messageId: string,
     timedOut: boolean,
     trace: { correlationId: string; causationId: string },
     at: { partition: number; offset: string },
-  ): Promise<boolean> {
+  ): Promise<{ done: boolean; published: ConversationEvent[] }> {
     const decision = decide(state, messageId, this.policy, timedOut);
-    if (decision.kind === 'wait') return false;
+    if (decision.kind === 'wait') return { done: false, published: [] };
     const timer = this.timers.get(messageId);
     if (timer) {
       clearTimeout(timer);
       this.timers.delete(messageId);
     }
-    if (decision.kind === 'none') return true;
+    if (decision.kind === 'none') return { done: true, published: [] };
     // The decision lands in the conversation's partition after `at`; a doubtful earlier
     // attempt (a crash between publishing and marking done) is settled by looking there.
     const check = {
@@ -148,10 +161,11 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
         deterministicId('handoff-requested', messageId),
       ],
     };
-    await onceChecked(this.redis, `escalation-decider:decision:${messageId}`, check, () =>
-      this.act(state, messageId, decision, trace),
-    );
-    return true;
+    let published: ConversationEvent[] = [];
+    await onceChecked(this.redis, `escalation-decider:decision:${messageId}`, check, async () => {
+      published = await this.act(state, messageId, decision, trace);
+    });
+    return { done: true, published };
   }
 
   private async act(
@@ -159,7 +173,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     messageId: string,
     decision: Exclude<Decision, { kind: 'none' | 'wait' }>,
     trace: { correlationId: string; causationId: string },
-  ): Promise<void> {
+  ): Promise<ConversationEvent[]> {
     const conversationId = state.conversationId;
     const message = findMessage(state, messageId)!;
     const to = {
@@ -216,7 +230,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
         missing: decision.missing,
         ...trace,
       });
-      return;
+      return [released];
     }
     const handoffId = deterministicId('handoff', messageId);
     const briefing = buildBriefing(state, messageId);
@@ -283,5 +297,6 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
       missing: decision.missing,
       ...trace,
     });
+    return [requested];
   }
 }
