@@ -176,6 +176,30 @@ const variants = (encoder) => [
 
 // --- CLINC150 ---------------------------------------------------------------
 
+/** In-scope accuracy and OOS recall on the test set at a range of thresholds (for reading only). */
+function tradeOff(preds, test, OOS) {
+  const out = [];
+  for (let t = 0.2; t <= 0.701; t += 0.05) {
+    let inScope = 0;
+    let inRight = 0;
+    let oos = 0;
+    let caught = 0;
+    preds.forEach((p, i) => {
+      const topIn = 1 - p.outOfScopeScore;
+      const flagged = p.ranked[0]?.label === OOS || p.outOfScopeScore >= 1 || topIn < t;
+      if (test[i].label === OOS) {
+        oos++;
+        if (flagged) caught++;
+      } else {
+        inScope++;
+        if (!flagged && p.ranked.find((r) => r.label !== OOS)?.label === test[i].label) inRight++;
+      }
+    });
+    out.push({ threshold: t, inScope: inRight / inScope, recall: caught / oos });
+  }
+  return out;
+}
+
 async function clinc(encoder) {
   const file = join(dataDir, 'clinc150', 'data_full.json');
   if (!existsSync(file)) {
@@ -206,16 +230,16 @@ async function clinc(encoder) {
     ),
   };
   const rows = [];
-  // The operating point: catch at least 60% of the out-of-scope messages on val (the goal asks
-  // for 55% on test), keep every in-scope answer beyond that. The library's default rule
-  // (in-scope accuracy + 0.3 × recall on val) is shown beside it.
-  const operatingPoint = { outOfScopeThreshold: { rule: 'min-recall', recall: 0.6 } };
+  // The main row uses the library's default threshold rule, chosen on val (in-scope accuracy
+  // + 0.3 × OOS recall); a second rule (the lowest threshold catching 60% of val OOS) and the
+  // whole test trade-off curve of the main model are shown beside it, never used to choose.
   const clincVariants = [
-    { name: 'encoder + n-grams', options: { encoder, ...operatingPoint } },
-    { name: '  default threshold', options: { encoder } },
-    ...variants(encoder)
-      .slice(1)
-      .map((v) => ({ ...v, options: { ...v.options, ...operatingPoint } })),
+    { name: 'encoder + n-grams', options: { encoder }, curve: true },
+    {
+      name: '  60% val recall',
+      options: { encoder, outOfScopeThreshold: { rule: 'min-recall', recall: 0.6 } },
+    },
+    ...variants(encoder).slice(1),
   ];
   for (const [index, v] of clincVariants.entries()) {
     const useEnc = Boolean(v.options.encoder);
@@ -265,6 +289,7 @@ async function clinc(encoder) {
         data.test.map(([t]) => t),
       );
     }
+    if (v.curve) row.curve = tradeOff(preds, test, OOS);
     rows.push(row);
     console.log(
       `  ${v.name.padEnd(18)} in-scope ${pct(row.inScopeAccuracy)}%  OOS recall ${pct(row.oosRecall)}%` +
@@ -276,6 +301,12 @@ async function clinc(encoder) {
         (row.latency ? `, classify p50 ${row.latency.p50.toFixed(1)} ms` : ''),
     );
   }
+  console.log(
+    '  trade-off on test of the main model (threshold: in-scope / OOS recall): ' +
+      rows[0].curve
+        .map((c) => `${c.threshold.toFixed(2)}: ${pct(c.inScope).trim()}/${pct(c.recall).trim()}`)
+        .join(', '),
+  );
   console.log('  published (in-scope / OOS recall): SVM 91.0 / 14.5, Rasa 91.5 / 45.3,');
   console.log(
     '    MLP on sentence encoder 93.5 / 47.4, BERT 96.9 / 40.3, BERT+threshold 96.2 / 52.3',
@@ -366,9 +397,8 @@ console.log(
     `unknown n-grams in the norm: ${d.unknownInNorm}`,
 );
 console.log(
-  `  temperature on held-out (NLL); CLINC150 OOS threshold: the lowest catching 60% of OOS on val ` +
-    `(library default: max held-out in-scope accuracy + ${d.outOfScopeRecallWeight} × OOS recall); ` +
-    `text with no known word is OOS: ${d.unknownTextIsOutOfScope}`,
+  `  temperature on held-out (NLL); OOS threshold maximises held-out in-scope accuracy + ` +
+    `${d.outOfScopeRecallWeight} × OOS recall; text with no known word is OOS: ${d.unknownTextIsOutOfScope}`,
 );
 const loadStart = performance.now();
 const encoder = await universalSentenceEncoder();

@@ -19,6 +19,14 @@ import { OUT_OF_SCOPE } from '../domain/taxonomy.js';
 import { SERVICE_ROOT } from './db/database.js';
 
 export const CORPUS_DIR = join(SERVICE_ROOT, 'corpus', 'intents');
+
+/**
+ * The corpus is small (about 80 lines per intent), so a customer's words are
+ * often new to it ("goodbye", "okie dokie"): the sentence encoder still
+ * understands them, so an unknown vocabulary alone does not make a message
+ * out of scope here.
+ */
+const TRAIN_OPTIONS = { unknownTextIsOutOfScope: false } as const;
 const DEFAULT_CACHE_DIR = join(SERVICE_ROOT, '..', '..', '.cache', 'intent');
 
 /** The support-intent classifier, trained from the project's own corpus (one file per intent). */
@@ -83,7 +91,7 @@ export async function loadSupportClassifier(
     .update(
       JSON.stringify({
         examples,
-        options: DEFAULT_TRAIN_OPTIONS,
+        options: { ...DEFAULT_TRAIN_OPTIONS, ...TRAIN_OPTIONS },
         encoder: encoder.name,
         format: 1,
       }),
@@ -100,7 +108,11 @@ export async function loadSupportClassifier(
     }
   }
   const started = Date.now();
-  const model = await trainClassifier(examples, { encoder, outOfScopeLabel: OUT_OF_SCOPE });
+  const model = await trainClassifier(examples, {
+    ...TRAIN_OPTIONS,
+    encoder,
+    outOfScopeLabel: OUT_OF_SCOPE,
+  });
   options.log?.('intent classifier trained', {
     examples: examples.length,
     labels: model.labels.length,
