@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure.sh
+node bench/eval-sentiment.mjs
+echo
 exec node bench/pipeline.mjs "$@"

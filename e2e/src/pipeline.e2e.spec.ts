@@ -433,6 +433,32 @@ describe('the AI first line, end to end through Kafka', () => {
     });
   });
 
+  it('hands off when the customer asks again what the AI answered, naming the earlier message', async () => {
+    const chat = { externalConversationId: `chat-repeat-${Date.now()}`, customerId: 'cust-repeat' };
+    const first = await proposalFor(
+      customerMessage('How can I download all my invoices as PDF files?', chat),
+    );
+    await watcher.waitFor(
+      Topics.outbound,
+      (r) =>
+        r.value.conversationId === first.conversationId && r.value.kind === OutboundKind.AI_REPLY,
+    );
+    await postMessage(customerMessage('how do I download all the invoices as PDF files??', chat));
+    const [request] = await watcher.waitFor(
+      Topics.handoffRequests,
+      (r) => r.value.conversationId === first.conversationId,
+    );
+    expect(request.value.triggers.map((t) => t.rule)).toContain('repeated_question');
+    const [scored] = eventsOf(first.conversationId, 'messageScored').slice(-1);
+    expect(
+      scored.value.payload.case === 'messageScored' && scored.value.payload.value.repeatsMessageId,
+    ).not.toBe('');
+    expect(request.value.briefing?.sentimentTrajectory).toHaveLength(2);
+    // The AI's second reply is withheld.
+    await sleep(1000);
+    expect(aiRepliesTo(first.conversationId)).toHaveLength(1);
+  });
+
   it('lets an editor import an article that the AI then answers from, and retire it', async () => {
     const id = `e2e-${Date.now()}`;
     const markdown = `---\nid: ${id}\ntitle: Printing expense reports on paper\ntags: [printing, expense_reports]\nproductAreas: [expenses]\n---\n## Print a report\n\n1. Open **Reports → Expense reports**.\n2. Choose the report and click **Print**.\n3. Pick A4 or Letter paper; reports print in landscape.\n`;

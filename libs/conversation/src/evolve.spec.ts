@@ -190,6 +190,16 @@ describe('conversation evolve', () => {
     expect(s.messages[0].proposal?.missingDetails).toEqual(['invoice_or_order_number']);
   });
 
+  it("is the same state whichever order a service applies the writers' events in", () => {
+    // The decider folds its own release at once; the log may hold the next customer message first.
+    const events = [received('m1', 'q1', 1), released('m1', 2), received('m2', 'q2', 3)];
+    const inLogOrder = fold(C, [events[0], events[2], events[1]]);
+    const ownFirst = fold(C, events);
+    expect(inLogOrder).toEqual(ownFirst);
+    expect(ownFirst.transcript.map((l) => l.text)).toEqual(['q1', 'Here is how', 'q2']);
+    expect(ownFirst.lastActivityAt).toBe(t(3));
+  });
+
   it('is the same state when rebuilt from JSON (snapshots round-trip)', () => {
     const s = fold(C, [received('m1', 'q', 1), handoff('m1', 2)]);
     const restored = JSON.parse(JSON.stringify(s));

@@ -11,6 +11,7 @@ import type {
   DetailView,
   MessageView,
   ReplyKindView,
+  TranscriptLine,
 } from './state.js';
 import { initialState, isResolved } from './state.js';
 
@@ -40,6 +41,25 @@ function mergeDetails(known: DetailView[], found: CollectedDetail[]): DetailView
   return [...byName.values()];
 }
 
+/**
+ * The fold does not depend on the order in which a service applies events of
+ * different writers (a service folds the events it appends at once, before
+ * the log delivers them): applied ids are kept sorted, the last activity is
+ * the latest time, and transcript lines go in time order (after any line of
+ * the same time).
+ */
+function insertSorted(ids: string[], id: string): string[] {
+  let i = ids.length;
+  while (i > 0 && ids[i - 1] > id) i--;
+  return [...ids.slice(0, i), id, ...ids.slice(i)];
+}
+
+function inTimeOrder(lines: TranscriptLine[], line: TranscriptLine): TranscriptLine[] {
+  let i = lines.length;
+  while (i > 0 && line.at && lines[i - 1].at > line.at) i--;
+  return [...lines.slice(0, i), line, ...lines.slice(i)];
+}
+
 function updateMessage(
   state: ConversationState,
   messageId: string,
@@ -59,8 +79,8 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
   const at = event.occurredAt;
   const base: ConversationState = {
     ...state,
-    appliedEventIds: [...state.appliedEventIds, event.eventId],
-    lastActivityAt: at || state.lastActivityAt,
+    appliedEventIds: insertSorted(state.appliedEventIds, event.eventId),
+    lastActivityAt: at > state.lastActivityAt ? at : state.lastActivityAt,
   };
   const { payload } = event;
   switch (payload.case) {
@@ -82,7 +102,7 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
         startedAt: state.startedAt || at,
         reopenCount: state.reopenCount + (reopening ? 1 : 0),
         messages: [...state.messages, { messageId: m.messageId, text: m.text, at }],
-        transcript: [...state.transcript, { speaker: 'customer', text: m.text, at }],
+        transcript: inTimeOrder(state.transcript, { speaker: 'customer', text: m.text, at }),
       };
     }
     case 'aiReplyProposed': {
@@ -119,7 +139,27 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
         ...base,
         messages: updateMessage(state, s.messageId, (msg) => ({
           ...msg,
-          score: { valence: s.valence, label: s.label, signals: [...s.signals], at },
+          score: {
+            valence: s.valence,
+            label: s.label,
+            signals: [...s.signals],
+            ...(s.trajectory
+              ? {
+                  trajectory: {
+                    smoothed: s.trajectory.smoothed,
+                    start: s.trajectory.start,
+                    change: s.trajectory.change,
+                    turnedAtMessageId: s.trajectory.turnedAtMessageId,
+                    shift: s.trajectory.shift,
+                    messages: s.trajectory.messages,
+                  },
+                }
+              : {}),
+            ...(s.repeatsMessageId
+              ? { repeats: { messageId: s.repeatsMessageId, similarity: s.repeatSimilarity } }
+              : {}),
+            at,
+          },
         })),
       };
     }
@@ -133,7 +173,7 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
           ...msg,
           decision: { kind: 'released', at },
         })),
-        transcript: [...state.transcript, { speaker: 'ai', text: r.text, at }],
+        transcript: inTimeOrder(state.transcript, { speaker: 'ai', text: r.text, at }),
       };
     }
     case 'handoffRequested': {
@@ -177,10 +217,11 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
           ...state.handoff,
           agent: { agentId: a.agentId, agentName: a.agentName, team: a.team, assignedAt: at },
         },
-        transcript: [
-          ...state.transcript,
-          { speaker: 'system', text: `${a.agentName} (${a.team}) joined`, at },
-        ],
+        transcript: inTimeOrder(state.transcript, {
+          speaker: 'system',
+          text: `${a.agentName} (${a.team}) joined`,
+          at,
+        }),
       };
     }
     case 'conversationResolved': {

@@ -46,10 +46,23 @@ export interface ProposalView {
   at: string;
 }
 
+export interface TrajectoryView {
+  smoothed: number;
+  start: number;
+  change: number;
+  turnedAtMessageId: string;
+  shift: boolean;
+  messages: number;
+}
+
 export interface ScoreView {
   valence: number;
   label: string;
   signals: string[];
+  /** The conversation's sentiment through this message (absent in scores from before it existed). */
+  trajectory?: TrajectoryView;
+  /** The earlier customer message this one repeats, and how alike (0..1). */
+  repeats?: { messageId: string; similarity: number };
   at: string;
 }
 

@@ -11,7 +11,7 @@ import {
   type RankedArticle,
 } from './answer';
 import { parseImport } from './kb/import';
-import { contentStems } from './text';
+import { contentStems } from '@support/text';
 
 const remindersBody = parseImport(
   'markdown',

@@ -1,5 +1,5 @@
 import { plainText } from './kb/passages.js';
-import { contentStems, sentences, stem, tokens } from './text.js';
+import { contentStems, sentences, stem, tokens } from '@support/text';
 
 /** An article as retrieval returns it, best first, with its best passage. */
 export interface RankedArticle {

@@ -33,7 +33,7 @@ import {
 } from '@support/service-kit';
 import type { Config } from '../config.js';
 import { buildBriefing } from '../domain/briefing.js';
-import { decide, type Decision, type Policy } from '../domain/decide.js';
+import { decide, defaultPolicy, type Decision, type Policy } from '../domain/decide.js';
 
 const decisions = new Counter({
   name: 'decider_decisions_total',
@@ -63,6 +63,8 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
       minIntentConfidence: config.DECIDER_MIN_INTENT_CONFIDENCE,
       frustratedValence: config.DECIDER_FRUSTRATED_VALENCE,
       joinTimeoutMs: config.DECIDER_JOIN_TIMEOUT_MS,
+      shiftDrop: defaultPolicy.shiftDrop,
+      repeatSimilarity: defaultPolicy.repeatSimilarity,
     };
   }
 

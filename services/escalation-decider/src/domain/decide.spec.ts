@@ -99,6 +99,61 @@ describe('escalation decider', () => {
     expect(d.kind === 'handoff' && d.triggers.map((t) => t.rule)).toEqual(['no_answer']);
   });
 
+  it('given a conversation whose sentiment turned, hands off naming the shift against its threshold', () => {
+    const d = decide(
+      stateWith({
+        proposal: proposal(0.95),
+        score: {
+          ...score(-0.6),
+          signals: ['sentiment_shift'],
+          trajectory: {
+            smoothed: -0.45,
+            start: 0.3,
+            change: -0.75,
+            turnedAtMessageId: 'm1',
+            shift: true,
+            messages: 3,
+          },
+        },
+      }),
+      'm1',
+      defaultPolicy,
+      false,
+    );
+    expect(d.kind === 'handoff' && d.triggers).toEqual([
+      expect.objectContaining({ rule: 'sentiment_shift', value: -0.75, threshold: -0.4 }),
+    ]);
+  });
+
+  it('given the customer asks again what the AI answered, hands off as a repeated question', () => {
+    const earlier = {
+      messageId: 'm0',
+      text: 'How do I export my report to PDF?',
+      at: 't0',
+      decision: { kind: 'released' as const, at: 't0' },
+    };
+    const s = stateWith({
+      proposal: proposal(0.95),
+      score: {
+        ...score(0),
+        signals: ['repetition'],
+        repeats: { messageId: 'm0', similarity: 0.8 },
+      },
+    });
+    const d = decide({ ...s, messages: [earlier, ...s.messages] }, 'm1', defaultPolicy, false);
+    expect(d.kind === 'handoff' && d.triggers).toEqual([
+      expect.objectContaining({ rule: 'repeated_question', value: 0.8, threshold: 0.6 }),
+    ]);
+    // A repeat of a question a person handled, or that was never answered, is no failure of the AI.
+    const unanswered = decide(
+      { ...s, messages: [{ ...earlier, decision: undefined }, ...s.messages] },
+      'm1',
+      defaultPolicy,
+      false,
+    );
+    expect(unanswered.kind).toBe('release');
+  });
+
   it('takes the skills and the urgency the responder tagged', () => {
     const d = decide(
       stateWith({

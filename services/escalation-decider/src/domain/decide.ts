@@ -17,6 +17,10 @@ export interface Policy {
   frustratedValence: number;
   /** How long to wait for the AI's proposal and the sentiment before deciding on what has arrived. */
   joinTimeoutMs: number;
+  /** The drop in smoothed valence the scorer calls a shift (reported against; the scorer decides). */
+  shiftDrop: number;
+  /** How alike a message must be to one the AI already answered to count as asking again. */
+  repeatSimilarity: number;
 }
 
 export const defaultPolicy: Policy = {
@@ -25,6 +29,8 @@ export const defaultPolicy: Policy = {
   minIntentConfidence: 0.5,
   frustratedValence: -0.5,
   joinTimeoutMs: 8000,
+  shiftDrop: 0.4,
+  repeatSimilarity: 0.6,
 };
 
 export interface TriggerFired {
@@ -119,6 +125,28 @@ export function decide(
       }
     }
     const score = message.score;
+    if (score?.trajectory?.shift) {
+      const t = score.trajectory;
+      triggers.push({
+        rule: 'sentiment_shift',
+        detail: `the conversation turned negative: smoothed valence ${t.smoothed.toFixed(2)}, ${t.change.toFixed(2)} since the first message${t.turnedAtMessageId ? ` (turned at ${t.turnedAtMessageId})` : ''}`,
+        value: t.change,
+        threshold: -policy.shiftDrop,
+      });
+    }
+    const repeated = score?.repeats && findMessage(state, score.repeats.messageId);
+    if (
+      score?.repeats &&
+      repeated?.decision?.kind === 'released' &&
+      score.repeats.similarity >= policy.repeatSimilarity
+    ) {
+      triggers.push({
+        rule: 'repeated_question',
+        detail: `the customer asks again what the AI already answered ("${repeated.text.slice(0, 80)}")`,
+        value: score.repeats.similarity,
+        threshold: policy.repeatSimilarity,
+      });
+    }
     if (
       score &&
       score.valence <= policy.frustratedValence &&

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { Bus, Topics, deterministicId } from '@support/bus';
+import { create, TrajectorySchema, type ConversationEvent } from '@support/contracts';
 import { conversationEvent } from '@support/conversation';
 import {
   consumeConversationLog,
@@ -9,7 +10,7 @@ import {
   REDIS,
   type Applied,
 } from '@support/service-kit';
-import { scoreMessage } from '../domain/score.js';
+import { scoreInConversation } from '../domain/score.js';
 import { scoredTotal, signalsTotal } from './metrics.js';
 
 /** Scores every new customer message and appends MessageScored to the log. */
@@ -25,14 +26,18 @@ export class ScorerService implements OnApplicationBootstrap {
     await consumeConversationLog(this.bus, this.redis, { react: (applied) => this.react(applied) });
   }
 
-  private async react({ event, record }: Applied): Promise<void> {
+  private async react({ event, after, record }: Applied): Promise<ConversationEvent[] | void> {
     if (event.payload.case !== 'customerMessageReceived') return;
     const { messageId, text } = event.payload.value;
     const conversationId = event.conversationId;
     const context = { conversationId, messageId, correlationId: record.meta.correlationId };
+    const earlier = after.messages
+      .filter((m) => m.messageId !== messageId)
+      .map((m) => ({ messageId: m.messageId, text: m.text, valence: m.score?.valence }));
+    let scored: ConversationEvent | undefined;
     const published = await once(this.redis, `sentiment-scorer:score:${messageId}`, async () => {
-      const score = scoreMessage(text);
-      const scored = conversationEvent(
+      const score = scoreInConversation(earlier, { messageId, text });
+      const event = conversationEvent(
         conversationId,
         deterministicId('score', messageId),
         'messageScored',
@@ -41,13 +46,17 @@ export class ScorerService implements OnApplicationBootstrap {
           valence: score.valence,
           label: score.label,
           signals: score.signals,
+          trajectory: create(TrajectorySchema, score.trajectory),
+          repeatsMessageId: score.repeats?.messageId ?? '',
+          repeatSimilarity: score.repeats?.similarity ?? 0,
         },
       );
+      scored = event;
       await this.bus.publish({
         topic: Topics.events,
         key: conversationId,
-        value: scored,
-        eventId: scored.eventId,
+        value: event,
+        eventId: event.eventId,
         correlationId: record.meta.correlationId,
         causationId: record.meta.eventId,
       });
@@ -56,5 +65,7 @@ export class ScorerService implements OnApplicationBootstrap {
       this.logger.log('message scored', { ...context, ...score });
     });
     if (!published) this.logger.log('score already published; redelivery ignored', context);
+    // Its own score counts at once: the next message may already be in the log before it.
+    return scored ? [scored] : undefined;
   }
 }

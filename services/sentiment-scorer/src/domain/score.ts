@@ -1,5 +1,6 @@
 import { SentimentIntensityAnalyzer } from 'vader-sentiment';
 import { signalsOf, type Signal } from './signals.js';
+import { repeatOf, trajectoryOf, type ScoredMessage, type Trajectory } from './trajectory.js';
 
 export type Label = 'negative' | 'neutral' | 'positive';
 
@@ -21,21 +22,32 @@ function sentencesOf(text: string): string[] {
     .filter((s) => /\p{L}/u.test(s));
 }
 
+/** VADER's normalisation constant: compound = x / sqrt(x² + α) for the summed valences x. */
+const ALPHA = 15;
+
+/** The summed valence behind a VADER compound score (the inverse of VADER's normalisation). */
+function rawValence(compound: number): number {
+  const c = Math.max(-0.9999, Math.min(0.9999, compound));
+  return (c * Math.sqrt(ALPHA)) / Math.sqrt(1 - c * c);
+}
+
 /**
- * Valence of a message: the VADER compound score of each sentence, averaged,
- * as VADER's authors advise for text longer than a sentence (VADER's negation
+ * Valence of a message: VADER scores each sentence on its own (its negation
  * window otherwise leaks across sentences: "Still not working. Useless!"
- * would score positive as a whole).
+ * scores +0.39 as a whole), and the sentences' summed valences are normalised
+ * as VADER normalises one sentence's, so that a long message weighs like the
+ * whole text it is (on VADER's tweets: r 0.870 against the raters, where
+ * averaging the sentences gave 0.817 and the whole text 0.879).
  */
 export function valenceOf(text: string): number {
   const parts = sentencesOf(text);
   if (parts.length === 0) return 0;
   const sum = parts.reduce(
-    (acc, s) => acc + SentimentIntensityAnalyzer.polarity_scores(s).compound,
+    (acc, s) => acc + rawValence(SentimentIntensityAnalyzer.polarity_scores(s).compound),
     0,
   );
-  const mean = sum / parts.length;
-  return Math.round(Math.max(-1, Math.min(1, mean)) * 10_000) / 10_000;
+  const compound = sum / Math.sqrt(sum * sum + ALPHA);
+  return Math.round(Math.max(-1, Math.min(1, compound)) * 10_000) / 10_000;
 }
 
 export function labelOf(valence: number): Label {
@@ -48,4 +60,27 @@ export function labelOf(valence: number): Label {
 export function scoreMessage(text: string): MessageScore {
   const valence = valenceOf(text);
   return { valence, label: labelOf(valence), signals: signalsOf(text) };
+}
+
+export interface ConversationScore extends MessageScore {
+  trajectory: Trajectory;
+  repeats?: { messageId: string; similarity: number };
+}
+
+/**
+ * Scores a customer message in its conversation: the message's own score,
+ * the trajectory through it, and the earlier message it repeats; a repeat
+ * and a shift join the signals.
+ */
+export function scoreInConversation(
+  earlier: ScoredMessage[],
+  current: { messageId: string; text: string },
+): ConversationScore {
+  const own = scoreMessage(current.text);
+  const trajectory = trajectoryOf(earlier, { ...current, valence: own.valence });
+  const repeats = repeatOf(earlier, current.text);
+  const signals: Signal[] = [...own.signals];
+  if (repeats) signals.push('repetition');
+  if (trajectory.shift) signals.push('sentiment_shift');
+  return { ...own, signals, trajectory, ...(repeats ? { repeats } : {}) };
 }

@@ -1,7 +1,14 @@
 /** Support-specific signals that a sentiment score alone misses. */
-export type Signal = 'frustration' | 'urgency' | 'churn_threat' | 'shouting' | 'profanity';
+export type Signal =
+  | 'frustration'
+  | 'urgency'
+  | 'churn_threat'
+  | 'shouting'
+  | 'profanity'
+  | 'repetition'
+  | 'sentiment_shift';
 
-const PATTERNS: [Exclude<Signal, 'shouting'>, RegExp][] = [
+const PATTERNS: [Exclude<Signal, 'shouting' | 'repetition' | 'sentiment_shift'>, RegExp][] = [
   [
     'frustration',
     new RegExp(

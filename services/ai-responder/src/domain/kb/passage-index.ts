@@ -1,5 +1,5 @@
 import MiniSearch from 'minisearch';
-import { isStopWord, stem } from '../text.js';
+import { isStopWord, stem } from '@support/text';
 import { languageOf } from './language.js';
 import { plainText } from './passages.js';
 

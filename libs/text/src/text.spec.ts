@@ -1,4 +1,4 @@
-import { contentStems, contentWords, sentences, stem } from './text';
+import { contentStems, contentWords, sentences, stem } from './index';
 
 describe('text helpers', () => {
   it('given word forms of one word, when stemmed, then they meet', () => {

@@ -61,3 +61,16 @@ export function sentences(text: string): string[] {
     .map((s) => s.trim())
     .filter(Boolean);
 }
+
+/**
+ * How alike two texts are in what they say: the cosine of their content-stem
+ * sets, 0..1 (1 = the same words after stemming, order ignored).
+ */
+export function stemSimilarity(a: string, b: string): number {
+  const x = contentStems(a);
+  const y = contentStems(b);
+  if (x.size === 0 || y.size === 0) return 0;
+  let shared = 0;
+  for (const s of x) if (y.has(s)) shared++;
+  return shared / Math.sqrt(x.size * y.size);
+}
