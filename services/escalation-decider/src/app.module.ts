@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ServiceKitModule, type JsonLogger } from '@support/service-kit';
 import { SERVICE, type Config } from './config.js';
 import { DeciderService } from './adapters/decider.service.js';
+import { PolicyStore } from './adapters/policy-store.js';
 
 @Module({})
 export class AppModule {
@@ -9,7 +10,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [ServiceKitModule.forRoot({ service: SERVICE, config, logger })],
-      providers: [DeciderService],
+      providers: [PolicyStore, DeciderService],
     };
   }
 }

@@ -46,7 +46,7 @@ export const PROFILES: Record<Intent, IntentProfile> = {
     urgency: Priority.NORMAL,
     required: ['account_email', 'invoice_or_order_number'],
     caseCue:
-      /\b(charg\w*|overcharg\w*|invoice[sd]?|billed|refund\w*|money back|payments?|paid|receipts?|twice|double|debit\w*|transactions?|statement)\b/i,
+      /\b(charg\w*|overcharg\w*|invoice[sd]?|billed|refund\w*|money back|payments?|paid|receipts?|twice|double|transactions?|statement)\b/i,
   },
   account_access: {
     skill: 'account',

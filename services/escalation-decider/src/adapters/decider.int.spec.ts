@@ -1,18 +1,37 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { Topics } from '@support/bus';
 import { OutboundKind, ReplyKind } from '@support/contracts';
 import { conversationEvent } from '@support/conversation';
 import { createServiceApp, JsonLogger, loadConfig } from '@support/service-kit';
-import { customerMessageReceived, sleep, startServiceRig, type ServiceRig } from '@support/testing';
+import {
+  customerMessageReceived,
+  sleep,
+  startServiceRig,
+  waitUntil,
+  type ServiceRig,
+} from '@support/testing';
 import { AppModule } from '../app.module';
 import { configSchema, SERVICE } from '../config';
+import { DEFAULT_POLICY_FILE } from '../domain/decide';
 
 jest.setTimeout(60_000);
 
 describe('escalation-decider on the real Kafka and Redis', () => {
-  const config = loadConfig(configSchema, { ...process.env, LOG_LEVEL: 'warn' });
+  // A copy of the shipped policy that the tests may edit while the service runs.
+  const policyFile = join(mkdtempSync(join(tmpdir(), 'policy-')), 'policy.yaml');
+  const shipped = readFileSync(DEFAULT_POLICY_FILE, 'utf8');
+  writeFileSync(policyFile, shipped);
+  const config = loadConfig(configSchema, {
+    ...process.env,
+    LOG_LEVEL: 'warn',
+    DECIDER_POLICY_FILE: policyFile,
+    DECIDER_POLICY_POLL_MS: '200',
+  });
   let rig: ServiceRig<INestApplication>;
 
   beforeAll(async () => {
@@ -27,6 +46,7 @@ describe('escalation-decider on the real Kafka and Redis', () => {
 
   afterAll(async () => {
     await rig?.close();
+    rmSync(dirname(policyFile), { recursive: true, force: true });
   });
 
   const proposed = (conversationId: string, messageId: string, confidence: number) =>
@@ -93,5 +113,45 @@ describe('escalation-decider on the real Kafka and Redis', () => {
             r.value.conversationId === conversationId && r.value.kind === OutboundKind.AI_REPLY,
         ),
     ).toHaveLength(0);
+  });
+
+  it('applies an edited policy without a restart, naming its version on the decision; an invalid edit changes nothing', async () => {
+    const ask = async (confidence: number) => {
+      const conversationId = randomUUID();
+      const messageId = randomUUID();
+      await rig.append(customerMessageReceived(conversationId, { messageId, text: 'Invoices?' }));
+      await rig.append(proposed(conversationId, messageId, confidence));
+      await rig.append(scored(conversationId, messageId));
+      const [decision] = await rig.watcher.waitFor(
+        Topics.events,
+        (r) =>
+          r.value.conversationId === conversationId &&
+          (r.value.payload.case === 'aiReplyReleased' ||
+            r.value.payload.case === 'handoffRequested'),
+      );
+      return decision.value.payload;
+    };
+    // Under the shipped policy a 0.6 answer is handed off...
+    const before = await ask(0.6);
+    expect(before.case).toBe('handoffRequested');
+    expect(before.case === 'handoffRequested' && before.value.policyVersion).toMatch(/^default-/);
+    // ...an edited policy with a lower threshold releases it, once the service has seen the file.
+    writeFileSync(
+      policyFile,
+      shipped
+        .replace('minConfidence: 0.9', 'minConfidence: 0.5')
+        .replace(/^version: .*$/m, 'version: lenient-7'),
+    );
+    await waitUntil(
+      'the edited policy to take effect',
+      async () => (await ask(0.6)).case === 'aiReplyReleased',
+      { timeoutMs: 15_000 },
+    );
+    // An invalid edit is refused: the lenient policy stays in force.
+    writeFileSync(policyFile, 'rules: [');
+    await sleep(800);
+    expect((await ask(0.6)).case).toBe('aiReplyReleased');
+    const handed = await ask(0.2);
+    expect(handed.case === 'handoffRequested' && handed.value.policyVersion).toBe('lenient-7');
   });
 });

@@ -21,7 +21,6 @@ import {
   type ConversationState,
 } from '@support/conversation';
 import {
-  CONFIG,
   consumeConversationLog,
   JsonLogger,
   KeyedMutex,
@@ -31,9 +30,9 @@ import {
   type Applied,
   type SnapshotStore,
 } from '@support/service-kit';
-import type { Config } from '../config.js';
 import { buildBriefing } from '../domain/briefing.js';
-import { decide, defaultPolicy, type Decision, type Policy } from '../domain/decide.js';
+import { decide, type Decision } from '../domain/decide.js';
+import { PolicyStore } from './policy-store.js';
 
 const decisions = new Counter({
   name: 'decider_decisions_total',
@@ -49,24 +48,13 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
   private store!: SnapshotStore;
   private readonly mutex = new KeyedMutex();
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  readonly policy: Policy;
 
   constructor(
     private readonly bus: Bus,
     @Inject(REDIS) private readonly redis: Redis,
-    @Inject(CONFIG) config: Config,
+    private readonly policies: PolicyStore,
     private readonly logger: JsonLogger,
-  ) {
-    this.policy = {
-      version: config.DECIDER_POLICY_VERSION,
-      minConfidence: config.DECIDER_MIN_CONFIDENCE,
-      minIntentConfidence: config.DECIDER_MIN_INTENT_CONFIDENCE,
-      frustratedValence: config.DECIDER_FRUSTRATED_VALENCE,
-      joinTimeoutMs: config.DECIDER_JOIN_TIMEOUT_MS,
-      shiftDrop: defaultPolicy.shiftDrop,
-      repeatSimilarity: defaultPolicy.repeatSimilarity,
-    };
-  }
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     this.store = await consumeConversationLog(this.bus, this.redis, {
@@ -126,7 +114,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
             error: err.message,
           }),
         );
-    }, this.policy.joinTimeoutMs);
+    }, this.policies.current.joinTimeoutMs);
     timer.unref();
     this.timers.set(messageId, timer);
   }
@@ -143,7 +131,8 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     trace: { correlationId: string; causationId: string },
     at: { partition: number; offset: string },
   ): Promise<{ done: boolean; published: ConversationEvent[] }> {
-    const decision = decide(state, messageId, this.policy, timedOut);
+    const policy = this.policies.current;
+    const decision = await decide(state, messageId, policy, timedOut);
     if (decision.kind === 'wait') return { done: false, published: [] };
     const timer = this.timers.get(messageId);
     if (timer) {
@@ -165,7 +154,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     };
     let published: ConversationEvent[] = [];
     await onceChecked(this.redis, `escalation-decider:decision:${messageId}`, check, async () => {
-      published = await this.act(state, messageId, decision, trace);
+      published = await this.act(state, messageId, decision, trace, policy.version);
     });
     return { done: true, published };
   }
@@ -175,6 +164,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     messageId: string,
     decision: Exclude<Decision, { kind: 'none' | 'wait' }>,
     trace: { correlationId: string; causationId: string },
+    policyVersion: string,
   ): Promise<ConversationEvent[]> {
     const conversationId = state.conversationId;
     const message = findMessage(state, messageId)!;
@@ -248,7 +238,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
         priority: decision.priority,
         requiredSkills: decision.requiredSkills,
         language: decision.language,
-        policyVersion: this.policy.version,
+        policyVersion,
         briefing,
       },
     );

@@ -1,6 +1,8 @@
 import { Priority } from '@support/contracts';
 import { initialState, type ConversationState, type MessageView } from '@support/conversation';
-import { decide, defaultPolicy } from './decide';
+import { decide, loadDefaultPolicy } from './decide';
+
+const defaultPolicy = loadDefaultPolicy();
 import { detectHumanRequest } from './human-request';
 import { buildBriefing } from './briefing';
 
@@ -50,8 +52,8 @@ const score = (valence: number, signals: string[] = []) => ({
 });
 
 describe('escalation decider', () => {
-  it('given a confident proposal and a calm customer, releases the reply', () => {
-    const d = decide(
+  it('given a confident proposal and a calm customer, releases the reply', async () => {
+    const d = await decide(
       stateWith({ proposal: proposal(0.95), score: score(0.1) }),
       'm1',
       defaultPolicy,
@@ -60,8 +62,8 @@ describe('escalation decider', () => {
     expect(d).toEqual({ kind: 'release', missing: [] });
   });
 
-  it('given an answer below the calibrated threshold, withholds it and hands off naming the threshold', () => {
-    const d = decide(
+  it('given an answer below the calibrated threshold, withholds it and hands off naming the threshold', async () => {
+    const d = await decide(
       stateWith({ proposal: proposal(0.7), score: score(0) }),
       'm1',
       defaultPolicy,
@@ -72,15 +74,15 @@ describe('escalation decider', () => {
     );
   });
 
-  it('given a request for details with a trusted intent, releases it though it is no grounded answer', () => {
-    const d = decide(
+  it('given a request for details with a trusted intent, releases it though it is no grounded answer', async () => {
+    const d = await decide(
       stateWith({ proposal: proposal(0.7, 'billing', { kind: 'intake' }), score: score(0) }),
       'm1',
       defaultPolicy,
       false,
     );
     expect(d).toEqual({ kind: 'release', missing: [] });
-    const unsure = decide(
+    const unsure = await decide(
       stateWith({ proposal: proposal(0.3, 'billing', { kind: 'intake' }), score: score(0) }),
       'm1',
       defaultPolicy,
@@ -89,8 +91,8 @@ describe('escalation decider', () => {
     expect(unsure.kind === 'handoff' && unsure.triggers[0].threshold).toBe(0.5);
   });
 
-  it('given the AI has nothing grounded to say, hands off with the no_answer rule', () => {
-    const d = decide(
+  it('given the AI has nothing grounded to say, hands off with the no_answer rule', async () => {
+    const d = await decide(
       stateWith({ proposal: proposal(0, 'billing', { kind: 'no_answer' }), score: score(0) }),
       'm1',
       defaultPolicy,
@@ -99,8 +101,8 @@ describe('escalation decider', () => {
     expect(d.kind === 'handoff' && d.triggers.map((t) => t.rule)).toEqual(['no_answer']);
   });
 
-  it('given a conversation whose sentiment turned, hands off naming the shift against its threshold', () => {
-    const d = decide(
+  it('given a conversation whose sentiment turned, hands off naming the shift against its threshold', async () => {
+    const d = await decide(
       stateWith({
         proposal: proposal(0.95),
         score: {
@@ -125,7 +127,7 @@ describe('escalation decider', () => {
     ]);
   });
 
-  it('given the customer asks again what the AI answered, hands off as a repeated question', () => {
+  it('given the customer asks again what the AI answered, hands off as a repeated question', async () => {
     const earlier = {
       messageId: 'm0',
       text: 'How do I export my report to PDF?',
@@ -140,12 +142,17 @@ describe('escalation decider', () => {
         repeats: { messageId: 'm0', similarity: 0.8 },
       },
     });
-    const d = decide({ ...s, messages: [earlier, ...s.messages] }, 'm1', defaultPolicy, false);
+    const d = await decide(
+      { ...s, messages: [earlier, ...s.messages] },
+      'm1',
+      defaultPolicy,
+      false,
+    );
     expect(d.kind === 'handoff' && d.triggers).toEqual([
       expect.objectContaining({ rule: 'repeated_question', value: 0.8, threshold: 0.6 }),
     ]);
     // A repeat of a question a person handled, or that was never answered, is no failure of the AI.
-    const unanswered = decide(
+    const unanswered = await decide(
       { ...s, messages: [{ ...earlier, decision: undefined }, ...s.messages] },
       'm1',
       defaultPolicy,
@@ -154,8 +161,8 @@ describe('escalation decider', () => {
     expect(unanswered.kind).toBe('release');
   });
 
-  it('takes the skills and the urgency the responder tagged', () => {
-    const d = decide(
+  it('takes the skills and the urgency the responder tagged', async () => {
+    const d = await decide(
       stateWith({
         proposal: proposal(0, 'security', {
           kind: 'no_answer',
@@ -173,25 +180,30 @@ describe('escalation decider', () => {
     );
   });
 
-  it('waits for the missing input until the join times out, then decides on what it has and says so', () => {
+  it('waits for the missing input until the join times out, then decides on what it has and says so', async () => {
     const s = stateWith({ proposal: proposal(0.95) });
-    expect(decide(s, 'm1', defaultPolicy, false)).toEqual({ kind: 'wait' });
-    expect(decide(s, 'm1', defaultPolicy, true)).toEqual({
+    expect(await decide(s, 'm1', defaultPolicy, false)).toEqual({ kind: 'wait' });
+    expect(await decide(s, 'm1', defaultPolicy, true)).toEqual({
       kind: 'release',
       missing: ['sentiment'],
     });
   });
 
-  it('hands off at once on an explicit request for a person, without waiting for the AI', () => {
-    const d = decide(stateWith({ text: 'I want to talk to a human' }), 'm1', defaultPolicy, false);
+  it('hands off at once on an explicit request for a person, without waiting for the AI', async () => {
+    const d = await decide(
+      stateWith({ text: 'I want to talk to a human' }),
+      'm1',
+      defaultPolicy,
+      false,
+    );
     expect(d.kind).toBe('handoff');
     if (d.kind !== 'handoff') return;
     expect(d.triggers.map((t) => t.rule)).toEqual(['explicit_human_request']);
     expect(d.missing).toEqual(['ai_proposal', 'sentiment']);
   });
 
-  it('hands off when the AI is unsure, naming the value and the threshold', () => {
-    const d = decide(
+  it('hands off when the AI is unsure, naming the value and the threshold', async () => {
+    const d = await decide(
       stateWith({ proposal: proposal(0.2), score: score(0) }),
       'm1',
       defaultPolicy,
@@ -201,20 +213,20 @@ describe('escalation decider', () => {
       expect.objectContaining({
         rule: 'low_confidence',
         value: 0.2,
-        threshold: defaultPolicy.minConfidence,
+        threshold: defaultPolicy.threshold('minConfidence', NaN),
       }),
     );
   });
 
-  it('hands off a frustrated customer with high priority, urgent ones first', () => {
-    const frustrated = decide(
+  it('hands off a frustrated customer with high priority, urgent ones first', async () => {
+    const frustrated = await decide(
       stateWith({ proposal: proposal(0.9), score: score(-0.8, ['frustration']) }),
       'm1',
       defaultPolicy,
       false,
     );
     expect(frustrated.kind === 'handoff' && frustrated.priority).toBe(Priority.HIGH);
-    const urgent = decide(
+    const urgent = await decide(
       stateWith({ proposal: proposal(0.9), score: score(-0.8, ['frustration', 'urgency']) }),
       'm1',
       defaultPolicy,
@@ -223,36 +235,40 @@ describe('escalation decider', () => {
     expect(urgent.kind === 'handoff' && urgent.priority).toBe(Priority.URGENT);
   });
 
-  it('hands off when the AI gave no answer in time', () => {
-    const d = decide(stateWith({ score: score(0) }), 'm1', defaultPolicy, true);
+  it('hands off when the AI gave no answer in time', async () => {
+    const d = await decide(stateWith({ score: score(0) }), 'm1', defaultPolicy, true);
     expect(d.kind === 'handoff' && d.triggers[0].rule).toBe('ai_unavailable');
   });
 
-  it('stays quiet once a person has the conversation, and decides each message once', () => {
+  it('stays quiet once a person has the conversation, and decides each message once', async () => {
     expect(
-      decide(
-        stateWith({ proposal: proposal(0.9), score: score(0) }, { status: 'with_human' }),
-        'm1',
-        defaultPolicy,
-        false,
+      (
+        await decide(
+          stateWith({ proposal: proposal(0.9), score: score(0) }, { status: 'with_human' }),
+          'm1',
+          defaultPolicy,
+          false,
+        )
       ).kind,
     ).toBe('none');
     expect(
-      decide(
-        stateWith({
-          proposal: proposal(0.9),
-          score: score(0),
-          decision: { kind: 'released', at: 't' },
-        }),
-        'm1',
-        defaultPolicy,
-        false,
+      (
+        await decide(
+          stateWith({
+            proposal: proposal(0.9),
+            score: score(0),
+            decision: { kind: 'released', at: 't' },
+          }),
+          'm1',
+          defaultPolicy,
+          false,
+        )
       ).kind,
     ).toBe('none');
   });
 
-  it('routes by intent to the required skill', () => {
-    const d = decide(
+  it('routes by intent to the required skill', async () => {
+    const d = await decide(
       stateWith({ proposal: proposal(0.1, 'billing'), score: score(0) }),
       'm1',
       defaultPolicy,

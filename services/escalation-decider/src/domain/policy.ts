@@ -1,0 +1,220 @@
+import { readFileSync } from 'node:fs';
+import { Engine, type RuleProperties, type TopLevelConditionResult } from 'json-rules-engine';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { Priority } from '@support/contracts';
+
+/**
+ * The escalation policy as data: a versioned YAML or JSON document of named
+ * thresholds and rules. Rules are json-rules-engine conditions over the facts
+ * the decider gathers for a message (see `Facts`); a value may name a
+ * threshold as `{ threshold: <name> }`. Every rule that fires hands the
+ * conversation off, and the decision names it with the values it saw.
+ */
+const condition: z.ZodType<unknown> = z.lazy(() =>
+  z.union([
+    z.strictObject({ all: z.array(condition).min(1) }),
+    z.strictObject({ any: z.array(condition).min(1) }),
+    z.strictObject({ not: condition }),
+    z.strictObject({
+      fact: z.string().min(1),
+      operator: z.string().min(1),
+      value: z.unknown(),
+      path: z.string().optional(),
+    }),
+  ]),
+);
+
+const PRIORITIES = {
+  low: Priority.LOW,
+  normal: Priority.NORMAL,
+  high: Priority.HIGH,
+  urgent: Priority.URGENT,
+};
+
+export const policySchema = z.strictObject({
+  version: z.string().min(1),
+  description: z.string().default(''),
+  /** How long to wait for the AI's proposal and the sentiment before deciding on what has arrived. */
+  joinTimeoutMs: z.number().int().positive(),
+  thresholds: z.record(z.string(), z.number()),
+  rules: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be snake_case'),
+        detail: z.string().min(1),
+        /** The handoff's priority when this rule fires (the highest of the fired rules wins). */
+        priority: z.enum(['low', 'normal', 'high', 'urgent']).default('normal'),
+        when: condition,
+      }),
+    )
+    .min(1),
+});
+
+export type PolicyDocument = z.infer<typeof policySchema>;
+
+/** What the rules may look at, for one customer message. */
+export interface Facts {
+  /** A proposal arrived (false only when the join timed out without one). */
+  hasProposal: boolean;
+  proposalKind: string;
+  confidence: number;
+  intent: string;
+  intentProbability: number;
+  outOfScope: boolean;
+  flags: string[];
+  /** A score arrived. */
+  hasScore: boolean;
+  valence: number;
+  signals: string[];
+  trajectoryChange: number;
+  shift: boolean;
+  /** Similarity to an earlier message the AI answered (0 when it repeats none). */
+  repeatOfAnswered: number;
+  pageUrl: string;
+  joinTimeoutMs: number;
+}
+
+export interface FiredRule {
+  rule: string;
+  detail: string;
+  value: number;
+  threshold: number;
+  priority: Priority;
+}
+
+export class PolicyError extends Error {}
+
+/** A policy ready to evaluate. */
+export class Policy {
+  private readonly engine: Engine;
+  private readonly byName: Map<string, PolicyDocument['rules'][number]>;
+
+  constructor(readonly document: PolicyDocument) {
+    this.engine = new Engine([], { allowUndefinedFacts: false });
+    this.byName = new Map(document.rules.map((r) => [r.name, r]));
+    for (const r of document.rules) {
+      const rule: RuleProperties = {
+        name: r.name,
+        conditions: resolveThresholds(
+          r.when,
+          document.thresholds,
+          r.name,
+        ) as RuleProperties['conditions'],
+        event: { type: 'handoff', params: { rule: r.name } },
+      };
+      this.engine.addRule(rule);
+    }
+  }
+
+  get version(): string {
+    return this.document.version;
+  }
+
+  get joinTimeoutMs(): number {
+    return this.document.joinTimeoutMs;
+  }
+
+  threshold(name: string, fallback: number): number {
+    return this.document.thresholds[name] ?? fallback;
+  }
+
+  /** The rules that fire on these facts, in the document's order, each with what it compared. */
+  async evaluate(facts: Facts): Promise<FiredRule[]> {
+    const { results } = await this.engine.run({ ...facts });
+    const fired = new Set(results.map((r) => r.name));
+    return this.document.rules
+      .filter((r) => fired.has(r.name))
+      .map((r) => {
+        const result = results.find((x) => x.name === r.name)!;
+        const compared = comparisons(result.conditions);
+        const numeric = compared.find(
+          (c) => typeof c.fact === 'number' && typeof c.value === 'number',
+        );
+        return {
+          rule: r.name,
+          detail: `${r.detail} (${compared.map((c) => `${c.name} ${JSON.stringify(c.fact)} ${c.operator} ${JSON.stringify(c.value)}`).join(', ')})`,
+          value: typeof numeric?.fact === 'number' ? numeric.fact : 1,
+          threshold: typeof numeric?.value === 'number' ? numeric.value : 1,
+          priority: PRIORITIES[this.byName.get(r.name)!.priority],
+        };
+      });
+  }
+}
+
+/** Parses and validates a policy document (YAML or JSON); throws PolicyError naming the problem. */
+export function parsePolicy(text: string, source = 'policy'): Policy {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new PolicyError(`${source}: not valid YAML or JSON: ${(err as Error).message}`);
+  }
+  const parsed = policySchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map(
+      (i) => `${i.path.join('.') || '(document)'}: ${i.message}`,
+    );
+    throw new PolicyError(`${source}: ${issues.join('; ')}`);
+  }
+  try {
+    return new Policy(parsed.data);
+  } catch (err) {
+    throw new PolicyError(`${source}: ${(err as Error).message}`);
+  }
+}
+
+export function loadPolicyFile(file: string): Policy {
+  return parsePolicy(readFileSync(file, 'utf8'), file);
+}
+
+/** Replaces `{ threshold: name }` values with the named number; an unknown name is an error. */
+function resolveThresholds(
+  node: unknown,
+  thresholds: Record<string, number>,
+  rule: string,
+): unknown {
+  if (Array.isArray(node)) return node.map((n) => resolveThresholds(n, thresholds, rule));
+  if (!node || typeof node !== 'object') return node;
+  const obj = node as Record<string, unknown>;
+  if ('fact' in obj && 'operator' in obj) {
+    const value = obj.value as { threshold?: string } | undefined;
+    if (value && typeof value === 'object' && !Array.isArray(value) && 'threshold' in value) {
+      const n = thresholds[String(value.threshold)];
+      if (n === undefined) throw new Error(`rule ${rule}: unknown threshold "${value.threshold}"`);
+      return { ...obj, value: n };
+    }
+    return obj;
+  }
+  return Object.fromEntries(
+    Object.entries(obj).map(([k, v]) => [k, resolveThresholds(v, thresholds, rule)]),
+  );
+}
+
+interface Comparison {
+  name: string;
+  operator: string;
+  fact: unknown;
+  value: unknown;
+}
+
+/** The conditions that held in a fired rule, with the fact's value and what it was compared with. */
+function comparisons(node: TopLevelConditionResult | Record<string, unknown>): Comparison[] {
+  const n = node as Record<string, unknown>;
+  for (const key of ['all', 'any'] as const) {
+    if (Array.isArray(n[key]))
+      return (n[key] as Record<string, unknown>[]).flatMap((c) => comparisons(c));
+  }
+  if (n.not) return [];
+  if (typeof n.fact === 'string' && n.result === true) {
+    return [
+      {
+        name: n.fact,
+        operator: String(n.operator),
+        fact: n.factResult,
+        value: n.valueResult ?? n.value,
+      },
+    ];
+  }
+  return [];
+}
