@@ -459,6 +459,33 @@ describe('the AI first line, end to end through Kafka', () => {
     expect(aiRepliesTo(first.conversationId)).toHaveLength(1);
   });
 
+  it.each([
+    [
+      'security',
+      'Someone signed in to our account from an unknown country and changed the bank details. I think we were hacked.',
+    ],
+    ['contract_legal', 'We want to negotiate the liability cap in our contract before renewal.'],
+    ['compliance_privacy', 'Please delete all personal data you hold about me under GDPR.'],
+  ])(
+    'hands a %s matter to a person under the policy, naming the rule and its version',
+    async (intent, text) => {
+      const { conversationId, proposal } = await proposalFor(customerMessage(text));
+      expect(proposal.intent).toBe(intent);
+      const [request] = await watcher.waitFor(
+        Topics.handoffRequests,
+        (r) => r.value.conversationId === conversationId,
+      );
+      expect(request.value.triggers.map((t) => t.rule)).toContain('topic_risk');
+      const [logged] = eventsOf(conversationId, 'handoffRequested');
+      expect(
+        logged.value.payload.case === 'handoffRequested' &&
+          logged.value.payload.value.policyVersion,
+      ).toMatch(/^default-/);
+      await sleep(500);
+      expect(aiRepliesTo(conversationId)).toHaveLength(0);
+    },
+  );
+
   it('lets an editor import an article that the AI then answers from, and retire it', async () => {
     const id = `e2e-${Date.now()}`;
     const markdown = `---\nid: ${id}\ntitle: Printing expense reports on paper\ntags: [printing, expense_reports]\nproductAreas: [expenses]\n---\n## Print a report\n\n1. Open **Reports → Expense reports**.\n2. Choose the report and click **Print**.\n3. Pick A4 or Letter paper; reports print in landscape.\n`;
