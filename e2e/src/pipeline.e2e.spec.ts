@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Topics, DeadLetterTopics } from '@support/bus';
@@ -26,6 +28,7 @@ import {
 
 const inboundDlq = DeadLetterTopics.find((t) => t.name === Topics.inbound.deadLetter)!;
 let procs: Map<ServiceName, ServiceProcess>;
+const testsStarted = new Date().toISOString();
 let watcher: TopicWatcher;
 
 async function summary(): Promise<Record<string, number>> {
@@ -511,5 +514,47 @@ describe('the AI first line, end to end through Kafka', () => {
     await sleep(600);
     const after = await proposalFor(customerMessage('How do I print an expense report on paper?'));
     expect(after.proposal.citations.map((c) => c.articleId)).not.toContain(id);
+  });
+
+  it('replays the recorded conversations under a candidate policy and reports what would change', async () => {
+    // Candidate: no confidence threshold at all; everything else as shipped.
+    const dir = mkdtempSync(join(tmpdir(), 'whatif-'));
+    const candidate = join(dir, 'candidate.yaml');
+    writeFileSync(
+      candidate,
+      readFileSync(join(root, 'services/escalation-decider/policy/default.yaml'), 'utf8')
+        .replace('minConfidence: 0.9', 'minConfidence: 0')
+        .replace(/^version: .*$/m, 'version: no-threshold-1'),
+    );
+    const out = execFileSync(
+      process.execPath,
+      [
+        join(root, 'services/escalation-decider/dist/whatif-main.js'),
+        '--policy',
+        candidate,
+        '--from',
+        testsStarted,
+        '--json',
+      ],
+      { env: process.env, encoding: 'utf8' },
+    );
+    rmSync(dir, { recursive: true, force: true });
+    const report = JSON.parse(out.trim().split('\n').at(-1)!) as {
+      candidateVersion: string;
+      decisions: number;
+      recorded: { handoffs: number; rules: Record<string, number> };
+      candidate: { handoffs: number; rules: Record<string, number> };
+      changed: { recorded: string; candidate: string }[];
+    };
+    expect(report.candidateVersion).toBe('no-threshold-1');
+    expect(report.decisions).toBeGreaterThan(10);
+    expect(report.recorded.rules.low_confidence).toBeGreaterThan(0);
+    expect(report.candidate.rules.low_confidence).toBeUndefined();
+    expect(report.candidate.handoffs).toBeLessThan(report.recorded.handoffs);
+    expect(report.changed).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ recorded: 'handoff', candidate: 'release' }),
+      ]),
+    );
   });
 });
