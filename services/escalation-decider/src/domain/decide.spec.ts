@@ -1,6 +1,6 @@
 import { Priority } from '@support/contracts';
 import { initialState, type ConversationState, type MessageView } from '@support/conversation';
-import { decide, loadDefaultPolicy } from './decide';
+import { decide, loadDefaultPolicy, unhelpfulTurns } from './decide';
 
 const defaultPolicy = loadDefaultPolicy();
 import { detectHumanRequest } from './human-request';
@@ -300,6 +300,39 @@ describe('explicit human request', () => {
     'Where can I download invoices?',
   ])('does not fire on "%s"', (text) => {
     expect(detectHumanRequest(text)).toBeUndefined();
+  });
+});
+
+describe('unhelpfulTurns', () => {
+  const msg = (id: string, text: string, released = false) => ({
+    messageId: id,
+    text,
+    at: id,
+    ...(released ? { decision: { kind: 'released' as const, at: id } } : {}),
+  });
+
+  it('counts the messages that tell the AI its answer did not help, after an answer only', () => {
+    const state = {
+      ...initialState('c'),
+      messages: [
+        msg('1', 'still not working before any answer'),
+        msg('2', 'How do I export?', true),
+        msg('3', "That didn't help at all", true),
+        msg('4', 'Still not working.'),
+        msg('5', 'ok thanks'),
+      ],
+    };
+    expect(unhelpfulTurns(state, state.messages[3])).toBe(2);
+    expect(unhelpfulTurns(state, state.messages[2])).toBe(1);
+    expect(unhelpfulTurns(state, state.messages[4])).toBe(2);
+  });
+
+  it('hears it in other languages', () => {
+    const state = {
+      ...initialState('c'),
+      messages: [msg('1', 'Wie exportiere ich?', true), msg('2', 'Das hat nicht geholfen.')],
+    };
+    expect(unhelpfulTurns(state, state.messages[1])).toBe(1);
   });
 });
 

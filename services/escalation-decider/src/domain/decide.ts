@@ -43,6 +43,22 @@ const SKILL_BY_INTENT: Record<string, string> = {
   integrations: 'technical',
 };
 
+/** A customer telling the AI that its answer did not help, in the main European languages. */
+const UNHELPFUL =
+  /\b(did(n'?t| not) (help|work|answer)|does(n'?t| not) (help|work|answer)|not (helpful|what i (asked|need(ed)?))|that'?s not (it|right|what)|still (not|doesn'?t|does not|isn'?t|can'?t)|no help|useless|ça (ne )?m'?a pas aidé|hat nicht geholfen|no (me )?ha ayudado|não ajudou|non (mi )?ha aiutato|helpt niet)\b/i;
+
+/** Messages, up to and including `message`, that answer a released AI reply by saying it did not help. */
+export function unhelpfulTurns(state: ConversationState, message: MessageView): number {
+  let n = 0;
+  let afterAnswer = false;
+  for (const m of state.messages) {
+    if (afterAnswer && UNHELPFUL.test(m.text)) n++;
+    if (m.messageId === message.messageId) break;
+    afterAnswer = afterAnswer || m.decision?.kind === 'released';
+  }
+  return n;
+}
+
 /** What the policy's rules see of one customer message and its conversation. */
 export function factsOf(state: ConversationState, message: MessageView, policy: Policy): Facts {
   const p = message.proposal;
@@ -62,6 +78,7 @@ export function factsOf(state: ConversationState, message: MessageView, policy: 
     trajectoryChange: s?.trajectory?.change ?? 0,
     shift: s?.trajectory?.shift ?? false,
     repeatOfAnswered: repeated?.decision?.kind === 'released' ? (s?.repeats?.similarity ?? 0) : 0,
+    unhelpfulTurns: unhelpfulTurns(state, message),
     pageUrl: state.pageUrl,
     joinTimeoutMs: policy.joinTimeoutMs,
   };

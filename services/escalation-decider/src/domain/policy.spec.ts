@@ -17,6 +17,7 @@ const facts = (over: Partial<Facts> = {}): Facts => ({
   trajectoryChange: 0,
   shift: false,
   repeatOfAnswered: 0,
+  unhelpfulTurns: 0,
   pageUrl: '',
   joinTimeoutMs: 8000,
   ...over,
@@ -46,6 +47,12 @@ describe('the escalation policy as data', () => {
     ]);
     expect(fired[1].priority).toBe(Priority.HIGH);
     expect(fired[0].detail).toContain('confidence 0.4 lessThan 0.9');
+  });
+
+  it('hands off when the AI keeps failing the customer', async () => {
+    expect(await policy.evaluate(facts({ unhelpfulTurns: 1 }))).toEqual([]);
+    const fired = await policy.evaluate(facts({ unhelpfulTurns: 2 }));
+    expect(fired.map((f) => [f.rule, f.value, f.threshold])).toEqual([['repeated_failure', 2, 2]]);
   });
 
   it('hands legal, privacy and security matters to a person when the intent is trusted', async () => {

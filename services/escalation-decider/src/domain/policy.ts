@@ -71,6 +71,8 @@ export interface Facts {
   shift: boolean;
   /** Similarity to an earlier message the AI answered (0 when it repeats none). */
   repeatOfAnswered: number;
+  /** Customer messages, this one included, that say an AI answer did not help. */
+  unhelpfulTurns: number;
   pageUrl: string;
   joinTimeoutMs: number;
 }
