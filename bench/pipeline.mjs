@@ -15,7 +15,12 @@ import { root, services, waitHealthy } from '../scripts/services.mjs';
 const require = createRequire(import.meta.url);
 const { Kafka, logLevel } = require('kafkajs');
 const { Topics } = require('@support/bus');
-const { fromBinary, OutboundMessageSchema, OutboundKind } = require('@support/contracts');
+const {
+  fromBinary,
+  HandoffRequestSchema,
+  OutboundMessageSchema,
+  OutboundKind,
+} = require('@support/contracts');
 
 const { values: args } = parseArgs({
   options: {
@@ -115,6 +120,70 @@ async function waitAllHealthy() {
   }
 }
 
+/** POSTs n customer messages (texts in turn) with C at a time, each its own conversation; records when each went out. */
+async function postMessages(texts, n, sentAt) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: C }, async () => {
+      while (next < n) {
+        const i = next++;
+        const ext = `bench-${randomUUID()}`;
+        const body = {
+          channel: 'bench',
+          externalConversationId: ext,
+          customerId: `c-${i}`,
+          text: texts[i % texts.length],
+          idempotencyKey: ext,
+          locale: 'en',
+        };
+        const t0 = performance.now();
+        const res = await fetch(`http://127.0.0.1:${BASE}/v1/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+          body: JSON.stringify(body),
+        });
+        const json = await res.json();
+        if (res.status !== 202)
+          throw new Error(`ingest answered ${res.status}: ${JSON.stringify(json)}`);
+        sentAt.set(json.conversationId, t0);
+      }
+    }),
+  );
+}
+
+/** From a triggering customer message (POST) to its HandoffRequest on handoff.requests. */
+async function handoffLatency(texts, n) {
+  const consumer = kafka.consumer({ groupId: `bench-${randomUUID()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic: Topics.handoffRequests.name, fromBeginning: false });
+  const sentAt = new Map();
+  const latencies = [];
+  let done;
+  const finished = new Promise((r) => (done = r));
+  let joined = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const h = fromBinary(HandoffRequestSchema, message.value);
+      const t0 = sentAt.get(h.conversationId);
+      if (t0 === undefined) return;
+      sentAt.delete(h.conversationId);
+      latencies.push(performance.now() - t0);
+      if (latencies.length === n) done();
+    },
+  });
+  while (!joined) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 1000));
+  const start = performance.now();
+  await postMessages(texts, n, sentAt);
+  const timeout = setTimeout(() => done(), 120_000);
+  await finished;
+  clearTimeout(timeout);
+  const seconds = (performance.now() - start) / 1000;
+  await consumer.disconnect();
+  return { ...summarise(latencies, seconds), missing: n - latencies.length };
+}
+
 async function pipeline() {
   const consumer = kafka.consumer({ groupId: `bench-${randomUUID()}` });
   await consumer.connect();
@@ -150,33 +219,7 @@ async function pipeline() {
     'How do I set up webhooks?',
   ];
   const start = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: C }, async () => {
-      while (next < N) {
-        const i = next++;
-        const ext = `bench-${randomUUID()}`;
-        const body = {
-          channel: 'bench',
-          externalConversationId: ext,
-          customerId: `c-${i}`,
-          text: questions[i % questions.length],
-          idempotencyKey: ext,
-          locale: 'en',
-        };
-        const t0 = performance.now();
-        const res = await fetch(`http://127.0.0.1:${BASE}/v1/messages`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
-          body: JSON.stringify(body),
-        });
-        const json = await res.json();
-        if (res.status !== 202)
-          throw new Error(`ingest answered ${res.status}: ${JSON.stringify(json)}`);
-        sentAt.set(json.conversationId, t0);
-      }
-    }),
-  );
+  await postMessages(questions, N, sentAt);
   const timeout = setTimeout(() => done(), 120_000);
   await finished;
   clearTimeout(timeout);
@@ -224,9 +267,26 @@ try {
   const raw = await rawKafkaReference();
   console.log('running pipeline: POST /v1/messages -> AI reply on support.outbound…');
   const pipe = await pipeline();
+  const HN = Math.max(20, Math.round(N / 4));
+  console.log(
+    `running handoffs: ${HN} explicit requests for a person, then ${HN} topic-risk messages…`,
+  );
+  const explicit = await handoffLatency(
+    ['I want to talk to a human', 'Can I speak to an agent please?', 'Get me a real person'],
+    HN,
+  );
+  const topicRisk = await handoffLatency(
+    [
+      'Please delete all personal data you hold about me under GDPR.',
+      'Someone signed in to our account from an unknown country and changed the bank details.',
+    ],
+    HN,
+  );
   const rows = [
     ['raw kafkajs round trip', raw],
     ['pipeline ingest -> AI reply', pipe],
+    ['explicit request -> handoff (no wait for the AI)', explicit],
+    ['topic-risk message -> handoff (after the AI and the score)', topicRisk],
   ];
   console.log('\n| path | messages | throughput (msg/s) | p50 | p99 | max |');
   console.log('|---|---|---|---|---|---|');
@@ -240,6 +300,11 @@ try {
     console.log(
       `| ${row.group} | ${row.count} | ${fmt(row.age * 1000)} | ${fmt(row.handle * 1000)} |`,
     );
+  for (const [name, r] of [
+    ['explicit', explicit],
+    ['topic-risk', topicRisk],
+  ])
+    if (r.missing) console.log(`\n${name}: ${r.missing} without a handoff in time`);
   if (pipe.handoffs || pipe.missing)
     console.log(
       `\npipeline: ${pipe.handoffs} handed off instead of answered, ${pipe.missing} without an answer in time`,

@@ -342,8 +342,12 @@ format_storage_if_needed() {
     return 0
   fi
   local cluster_id
-  # Kafka cluster ids are 16 random bytes, base64url without padding.
-  cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  # Kafka cluster ids are 16 random bytes, base64url without padding. One that starts with "-"
+  # would be read as an option by kafka-storage's argument parser, so draw again.
+  cluster_id="-"
+  while [[ "$cluster_id" == -* ]]; do
+    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  done
   log "kafka: formatting KRaft storage in ${KAFKA_LOG_DIRS#"$SCRIPT_DIR/"} (cluster id $cluster_id)"
   mkdir -p "$KAFKA_LOG_DIRS"
   local -a log_opts
