@@ -20,6 +20,9 @@ import { SERVICE_ROOT } from './db/database.js';
 
 export const CORPUS_DIR = join(SERVICE_ROOT, 'corpus', 'intents');
 
+/** Passage vectors kept in memory (512 floats each: 20,000 take about 40 MB). */
+const VECTOR_CACHE = 20_000;
+
 /**
  * The corpus is small (about 80 lines per intent), so a customer's words are
  * often new to it ("goodbye", "okie dokie"): the sentence encoder still
@@ -36,11 +39,27 @@ export class SupportClassifier {
     private readonly encoder: SentenceEncoder,
   ) {}
 
-  /** Cosine similarity (clamped to 0..1) of the text to each of the others, by the sentence encoder. */
-  async similarity(text: string, others: string[]): Promise<number[]> {
+  /** Vectors of texts that recur (knowledge-base passages), by a caller's key; most recent last. */
+  private readonly vectors = new Map<string, Float32Array>();
+
+  /**
+   * Cosine similarity (clamped to 0..1) of the text to each of the others, by
+   * the sentence encoder. Each other text has a key (e.g. passage id and
+   * version) under which its vector is kept, so that a passage is embedded
+   * once, not on every question: long texts cost the encoder ~100 ms each.
+   */
+  async similarity(text: string, others: { key: string; text: string }[]): Promise<number[]> {
     if (others.length === 0) return [];
-    const [q, ...rest] = await this.encoder.embed([text, ...others]);
-    return rest.map((v) => Math.max(0, cosineSimilarity(q, v)));
+    const missing = others.filter((o) => !this.vectors.has(o.key));
+    const [q, ...fresh] = await this.encoder.embed([text, ...missing.map((o) => o.text)]);
+    missing.forEach((o, i) => this.remember(o.key, fresh[i]));
+    return others.map((o) => Math.max(0, cosineSimilarity(q, this.vectors.get(o.key)!)));
+  }
+
+  private remember(key: string, vector: Float32Array): void {
+    this.vectors.delete(key);
+    this.vectors.set(key, vector);
+    if (this.vectors.size > VECTOR_CACHE) this.vectors.delete(this.vectors.keys().next().value!);
   }
 
   get labels(): string[] {

@@ -38,7 +38,10 @@ export async function understand(
   ];
   const sims = await deps.classifier.similarity(
     message.text,
-    candidates.map((p) => `${best.title}. ${plainText(p.text)}`),
+    candidates.map((p) => ({
+      key: `${p.id}@${best.version}`,
+      text: `${best.title}. ${plainText(p.text)}`,
+    })),
   );
   const top = Math.max(...candidates.map((p) => p.score), 1e-9);
   const merit = (i: number) => sims[i] + 0.1 * (candidates[i].score / top);
