@@ -32,14 +32,19 @@ const KINDS: Record<ReplyKind, ReplyKindView> = {
   [ReplyKind.SMALLTALK]: 'smalltalk',
 };
 
-/** The known details with the new ones merged in: one entry per name, the latest value wins. */
-function mergeDetails(known: DetailView[], found: CollectedDetail[]): DetailView[] {
+/** Known details with new ones merged in: one entry per name, the latest value wins, in first-seen order. */
+export function mergeDetails<D extends { name: string }>(known: D[], found: D[]): D[] {
   if (found.length === 0) return known;
   const byName = new Map(known.map((d) => [d.name, d]));
-  for (const d of found)
-    byName.set(d.name, { name: d.name, value: d.value, messageId: d.messageId });
+  for (const d of found) byName.set(d.name, d);
   return [...byName.values()];
 }
+
+const detailView = (d: CollectedDetail): DetailView => ({
+  name: d.name,
+  value: d.value,
+  messageId: d.messageId,
+});
 
 /**
  * The fold does not depend on the order in which a service applies events of
@@ -109,7 +114,7 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
       const p = payload.value;
       return {
         ...base,
-        details: mergeDetails(state.details ?? [], p.collectedDetails),
+        details: mergeDetails(state.details ?? [], p.collectedDetails.map(detailView)),
         messages: updateMessage(state, p.messageId, (msg) => ({
           ...msg,
           proposal: {

@@ -54,12 +54,8 @@ export function missingDetails(
   return profile.required.filter((name) => !have.has(name));
 }
 
-/** Known details with this message's merged in: one per name, the latest wins. */
-export function mergeDetails<D extends { name: string }>(known: D[], found: D[]): D[] {
-  const byName = new Map(known.map((d) => [d.name, d]));
-  for (const d of found) byName.set(d.name, d);
-  return [...byName.values()];
-}
+/** Known details with this message's merged in: one per name, the latest wins (the conversation model's rule). */
+export { mergeDetails } from '@support/conversation';
 
 const LABELS: Record<string, Record<DetailName, string>> = {
   en: {
