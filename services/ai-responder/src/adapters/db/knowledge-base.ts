@@ -1,4 +1,5 @@
 import { Inject, Injectable, Optional, type OnApplicationShutdown } from '@nestjs/common';
+import { cosineSimilarity } from '@support/intent';
 import { and, asc, desc, eq, getTableColumns, or, sql, type SQL } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import {
@@ -406,15 +407,7 @@ function rankedOf(p: IndexedPassage, score: number): RankedArticle {
   };
 }
 
+/** Cosine similarity, 0 for vectors of different lengths (a passage vector from another model). */
 function cosine(a: number[], b: number[]): number {
-  if (a.length === 0 || a.length !== b.length) return 0;
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return na && nb ? dot / Math.sqrt(na * nb) : 0;
+  return a.length > 0 && a.length === b.length ? cosineSimilarity(a, b) : 0;
 }
