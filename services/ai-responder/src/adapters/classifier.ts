@@ -43,17 +43,22 @@ export class SupportClassifier {
   private readonly vectors = new Map<string, Float32Array>();
 
   /**
-   * Cosine similarity (clamped to 0..1) of the text to each of the others, by
-   * the sentence encoder. Each other text has a key (e.g. passage id and
-   * version) under which its vector is kept, so that a passage is embedded
-   * once, not on every question: long texts cost the encoder ~100 ms each.
+   * Cosine similarity (clamped to 0..1) of a message (its vector, from
+   * `analyse`) to each of the others, by the sentence encoder. Each other text
+   * has a key (e.g. passage id and version) under which its vector is kept, so
+   * that a passage is embedded once, not on every question: long texts cost
+   * the encoder ~100 ms each.
    */
-  async similarity(text: string, others: { key: string; text: string }[]): Promise<number[]> {
-    if (others.length === 0) return [];
+  async similarity(
+    message: Float32Array,
+    others: { key: string; text: string }[],
+  ): Promise<number[]> {
     const missing = others.filter((o) => !this.vectors.has(o.key));
-    const [q, ...fresh] = await this.encoder.embed([text, ...missing.map((o) => o.text)]);
-    missing.forEach((o, i) => this.remember(o.key, fresh[i]));
-    return others.map((o) => Math.max(0, cosineSimilarity(q, this.vectors.get(o.key)!)));
+    if (missing.length) {
+      const fresh = await this.encoder.embed(missing.map((o) => o.text));
+      missing.forEach((o, i) => this.remember(o.key, fresh[i]));
+    }
+    return others.map((o) => Math.max(0, cosineSimilarity(message, this.vectors.get(o.key)!)));
   }
 
   private remember(key: string, vector: Float32Array): void {
@@ -62,17 +67,22 @@ export class SupportClassifier {
     if (this.vectors.size > VECTOR_CACHE) this.vectors.delete(this.vectors.keys().next().value!);
   }
 
-  get labels(): string[] {
-    return this.model.labels;
+  async classify(text: string): Promise<Classification> {
+    return (await this.analyse(text)).classification;
   }
 
-  async classify(text: string): Promise<Classification> {
-    const p = await this.model.classify(text);
+  /** The message's intent, and its sentence vector for `similarity`: the message is embedded once. */
+  async analyse(text: string): Promise<{ classification: Classification; vector: Float32Array }> {
+    const [vector] = await this.encoder.embed([text]);
+    const p = this.model.classifyEmbedded([text], this.model.encoderInfo ? [vector] : undefined)[0];
     return {
-      intent: p.label,
-      probability: p.outOfScope ? (p.ranked[0]?.probability ?? 0) : p.probability,
-      outOfScope: p.outOfScope,
-      outOfScopeScore: p.outOfScopeScore,
+      classification: {
+        intent: p.label,
+        probability: p.outOfScope ? (p.ranked[0]?.probability ?? 0) : p.probability,
+        outOfScope: p.outOfScope,
+        outOfScopeScore: p.outOfScopeScore,
+      },
+      vector,
     };
   }
 }

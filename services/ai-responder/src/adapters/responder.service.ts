@@ -18,13 +18,12 @@ import {
   type Applied,
 } from '@support/service-kit';
 import type { Config } from '../config.js';
-import { questionPart } from '../domain/guard.js';
-import { extractiveGenerator, respond, type Generator, type Proposal } from '../domain/respond.js';
+import { extractiveGenerator, type Generator, type Proposal } from '../domain/respond.js';
 import { CLASSIFIER, type SupportClassifier } from './classifier.js';
 import { KnowledgeBase } from './db/knowledge-base.js';
 import { chatModelGenerator } from './llm.js';
-import { proposalConfidence, proposalsTotal, stepSeconds } from './metrics.js';
-import { understand } from './understand.js';
+import { proposalConfidence, proposalsTotal } from './metrics.js';
+import { proposeReply } from './understand.js';
 
 const KINDS: Record<Proposal['kind'], ReplyKind> = {
   answer: ReplyKind.ANSWER,
@@ -68,33 +67,18 @@ export class ResponderService implements OnApplicationBootstrap {
     state?: ConversationState;
   }): Promise<Proposal> {
     const earlier = input.state?.messages.filter((m) => m.messageId !== input.messageId) ?? [];
-    const { question } = questionPart(input.text);
-    const understood = await understand(
-      { kb: this.kb, classifier: this.classifier },
-      { text: question, locale: input.locale },
+    return proposeReply(
+      { kb: this.kb, classifier: this.classifier, generator: this.generator },
       {
-        topK: this.config.KB_TOP_K,
-        defaultLocale: this.config.KB_DEFAULT_LOCALE,
+        messageId: input.messageId,
+        text: input.text,
+        locale: input.locale,
+        known: (input.state?.details ?? []) as Proposal['collectedDetails'],
+        askedBefore: earlier.some((m) => m.proposal?.kind === 'intake'),
+        earlier: earlier.map((m) => m.text),
       },
+      { topK: this.config.KB_TOP_K, defaultLocale: this.config.KB_DEFAULT_LOCALE },
     );
-    const generateTimer = stepSeconds.startTimer({ step: 'generate' });
-    try {
-      return await respond(
-        {
-          messageId: input.messageId,
-          text: input.text,
-          question,
-          locale: input.locale,
-          known: (input.state?.details ?? []) as Proposal['collectedDetails'],
-          askedBefore: earlier.some((m) => m.proposal?.kind === 'intake'),
-          earlier: earlier.map((m) => m.text),
-          ...understood,
-        },
-        { generator: this.generator },
-      );
-    } finally {
-      generateTimer();
-    }
   }
 
   private async react({ event, after, record }: Applied): Promise<void> {

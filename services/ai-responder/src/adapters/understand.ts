@@ -1,6 +1,8 @@
 import type { RankedArticle } from '../domain/answer.js';
 import { plainText } from '../domain/kb/passages.js';
-import type { Classification } from '../domain/respond.js';
+import { questionPart } from '../domain/guard.js';
+import type { Detail } from '../domain/intake.js';
+import { respond, type Classification, type Generator, type Proposal } from '../domain/respond.js';
 import type { SupportClassifier } from './classifier.js';
 import type { KnowledgeBase } from './db/knowledge-base.js';
 import { retrievalSeconds, stepSeconds } from './metrics.js';
@@ -19,7 +21,7 @@ export async function understand(
   options: { topK: number; defaultLocale: string },
 ): Promise<Understood> {
   const classifyTimer = stepSeconds.startTimer({ step: 'classify' });
-  const classification = await deps.classifier.classify(message.text);
+  const { classification, vector } = await deps.classifier.analyse(message.text);
   classifyTimer();
   const retrievalTimer = retrievalSeconds.startTimer();
   const ranked = await deps.kb.search(
@@ -37,7 +39,7 @@ export async function understand(
     ...(best.alternatives ?? []).slice(0, 3),
   ];
   const sims = await deps.classifier.similarity(
-    message.text,
+    vector,
     candidates.map((p) => ({
       key: `${p.id}@${best.version}`,
       text: `${best.title}. ${plainText(p.text)}`,
@@ -50,4 +52,34 @@ export async function understand(
   const { score: _score, ...passage } = candidates[chosen];
   ranked[0] = { ...best, passage };
   return { classification, ranked, similarity: sims[chosen] };
+}
+
+/**
+ * The responder's whole path for one message, as the log consumer, the
+ * preview API and the calibration run it: instructions to the AI set aside,
+ * the message understood, the reply written and weighed.
+ */
+export async function proposeReply(
+  deps: { kb: KnowledgeBase; classifier: SupportClassifier; generator: Generator },
+  message: {
+    messageId: string;
+    text: string;
+    locale: string;
+    /** Details collected earlier in the conversation. */
+    known: Detail[];
+    /** The responder already asked this conversation for details. */
+    askedBefore: boolean;
+    /** The customer's earlier messages, oldest first. */
+    earlier?: string[];
+  },
+  options: { topK: number; defaultLocale: string },
+): Promise<Proposal> {
+  const { question } = questionPart(message.text);
+  const understood = await understand(deps, { text: question, locale: message.locale }, options);
+  const generateTimer = stepSeconds.startTimer({ step: 'generate' });
+  try {
+    return await respond({ ...message, question, ...understood }, { generator: deps.generator });
+  } finally {
+    generateTimer();
+  }
 }

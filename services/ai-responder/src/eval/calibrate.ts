@@ -23,9 +23,8 @@ import { KnowledgeBase } from '../adapters/db/knowledge-base.js';
 import * as schema from '../adapters/db/schema.js';
 import { seedKnowledgeBase } from '../adapters/db/seed.js';
 import { FEATURES, featureVector, type ConfidenceModel } from '../domain/confidence.js';
-import { extractiveGenerator, respond } from '../domain/respond.js';
-import { understand } from '../adapters/understand.js';
-import { questionPart } from '../domain/guard.js';
+import { extractiveGenerator } from '../domain/respond.js';
+import { proposeReply } from '../adapters/understand.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -53,7 +52,6 @@ interface Case {
   correct: boolean;
   answered: boolean;
   confidence: number;
-  intent: string;
   cited?: string;
 }
 
@@ -133,23 +131,10 @@ async function main(): Promise<void> {
   // 1. Run every question through the responder (no intake: we weigh its answers).
   const cases: Case[] = [];
   for (const q of questions) {
-    const { question } = questionPart(q.question);
-    const understood = await understand(
-      { kb, classifier },
-      { text: question, locale: 'en' },
+    const p = await proposeReply(
+      { kb, classifier, generator: extractiveGenerator },
+      { messageId: q.id, text: q.question, locale: 'en', known: [], askedBefore: true },
       { topK: 3, defaultLocale: 'en' },
-    );
-    const p = await respond(
-      {
-        messageId: q.id,
-        text: q.question,
-        question,
-        locale: 'en',
-        known: [],
-        askedBefore: true,
-        ...understood,
-      },
-      { generator: extractiveGenerator },
     );
     const answered = p.kind === 'answer';
     const cited = p.citations[0]?.articleId;
@@ -159,23 +144,23 @@ async function main(): Promise<void> {
       answered,
       correct: answered && q.expected !== null && cited === q.expected,
       confidence: 0,
-      intent: p.intent,
       cited,
     });
   }
 
   // 2. Out-of-fold confidences.
   const answeredCases = cases.filter((c) => c.answered);
-  answeredCases.forEach((c, i) => ((c as Case & { fold: number }).fold = i % FOLDS));
+  // Case i is in fold i mod FOLDS.
   for (let f = 0; f < FOLDS; f++) {
-    const train = answeredCases.filter((c) => (c as Case & { fold: number }).fold !== f);
+    const train = answeredCases.filter((_, i) => i % FOLDS !== f);
     const model = fitLogistic(
       train.map((c) => c.x!),
       train.map((c) => (c.correct ? 1 : 0)),
       L2,
     );
-    for (const c of answeredCases)
-      if ((c as Case & { fold: number }).fold === f) c.confidence = predict(model, c.x!);
+    answeredCases.forEach((c, i) => {
+      if (i % FOLDS === f) c.confidence = predict(model, c.x!);
+    });
   }
 
   // 3. Report.
