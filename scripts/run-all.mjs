@@ -1,6 +1,7 @@
 // Starts the six services as separate processes, restarts one that exits,
 // prints where each listens, and stops them all on Ctrl-C.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { localEnv, services, serviceEntry, root, waitHealthy } from './services.mjs';
 
 const env = { ...process.env, ...localEnv() };
@@ -58,6 +59,19 @@ process.on('SIGTERM', stop);
 
 services.forEach(start);
 const results = await Promise.all(services.map((s) => waitHealthy(s.port)));
+// Demo CRM data: the accounts the escalation policy's business rules look at.
+try {
+  execFileSync(
+    process.execPath,
+    [
+      join(root, 'services/escalation-decider/dist/crm-import-main.js'),
+      join(root, 'services/escalation-decider/seed/accounts.json'),
+    ],
+    { cwd: root, env, stdio: 'inherit' },
+  );
+} catch {
+  console.error('could not publish the demo accounts (see above); account rules will see none');
+}
 const { API_KEY } = localEnv();
 console.log('\n  Support platform is running:\n');
 services.forEach((s, i) =>
@@ -67,6 +81,8 @@ services.forEach((s, i) =>
 );
 console.log(`
   Web chat demo:       http://127.0.0.1:3001/#key=${API_KEY}
+    as a demo account:  http://127.0.0.1:3001/#key=${API_KEY}&account=acct-helios&page=https://app.ledgerly.example/billing/invoices
+                        (accounts: services/escalation-decider/seed/accounts.json)
   Metrics summary:     http://127.0.0.1:3006/v1/metrics/summary
   API key (dev only):  ${API_KEY}   (in .local/dev.env)
 

@@ -52,6 +52,7 @@ export function localEnv() {
     INGEST_API_KEYS: process.env.INGEST_API_KEYS ?? apiKey,
     ROUTER_API_KEYS: process.env.ROUTER_API_KEYS ?? apiKey,
     AI_RESPONDER_API_KEYS: process.env.AI_RESPONDER_API_KEYS ?? apiKey,
+    DECIDER_API_KEYS: process.env.DECIDER_API_KEYS ?? apiKey,
     STREAM_TOKEN_SECRET: process.env.STREAM_TOKEN_SECRET ?? saved.STREAM_TOKEN_SECRET,
     API_KEY: apiKey,
   };

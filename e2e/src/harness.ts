@@ -36,15 +36,19 @@ const env = {
   INGEST_API_KEYS: API_KEY,
   ROUTER_API_KEYS: API_KEY,
   AI_RESPONDER_API_KEYS: API_KEY,
+  DECIDER_API_KEYS: API_KEY,
   STREAM_TOKEN_SECRET: randomBytes(24).toString('hex'),
   KAFKA_SESSION_TIMEOUT_MS: '8000',
-  DECIDER_JOIN_TIMEOUT_MS: '4000',
   LOG_LEVEL: 'info',
 };
 
 export class ServiceProcess {
   private child?: ChildProcess;
-  constructor(readonly name: ServiceName) {}
+  constructor(
+    readonly name: ServiceName,
+    /** Settings for this test file on top of the shared ones, e.g. CRM_LOOKUP_URL for the decider. */
+    private readonly extraEnv: Record<string, string> = {},
+  ) {}
 
   start(): void {
     const logDir = join(root, 'e2e', 'logs');
@@ -52,7 +56,7 @@ export class ServiceProcess {
     const log = createWriteStream(join(logDir, `${this.name}.log`), { flags: 'a' });
     this.child = spawn(process.execPath, [join(root, 'services', this.name, 'dist', 'main.js')], {
       cwd: root,
-      env: { ...env, PORT: String(port(this.name)) },
+      env: { ...env, ...this.extraEnv, PORT: String(port(this.name)) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout!.pipe(log);
@@ -91,8 +95,11 @@ export class ServiceProcess {
   }
 }
 
-export async function startAll(): Promise<Map<ServiceName, ServiceProcess>> {
-  const procs = new Map(SERVICES.map((s) => [s, new ServiceProcess(s)]));
+/** Starts the six services; `extraEnv` adds settings per service (e.g. the decider's CRM_LOOKUP_URL). */
+export async function startAll(
+  extraEnv: Partial<Record<ServiceName, Record<string, string>>> = {},
+): Promise<Map<ServiceName, ServiceProcess>> {
+  const procs = new Map(SERVICES.map((s) => [s, new ServiceProcess(s, extraEnv[s])]));
   // Start one first so that topics exist and migrations run before the others race for them.
   procs.get('ingest')!.start();
   await procs.get('ingest')!.healthy();

@@ -96,6 +96,11 @@ export interface ConsumeOptions<Desc extends DescMessage> {
   /** Returns a reason when the decoded value is not acceptable (the record is dead-lettered). */
   validate?: (value: MessageShape<Desc>) => string | undefined;
   handle: (record: Incoming<Desc>) => Promise<void>;
+  /**
+   * For compacted topics: a record with no value (a tombstone) deletes its key.
+   * Without this handler a tombstone is an undecodable record and is dead-lettered.
+   */
+  onTombstone?: (key: string, meta: { partition: number; offset: string }) => Promise<void>;
   /** Called whenever the group (re)assigns partitions: drop any cache of what other members may have changed. */
   onAssignment?: () => void;
 }
@@ -329,6 +334,10 @@ export class Bus {
   ): Promise<void> {
     let value: MessageShape<Desc>;
     const key = message.key?.toString('utf8') ?? '';
+    if (!message.value && options.onTombstone) {
+      await options.onTombstone(key, { partition, offset: message.offset });
+      return;
+    }
     try {
       if (!message.value) throw new Error('empty value');
       value = fromBinary(options.topic.schema, message.value);

@@ -4,6 +4,7 @@
  * this list, idempotently, when a service starts.
  */
 import {
+  AccountSchema,
   AgentAssignmentSchema,
   ConversationEventSchema,
   DeadLetterSchema,
@@ -83,6 +84,18 @@ export const Topics = {
     deadLetter: 'handoff.assignments.dlq',
     external: true,
     description: 'Which agent took which handoff, for agent desks',
+  }),
+  accounts: topic({
+    name: 'crm.accounts',
+    key: 'account id',
+    partitions: 3,
+    retentionMs: -1,
+    cleanupPolicy: 'compact',
+    schema: AccountSchema,
+    deadLetter: 'crm.accounts.dlq',
+    external: true,
+    description:
+      'The latest state of each customer account, fed by a CRM connector; an empty value removes the account',
   }),
 } as const;
 

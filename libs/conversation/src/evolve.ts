@@ -204,7 +204,17 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
           priority: h.priority,
           requiredSkills: [...h.requiredSkills],
           language: h.language,
+          summary: h.briefing?.summary ?? '',
+          summaryGenerator: h.briefing?.summaryGenerator || 'extractive',
         },
+      };
+    }
+    case 'briefingSummarized': {
+      const b = payload.value;
+      if (!state.handoff || state.handoff.handoffId !== b.handoffId) return base;
+      return {
+        ...base,
+        handoff: { ...state.handoff, summary: b.summary, summaryGenerator: b.generator },
       };
     }
     case 'handoffQueued': {

@@ -95,6 +95,9 @@ export interface HandoffView {
   priority: number;
   requiredSkills: string[];
   language: string;
+  /** The briefing's summary, and who wrote it ("extractive" or the chat model). */
+  summary: string;
+  summaryGenerator: string;
   queue?: string;
   queuedAt?: string;
   agent?: { agentId: string; agentName: string; team: string; assignedAt: string };

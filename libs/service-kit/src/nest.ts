@@ -193,7 +193,10 @@ export async function createServiceApp(
     abortOnError: false,
   });
   app.useBodyParser('json', { limit: BODY_LIMIT });
-  app.useBodyParser('text', { type: ['text/*'], limit: BODY_LIMIT });
+  app.useBodyParser('text', {
+    type: ['text/*', 'application/yaml', 'application/x-yaml'],
+    limit: BODY_LIMIT,
+  });
   app.enableShutdownHooks();
   return app;
 }

@@ -3,3 +3,4 @@ export * from './wait.js';
 export * from './events.js';
 export * from './service-rig.js';
 export * from './redelivery.js';
+export * from './fake-llm-server.js';

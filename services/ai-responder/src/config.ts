@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { llmConfigSchema } from '@support/llm';
 import { baseConfigSchema, loadConfig, secretList } from '@support/service-kit';
 
 export const SERVICE = 'ai-responder';
@@ -9,7 +10,7 @@ const flag = (fallback: 'true' | 'false') =>
     .default(fallback)
     .transform((v) => v === 'true' || v === '1');
 
-export const configSchema = baseConfigSchema.extend({
+export const configSchema = baseConfigSchema.extend(llmConfigSchema.shape).extend({
   PORT: z.coerce.number().int().positive().default(3002),
   /** Keys that knowledge-base editors present as `Authorization: Bearer <key>` on /v1/kb. */
   AI_RESPONDER_API_KEYS: secretList,
@@ -21,17 +22,6 @@ export const configSchema = baseConfigSchema.extend({
   KB_DEFAULT_LOCALE: z.string().default('en'),
   /** The product the assistant supports, as the LLM prompt names it. */
   PRODUCT_NAME: z.string().default('Ledgerly'),
-  /** Who writes answers: the offline extractive answerer, or a chat model through LangChain. */
-  LLM_PROVIDER: z.enum(['extractive', 'openai', 'anthropic']).default('extractive'),
-  /** e.g. gpt-4o-mini, llama3.1 (Ollama), claude-3-5-haiku-latest. */
-  LLM_MODEL: z.string().default(''),
-  /** An OpenAI-compatible server (Ollama, vLLM, llama.cpp) or an Anthropic proxy, e.g. http://127.0.0.1:11434/v1. */
-  LLM_BASE_URL: z.string().default(''),
-  /** Falls back to OPENAI_API_KEY or ANTHROPIC_API_KEY. */
-  LLM_API_KEY: z.string().default(''),
-  /** Per attempt; a timed-out model leads to the extractive answer, flagged, never a hang. */
-  LLM_TIMEOUT_MS: z.coerce.number().int().min(100).default(15000),
-  LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(5).default(1),
   /** Vectors for hybrid retrieval: none (full-text only), local (offline sentence encoder) or openai (any OpenAI-compatible embeddings API). */
   EMBEDDINGS_PROVIDER: z.enum(['none', 'local', 'openai']).default('none'),
   EMBEDDINGS_MODEL: z.string().default('text-embedding-3-small'),

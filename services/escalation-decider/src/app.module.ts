@@ -2,15 +2,26 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ServiceKitModule, type JsonLogger } from '@support/service-kit';
 import { SERVICE, type Config } from './config.js';
 import { DeciderService } from './adapters/decider.service.js';
+import { AccountDirectory } from './adapters/accounts.js';
 import { PolicyStore } from './adapters/policy-store.js';
+import { BriefingSummarizer } from './adapters/summary.js';
+import { WhatIfController } from './adapters/whatif.controller.js';
 
 @Module({})
 export class AppModule {
   static create(config: Config, logger: JsonLogger): DynamicModule {
     return {
       module: AppModule,
-      imports: [ServiceKitModule.forRoot({ service: SERVICE, config, logger })],
-      providers: [PolicyStore, DeciderService],
+      imports: [
+        ServiceKitModule.forRoot({
+          service: SERVICE,
+          config,
+          logger,
+          apiKeys: config.DECIDER_API_KEYS,
+        }),
+      ],
+      controllers: [WhatIfController],
+      providers: [PolicyStore, AccountDirectory, BriefingSummarizer, DeciderService],
     };
   }
 }

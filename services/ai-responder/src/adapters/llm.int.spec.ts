@@ -9,7 +9,7 @@ import type { RankedArticle } from '../domain/answer';
 import { makesCommitment } from '../domain/guard';
 import { respond, type Classification, type Generator, type Proposal } from '../domain/respond';
 import { chatModelGenerator } from './llm';
-import { FakeLlmServer, type ReceivedRequest } from './testing/fake-llm-server';
+import { FakeLlmServer, type ReceivedRequest } from '@support/testing';
 
 jest.setTimeout(60_000);
 

@@ -1,8 +1,7 @@
-import { ChatAnthropic } from '@langchain/anthropic';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { StringOutputParser } from '@langchain/core/output_parsers';
 import { ChatPromptTemplate } from '@langchain/core/prompts';
-import { ChatOpenAI } from '@langchain/openai';
+import { configuredChatModel, isTimeout } from '@support/llm';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { RankedArticle } from '../domain/answer.js';
@@ -112,59 +111,15 @@ export class ChatModelGenerator implements Generator {
   }
 }
 
-function isTimeout(err: unknown): boolean {
-  const e = err as { name?: string; message?: string; code?: string };
-  return (
-    e?.name === 'AbortError' ||
-    e?.name === 'TimeoutError' ||
-    e?.name === 'APIConnectionTimeoutError' ||
-    /timed? ?out|aborted/i.test(e?.message ?? '')
-  );
-}
-
-/** The longest pause LangChain's retry makes between attempts (exponential backoff, capped). */
-const RETRY_PAUSE_MS = 4000;
-
 /** The chat model the configuration names, or undefined for the offline extractive answerer. */
 export function chatModelGenerator(config: Config): Generator | undefined {
-  if (config.LLM_PROVIDER === 'extractive') return undefined;
-  const common = { temperature: 0, maxRetries: config.LLM_MAX_RETRIES };
-  // Every attempt may use its whole timeout, and LangChain waits up to a few seconds before each retry.
-  const deadline =
-    config.LLM_TIMEOUT_MS * (config.LLM_MAX_RETRIES + 1) +
-    config.LLM_MAX_RETRIES * RETRY_PAUSE_MS +
-    500;
-  if (config.LLM_PROVIDER === 'openai') {
-    const model = new ChatOpenAI({
-      ...common,
-      model: config.LLM_MODEL || 'gpt-4o-mini',
-      apiKey: config.LLM_API_KEY || process.env.OPENAI_API_KEY || 'not-needed',
-      timeout: config.LLM_TIMEOUT_MS,
-      useResponsesApi: false,
-      configuration: config.LLM_BASE_URL ? { baseURL: config.LLM_BASE_URL } : undefined,
-    });
-    return new ChatModelGenerator(
-      `openai:${model.model}`,
-      model,
-      config.PRODUCT_NAME,
-      deadline,
-      config.LLM_TIMEOUT_MS,
-    );
-  }
-  const model = new ChatAnthropic({
-    ...common,
-    model: config.LLM_MODEL || 'claude-3-5-haiku-latest',
-    // A local proxy may need no key; the Anthropic API itself answers 401 without one.
-    apiKey: config.LLM_API_KEY || process.env.ANTHROPIC_API_KEY || 'not-needed',
-    // The SDK adds /v1/messages itself.
-    anthropicApiUrl: config.LLM_BASE_URL.replace(/\/v1\/?$/, '') || undefined,
-    clientOptions: { timeout: config.LLM_TIMEOUT_MS },
-  });
+  const configured = configuredChatModel(config);
+  if (!configured) return undefined;
   return new ChatModelGenerator(
-    `anthropic:${model.model}`,
-    model,
+    configured.name,
+    configured.model,
     config.PRODUCT_NAME,
-    deadline,
-    config.LLM_TIMEOUT_MS,
+    configured.deadlineMs,
+    configured.attemptTimeoutMs,
   );
 }

@@ -30,9 +30,13 @@ import {
   type Applied,
   type SnapshotStore,
 } from '@support/service-kit';
-import { buildBriefing } from '../domain/briefing.js';
+import { buildBriefing, type BriefingInit } from '../domain/briefing.js';
+import { pagePath, type DecisionContext } from '../domain/context.js';
 import { decide, type Decision } from '../domain/decide.js';
+import type { Policy } from '../domain/policy.js';
+import { AccountDirectory } from './accounts.js';
 import { PolicyStore } from './policy-store.js';
+import { BriefingSummarizer } from './summary.js';
 
 const decisions = new Counter({
   name: 'decider_decisions_total',
@@ -53,6 +57,8 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     private readonly bus: Bus,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly policies: PolicyStore,
+    private readonly accounts: AccountDirectory,
+    private readonly summarizer: BriefingSummarizer,
     private readonly logger: JsonLogger,
   ) {}
 
@@ -132,7 +138,9 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     at: { partition: number; offset: string },
   ): Promise<{ done: boolean; published: ConversationEvent[] }> {
     const policy = this.policies.current;
-    const decision = await decide(state, messageId, policy, timedOut);
+    const { account, lookup } = await this.accounts.get(state.accountId);
+    const context: DecisionContext = { account, accountLookup: lookup, pageUrl: state.pageUrl };
+    const decision = await decide(state, messageId, policy, timedOut, context);
     if (decision.kind === 'wait') return { done: false, published: [] };
     const timer = this.timers.get(messageId);
     if (timer) {
@@ -154,7 +162,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     };
     let published: ConversationEvent[] = [];
     await onceChecked(this.redis, `escalation-decider:decision:${messageId}`, check, async () => {
-      published = await this.act(state, messageId, decision, trace, policy.version);
+      published = await this.act(state, messageId, decision, trace, policy, context);
     });
     return { done: true, published };
   }
@@ -164,8 +172,10 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     messageId: string,
     decision: Exclude<Decision, { kind: 'none' | 'wait' }>,
     trace: { correlationId: string; causationId: string },
-    policyVersion: string,
+    policy: Policy,
+    context: DecisionContext,
   ): Promise<ConversationEvent[]> {
+    const policyVersion = policy.version;
     const conversationId = state.conversationId;
     const message = findMessage(state, messageId)!;
     const to = {
@@ -189,6 +199,16 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
           text: p.text,
           confidence: p.confidence,
           citations,
+          policyVersion,
+          context: {
+            account: context.account,
+            accountLookup: context.accountLookup,
+            page: {
+              url: context.pageUrl,
+              path: pagePath(context.pageUrl),
+              area: policy.pageArea(pagePath(context.pageUrl)),
+            },
+          },
         },
       );
       await this.bus.publish(
@@ -225,7 +245,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
       return [released];
     }
     const handoffId = deterministicId('handoff', messageId);
-    const briefing = buildBriefing(state, messageId);
+    const briefing = buildBriefing(state, messageId, decision, context, policy);
     const triggers = decision.triggers;
     const requested = conversationEvent(
       conversationId,
@@ -240,6 +260,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
         language: decision.language,
         policyVersion,
         briefing,
+        priorityReasons: decision.priorityReasons,
       },
     );
     await this.bus.publish(
@@ -268,6 +289,8 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
           triggers,
           briefing,
           requestedAt: new Date().toISOString(),
+          revision: 1,
+          priorityReasons: decision.priorityReasons,
         }),
         eventId: handoffId,
         ...trace,
@@ -286,9 +309,83 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
       messageId,
       handoffId,
       triggers: triggers.map((t) => t.rule),
+      priorityReasons: decision.priorityReasons.map((t) => t.rule),
       missing: decision.missing,
       ...trace,
     });
+    if (this.summarizer.generator)
+      void this.summarizeLater(state, handoffId, requested, briefing, trace);
     return [requested];
+  }
+
+  /**
+   * After the handoff is out: the chat model writes the summary, which goes
+   * into the log (BriefingSummarized) and to desks as revision 2 of the
+   * handoff. If the model fails, the extractive summary stands.
+   */
+  private async summarizeLater(
+    state: ConversationState,
+    handoffId: string,
+    requested: ConversationEvent,
+    briefing: BriefingInit,
+    trace: { correlationId: string; causationId: string },
+  ): Promise<void> {
+    const conversationId = state.conversationId;
+    const generator = this.summarizer.generator!;
+    let summary: string | undefined;
+    try {
+      summary = await this.summarizer.summarize(briefing);
+    } catch (err) {
+      this.logger.warn('briefing summary by the chat model failed; the extractive one stands', {
+        conversationId,
+        handoffId,
+        error: (err as Error).message,
+      });
+      return;
+    }
+    if (!summary) return;
+    const summarized = conversationEvent(
+      conversationId,
+      deterministicId('briefing-summarized', handoffId),
+      'briefingSummarized',
+      { handoffId, summary, generator },
+    );
+    const h = requested.payload.case === 'handoffRequested' ? requested.payload.value : undefined;
+    try {
+      await this.bus.publish(
+        {
+          topic: Topics.handoffRequests,
+          key: conversationId,
+          value: create(HandoffRequestSchema, {
+            handoffId,
+            conversationId,
+            priority: h?.priority,
+            requiredSkills: h?.requiredSkills,
+            language: h?.language,
+            triggers: h?.triggers,
+            priorityReasons: h?.priorityReasons,
+            briefing: { ...briefing, summary, summaryGenerator: generator },
+            requestedAt: requested.occurredAt,
+            revision: 2,
+          }),
+          eventId: deterministicId('handoff-revision-2', handoffId),
+          ...trace,
+        },
+        {
+          topic: Topics.events,
+          key: conversationId,
+          value: summarized,
+          eventId: summarized.eventId,
+          ...trace,
+        },
+      );
+      this.logger.log('briefing summarized', { conversationId, handoffId, generator, ...trace });
+    } catch (err) {
+      this.logger.error('could not publish the briefing summary', {
+        conversationId,
+        handoffId,
+        error: (err as Error).message,
+      });
+    }
   }
 }

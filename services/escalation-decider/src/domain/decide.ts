@@ -6,8 +6,10 @@ import {
   type ConversationState,
   type MessageView,
 } from '@support/conversation';
+import { disputeAmount, NO_CONTEXT, pagePath, type DecisionContext } from './context.js';
 import { detectHumanRequest } from './human-request.js';
-import { loadPolicyFile, type Facts, type Policy } from './policy.js';
+import { loadPolicyFile, type Facts, type FiredRule, type Policy } from './policy.js';
+import { riskTopics } from './risk-topics.js';
 
 /** The policy the decider ships with (services/escalation-decider/policy/default.yaml). */
 export const DEFAULT_POLICY_FILE = join(__dirname, '..', '..', 'policy', 'default.yaml');
@@ -27,6 +29,8 @@ export type Decision =
   | {
       kind: 'handoff';
       triggers: TriggerFired[];
+      /** Rules that raised the priority without causing the handoff (e.g. a VIP account). */
+      priorityReasons: TriggerFired[];
       priority: Priority;
       requiredSkills: string[];
       language: string;
@@ -59,9 +63,15 @@ export function unhelpfulTurns(state: ConversationState, message: MessageView): 
   return n;
 }
 
-/** What the policy's rules see of one customer message and its conversation. */
-export function factsOf(state: ConversationState, message: MessageView, policy: Policy): Facts {
+/** What the policy's rules see of one customer message, its conversation and their context. */
+export function factsOf(
+  state: ConversationState,
+  message: MessageView,
+  policy: Policy,
+  context: DecisionContext = NO_CONTEXT,
+): Facts {
   const p = message.proposal;
+  const account = context.account;
   const s = message.score;
   const repeated = s?.repeats ? findMessage(state, s.repeats.messageId) : undefined;
   return {
@@ -79,10 +89,27 @@ export function factsOf(state: ConversationState, message: MessageView, policy: 
     shift: s?.trajectory?.shift ?? false,
     repeatOfAnswered: repeated?.decision?.kind === 'released' ? (s?.repeats?.similarity ?? 0) : 0,
     unhelpfulTurns: unhelpfulTurns(state, message),
-    pageUrl: state.pageUrl,
+    pageUrl: context.pageUrl || state.pageUrl,
     joinTimeoutMs: policy.joinTimeoutMs,
+    riskTopics: riskTopics(message.text),
+    accountLookup: context.accountLookup,
+    accountTier: account?.tier.toLowerCase() ?? '',
+    vip: account?.vip ?? false,
+    atRisk: account?.atRisk ?? false,
+    monthlyValue: account?.monthlyValue ?? 0,
+    disputeAmount: disputeAmount(state, message, account),
+    openIncidents: account?.openIncidents.length ?? 0,
+    slaMinutes: account?.slaFirstResponseMinutes ?? 0,
+    pageArea: policy.pageArea(pagePath(context.pageUrl || state.pageUrl)),
   };
 }
+
+const asTrigger = ({ rule, detail, value, threshold }: FiredRule): TriggerFired => ({
+  rule,
+  detail,
+  value,
+  threshold,
+});
 
 /**
  * Decides for one customer message: release the AI reply, hand off, wait for
@@ -96,6 +123,7 @@ export async function decide(
   messageId: string,
   policy: Policy,
   timedOut: boolean,
+  context: DecisionContext = NO_CONTEXT,
 ): Promise<Decision> {
   const message = findMessage(state, messageId);
   if (!message) return { kind: 'none', why: 'unknown message' };
@@ -108,7 +136,6 @@ export async function decide(
   if (!message.score) missing.push('sentiment');
 
   const triggers: TriggerFired[] = [];
-  let rulePriority = Priority.NORMAL;
   const human = detectHumanRequest(message.text);
   if (human) {
     triggers.push({
@@ -117,29 +144,34 @@ export async function decide(
       value: 1,
       threshold: 1,
     });
-  } else {
-    if (missing.length && !timedOut) return { kind: 'wait' };
-    for (const fired of await policy.evaluate(factsOf(state, message, policy))) {
-      const { priority, ...trigger } = fired;
-      triggers.push(trigger);
-      rulePriority = Math.max(rulePriority, priority) as Priority;
-    }
-  }
+  } else if (missing.length && !timedOut) return { kind: 'wait' };
+  // On an explicit request the rules still run on what has arrived (never waiting), but only
+  // to set the priority and skills: the request alone decides the handoff.
+  const fired = await policy.evaluate(factsOf(state, message, policy, context));
+  const causes = human ? [] : fired.filter((f) => f.effect === 'handoff');
+  triggers.push(...causes.map(asTrigger));
+  const boosts = fired.filter((f) => f.effect === 'priority');
   if (triggers.length === 0) return { kind: 'release', missing };
 
   const urgent = message.score?.signals.includes('urgency') ?? false;
   const intent = message.proposal?.intent ?? '';
   // The responder tags the intent's urgency and the skill a person needs; older proposals carry neither.
   const proposed = message.proposal?.requiredSkills ?? [];
+  const intentSkills = proposed.length ? [...proposed] : [SKILL_BY_INTENT[intent] ?? 'general'];
+  const ruleSkills = [...causes, ...boosts].flatMap((f) => f.skills);
   return {
     kind: 'handoff',
     triggers,
+    priorityReasons: boosts.map(asTrigger),
     priority: Math.max(
       urgent ? Priority.URGENT : Priority.NORMAL,
-      rulePriority,
+      ...[...causes, ...boosts].map((f) => f.priority),
       message.proposal?.urgency ?? 0,
     ) as Priority,
-    requiredSkills: proposed.length ? [...proposed] : [SKILL_BY_INTENT[intent] ?? 'general'],
+    // The skills the rules name come first: a billing dispute needs billing even if the intent said otherwise.
+    requiredSkills: [...new Set([...ruleSkills, ...intentSkills])].filter(
+      (skill, _, all) => skill !== 'general' || all.length === 1,
+    ),
     language: human?.language && !state.locale ? human.language : language,
     missing,
   };

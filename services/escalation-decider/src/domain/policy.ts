@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Engine, type RuleProperties, type TopLevelConditionResult } from 'json-rules-engine';
+import picomatch from 'picomatch';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { Priority } from '@support/contracts';
@@ -38,6 +39,19 @@ export const policySchema = z.strictObject({
   /** How long to wait for the AI's proposal and the sentiment before deciding on what has arrived. */
   joinTimeoutMs: z.number().int().positive(),
   thresholds: z.record(z.string(), z.number()),
+  /**
+   * The page map: the product area of the page the customer is on, from the
+   * path of its URL (picomatch globs, first match wins), for rules to combine
+   * with the rest (fact pageArea).
+   */
+  pages: z
+    .array(
+      z.strictObject({
+        match: z.string().min(1),
+        area: z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be snake_case'),
+      }),
+    )
+    .default([]),
   rules: z
     .array(
       z.strictObject({
@@ -45,6 +59,14 @@ export const policySchema = z.strictObject({
         detail: z.string().min(1),
         /** The handoff's priority when this rule fires (the highest of the fired rules wins). */
         priority: z.enum(['low', 'normal', 'high', 'urgent']).default('normal'),
+        /**
+         * handoff: the conversation goes to a person. priority: the rule only
+         * raises the priority (and adds skills) of a handoff that another
+         * trigger causes, e.g. VIP accounts are served first.
+         */
+        effect: z.enum(['handoff', 'priority']).default('handoff'),
+        /** Skills a person needs when this rule fires, added to the intent's. */
+        skills: z.array(z.string().min(1)).default([]),
         when: condition,
       }),
     )
@@ -75,6 +97,21 @@ export interface Facts {
   unhelpfulTurns: number;
   pageUrl: string;
   joinTimeoutMs: number;
+  /** Legal dispute, pricing negotiation, privacy request, security incident or regulated advice, from the wording. */
+  riskTopics: string[];
+  /** found, unknown, unavailable or none (the conversation names no account). */
+  accountLookup: string;
+  accountTier: string;
+  vip: boolean;
+  atRisk: boolean;
+  monthlyValue: number;
+  /** The amount of the charge the customer disputes in this message (0 when they dispute nothing). */
+  disputeAmount: number;
+  openIncidents: number;
+  /** First-response target of the account's SLA in minutes (0: no SLA). */
+  slaMinutes: number;
+  /** The product area of the page the customer is on, from the policy's page map ('' when unmapped). */
+  pageArea: string;
 }
 
 export interface FiredRule {
@@ -83,6 +120,8 @@ export interface FiredRule {
   value: number;
   threshold: number;
   priority: Priority;
+  effect: 'handoff' | 'priority';
+  skills: string[];
 }
 
 export class PolicyError extends Error {}
@@ -90,11 +129,18 @@ export class PolicyError extends Error {}
 /** A policy ready to evaluate. */
 export class Policy {
   private readonly engine: Engine;
-  private readonly byName: Map<string, PolicyDocument['rules'][number]>;
+  private readonly pageMatchers: { test: (path: string) => boolean; area: string }[];
 
   constructor(readonly document: PolicyDocument) {
     this.engine = new Engine([], { allowUndefinedFacts: false });
-    this.byName = new Map(document.rules.map((r) => [r.name, r]));
+    // A list fact shares an element with the given list (e.g. riskTopics containsAny [legal_dispute]).
+    this.engine.addOperator('containsAny', (fact: unknown, value: unknown) =>
+      Array.isArray(fact) && Array.isArray(value) ? value.some((v) => fact.includes(v)) : false,
+    );
+    this.pageMatchers = document.pages.map((p) => ({
+      test: picomatch(p.match, { dot: true, nocase: true }),
+      area: p.area,
+    }));
     for (const r of document.rules) {
       const rule: RuleProperties = {
         name: r.name,
@@ -121,6 +167,12 @@ export class Policy {
     return this.document.thresholds[name] ?? fallback;
   }
 
+  /** The product area the page map gives a URL's path ('' when no pattern matches). */
+  pageArea(path: string): string {
+    if (!path) return '';
+    return this.pageMatchers.find((m) => m.test(path))?.area ?? '';
+  }
+
   /** The rules that fire on these facts, in the document's order, each with what it compared. */
   async evaluate(facts: Facts): Promise<FiredRule[]> {
     const { results } = await this.engine.run({ ...facts });
@@ -138,7 +190,9 @@ export class Policy {
           detail: `${r.detail} (${compared.map((c) => `${c.name} ${JSON.stringify(c.fact)} ${c.operator} ${JSON.stringify(c.value)}`).join(', ')})`,
           value: typeof numeric?.fact === 'number' ? numeric.fact : 1,
           threshold: typeof numeric?.value === 'number' ? numeric.value : 1,
-          priority: PRIORITIES[this.byName.get(r.name)!.priority],
+          priority: PRIORITIES[r.priority],
+          effect: r.effect,
+          skills: r.skills,
         };
       });
   }

@@ -1,5 +1,6 @@
 import type { ConversationEvent } from '@support/contracts';
 import { evolve, initialState, type ConversationState } from '@support/conversation';
+import type { AccountLookup, DecisionContext } from './context.js';
 import { decide } from './decide.js';
 import type { Policy } from './policy.js';
 
@@ -40,6 +41,30 @@ export interface WhatIfReport {
   flipped: { toHuman: string[]; toAi: string[] };
 }
 
+/** The context the recorded decision used (older records carry none: decided without an account). */
+function recordedContext(event: ConversationEvent, state: ConversationState): DecisionContext {
+  const p = event.payload;
+  const recorded =
+    p.case === 'aiReplyReleased'
+      ? {
+          account: p.value.context?.account,
+          lookup: p.value.context?.accountLookup,
+          url: p.value.context?.page?.url,
+        }
+      : p.case === 'handoffRequested'
+        ? {
+            account: p.value.briefing?.account,
+            lookup: p.value.briefing?.accountLookup,
+            url: p.value.briefing?.pageUrl,
+          }
+        : {};
+  return {
+    account: recorded.account,
+    accountLookup: (recorded.lookup || (state.accountId ? 'unavailable' : 'none')) as AccountLookup,
+    pageUrl: recorded.url ?? state.pageUrl,
+  };
+}
+
 const count = (names: string[], into: Record<string, number>) => {
   for (const n of names) into[n] = (into[n] ?? 0) + 1;
 };
@@ -49,7 +74,8 @@ const count = (names: string[], into: Record<string, number>) => {
  * effects: at every message where the decider decided, the candidate decides
  * on the same state (what had arrived by then), and the two are compared.
  * Once the candidate hands a conversation off, its later AI turns count as
- * silent, as they would be. `events` are the log's events in log order (per
+ * silent, as they would be. The account and page are those the recorded
+ * decision saw (the page map is the candidate's). `events` are the log's events in log order (per
  * conversation); only conversations that started within [from, to) count.
  */
 export async function whatIf(
@@ -77,7 +103,7 @@ export async function whatIf(
       let candidateOutcome: Outcome = 'silent';
       let candidateRules: string[] = [];
       if (!candidateHandedOff.has(id)) {
-        const d = await decide(state, messageId, candidate, true);
+        const d = await decide(state, messageId, candidate, true, recordedContext(event, state));
         candidateOutcome = d.kind === 'handoff' ? 'handoff' : 'release';
         if (d.kind === 'handoff') {
           candidateRules = d.triggers.map((t) => t.rule);

@@ -1,0 +1,34 @@
+/**
+ * Topics a support team keeps for people, recognised from the customer's
+ * wording in the main European languages. They complement the intent
+ * classifier (which knows contract, privacy and security questions) with
+ * high-precision cues: a named lawsuit, a custom price, a data-subject
+ * request, a live compromise, or advice only a licensed professional may give.
+ */
+export const RISK_TOPICS = [
+  'legal_dispute',
+  'pricing_negotiation',
+  'privacy_request',
+  'security_incident',
+  'regulated_advice',
+] as const;
+
+export type RiskTopic = (typeof RISK_TOPICS)[number];
+
+const CUES: Record<RiskTopic, RegExp> = {
+  legal_dispute:
+    /\b(lawyers?|attorneys?|solicitors?|lawsuit|sue|suing|legal action|court|small claims|litigation|class action|cease and desist|breach of contract|anwalt|anwältin|rechtsanwalt|klage|verklagen|gericht|avocats?|procès|poursuites|tribunal|mise en demeure|abogad[oa]s?|demanda(r)?|juicio|avvocat[oi]|causa legale|tribunale|advocaat|rechtszaak|advogad[oa]|processo judicial)\b/i,
+  pricing_negotiation:
+    /\b(custom (pricing|price|quote|contract|terms)|negotiat\w*|volume discount|enterprise (pricing|quote|agreement)|(better|special) (price|deal|rate)|price match|master services agreement|\bmsa\b|redlines?|sonderkonditionen|rabatt verhandeln|individuelles angebot|devis personnalisé|tarif (négocié|préférentiel)|négocier|precio personalizado|negociar|descuento por volumen|prezzo personalizzato|negoziare|onderhandelen|maatwerkofferte|preço personalizado)\b/i,
+  privacy_request:
+    /\b(gdpr|dsgvo|rgpd|ccpa|dsar|subject access request|data subject|right to (be forgotten|erasure|access)|(delete|erase|export) (all )?(my|our) (personal )?data|art(icle|\.)? ?(15|17|20)\b|auskunftsersuchen|datenauskunft|löschung meiner daten|droit à l'oubli|suppression de mes données|derecho al olvido|borrar mis datos|diritto all'oblio|cancellazione dei miei dati|verwijder mijn gegevens|apagar meus dados)\b/i,
+  security_incident:
+    /\b(hacked|hacker|compromised|(data|security) breach|breached|unauthori[sz]ed (access|login|charges?|transactions?|payments?)|phishing|stolen (password|credentials|account)|account takeover|ransomware|malware|gehackt|kompromittiert|datenleck|piraté|compte compromis|fuite de données|hackead[oa]|comprometid[oa]|fuga de datos|hackerat[oa]|datalek|invadid[oa])\b/i,
+  regulated_advice:
+    /\b(tax advice|financial advice|investment advice|legal advice|medical advice|(should|can) i (deduct|declare|claim)\b|is (it|this) (tax[- ]deductible|deductible|legal)|which (investment|fund|stocks?)|how (much|do i) (to )?pay in tax(es)?|steuerberatung|steuerlich absetzbar|rechtsberatung|anlageberatung|conseil (fiscal|juridique|financier)|déductible|asesor(amiento|ía) (fiscal|legal|financier[oa])|deducible|consulenza (fiscale|legale|finanziaria)|detraibile|belastingadvies|aftrekbaar|aconselhamento (fiscal|jurídico|financeiro)|dedutível)/i,
+};
+
+/** The risk topics the text names, in RISK_TOPICS order. */
+export function riskTopics(text: string): RiskTopic[] {
+  return RISK_TOPICS.filter((t) => CUES[t].test(text));
+}
