@@ -58,7 +58,14 @@ export function accountLine(account: Account | undefined, lookup: string): strin
   return `Account: ${parts.join(', ')}.${notes.length ? ` ${notes.join('; ')}.` : ''}`;
 }
 
-const reasons = (ts: TriggerFired[]) => ts.map((t) => t.detail.replace(/ \(.*\)$/, '')).join('; ');
+/** A rule's detail without the comparisons the policy appends in parentheses. */
+const reasons = (ts: TriggerFired[]) =>
+  ts
+    .map((t) => {
+      const cut = t.detail.endsWith(')') ? t.detail.lastIndexOf(' (') : -1;
+      return cut > 0 ? t.detail.slice(0, cut) : t.detail;
+    })
+    .join('; ');
 
 /**
  * What the agent reads instead of the transcript: why the conversation is

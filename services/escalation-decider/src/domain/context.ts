@@ -16,6 +16,8 @@ export const NO_CONTEXT: DecisionContext = { accountLookup: 'none', pageUrl: '' 
 /** The path of a page URL ('' for a missing or unparsable URL). */
 export function pagePath(url: string): string {
   if (!url) return '';
+  // Some channels send only the path.
+  if (url.startsWith('/')) return url.split(/[?#]/)[0] ?? '';
   try {
     return new URL(url).pathname;
   } catch {
@@ -25,7 +27,7 @@ export function pagePath(url: string): string {
 
 /** The customer disputes a charge, in the main European languages. */
 const DISPUTE =
-  /\b(disput\w*|chargeback|contest\w*|charged (me )?(twice|double|two times)|double[- ]charged|overcharg\w*|wrong(ly)? (charge|charged|amount|invoice)|incorrect (charge|amount|invoice)|did(n'?t| not) (authori[sz]e|order|agree to)|unauthori[sz]ed charge|refund|money back|reembols\w*|cobr\w* (dos veces|de más|doble)|disputa|litige|contester|prélev\w* deux fois|rembours\w*|factur\w* (erronée|incorrecte)|doppelt (abgebucht|berechnet)|falsch(e|en)? (rechnung|betrag|abbuchung)|rückerstattung|widerspruch|zurückbuchung|addebit\w* (due volte|doppio)|rimbors\w*|contestare|dubbel (afgeschreven|betaald)|terugbetaling|cobrad[oa] (duas vezes|a mais)|estorno)\b/i;
+  /\b(disput\w*|chargeback|contest\w*|charged (me )?(twice|double|two times)|double[- ]charged|overcharg\w*|wrong(ly)? (charge|charged|amount|invoice)|incorrect (charge|amount|invoice)|did(n'?t| not) (authori[sz]e|order|agree to)|unauthori[sz]ed charge|refund|money back|reembols\w*|cobr\w* (dos veces|de más|doble)|disputa|litige|contester|prélev[\wé]* deux fois|rembours\w*|factur\w* (erronée|incorrecte)|doppelt (abgebucht|berechnet)|falsch(e|en)? (rechnung|betrag|abbuchung)|rückerstattung|widerspruch|zurückbuchung|addebit\w* (due volte|doppio)|rimbors\w*|contestare|dubbel (afgeschreven|betaald)|terugbetaling|cobrad[oa] (duas vezes|a mais)|estorno)\b/i;
 
 const MONEY =
   /(?:[€$£]|\b(?:eur|usd|gbp|chf)\b)\s?(\d{1,3}(?:[.,\s]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)|(\d{1,3}(?:[.,\s]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s?(?:[€$£]|\b(?:eur|euros?|usd|dollars?|gbp|pounds?|chf)\b)/gi;
@@ -65,8 +67,8 @@ export function disputeAmount(
       .map((d) => d.value.toUpperCase()),
   );
   for (const inv of invoices) {
-    if (named.has(inv.invoiceId.toUpperCase()) || message.text.includes(inv.invoiceId))
-      return inv.amount;
+    const id = inv.invoiceId.toUpperCase();
+    if (named.has(id) || message.text.toUpperCase().includes(id)) return inv.amount;
   }
   const written = amountsIn(message.text);
   if (written.length) return Math.max(...written);

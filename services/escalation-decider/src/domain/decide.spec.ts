@@ -1,10 +1,18 @@
-import { Priority } from '@support/contracts';
+import {
+  AccountSchema,
+  create,
+  Priority,
+  type Account,
+  type MessageInitShape,
+} from '@support/contracts';
 import { initialState, type ConversationState, type MessageView } from '@support/conversation';
 import { decide, loadDefaultPolicy, unhelpfulTurns } from './decide';
 
-const defaultPolicy = loadDefaultPolicy();
 import { detectHumanRequest } from './human-request';
 import { buildBriefing } from './briefing';
+import { NO_CONTEXT, type DecisionContext } from './context';
+
+const defaultPolicy = loadDefaultPolicy();
 
 function stateWith(
   message: Partial<MessageView>,
@@ -337,17 +345,32 @@ describe('unhelpfulTurns', () => {
 });
 
 describe('briefing', () => {
+  const handoff = {
+    kind: 'handoff' as const,
+    triggers: [
+      {
+        rule: 'low_confidence',
+        detail: 'the AI answer is below the calibrated confidence (confidence 0.3 lessThan 0.9)',
+        value: 0.3,
+        threshold: 0.9,
+      },
+    ],
+    priorityReasons: [],
+    priority: Priority.NORMAL,
+    requiredSkills: ['billing'],
+    language: 'en',
+    missing: [],
+  };
+  const brief = (s: ConversationState) =>
+    buildBriefing(s, 'm1', handoff, NO_CONTEXT, defaultPolicy);
   it('summarises the conversation and carries what the AI tried', () => {
     const s = stateWith({ proposal: proposal(0.3), score: score(-0.2) });
-    const b = buildBriefing(
-      {
-        ...s,
-        customerId: 'cust-9',
-        channel: 'web',
-        transcript: [...s.transcript, { speaker: 'ai', text: 'Go to Billing', at: 't3' }],
-      },
-      'm1',
-    );
+    const b = brief({
+      ...s,
+      customerId: 'cust-9',
+      channel: 'web',
+      transcript: [...s.transcript, { speaker: 'ai', text: 'Go to Billing', at: 't3' }],
+    });
     expect(b.summary).toContain('How do I download my invoices?');
     expect(b.aiAttempts).toEqual(['Go to Billing']);
     expect(b.articlesTried).toEqual(['kb-invoices']);
@@ -365,12 +388,179 @@ describe('briefing', () => {
       },
       { details: [{ name: 'account_email', value: 'ana@example.com', messageId: 'm1' }] },
     );
-    const b = buildBriefing(s, 'm1');
+    const b = brief(s);
     expect(b.collectedDetails).toEqual([
       { name: 'account_email', value: 'ana@example.com', messageId: 'm1' },
     ]);
     expect(b.missingDetails).toEqual(['invoice_or_order_number']);
     expect(b.topic).toBe('billing');
     expect(b.summary).toContain('account_email ana@example.com');
+  });
+});
+
+describe('deciding with the account and the page', () => {
+  const account = (over: MessageInitShape<typeof AccountSchema> = {}): Account =>
+    create(AccountSchema, {
+      accountId: 'acc-7',
+      name: 'Acme GmbH',
+      tier: 'business',
+      currency: 'EUR',
+      ...over,
+    });
+  const withAccount = (a: Account, pageUrl = ''): DecisionContext => ({
+    account: a,
+    accountLookup: 'found',
+    pageUrl,
+  });
+  const onPage = (pageUrl: string): DecisionContext => ({ accountLookup: 'none', pageUrl });
+  const rules = (d: Awaited<ReturnType<typeof decide>>) =>
+    d.kind === 'handoff' ? d.triggers.map((t) => t.rule) : [];
+  const confident = () => stateWith({ proposal: proposal(0.95), score: score(0.1) });
+
+  it('given a confident answer for a VIP account, hands off with high priority instead of releasing', async () => {
+    const d = await decide(
+      confident(),
+      'm1',
+      defaultPolicy,
+      false,
+      withAccount(account({ vip: true })),
+    );
+    expect(d.kind).toBe('handoff');
+    if (d.kind !== 'handoff') return;
+    expect(d.triggers).toEqual([
+      expect.objectContaining({ rule: 'vip_account', value: 0.95, threshold: 0.97 }),
+    ]);
+    expect(d.priorityReasons.map((r) => r.rule)).toEqual(['vip_priority']);
+    expect(d.priority).toBe(Priority.HIGH);
+  });
+
+  it('given the same answer for an ordinary account, releases it', async () => {
+    const d = await decide(confident(), 'm1', defaultPolicy, false, withAccount(account()));
+    expect(d).toEqual({ kind: 'release', missing: [] });
+  });
+
+  it('given a VIP account and an all but certain answer, releases it: priority rules alone never hand off', async () => {
+    const d = await decide(
+      stateWith({ proposal: proposal(0.98), score: score(0.1) }),
+      'm1',
+      defaultPolicy,
+      false,
+      withAccount(account({ vip: true, slaFirstResponseMinutes: 30 })),
+    );
+    expect(d).toEqual({ kind: 'release', missing: [] });
+  });
+
+  it('given a disputed charge of €1,250, hands off to billing first whatever the intent', async () => {
+    const d = await decide(
+      stateWith({
+        text: 'You charged me twice, €1,250 in total. I dispute this!',
+        proposal: proposal(0.95, 'bug_report', { requiredSkills: ['technical'] }),
+        score: score(-0.3),
+      }),
+      'm1',
+      defaultPolicy,
+      false,
+      withAccount(account()),
+    );
+    expect(d.kind).toBe('handoff');
+    if (d.kind !== 'handoff') return;
+    expect(d.triggers).toEqual([
+      expect.objectContaining({ rule: 'billing_dispute', value: 1250, threshold: 500 }),
+    ]);
+    expect(d.requiredSkills).toEqual(['billing', 'technical']);
+    expect(d.priority).toBe(Priority.HIGH);
+  });
+
+  it('given a small disputed charge, leaves the confident answer to the AI', async () => {
+    const d = await decide(
+      stateWith({
+        text: 'You charged me twice, €12. Refund please.',
+        proposal: proposal(0.95),
+        score: score(0),
+      }),
+      'm1',
+      defaultPolicy,
+      false,
+      withAccount(account()),
+    );
+    expect(d.kind).toBe('release');
+  });
+
+  it('given an explicit request for a person on an SLA account, hands off at once, the SLA only raising the priority', async () => {
+    const sla = withAccount(account({ sla: 'premium', slaFirstResponseMinutes: 30 }));
+    const d = await decide(
+      stateWith({ text: 'I want to talk to a human' }),
+      'm1',
+      defaultPolicy,
+      false,
+      sla,
+    );
+    expect(d.kind).toBe('handoff');
+    if (d.kind !== 'handoff') return;
+    expect(rules(d)).toEqual(['explicit_human_request']);
+    expect(d.priorityReasons.map((r) => r.rule)).toEqual(['sla_priority']);
+    expect(d.priority).toBe(Priority.HIGH);
+    expect(d.missing).toEqual(['ai_proposal', 'sentiment']);
+  });
+
+  it('given an account the CRM does not know, decides as without an account', async () => {
+    const unknown: DecisionContext = { accountLookup: 'unknown', pageUrl: '' };
+    const unavailable: DecisionContext = { accountLookup: 'unavailable', pageUrl: '' };
+    for (const message of [
+      { proposal: proposal(0.95), score: score(0.1) },
+      { proposal: proposal(0.5), score: score(0) },
+      { text: 'I dispute the €900 charge', proposal: proposal(0.95), score: score(0) },
+    ]) {
+      const without = await decide(stateWith(message), 'm1', defaultPolicy, false, NO_CONTEXT);
+      expect(await decide(stateWith(message), 'm1', defaultPolicy, false, unknown)).toEqual(
+        without,
+      );
+      expect(await decide(stateWith(message), 'm1', defaultPolicy, false, unavailable)).toEqual(
+        without,
+      );
+    }
+  });
+
+  it('given an unhappy customer on the cancellation page, hands off to retention; on the help page, releases', async () => {
+    const unhappy = () =>
+      stateWith({
+        text: 'How do I stop my subscription?',
+        proposal: proposal(0.95),
+        score: score(-0.3),
+      });
+    const cancel = await decide(
+      unhappy(),
+      'm1',
+      defaultPolicy,
+      false,
+      onPage('https://app.example.com/account/cancel?step=2'),
+    );
+    expect(cancel.kind).toBe('handoff');
+    if (cancel.kind !== 'handoff') return;
+    expect(rules(cancel)).toEqual(['cancellation_page']);
+    expect(cancel.requiredSkills[0]).toBe('retention');
+    expect(cancel.priority).toBe(Priority.HIGH);
+    const help = await decide(
+      unhappy(),
+      'm1',
+      defaultPolicy,
+      false,
+      onPage('https://app.example.com/help'),
+    );
+    expect(help).toEqual({ kind: 'release', missing: [] });
+  });
+
+  it('given no page in the context, takes the page the conversation carries', async () => {
+    const d = await decide(
+      stateWith(
+        { proposal: proposal(0.95), score: score(-0.3) },
+        { pageUrl: 'https://app.example.com/account/cancel' },
+      ),
+      'm1',
+      defaultPolicy,
+      false,
+      NO_CONTEXT,
+    );
+    expect(rules(d)).toEqual(['cancellation_page']);
   });
 });

@@ -20,6 +20,16 @@ const facts = (over: Partial<Facts> = {}): Facts => ({
   unhelpfulTurns: 0,
   pageUrl: '',
   joinTimeoutMs: 8000,
+  riskTopics: [],
+  accountLookup: 'none',
+  accountTier: '',
+  vip: false,
+  atRisk: false,
+  monthlyValue: 0,
+  disputeAmount: 0,
+  openIncidents: 0,
+  slaMinutes: 0,
+  pageArea: '',
   ...over,
 });
 
@@ -83,6 +93,168 @@ describe('the escalation policy as data', () => {
     ],
     ['rules: [', /not valid YAML/],
   ])('rejects an invalid document, naming the problem (%#)', (doc, message) => {
+    expect(() => parsePolicy(doc, 'test.yaml')).toThrow(PolicyError);
+    expect(() => parsePolicy(doc, 'test.yaml')).toThrow(message);
+  });
+});
+
+describe('the account, topic and page rules of the shipped policy', () => {
+  const policy = loadDefaultPolicy();
+  const rulesFor = async (over: Partial<Facts>) =>
+    (await policy.evaluate(facts(over))).map((f) => f.rule);
+  const fired = async (over: Partial<Facts>, rule: string) =>
+    (await policy.evaluate(facts(over))).find((f) => f.rule === rule);
+
+  it.each([
+    'legal_dispute',
+    'pricing_negotiation',
+    'privacy_request',
+    'security_incident',
+    'regulated_advice',
+  ])('hands a message about %s to a person with high priority, whatever the intent', async (t) => {
+    expect(await rulesFor({ riskTopics: [t] })).toEqual(['topic_risk']);
+    expect((await fired({ riskTopics: ['other', t] }, 'topic_risk'))?.priority).toBe(Priority.HIGH);
+  });
+
+  it('leaves a message without a risky topic to the AI', async () => {
+    expect(await rulesFor({ riskTopics: [] })).toEqual([]);
+    expect(await rulesFor({ riskTopics: ['smalltalk'] })).toEqual([]);
+  });
+
+  it('gives a VIP or enterprise account the AI answer only when it is nearly certain', async () => {
+    const vip = await policy.evaluate(facts({ vip: true, confidence: 0.95 }));
+    expect(vip.map((f) => [f.rule, f.value, f.threshold, f.effect])).toEqual([
+      ['vip_account', 0.95, 0.97, 'handoff'],
+      ['vip_priority', 1, 1, 'priority'],
+    ]);
+    expect(vip[0].priority).toBe(Priority.HIGH);
+    expect(await rulesFor({ accountTier: 'enterprise', confidence: 0.95 })).toEqual([
+      'vip_account',
+      'vip_priority',
+    ]);
+    expect(await rulesFor({ vip: true, confidence: 0.97 })).toEqual(['vip_priority']);
+    expect(await rulesFor({ accountTier: 'enterprise', confidence: 0.99 })).toEqual([
+      'vip_priority',
+    ]);
+    expect(await rulesFor({ accountTier: 'pro', confidence: 0.95 })).toEqual([]);
+  });
+
+  it('sends a disputed charge of at least the threshold to billing', async () => {
+    const dispute = await fired({ disputeAmount: 500 }, 'billing_dispute');
+    expect(dispute).toEqual(
+      expect.objectContaining({
+        value: 500,
+        threshold: 500,
+        priority: Priority.HIGH,
+        effect: 'handoff',
+        skills: ['billing'],
+      }),
+    );
+    expect(await rulesFor({ disputeAmount: 499 })).toEqual([]);
+    expect(await rulesFor({ disputeAmount: 0 })).toEqual([]);
+  });
+
+  it('hands an at-risk account to retention when it is unhappy or talks of leaving', async () => {
+    for (const over of [
+      { valence: -0.1 },
+      { signals: ['churn'] },
+      { intent: 'cancellation' },
+    ] as Partial<Facts>[]) {
+      expect(await rulesFor({ atRisk: true, ...over })).toEqual(['at_risk_account']);
+    }
+    expect((await fired({ atRisk: true, valence: -0.1 }, 'at_risk_account'))?.skills).toEqual([
+      'retention',
+    ]);
+    expect(await rulesFor({ atRisk: true, valence: 0.4 })).toEqual([]);
+    expect(await rulesFor({ atRisk: false, valence: -0.1, signals: ['churn'] })).toEqual([]);
+  });
+
+  it('hands a reported problem on an account with an open incident to the technical team', async () => {
+    for (const intent of ['bug_report', 'technical_integration', 'account_access']) {
+      expect(await rulesFor({ openIncidents: 1, intent })).toEqual(['open_incident']);
+    }
+    expect(await rulesFor({ openIncidents: 2, signals: ['urgency'] })).toEqual(['open_incident']);
+    expect(
+      (await fired({ openIncidents: 1, intent: 'bug_report' }, 'open_incident'))?.skills,
+    ).toEqual(['technical']);
+    expect(await rulesFor({ openIncidents: 1, intent: 'how_to' })).toEqual([]);
+    expect(await rulesFor({ openIncidents: 0, intent: 'bug_report' })).toEqual([]);
+  });
+
+  it('hands an urgent problem on an SLA account off as urgent', async () => {
+    const urgent = await policy.evaluate(facts({ slaMinutes: 30, signals: ['urgency'] }));
+    expect(urgent.map((f) => [f.rule, f.priority, f.effect])).toEqual([
+      ['sla_urgent', Priority.URGENT, 'handoff'],
+      ['sla_priority', Priority.HIGH, 'priority'],
+    ]);
+    expect(await rulesFor({ slaMinutes: 30 })).toEqual(['sla_priority']);
+    expect(await rulesFor({ slaMinutes: 0, signals: ['urgency'] })).toEqual([]);
+  });
+
+  it('hands an unhappy or leaving customer on the cancellation page to retention', async () => {
+    for (const over of [
+      { valence: -0.1 },
+      { signals: ['churn'] },
+      { intent: 'cancellation' },
+    ] as Partial<Facts>[]) {
+      expect(await rulesFor({ pageArea: 'cancellation', ...over })).toEqual(['cancellation_page']);
+    }
+    expect(await fired({ pageArea: 'cancellation', valence: -0.1 }, 'cancellation_page')).toEqual(
+      expect.objectContaining({ priority: Priority.HIGH, skills: ['retention'] }),
+    );
+    expect(await rulesFor({ pageArea: 'cancellation', valence: 0.3 })).toEqual([]);
+    expect(await rulesFor({ pageArea: 'billing', valence: -0.1 })).toEqual([]);
+  });
+
+  it('hands off a customer stuck on a billing page once an answer did not help', async () => {
+    expect(
+      await fired({ pageArea: 'billing', unhelpfulTurns: 1 }, 'billing_page_struggle'),
+    ).toEqual(
+      expect.objectContaining({
+        priority: Priority.NORMAL,
+        effect: 'handoff',
+        skills: ['billing'],
+      }),
+    );
+    expect(await rulesFor({ pageArea: 'billing', unhelpfulTurns: 0 })).toEqual([]);
+    expect(await rulesFor({ pageArea: '', unhelpfulTurns: 1 })).toEqual([]);
+  });
+
+  it('keeps the VIP and SLA rules to raising the priority: they never hand off alone', () => {
+    const priorityOnly = policy.document.rules.filter((r) => r.effect === 'priority');
+    expect(priorityOnly.map((r) => r.name)).toEqual(['vip_priority', 'sla_priority']);
+  });
+
+  it.each([
+    ['/app/billing/invoices', 'billing'],
+    ['/billing', 'billing'],
+    ['/account/cancel', 'cancellation'],
+    ['/Account/Cancel', 'cancellation'],
+    ['/settings/security/2fa', 'security'],
+    ['/settings/privacy', 'privacy'],
+    ['/developers/webhooks', 'integrations'],
+    ['/billing/cancel', 'billing'],
+    ['/help', ''],
+    ['/', ''],
+    ['', ''],
+  ])('maps the page %s to the product area "%s" (first match wins)', (path, area) => {
+    expect(policy.pageArea(path)).toBe(area);
+  });
+
+  it('takes the page map from the document', () => {
+    const custom = parsePolicy(text.replace('area: cancellation', 'area: retention'));
+    expect(custom.pageArea('/account/cancel')).toBe('retention');
+    const none = parsePolicy(text.replace(/^pages:[\s\S]*?^rules:/m, 'rules:'));
+    expect(none.pageArea('/app/billing/invoices')).toBe('');
+  });
+
+  it.each([
+    [text.replace('area: billing', 'area: Billing Page'), /pages\.0\.area: must be snake_case/],
+    [text.replace(', area: security }', ' }'), /pages\.2\.area/],
+    [text.replace('effect: priority', 'effect: boost'), /rules\.\d+\.effect/],
+    [text.replace('priority: urgent', 'priority: critical'), /rules\.\d+\.priority/],
+    [text.replace('skills: [billing]', 'skills: billing'), /rules\.\d+\.skills/],
+  ])('rejects a bad page map or rule, naming the field (%#)', (doc, message) => {
     expect(() => parsePolicy(doc, 'test.yaml')).toThrow(PolicyError);
     expect(() => parsePolicy(doc, 'test.yaml')).toThrow(message);
   });

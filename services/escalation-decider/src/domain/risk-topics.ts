@@ -15,17 +15,19 @@ export const RISK_TOPICS = [
 
 export type RiskTopic = (typeof RISK_TOPICS)[number];
 
+// Each cue ends where the word does: (?!\w), not \b, which finds no boundary after a
+// non-ASCII letter ("piraté", "négocié") and would miss those words.
 const CUES: Record<RiskTopic, RegExp> = {
   legal_dispute:
-    /\b(lawyers?|attorneys?|solicitors?|lawsuit|sue|suing|legal action|court|small claims|litigation|class action|cease and desist|breach of contract|anwalt|anwältin|rechtsanwalt|klage|verklagen|gericht|avocats?|procès|poursuites|tribunal|mise en demeure|abogad[oa]s?|demanda(r)?|juicio|avvocat[oi]|causa legale|tribunale|advocaat|rechtszaak|advogad[oa]|processo judicial)\b/i,
+    /\b(lawyers?|attorneys?|solicitors?|lawsuit|sue|suing|legal action|(to|in) court|small claims|litigation|class action|cease and desist|breach of contract|anwalt|anwältin|rechtsanwalt|klage|verklagen|gericht|avocats?|procès|poursuites|tribunal|mise en demeure|abogad[oa]s?|demanda(r)?|juicio|avvocat[oi]|causa legale|tribunale|advocaat|rechtszaak|advogad[oa]|processo judicial)(?!\w)/i,
   pricing_negotiation:
-    /\b(custom (pricing|price|quote|contract|terms)|negotiat\w*|volume discount|enterprise (pricing|quote|agreement)|(better|special) (price|deal|rate)|price match|master services agreement|\bmsa\b|redlines?|sonderkonditionen|rabatt verhandeln|individuelles angebot|devis personnalisé|tarif (négocié|préférentiel)|négocier|precio personalizado|negociar|descuento por volumen|prezzo personalizzato|negoziare|onderhandelen|maatwerkofferte|preço personalizado)\b/i,
+    /\b(custom (pricing|price|quote|contract|terms)|negotiat\w*|volume discount|enterprise (pricing|quote|agreement)|(better|special) (price|deal|rate)|price match|master services agreement|\bmsa\b|redlines?|sonderkonditionen|rabatt verhandeln|individuelles angebot|devis personnalisé|tarif (négocié|préférentiel)|négocier|precio personalizado|negociar|descuento por volumen|prezzo personalizzato|negoziare|onderhandelen|maatwerkofferte|preço personalizado)(?!\w)/i,
   privacy_request:
-    /\b(gdpr|dsgvo|rgpd|ccpa|dsar|subject access request|data subject|right to (be forgotten|erasure|access)|(delete|erase|export) (all )?(my|our) (personal )?data|art(icle|\.)? ?(15|17|20)\b|auskunftsersuchen|datenauskunft|löschung meiner daten|droit à l'oubli|suppression de mes données|derecho al olvido|borrar mis datos|diritto all'oblio|cancellazione dei miei dati|verwijder mijn gegevens|apagar meus dados)\b/i,
+    /\b(gdpr|dsgvo|rgpd|ccpa|dsar|subject access request|data subject|right to (be forgotten|erasure|access)|(delete|erase) (all )?(my|our) (personal )?data|export (all )?(my|our) personal data|art(icle|\.)? ?(15|17|20)\b|auskunftsersuchen|datenauskunft|löschung meiner daten|droit à l'oubli|suppression de mes données|derecho al olvido|borrar mis datos|diritto all'oblio|cancellazione dei miei dati|verwijder mijn gegevens|apagar meus dados)(?!\w)/i,
   security_incident:
-    /\b(hacked|hacker|compromised|(data|security) breach|breached|unauthori[sz]ed (access|login|charges?|transactions?|payments?)|phishing|stolen (password|credentials|account)|account takeover|ransomware|malware|gehackt|kompromittiert|datenleck|piraté|compte compromis|fuite de données|hackead[oa]|comprometid[oa]|fuga de datos|hackerat[oa]|datalek|invadid[oa])\b/i,
+    /\b(hacked|hacker|compromised|(data|security) breach|breached|unauthori[sz]ed (access|login|charges?|transactions?|payments?)|phishing|stolen (password|credentials|account)|account takeover|ransomware|malware|gehackt|kompromittiert|datenleck|piraté|compte compromis|fuite de données|hackead[oa]|comprometid[oa]|fuga de datos|hackerat[oa]|datalek|invadid[oa])(?!\w)/i,
   regulated_advice:
-    /\b(tax advice|financial advice|investment advice|legal advice|medical advice|(should|can) i (deduct|declare|claim)\b|is (it|this) (tax[- ]deductible|deductible|legal)|which (investment|fund|stocks?)|how (much|do i) (to )?pay in tax(es)?|steuerberatung|steuerlich absetzbar|rechtsberatung|anlageberatung|conseil (fiscal|juridique|financier)|déductible|asesor(amiento|ía) (fiscal|legal|financier[oa])|deducible|consulenza (fiscale|legale|finanziaria)|detraibile|belastingadvies|aftrekbaar|aconselhamento (fiscal|jurídico|financeiro)|dedutível)/i,
+    /\b(tax advice|financial advice|investment advice|legal advice|medical advice|(should|can) i (deduct|declare)\b|(claim|deduct) .{0,25}\b(on|from|against) (my |our )?tax(es)?\b|is (it|this) (tax[- ]deductible|deductible|legal)|which (investment|fund|stocks?)|how (much|do i) (to )?pay in tax(es)?|steuerberatung|steuerlich absetzbar|rechtsberatung|anlageberatung|conseil (fiscal|juridique|financier)|déductible|asesor(amiento|ía) (fiscal|legal|financier[oa])|deducible|consulenza (fiscale|legale|finanziaria)|detraibile|belastingadvies|aftrekbaar|aconselhamento (fiscal|jurídico|financeiro)|dedutível)/i,
 };
 
 /** The risk topics the text names, in RISK_TOPICS order. */

@@ -1,8 +1,17 @@
 import { readFileSync } from 'node:fs';
-import { ReplyKind, type ConversationEvent } from '@support/contracts';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import {
+  AccountSchema,
+  create,
+  ReplyKind,
+  type BriefingSchema,
+  type ConversationEvent,
+  type DecisionContextSchema,
+  type MessageInitShape,
+} from '@support/contracts';
 import { conversationEvent } from '@support/conversation';
-import { DEFAULT_POLICY_FILE } from './decide';
-import { parsePolicy } from './policy';
+import { DEFAULT_POLICY_FILE, loadDefaultPolicy } from './decide';
+import { parsePolicy, type PolicyDocument } from './policy';
 import { whatIf } from './whatif';
 
 const shipped = readFileSync(DEFAULT_POLICY_FILE, 'utf8');
@@ -16,11 +25,19 @@ const withMinConfidence = (n: number, version: string) =>
 let clock = 0;
 const at = () => new Date(Date.UTC(2026, 10, 20, 9, 0, clock++)).toISOString();
 
+interface Turn {
+  text: string;
+  confidence: number;
+  handedOff: boolean;
+  valence?: number;
+  /** The account and page the recorded release decided with. */
+  context?: MessageInitShape<typeof DecisionContextSchema>;
+  /** The briefing of the recorded handoff, with the account it saw. */
+  briefing?: MessageInitShape<typeof BriefingSchema>;
+}
+
 /** A recorded conversation: each turn a message, the AI's proposal, its score and the recorded decision. */
-function conversation(
-  id: string,
-  turns: { text: string; confidence: number; handedOff: boolean }[],
-) {
+function conversation(id: string, turns: Turn[]) {
   const events: ConversationEvent[] = [];
   for (const [i, t] of turns.entries()) {
     const m = `${id}-m${i}`;
@@ -58,7 +75,7 @@ function conversation(
         id,
         `${m}-s`,
         'messageScored',
-        { messageId: m, valence: 0, label: 'neutral' },
+        { messageId: m, valence: t.valence ?? 0, label: 'neutral' },
         at(),
       ),
       t.handedOff
@@ -70,6 +87,7 @@ function conversation(
               handoffId: `${m}-handoff`,
               messageId: m,
               triggers: [{ rule: 'low_confidence', value: t.confidence, threshold: 0.9 }],
+              briefing: t.briefing,
             },
             at(),
           )
@@ -82,6 +100,7 @@ function conversation(
               replyId: `${m}-reply`,
               text: 'an answer',
               confidence: t.confidence,
+              context: t.context,
             },
             at(),
           ),
@@ -140,5 +159,102 @@ describe('what-if replay', () => {
     });
     expect(report.conversations).toBe(2);
     expect(report.decisions).toBe(3);
+  });
+});
+
+describe('what-if replay with the recorded account and page', () => {
+  const vip = create(AccountSchema, { accountId: 'acc-7', name: 'Acme GmbH', vip: true });
+  /** The policy before the account rules: the shipped one without its VIP rules. */
+  const withoutVipRules = (() => {
+    const doc = parseYaml(shipped) as PolicyDocument;
+    return parsePolicy(
+      stringifyYaml({
+        ...doc,
+        version: 'default-3',
+        rules: doc.rules.filter((r) => !r.name.startsWith('vip_')),
+      }),
+    );
+  })();
+
+  it('given a release recorded for a VIP account before the VIP rule existed, replays it with that account and flips it to a person', async () => {
+    const events = [
+      ...conversation('vip', [
+        {
+          text: 'How do I add a user?',
+          confidence: 0.95,
+          handedOff: false,
+          context: { account: vip, accountLookup: 'found' },
+        },
+      ]),
+      ...conversation('plain', [
+        { text: 'How do I add a user?', confidence: 0.95, handedOff: false },
+      ]),
+    ];
+    expect((await whatIf(events, withoutVipRules)).changed).toEqual([]);
+
+    const report = await whatIf(events, loadDefaultPolicy());
+    expect(report.changed).toEqual([
+      expect.objectContaining({
+        conversationId: 'vip',
+        recorded: 'release',
+        candidate: 'handoff',
+        candidateRules: ['vip_account'],
+      }),
+    ]);
+    expect(report.flipped).toEqual({ toHuman: ['vip'], toAi: [] });
+  });
+
+  it('given a handoff recorded for a VIP account, replays it with the account its briefing names', async () => {
+    const events = [
+      ...conversation('vip', [
+        {
+          text: 'How do I add a user?',
+          confidence: 0.7,
+          handedOff: true,
+          briefing: { account: vip, accountLookup: 'found' },
+        },
+      ]),
+      ...conversation('plain', [
+        { text: 'How do I add a user?', confidence: 0.7, handedOff: true },
+      ]),
+    ];
+    const report = await whatIf(events, withMinConfidence(0.65, 'lenient-2'));
+    expect(report.changed.map((c) => [c.conversationId, c.candidate])).toEqual([
+      ['plain', 'release'],
+    ]);
+    expect(report.candidate.rules).toEqual({ vip_account: 1 });
+    expect(report.flipped).toEqual({ toHuman: [], toAi: ['plain'] });
+  });
+
+  it('given a candidate whose page map knows the page, changes the decision made on it', async () => {
+    const events = conversation('leaving', [
+      {
+        text: 'How do I stop my subscription?',
+        confidence: 0.95,
+        valence: -0.3,
+        handedOff: false,
+        context: {
+          accountLookup: 'none',
+          page: { url: 'https://app.example.com/settings/leave', path: '/settings/leave' },
+        },
+      },
+    ]);
+    expect((await whatIf(events, loadDefaultPolicy())).changed).toEqual([]);
+
+    const leavePage = parsePolicy(
+      shipped
+        .replace(/^pages:\n/m, "pages:\n  - { match: '**/leave{,/**}', area: cancellation }\n")
+        .replace(/^version: .*$/m, 'version: pages-1'),
+    );
+    expect(leavePage.pageArea('/settings/leave')).toBe('cancellation');
+    const report = await whatIf(events, leavePage);
+    expect(report.changed).toEqual([
+      expect.objectContaining({
+        messageId: 'leaving-m0',
+        recorded: 'release',
+        candidate: 'handoff',
+        candidateRules: ['cancellation_page'],
+      }),
+    ]);
   });
 });
