@@ -25,7 +25,8 @@ describe('escalation-decider on the real Kafka and Redis', () => {
   // A copy of the shipped policy that the tests may edit while the service runs.
   const policyFile = join(mkdtempSync(join(tmpdir(), 'policy-')), 'policy.yaml');
   const shipped = readFileSync(DEFAULT_POLICY_FILE, 'utf8');
-  writeFileSync(policyFile, shipped);
+  // A short join so that a late input is waited for briefly.
+  writeFileSync(policyFile, shipped.replace(/joinTimeoutMs: \d+/, 'joinTimeoutMs: 1500'));
   const config = loadConfig(configSchema, {
     ...process.env,
     LOG_LEVEL: 'warn',
@@ -79,6 +80,22 @@ describe('escalation-decider on the real Kafka and Redis', () => {
       (r) => r.value.conversationId === conversationId && r.value.kind === OutboundKind.AI_REPLY,
     );
     expect(reply.value.text).toBe('Open Settings, then Billing.');
+  });
+
+  it('decides on what has arrived when the sentiment is late, and records what it went without', async () => {
+    const conversationId = randomUUID();
+    const messageId = randomUUID();
+    await rig.append(customerMessageReceived(conversationId, { messageId, text: 'Invoices?' }));
+    await rig.append(proposed(conversationId, messageId, 0.97));
+    // No score ever arrives: after the join's timeout the reply goes out, marked.
+    const [released] = await rig.watcher.waitFor(
+      Topics.events,
+      (r) =>
+        r.value.conversationId === conversationId && r.value.payload.case === 'aiReplyReleased',
+    );
+    if (released.value.payload.case !== 'aiReplyReleased') throw new Error('unreachable');
+    expect(released.value.payload.value.missingInputs).toEqual(['sentiment']);
+    expect(released.value.payload.value.policyVersion).toMatch(/^default-/);
   });
 
   it('hands a conversation off once, however many of its messages arrive before its handoff is in the log', async () => {

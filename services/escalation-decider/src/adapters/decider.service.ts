@@ -200,6 +200,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
           confidence: p.confidence,
           citations,
           policyVersion,
+          missingInputs: decision.missing,
           context: {
             account: context.account,
             accountLookup: context.accountLookup,
@@ -261,6 +262,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
         policyVersion,
         briefing,
         priorityReasons: decision.priorityReasons,
+        missingInputs: decision.missing,
       },
     );
     await this.bus.publish(

@@ -4,7 +4,7 @@ import { ChatPromptTemplate } from '@langchain/core/prompts';
 import { configuredChatModel, type ConfiguredModel } from '@support/llm';
 import { CONFIG } from '@support/service-kit';
 import type { Config } from '../config.js';
-import type { BriefingInit } from '../domain/briefing.js';
+import { CUSTOMER_QUOTE_LINE, type BriefingInit } from '../domain/briefing.js';
 
 /**
  * The briefing's facts travel as data; the customer's words only inside
@@ -61,8 +61,13 @@ export class BriefingSummarizer {
       .slice(-30)
       .map((t) => `${SPEAKER_NAME[t.speaker ?? 0] ?? 'System'}: ${(t.text ?? '').slice(0, 800)}`)
       .join('\n');
+    // The customer's words reach the model only inside <transcript>, where rule 2 covers them.
+    const facts = (briefing.summary ?? '')
+      .split('\n')
+      .filter((line) => !CUSTOMER_QUOTE_LINE.test(line))
+      .join('\n');
     const raw = await this.chain.invoke(
-      { facts: briefing.summary ?? '', transcript },
+      { facts, transcript },
       { signal: AbortSignal.timeout(this.configured.deadlineMs) },
     );
     const text = raw

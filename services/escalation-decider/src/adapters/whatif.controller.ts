@@ -52,10 +52,12 @@ export class WhatIfController {
     if (!window.success)
       throw new BadRequestException({
         error: 'validation_failed',
-        issues: window.error.issues.map((i) => ({
-          field: `query.${i.path.join('.')}`,
-          message: i.message,
-        })),
+        // An unknown parameter has no path of its own: name it by its key.
+        issues: window.error.issues.flatMap((i) =>
+          i.code === 'unrecognized_keys'
+            ? i.keys.map((k) => ({ field: `query.${k}`, message: `unknown parameter "${k}"` }))
+            : [{ field: ['query', ...i.path].join('.'), message: i.message }],
+        ),
       });
     const text =
       typeof body === 'string'

@@ -58,6 +58,9 @@ export function accountLine(account: Account | undefined, lookup: string): strin
   return `Account: ${parts.join(', ')}.${notes.length ? ` ${notes.join('; ')}.` : ''}`;
 }
 
+/** Summary lines that quote the customer begin with these labels (a model sees them only as data). */
+export const CUSTOMER_QUOTE_LINE = /^(Asked|Latest): /;
+
 /** A rule's detail without the comparisons the policy appends in parentheses. */
 const reasons = (ts: TriggerFired[]) =>
   ts
