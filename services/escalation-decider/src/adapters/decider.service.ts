@@ -290,7 +290,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
           language: decision.language,
           triggers,
           briefing,
-          requestedAt: new Date().toISOString(),
+          requestedAt: requested.occurredAt,
           revision: 1,
           priorityReasons: decision.priorityReasons,
         }),

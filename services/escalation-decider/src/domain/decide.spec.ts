@@ -210,6 +210,17 @@ describe('escalation decider', () => {
     expect(d.missing).toEqual(['ai_proposal', 'sentiment']);
   });
 
+  it('routes an explicit request to a person who speaks the language it was written in, whatever the widget locale', async () => {
+    // stateWith sets the locale "en"; the customer writes German.
+    const d = await decide(
+      stateWith({ text: 'Ich möchte mit einem Mitarbeiter sprechen' }),
+      'm1',
+      defaultPolicy,
+      false,
+    );
+    expect(d.kind === 'handoff' && d.language).toBe('de');
+  });
+
   it('hands off when the AI is unsure, naming the value and the threshold', async () => {
     const d = await decide(
       stateWith({ proposal: proposal(0.2), score: score(0) }),

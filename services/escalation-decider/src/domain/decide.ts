@@ -172,7 +172,8 @@ export async function decide(
     requiredSkills: [...new Set([...ruleSkills, ...intentSkills])].filter(
       (skill, _, all) => skill !== 'general' || all.length === 1,
     ),
-    language: human?.language && !state.locale ? human.language : language,
+    // The words the customer wrote for a person say their language better than the widget's locale.
+    language: human?.language || language,
     missing,
   };
 }

@@ -116,6 +116,16 @@ describe('the account, topic and page rules of the shipped policy', () => {
     expect((await fired({ riskTopics: ['other', t] }, 'topic_risk'))?.priority).toBe(Priority.HIGH);
   });
 
+  it('names only the branch of an any-rule that held, not the conditions of one that failed', async () => {
+    const risk = await fired(
+      { intent: 'billing', intentProbability: 0.98, riskTopics: ['regulated_advice'] },
+      'topic_risk',
+    );
+    expect(risk?.detail).toContain('riskTopics ["regulated_advice"]');
+    expect(risk?.detail).not.toContain('intentProbability');
+    expect([risk?.value, risk?.threshold]).toEqual([1, 1]);
+  });
+
   it('leaves a message without a risky topic to the AI', async () => {
     expect(await rulesFor({ riskTopics: [] })).toEqual([]);
     expect(await rulesFor({ riskTopics: ['smalltalk'] })).toEqual([]);
@@ -157,7 +167,7 @@ describe('the account, topic and page rules of the shipped policy', () => {
   it('hands an at-risk account to retention when it is unhappy or talks of leaving', async () => {
     for (const over of [
       { valence: -0.1 },
-      { signals: ['churn'] },
+      { signals: ['churn_threat'] },
       { intent: 'cancellation' },
     ] as Partial<Facts>[]) {
       expect(await rulesFor({ atRisk: true, ...over })).toEqual(['at_risk_account']);
@@ -166,7 +176,7 @@ describe('the account, topic and page rules of the shipped policy', () => {
       'retention',
     ]);
     expect(await rulesFor({ atRisk: true, valence: 0.4 })).toEqual([]);
-    expect(await rulesFor({ atRisk: false, valence: -0.1, signals: ['churn'] })).toEqual([]);
+    expect(await rulesFor({ atRisk: false, valence: -0.1, signals: ['churn_threat'] })).toEqual([]);
   });
 
   it('hands a reported problem on an account with an open incident to the technical team', async () => {
@@ -194,7 +204,7 @@ describe('the account, topic and page rules of the shipped policy', () => {
   it('hands an unhappy or leaving customer on the cancellation page to retention', async () => {
     for (const over of [
       { valence: -0.1 },
-      { signals: ['churn'] },
+      { signals: ['churn_threat'] },
       { intent: 'cancellation' },
     ] as Partial<Facts>[]) {
       expect(await rulesFor({ pageArea: 'cancellation', ...over })).toEqual(['cancellation_page']);

@@ -257,6 +257,9 @@ interface Comparison {
 /** The conditions that held in a fired rule, with the fact's value and what it was compared with. */
 function comparisons(node: TopLevelConditionResult | Record<string, unknown>): Comparison[] {
   const n = node as Record<string, unknown>;
+  // A group that did not hold (a branch of an `any` that failed) is not why the rule fired, even
+  // if some of its own conditions held.
+  if (n.result === false) return [];
   for (const key of ['all', 'any'] as const) {
     if (Array.isArray(n[key]))
       return (n[key] as Record<string, unknown>[]).flatMap((c) => comparisons(c));
