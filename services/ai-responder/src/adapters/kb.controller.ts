@@ -16,11 +16,7 @@ import {
 } from '@nestjs/common';
 import { z } from 'zod';
 import { ApiKeyGuard, invalidInput, parseInput } from '@support/service-kit';
-import {
-  ARTICLE_STATUSES,
-  articlePatchSchema,
-  validateArticle,
-} from '../domain/kb/article.js';
+import { ARTICLE_STATUSES, articlePatchSchema, validateArticle } from '../domain/kb/article.js';
 import { formatOfContentType, parseImport } from '../domain/kb/import.js';
 import { ArticleNotFound, KnowledgeBase, VersionConflict } from './db/knowledge-base.js';
 import { ResponderService } from './responder.service.js';
