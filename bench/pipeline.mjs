@@ -102,6 +102,7 @@ function startServices() {
     ...process.env,
     INGEST_API_KEYS: apiKey,
     ROUTER_API_KEYS: apiKey,
+    ROUTER_PRESENCE: 'ignored',
     AI_RESPONDER_API_KEYS: apiKey,
     STREAM_TOKEN_SECRET: randomBytes(24).toString('hex'),
     LOG_LEVEL: 'warn',

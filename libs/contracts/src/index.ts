@@ -6,6 +6,7 @@ export * from './gen/support/v1/outbound_pb.js';
 export * from './gen/support/v1/handoff_pb.js';
 export * from './gen/support/v1/dead_letter_pb.js';
 export * from './validation.js';
+export * from './zod-issues.js';
 export * from './events.js';
 export { create, toBinary, fromBinary, toJson, fromJson } from '@bufbuild/protobuf';
 export type { DescMessage, MessageShape, MessageInitShape, JsonValue } from '@bufbuild/protobuf';

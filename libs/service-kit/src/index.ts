@@ -7,3 +7,4 @@ export * from './health.js';
 export * from './db.js';
 export * from './log-consumer.js';
 export * from './main.js';
+export * from './validation.js';

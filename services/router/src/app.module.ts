@@ -5,6 +5,7 @@ import { SERVICE } from './config.js';
 import { Roster } from './adapters/db/roster.js';
 import { RouterController } from './adapters/http.controller.js';
 import { LoadStore } from './adapters/load-store.js';
+import { PresenceStore } from './adapters/presence.js';
 import { RouterPublisher } from './adapters/publisher.js';
 import { RouterService } from './adapters/router.service.js';
 
@@ -22,7 +23,7 @@ export class AppModule {
         }),
       ],
       controllers: [RouterController],
-      providers: [Roster, LoadStore, RouterPublisher, RouterService],
+      providers: [Roster, LoadStore, PresenceStore, RouterPublisher, RouterService],
     };
   }
 }

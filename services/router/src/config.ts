@@ -14,6 +14,14 @@ export const configSchema = baseConfigSchema.extend({
   ROUTER_API_KEYS: secretList,
   /** Upsert the demo roster from seed/agents.json at start-up. */
   ROUTER_SEED_DEMO: flag,
+  /**
+   * required: only agents whose desk reports them online (a heartbeat within
+   * ROUTER_PRESENCE_TTL_S) get new handoffs. ignored: every active agent within
+   * working hours counts as online (for setups without a desk that reports presence).
+   */
+  ROUTER_PRESENCE: z.enum(['required', 'ignored']).default('required'),
+  /** How long a presence report lasts without a heartbeat. */
+  ROUTER_PRESENCE_TTL_S: z.coerce.number().int().min(5).default(60),
 });
 
 export type Config = z.infer<typeof configSchema>;

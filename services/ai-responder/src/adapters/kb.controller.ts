@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
-  BadRequestException,
   Body,
   ConflictException,
   Controller,
@@ -16,27 +15,14 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { z } from 'zod';
-import { ApiKeyGuard } from '@support/service-kit';
-import {
-  ARTICLE_STATUSES,
-  articlePatchSchema,
-  issuesOf,
-  validateArticle,
-  type FieldIssue,
-} from '../domain/kb/article.js';
+import { ApiKeyGuard, invalidInput, parseInput } from '@support/service-kit';
+import { ARTICLE_STATUSES, articlePatchSchema, validateArticle } from '../domain/kb/article.js';
 import { formatOfContentType, parseImport } from '../domain/kb/import.js';
 import { ArticleNotFound, KnowledgeBase, VersionConflict } from './db/knowledge-base.js';
 import { ResponderService } from './responder.service.js';
 
-function invalid(issues: FieldIssue[]): BadRequestException {
-  return new BadRequestException({ error: 'validation_failed', issues });
-}
-
-function parse<T>(schema: z.ZodType<T>, value: unknown, prefix = ''): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw invalid(issuesOf(parsed.error, prefix));
-  return parsed.data;
-}
+const invalid = invalidInput;
+const parse = parseInput;
 
 /** Who made a change, without storing the key: "key:" and the first 8 hex digits of its SHA-256. */
 function editor(authorization: string | undefined): string {

@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import { Bus } from '@support/bus';
 import type { ConversationEvent } from '@support/contracts';
-import { ApiKeyGuard, replayLog } from '@support/service-kit';
+import { ApiKeyGuard, invalidInput, parseInput, replayLog } from '@support/service-kit';
 import { parsePolicy, PolicyError } from '../domain/policy.js';
 import { whatIf, type WhatIfReport } from '../domain/whatif.js';
 import { PolicyStore } from './policy-store.js';
@@ -48,17 +48,7 @@ export class WhatIfController {
   @Post('whatif')
   @HttpCode(200)
   async whatif(@Body() body: unknown, @Query() query: unknown): Promise<WhatIfReport> {
-    const window = windowQuery.safeParse(query);
-    if (!window.success)
-      throw new BadRequestException({
-        error: 'validation_failed',
-        // An unknown parameter has no path of its own: name it by its key.
-        issues: window.error.issues.flatMap((i) =>
-          i.code === 'unrecognized_keys'
-            ? i.keys.map((k) => ({ field: `query.${k}`, message: `unknown parameter "${k}"` }))
-            : [{ field: ['query', ...i.path].join('.'), message: i.message }],
-        ),
-      });
+    const window = parseInput(windowQuery, query, 'query');
     const text =
       typeof body === 'string'
         ? body
@@ -66,10 +56,13 @@ export class WhatIfController {
           ? JSON.stringify(body)
           : '';
     if (!text.trim())
-      throw new BadRequestException({
-        error: 'validation_failed',
-        issues: [{ field: 'body', message: 'the candidate policy (YAML or JSON) is required' }],
-      });
+      throw invalidInput([
+        {
+          field: 'body',
+          rule: 'required',
+          message: 'the candidate policy (YAML or JSON) is required',
+        },
+      ]);
     let candidate;
     try {
       candidate = parsePolicy(text, 'body');
@@ -77,13 +70,13 @@ export class WhatIfController {
       if (!(err instanceof PolicyError)) throw err;
       throw new BadRequestException({
         error: 'invalid_policy',
-        issues: [{ field: 'body', message: err.message }],
+        issues: [{ field: 'body', rule: 'policy', message: err.message }],
       });
     }
     const events: ConversationEvent[] = [];
     await replayLog(this.bus, async (event) => {
       events.push(event);
     });
-    return whatIf(events, candidate, window.data);
+    return whatIf(events, candidate, window);
   }
 }

@@ -90,6 +90,8 @@ describe('router against Kafka, Redis and PostgreSQL', () => {
       ...process.env,
       ROUTER_API_KEYS: API_KEY,
       ROUTER_SEED_DEMO: 'true',
+      // These tests are about skills, capacity and the queue; presence has its own.
+      ROUTER_PRESENCE: 'ignored',
     });
     const logger = new JsonLogger('router', 'warn');
     rig = await startServiceRig({

@@ -14,6 +14,7 @@ import { handoffTarget, pickFromQueue, queueScore, type HandoffTarget } from '..
 import { rankAgents, type AgentProfile } from '../domain/routing.js';
 import { Roster } from './db/roster.js';
 import { LoadStore } from './load-store.js';
+import { PresenceStore } from './presence.js';
 import { RouterPublisher, type AssignedAgent, type Cause } from './publisher.js';
 
 const handoffsCounter = new Counter({
@@ -40,6 +41,7 @@ export class RouterService implements OnApplicationBootstrap {
     @Inject(REDIS) private readonly redis: Redis,
     private readonly roster: Roster,
     private readonly loads: LoadStore,
+    private readonly presence: PresenceStore,
     private readonly publisher: RouterPublisher,
     private readonly logger: JsonLogger,
   ) {}
@@ -125,7 +127,7 @@ export class RouterService implements OnApplicationBootstrap {
 
   /** Assigns atomically to the best candidate that still has room; the holder if the handoff already has one. */
   private async tryAssign(target: HandoffTarget): Promise<AssignedAgent | undefined> {
-    const roster = await this.roster.active();
+    const roster = await this.available();
     const existing = await this.loads.holder(target.handoffId);
     if (existing) return this.describe(existing, roster);
     const loads = await this.loads.loads(roster.map((a) => a.id));
@@ -147,7 +149,7 @@ export class RouterService implements OnApplicationBootstrap {
     for (let pass = 0; pass < MAX_ASSIGNMENTS_PER_PASS; pass++) {
       const waiting = await this.loads.waiting(QUEUE_SCAN);
       if (waiting.length === 0) break;
-      const roster = await this.roster.active();
+      const roster = await this.available();
       const pick = pickFromQueue(waiting, roster, await this.loads.loads(roster.map((a) => a.id)));
       if (!pick) break;
       const agent = await this.claim(pick.target, pick.candidates);
@@ -198,6 +200,17 @@ export class RouterService implements OnApplicationBootstrap {
       }
       await this.loads.settled(target.handoffId);
     }
+  }
+
+  /**
+   * Who may take a new handoff now: active agents within their working hours
+   * and, when presence is required, online.
+   */
+  async available(now = new Date()): Promise<AgentProfile[]> {
+    const onDuty = await this.roster.onDuty(now);
+    if (!this.presence.required) return onDuty;
+    const presence = await this.presence.of(onDuty.map((a) => a.id));
+    return onDuty.filter((a) => presence.get(a.id) === 'online');
   }
 
   private async describe(agentId: string, roster?: AgentProfile[]): Promise<AssignedAgent> {

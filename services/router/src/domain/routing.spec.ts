@@ -95,3 +95,52 @@ describe('choosing an agent', () => {
     ).toEqual(['amy', 'zed']);
   });
 });
+
+describe('skill levels in the ranking', () => {
+  const leveled = (id: string, skillLevels: Record<string, number>, languages = ['en']) => ({
+    ...agent(id, Object.keys(skillLevels), languages),
+    skillLevels,
+  });
+  const rank = (list: AgentProfile[], requiredSkills: string[], language = 'en', load = {}) =>
+    rankAgents(list, { requiredSkills, language }, loads(load)).map((a) => a.id);
+
+  it('given the same skills, language and load, then the higher level on the required skill ranks first', () => {
+    // By id alone "amy" would come first.
+    const pair = [leveled('amy', { billing: 2 }), leveled('zed', { billing: 5 })];
+    expect(rank(pair, ['billing'])).toEqual(['zed', 'amy']);
+    expect(chooseAgent(pair, { requiredSkills: ['Billing'], language: 'en' }, loads())?.id).toBe(
+      'zed',
+    );
+  });
+
+  it('counts a skill without a level as level 3', () => {
+    const plain = agent('amy', ['billing'], ['en']);
+    expect(rank([plain, leveled('zed', { billing: 2 })], ['billing'])).toEqual(['amy', 'zed']);
+    expect(rank([plain, leveled('zed', { billing: 4 })], ['billing'])).toEqual(['zed', 'amy']);
+  });
+
+  it('weighs only the levels of the skills the handoff asks for', () => {
+    const pair = [
+      leveled('amy', { billing: 1, refunds: 5 }),
+      leveled('zed', { billing: 2, refunds: 1 }),
+    ];
+    expect(rank(pair, ['billing'])).toEqual(['zed', 'amy']);
+    expect(rank(pair, ['refunds'])).toEqual(['amy', 'zed']);
+  });
+
+  it('does not let a higher level beat covering more of the required skills', () => {
+    const pair = [leveled('amy', { billing: 5 }), leveled('zed', { billing: 1, refunds: 1 })];
+    expect(rank(pair, ['billing', 'refunds'])).toEqual(['zed', 'amy']);
+  });
+
+  it('does not let a higher level beat speaking the customer language', () => {
+    const pair = [leveled('amy', { billing: 5 }, ['en']), leveled('zed', { billing: 1 }, ['es'])];
+    expect(rank(pair, ['billing'], 'es')).toEqual(['zed', 'amy']);
+  });
+
+  it('prefers the higher level before the lower load, and skips an expert at capacity', () => {
+    const pair = [leveled('amy', { billing: 2 }), leveled('zed', { billing: 5 })];
+    expect(rank(pair, ['billing'], 'en', { zed: 1 })).toEqual(['zed', 'amy']);
+    expect(rank(pair, ['billing'], 'en', { zed: 2 })).toEqual(['amy']);
+  });
+});

@@ -1,7 +1,10 @@
+import { skillLevel, type WorkingHours } from './directory.js';
+
 /**
  * Who takes a handoff: pure functions over the roster and the agents' current
  * loads. The best match (most required skills covered, then the customer's
- * language) wins; among equally good matches the least loaded agent does.
+ * language, then the higher skill level) wins; among equally good matches the
+ * least loaded agent does.
  */
 
 export interface AgentProfile {
@@ -12,6 +15,10 @@ export interface AgentProfile {
   languages: readonly string[];
   maxConcurrent: number;
   active: boolean;
+  /** Level 1-5 per skill (3 when missing). */
+  skillLevels?: Readonly<Record<string, number>>;
+  workingHours?: WorkingHours | null;
+  timeZone?: string;
 }
 
 /** What a handoff asks of the person who takes it. */
@@ -89,12 +96,17 @@ export function rankAgents(
       agent,
       skills: skillsCovered(agent, wanted),
       language: speaks(agent, needs.language) ? 1 : 0,
+      level: wanted.reduce(
+        (sum, s) => sum + (agent.skills.map(norm).includes(s) ? skillLevel(agent, s) : 0),
+        0,
+      ),
       load: loadOf(loads, agent.id),
     }))
     .sort(
       (x, y) =>
         y.skills - x.skills ||
         y.language - x.language ||
+        y.level - x.level ||
         x.load / x.agent.maxConcurrent - y.load / y.agent.maxConcurrent ||
         x.load - y.load ||
         x.agent.id.localeCompare(y.agent.id),

@@ -1,11 +1,7 @@
 import { z } from 'zod';
+import { issuesOf, type FieldIssue } from '@support/contracts';
 
-/** One problem with one field of the input, named by its path, e.g. "articles[2].title". */
-export interface FieldIssue {
-  field: string;
-  rule: string;
-  message: string;
-}
+export { issuesOf, type FieldIssue };
 
 export const ARTICLE_STATUSES = ['draft', 'published', 'retired'] as const;
 export type ArticleStatus = (typeof ARTICLE_STATUSES)[number];
@@ -52,26 +48,6 @@ export const articlePatchSchema = z
   });
 
 export type ArticlePatch = z.infer<typeof articlePatchSchema>;
-
-/** A zod error as field issues, each path prefixed, e.g. "articles[2]". */
-export function issuesOf(error: z.ZodError, prefix = ''): FieldIssue[] {
-  return error.issues.map((issue) => {
-    let field = prefix;
-    for (const part of issue.path) {
-      if (typeof part === 'number') field += `[${part}]`;
-      else field += field ? `.${String(part)}` : String(part);
-    }
-    const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys : [];
-    if (unknownKeys.length) {
-      return {
-        field: unknownKeys.map((k) => (field ? `${field}.${k}` : k)).join(', '),
-        rule: 'unknown_field',
-        message: `unknown field${unknownKeys.length > 1 ? 's' : ''}: ${unknownKeys.join(', ')}`,
-      };
-    }
-    return { field: field || '(body)', rule: issue.code, message: issue.message };
-  });
-}
 
 /** Validates one article; `field` names it in the issues, e.g. "articles[2]". */
 export function validateArticle(
