@@ -4,3 +4,4 @@ export * from './events.js';
 export * from './service-rig.js';
 export * from './redelivery.js';
 export * from './fake-llm-server.js';
+export * from './group-lag.js';

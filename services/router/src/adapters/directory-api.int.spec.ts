@@ -10,6 +10,7 @@ import { JsonLogger, loadConfig, REDIS } from '@support/service-kit';
 import {
   customerMessageReceived,
   startServiceRig,
+  waitForGroupToCatchUp,
   waitUntil,
   type ServiceRig,
 } from '@support/testing';
@@ -178,6 +179,10 @@ describe('the agents directory admin API against PostgreSQL, Redis and Kafka', (
     });
     redis = rig.app.get<Redis>(REDIS);
     roster = rig.app.get(Roster);
+    // Start from an empty queue: handoffs that earlier suites left on the shared log would
+    // otherwise reach this test's agents through the router's any-agent fallback.
+    await waitForGroupToCatchUp(rig.bus.kafka, 'router.log', Topics.events.name);
+    await redis.del(Keys.queue, Keys.items, Keys.claimed);
   }, 90_000);
 
   afterAll(async () => {

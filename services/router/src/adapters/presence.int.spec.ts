@@ -7,7 +7,13 @@ import { Bus, Topics } from '@support/bus';
 import { Priority, Resolution } from '@support/contracts';
 import { conversationEvent } from '@support/conversation';
 import { JsonLogger, loadConfig, REDIS } from '@support/service-kit';
-import { customerMessageReceived, sleep, startServiceRig, type ServiceRig } from '@support/testing';
+import {
+  customerMessageReceived,
+  sleep,
+  startServiceRig,
+  waitForGroupToCatchUp,
+  type ServiceRig,
+} from '@support/testing';
 import { AppModule } from '../app.module';
 import { configSchema } from '../config';
 import { Roster } from './db/roster';
@@ -62,6 +68,10 @@ describe('agent presence decides who gets new handoffs (ROUTER_PRESENCE=required
       watch: [Topics.events],
     });
     redis = rig.app.get<Redis>(REDIS);
+    // Start from an empty queue: handoffs that earlier suites left on the shared log would
+    // otherwise reach this test's agents through the router's any-agent fallback.
+    await waitForGroupToCatchUp(rig.bus.kafka, 'router.log', Topics.events.name);
+    await redis.del(Keys.queue, Keys.items, Keys.claimed);
     expect((await api('PUT', `/v1/teams/${team}`, {})).status).toBe(200);
     const put = await api('PUT', `/v1/agents/${agentId}`, {
       name: 'Pia Presence',
