@@ -20,6 +20,8 @@ export const configSchema = baseConfigSchema.extend({
    * working hours counts as online (for setups without a desk that reports presence).
    */
   ROUTER_PRESENCE: z.enum(['required', 'ignored']).default('required'),
+  /** The routing policy (YAML or JSON): relaxation steps; default routing/default.yaml. */
+  ROUTER_POLICY_FILE: z.string().default(''),
   /** How long a presence report lasts without a heartbeat. */
   ROUTER_PRESENCE_TTL_S: z.coerce.number().int().min(5).default(60),
 });

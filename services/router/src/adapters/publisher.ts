@@ -16,6 +16,13 @@ export interface AssignedAgent {
   team: string;
 }
 
+/** Why the router chose the agent: recorded on the assignment. */
+export interface AssignmentWhy {
+  reason: string;
+  step: string;
+  version: string;
+}
+
 /** Where a publication comes from: the log record that caused it (empty when unknown). */
 export interface Cause {
   correlationId: string;
@@ -53,7 +60,12 @@ export class RouterPublisher {
   }
 
   /** AgentAssigned on the log, the assignment for agent desks, and the customer's notice. */
-  async assigned(target: HandoffTarget, agent: AssignedAgent, why: Cause): Promise<void> {
+  async assigned(
+    target: HandoffTarget,
+    agent: AssignedAgent,
+    why: Cause,
+    chosen: AssignmentWhy = { reason: '', step: '', version: '' },
+  ): Promise<void> {
     const cause = headersOf(why);
     const at = new Date().toISOString();
     const key = target.conversationId;
@@ -66,6 +78,9 @@ export class RouterPublisher {
         agentId: agent.id,
         agentName: agent.name,
         team: agent.team,
+        reason: chosen.reason,
+        routingStep: chosen.step,
+        routingVersion: chosen.version,
       },
       at,
     );
@@ -76,6 +91,9 @@ export class RouterPublisher {
       agentName: agent.name,
       team: agent.team,
       assignedAt: at,
+      reason: chosen.reason,
+      routingStep: chosen.step,
+      routingVersion: chosen.version,
     });
     const notice = this.systemMessage(
       target,

@@ -1,21 +1,39 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import { Bus } from '@support/bus';
 import { isResolved, type ConversationState } from '@support/conversation';
 import {
   consumeConversationLog,
+  CONFIG,
   once,
   JsonLogger,
   REDIS,
   type Applied,
 } from '@support/service-kit';
 import { handoffTarget, pickFromQueue, queueScore, type HandoffTarget } from '../domain/handoff.js';
-import { rankAgents, type AgentProfile } from '../domain/routing.js';
+import { assignmentReason, rankAgents, type AgentProfile } from '../domain/routing.js';
+import {
+  DEFAULT_ROUTING_FILE,
+  loadRoutingPolicy,
+  stepAt,
+  type RoutingPolicy,
+} from '../domain/routing-policy.js';
+import type { Config } from '../config.js';
 import { Roster } from './db/roster.js';
 import { LoadStore } from './load-store.js';
 import { PresenceStore } from './presence.js';
-import { RouterPublisher, type AssignedAgent, type Cause } from './publisher.js';
+import {
+  RouterPublisher,
+  type AssignedAgent,
+  type AssignmentWhy,
+  type Cause,
+} from './publisher.js';
 
 const handoffsCounter = new Counter({
   name: 'router_handoffs_total',
@@ -35,8 +53,14 @@ const STALLED_CLAIM_MS = 30_000;
  * agent and serves the queue.
  */
 @Injectable()
-export class RouterService implements OnApplicationBootstrap {
+export class RouterService implements OnApplicationBootstrap, OnApplicationShutdown {
+  /** The routing policy (routing/default.yaml or ROUTER_POLICY_FILE): the relaxation steps. */
+  readonly policy: RoutingPolicy;
+  private review?: NodeJS.Timeout;
+  private reviewing = false;
+
   constructor(
+    @Inject(CONFIG) config: Config,
     private readonly bus: Bus,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly roster: Roster,
@@ -44,9 +68,24 @@ export class RouterService implements OnApplicationBootstrap {
     private readonly presence: PresenceStore,
     private readonly publisher: RouterPublisher,
     private readonly logger: JsonLogger,
-  ) {}
+  ) {
+    this.policy = loadRoutingPolicy(config.ROUTER_POLICY_FILE || DEFAULT_ROUTING_FILE);
+  }
+
+  onApplicationShutdown(): void {
+    if (this.review) clearInterval(this.review);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
+    // Waiting handoffs are looked at again now and then: as they wait, their step relaxes.
+    this.review = setInterval(() => {
+      if (this.reviewing) return;
+      this.reviewing = true;
+      this.serveQueue({ correlationId: '', causationId: '' })
+        .catch((err: Error) => this.logger.warn('queue review failed', { error: err.message }))
+        .finally(() => (this.reviewing = false));
+    }, this.policy.reviewEverySeconds * 1000);
+    this.review.unref();
     await consumeConversationLog(this.bus, this.redis, { react: (applied) => this.react(applied) });
     // Agents may have been added to the roster while handoffs waited.
     await this.serveQueue({ correlationId: '', causationId: '' }).catch((err: Error) =>
@@ -86,12 +125,13 @@ export class RouterService implements OnApplicationBootstrap {
     };
     let queued = false;
     await once(this.redis, `router:route:${target.handoffId}`, async () => {
-      const agent = await this.tryAssign(target);
-      if (agent) {
-        await this.publisher.assigned(target, agent, cause);
+      const chosen = await this.tryAssign(target);
+      if (chosen) {
+        const { agent, why } = chosen;
+        await this.publisher.assigned(target, agent, cause, why);
         await this.loads.dropQueued(target.handoffId); // queued by an earlier attempt that failed to publish
         handoffsCounter.inc({ outcome: 'assigned' });
-        this.logger.log('handoff assigned', { ...context, agentId: agent.id });
+        this.logger.log('handoff assigned', { ...context, agentId: agent.id, reason: why.reason });
         return;
       }
       await this.loads.enqueue(target, queueScore(target.priority, Date.parse(target.requestedAt)));
@@ -126,14 +166,30 @@ export class RouterService implements OnApplicationBootstrap {
   }
 
   /** Assigns atomically to the best candidate that still has room; the holder if the handoff already has one. */
-  private async tryAssign(target: HandoffTarget): Promise<AssignedAgent | undefined> {
+  private async tryAssign(
+    target: HandoffTarget,
+  ): Promise<{ agent: AssignedAgent; why: AssignmentWhy } | undefined> {
     const roster = await this.available();
+    const step = stepAt(this.policy, Date.now() - Date.parse(target.requestedAt));
     const existing = await this.loads.holder(target.handoffId);
-    if (existing) return this.describe(existing, roster);
+    if (existing)
+      return {
+        agent: await this.describe(existing, roster),
+        why: { reason: 'already held', step: step.name, version: this.policy.version },
+      };
     const loads = await this.loads.loads(roster.map((a) => a.id));
-    for (const agent of rankAgents(roster, target, loads)) {
+    const ranked = rankAgents(roster, target, loads, step);
+    for (const agent of ranked) {
       const holder = await this.loads.assign(target.handoffId, agent.id, agent.maxConcurrent);
-      if (holder) return this.describe(holder, roster);
+      if (holder)
+        return {
+          agent: await this.describe(holder, roster),
+          why: {
+            reason: assignmentReason(agent, target, loads, step, ranked.length),
+            step: step.name,
+            version: this.policy.version,
+          },
+        };
     }
     return undefined;
   }
@@ -150,14 +206,24 @@ export class RouterService implements OnApplicationBootstrap {
       const waiting = await this.loads.waiting(QUEUE_SCAN);
       if (waiting.length === 0) break;
       const roster = await this.available();
-      const pick = pickFromQueue(waiting, roster, await this.loads.loads(roster.map((a) => a.id)));
+      const loads = await this.loads.loads(roster.map((a) => a.id));
+      const pick = pickFromQueue(waiting, roster, loads, this.policy, Date.now());
       if (!pick) break;
       const agent = await this.claim(pick.target, pick.candidates);
       if (!agent) continue; // lost a race: look again with fresh loads
-      await this.publisher.assigned(pick.target, agent, {
-        correlationId: pick.target.correlationId || trigger.correlationId,
-        causationId: trigger.causationId,
-      });
+      await this.publisher.assigned(
+        pick.target,
+        agent,
+        {
+          correlationId: pick.target.correlationId || trigger.correlationId,
+          causationId: trigger.causationId,
+        },
+        {
+          reason: assignmentReason(agent, pick.target, loads, pick.step, pick.candidates.length),
+          step: pick.step.name,
+          version: this.policy.version,
+        },
+      );
       await this.loads.settled(pick.target.handoffId);
       handoffsCounter.inc({ outcome: 'dequeued' });
       this.logger.log('queued handoff assigned', {

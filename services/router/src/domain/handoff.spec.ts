@@ -1,6 +1,9 @@
 import { Priority } from '@support/contracts';
 import { conversationEvent, fold } from '@support/conversation';
 import { handoffTarget, pickFromQueue, queueName, queueScore, type HandoffTarget } from './handoff';
+import { loadRoutingPolicy } from './routing-policy';
+
+const policy = loadRoutingPolicy();
 import { assignedNotice } from './notices';
 import type { AgentProfile } from './routing';
 
@@ -89,20 +92,36 @@ describe('the queue', () => {
         active: true,
       },
     ];
-    const waiting = (id: string, skill: string) =>
+    const now = Date.parse('2026-11-21T10:00:00Z');
+    const waiting = (id: string, skill: string, waitedS = 0) =>
       ({
         handoffId: id,
         requiredSkills: [skill],
         language: 'en',
+        requestedAt: new Date(now - waitedS * 1000).toISOString(),
       }) as Partial<HandoffTarget> as HandoffTarget;
     const picked = pickFromQueue(
       [waiting('h1', 'billing'), waiting('h2', 'technical')],
       agents,
       new Map([['a', 1]]),
+      policy,
+      now,
     );
     expect(picked?.target.handoffId).toBe('h2');
     expect(picked?.candidates.map((c) => c.id)).toEqual(['b']);
-    expect(pickFromQueue([waiting('h1', 'billing')], agents, new Map([['a', 1]]))).toBeUndefined();
+    expect(picked?.step.name).toBe('specialist');
+    expect(
+      pickFromQueue([waiting('h1', 'billing')], agents, new Map([['a', 1]]), policy, now),
+    ).toBeUndefined();
+    // Once it has waited past the last step, anyone with room takes it.
+    const late = pickFromQueue(
+      [waiting('h1', 'billing', 200)],
+      agents,
+      new Map([['a', 1]]),
+      policy,
+      now,
+    );
+    expect([late?.step.name, late?.candidates.map((c) => c.id)]).toEqual(['anyone', ['b']]);
   });
 });
 

@@ -6,6 +6,7 @@ import {
   type HandoffNeeds,
   type Loads,
 } from './routing.js';
+import { stepAt, type RoutingPolicy, type RoutingStep } from './routing-policy.js';
 
 /** Everything the router needs to assign a handoff and tell the customer, also when it waited in the queue. */
 export interface HandoffTarget extends HandoffNeeds {
@@ -69,10 +70,14 @@ export function pickFromQueue(
   queue: readonly HandoffTarget[],
   roster: readonly AgentProfile[],
   loads: Loads,
-): { target: HandoffTarget; candidates: AgentProfile[] } | undefined {
+  policy: RoutingPolicy,
+  now: number,
+): { target: HandoffTarget; candidates: AgentProfile[]; step: RoutingStep } | undefined {
   for (const target of queue) {
-    const candidates = rankAgents(roster, target, loads);
-    if (candidates.length) return { target, candidates };
+    // The longer a handoff has waited, the more its requirement is relaxed.
+    const step = stepAt(policy, now - Date.parse(target.requestedAt));
+    const candidates = rankAgents(roster, target, loads, step);
+    if (candidates.length) return { target, candidates, step };
   }
   return undefined;
 }

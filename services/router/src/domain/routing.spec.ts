@@ -1,4 +1,20 @@
-import { chooseAgent, qualifiedAgents, rankAgents, speaks, type AgentProfile } from './routing';
+import {
+  assignmentReason,
+  chooseAgent,
+  qualifiedAgents,
+  rankAgents,
+  speaks,
+  type AgentProfile,
+} from './routing';
+import type { RoutingStep } from './routing-policy';
+
+const step = (skills: RoutingStep['skills']): RoutingStep => ({
+  name: `s-${skills}`,
+  afterSeconds: 0,
+  skills,
+  minLevel: 1,
+  language: 'preferred',
+});
 
 const agent = (
   id: string,
@@ -53,14 +69,47 @@ describe('choosing an agent', () => {
     ).toBe('bob');
   });
 
-  it('given every skilled agent at capacity, then nobody is chosen (the handoff waits)', () => {
+  it('given every skilled agent at capacity, then no specialist is chosen (the handoff waits), until the generalist step', () => {
+    const busy = loads({ bob: 2, cid: 2 });
+    const needs = { requiredSkills: ['billing'], language: 'en' };
+    expect(chooseAgent(roster, needs, busy, step('any'))).toBeUndefined();
+    expect(chooseAgent(roster, needs, busy, step('general'))?.id).toBe('ann');
+    expect(chooseAgent(roster, needs, busy, step('anyone'))?.id).toBe('ann');
+  });
+
+  it('given a step that needs every skill, then only agents with all of them qualify', () => {
+    const needs = { requiredSkills: ['billing', 'refunds'], language: 'en' };
+    expect(qualifiedAgents(roster, needs, step('all')).map((a) => a.id)).toEqual(['cid']);
+    expect(qualifiedAgents(roster, needs, step('any')).map((a) => a.id)).toEqual(['bob', 'cid']);
+  });
+
+  it('given a minimum level or a required language, then agents below it or without it do not qualify', () => {
+    const pair = [
+      { ...agent('low', ['billing'], ['en']), skillLevels: { billing: 2 } },
+      { ...agent('high', ['billing'], ['de']), skillLevels: { billing: 5 } },
+    ];
+    const needs = { requiredSkills: ['billing'], language: 'en' };
+    expect(qualifiedAgents(pair, needs, { ...step('any'), minLevel: 3 }).map((a) => a.id)).toEqual([
+      'high',
+    ]);
     expect(
-      chooseAgent(
-        roster,
-        { requiredSkills: ['billing'], language: 'en' },
-        loads({ bob: 2, cid: 2 }),
+      qualifiedAgents(pair, needs, { ...step('any'), language: 'required' }).map((a) => a.id),
+    ).toEqual(['low']);
+  });
+
+  it('says why an agent was chosen: the step, skills with levels, language and load', () => {
+    const bob = roster.find((a) => a.id === 'bob')!;
+    expect(
+      assignmentReason(
+        bob,
+        { requiredSkills: ['billing'], language: 'es' },
+        loads({ bob: 1 }),
+        step('any'),
+        2,
       ),
-    ).toBeUndefined();
+    ).toBe(
+      'step s-any (any skills): has billing (level 3); speaks es; load 1/2; best of 2 with room',
+    );
   });
 
   it('given a handoff without skills, then it goes to a general agent', () => {

@@ -1,4 +1,5 @@
 import { skillLevel, type WorkingHours } from './directory.js';
+import type { RoutingStep } from './routing-policy.js';
 
 /**
  * Who takes a handoff: pure functions over the roster and the agents' current
@@ -53,22 +54,46 @@ export function speaks(agent: AgentProfile, language: string): boolean {
   return agent.languages.some((l) => primary(l) === wanted);
 }
 
+/** Who qualifies when no step is named: one of the skills, or the general skill (the last resort before "anyone"). */
+export const OPEN_STEP: RoutingStep = {
+  name: 'open',
+  afterSeconds: 0,
+  skills: 'general',
+  minLevel: 1,
+  language: 'preferred',
+};
+
+function hasSkill(agent: AgentProfile, skill: string, minLevel: number): boolean {
+  return agent.skills.map(norm).includes(skill) && skillLevel(agent, skill) >= minLevel;
+}
+
 /**
- * The agents who could ever take the handoff, load aside: the active agents
- * with at least one wanted skill; when the roster has nobody with any of them,
- * the general agents; when there are none either, every active agent. So a
- * handoff for an unknown skill still reaches a person.
+ * The agents who qualify for the handoff at this step of its wait, load
+ * aside: active, with the skills the step asks (all, any, any or general,
+ * or none) at its minimum level, and speaking the customer's language when
+ * the step requires it.
  */
 export function qualifiedAgents(
   roster: readonly AgentProfile[],
   needs: HandoffNeeds,
+  step: RoutingStep = OPEN_STEP,
 ): AgentProfile[] {
-  const active = roster.filter((a) => a.active && a.maxConcurrent > 0);
   const wanted = wantedSkills(needs);
-  const skilled = active.filter((a) => skillsCovered(a, wanted) > 0);
-  if (skilled.length) return skilled;
-  const general = active.filter((a) => skillsCovered(a, [GENERAL_SKILL]) > 0);
-  return general.length ? general : active;
+  return roster.filter((a) => {
+    if (!a.active || a.maxConcurrent <= 0) return false;
+    if (step.language === 'required' && !speaks(a, needs.language)) return false;
+    const covered = wanted.filter((s) => hasSkill(a, s, step.minLevel)).length;
+    switch (step.skills) {
+      case 'all':
+        return covered === wanted.length;
+      case 'any':
+        return covered > 0;
+      case 'general':
+        return covered > 0 || hasSkill(a, GENERAL_SKILL, 1);
+      case 'anyone':
+        return true;
+    }
+  });
 }
 
 export function loadOf(loads: Loads, agentId: string): number {
@@ -88,9 +113,10 @@ export function rankAgents(
   roster: readonly AgentProfile[],
   needs: HandoffNeeds,
   loads: Loads,
+  step: RoutingStep = OPEN_STEP,
 ): AgentProfile[] {
   const wanted = wantedSkills(needs);
-  return qualifiedAgents(roster, needs)
+  return qualifiedAgents(roster, needs, step)
     .filter((a) => hasCapacity(a, loads))
     .map((agent) => ({
       agent,
@@ -119,6 +145,33 @@ export function chooseAgent(
   roster: readonly AgentProfile[],
   needs: HandoffNeeds,
   loads: Loads,
+  step: RoutingStep = OPEN_STEP,
 ): AgentProfile | undefined {
-  return rankAgents(roster, needs, loads)[0];
+  return rankAgents(roster, needs, loads, step)[0];
+}
+
+/**
+ * Why this agent: the step, the skills they cover (with levels), the
+ * language, their load, and how many qualified agents had room. Recorded on
+ * every assignment.
+ */
+export function assignmentReason(
+  agent: AgentProfile,
+  needs: HandoffNeeds,
+  loads: Loads,
+  step: RoutingStep,
+  candidates: number,
+): string {
+  const wanted = wantedSkills(needs);
+  const covered = wanted.filter((s) => hasSkill(agent, s, 1));
+  const skills = covered.length
+    ? `has ${covered.map((s) => `${s} (level ${skillLevel(agent, s)})`).join(', ')}`
+    : `has none of ${wanted.join(', ')}`;
+  const language = !needs.language.trim()
+    ? 'no language asked'
+    : speaks(agent, needs.language)
+      ? `speaks ${needs.language}`
+      : `does not speak ${needs.language}`;
+  const load = `load ${loadOf(loads, agent.id)}/${agent.maxConcurrent}`;
+  return `step ${step.name} (${step.skills} skills${step.language === 'required' ? ', language required' : ''}): ${skills}; ${language}; ${load}; best of ${candidates} with room`;
 }
