@@ -28,6 +28,7 @@ import {
   type MessageInitShape,
   type MessageScored,
 } from '@support/contracts';
+import { notice as noticeText } from '@support/notices';
 import { FakeLlmServer, type TopicWatcher } from '@support/testing';
 import {
   API_KEY,
@@ -47,7 +48,6 @@ const testsStarted = new Date().toISOString();
 const run = randomUUID().slice(0, 8);
 const FAKE_SUMMARY =
   'Customer disputes a double charge of EUR 1,250 on INV-2031. VIP enterprise account with a premium SLA. Check the invoice first.';
-const HANDOFF_NOTICE = 'member of our support team';
 
 let procs: Map<ServiceName, ServiceProcess>;
 let watcher: TopicWatcher;
@@ -315,7 +315,8 @@ async function expectHandoffAt(turn: Turn): Promise<HandoffRequested> {
       r.value.conversationId === turn.sent.conversationId &&
       r.value.kind === OutboundKind.SYSTEM &&
       r.value.inReplyTo === turn.sent.messageId &&
-      r.value.text.includes(HANDOFF_NOTICE),
+      // The decider's notice, in the handoff's language.
+      r.value.text === noticeText('handoff', handoff.language),
   );
   expect(notice.value.author).toBe('system');
   expect(aiRepliesTo(turn.sent)).toHaveLength(0);

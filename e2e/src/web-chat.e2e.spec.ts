@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { notice as noticeText } from '@support/notices';
 import { API_KEY, root, startAll, url, type ServiceName, type ServiceProcess } from './harness';
 
 let procs: Map<ServiceName, ServiceProcess>;
@@ -50,7 +51,8 @@ describe('demo web chat in Chromium', () => {
 
     await page.getByLabel('Message').fill('I want to talk to a human');
     await page.getByRole('button', { name: 'Send' }).click();
-    const notice = page.locator('.msg.system', { hasText: 'member of our support team' });
+    // The decider's handoff notice, in the browser's language (English here).
+    const notice = page.locator('.msg.system', { hasText: noticeText('handoff', 'en') });
     await notice.waitFor({ timeout: 60_000 });
     expect(await page.locator('.msg.customer').count()).toBe(2);
     await page.screenshot({ path: join(shots, 'web-chat.png'), fullPage: true });

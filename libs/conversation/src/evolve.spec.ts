@@ -206,3 +206,122 @@ describe('conversation evolve', () => {
     expect(evolve(restored, assigned('m1', 3))).toEqual(evolve(s, assigned('m1', 3)));
   });
 });
+
+describe('conversation evolve: the off-hours follow-up', () => {
+  const DUE = '2026-01-05T08:00:00.000Z';
+  const created = (eventId: string, handoffId: string, contact: string, n: number) =>
+    conversationEvent(C, eventId, 'followUpCreated', { handoffId, dueAt: DUE, contact }, t(n));
+  const contactAdded = (eventId: string, handoffId: string, contact: string, n: number) =>
+    conversationEvent(
+      C,
+      eventId,
+      'followUpContactAdded',
+      { handoffId, contact, messageId: `m-${eventId}` },
+      t(n),
+    );
+  const queued = (id: string, n: number) =>
+    conversationEvent(
+      C,
+      `q-${id}`,
+      'handoffQueued',
+      { handoffId: `ho-${id}`, queue: 'general' },
+      t(n),
+    );
+  const waiting = () =>
+    fold(C, [received('m1', 'I want a human', 1), handoff('m1', 2), queued('m1', 3)]);
+
+  it('records when a person follows up, and the address the customer already gave', () => {
+    const s = evolve(waiting(), created('f1', 'ho-m1', 'ana@example.com', 4));
+    expect(s.handoff?.followUp).toEqual({
+      dueAt: DUE,
+      contact: 'ana@example.com',
+      createdAt: t(4),
+    });
+    expect(s.handoff?.queue).toBe('general');
+    expect(s.status).toBe('awaiting_human');
+    expect(s.lastActivityAt).toBe(t(4));
+  });
+
+  it('adds the address the customer gives afterwards', () => {
+    const s = fold(C, [
+      ...[received('m1', 'I want a human', 1), handoff('m1', 2), queued('m1', 3)],
+      created('f1', 'ho-m1', '', 4),
+      received('m2', 'ana@example.com', 5),
+      contactAdded('c1', 'ho-m1', 'ana@example.com', 6),
+    ]);
+    expect(s.handoff?.followUp).toEqual({
+      dueAt: DUE,
+      contact: 'ana@example.com',
+      createdAt: t(4),
+    });
+  });
+
+  it('ignores a follow-up or an address for another handoff', () => {
+    const s = waiting();
+    const other = evolve(s, created('f-other', 'ho-other', 'x@example.com', 4));
+    expect(other.handoff).toEqual(s.handoff);
+    expect(other.handoff?.followUp).toBeUndefined();
+    const withFollowUp = evolve(s, created('f1', 'ho-m1', '', 4));
+    const otherAddress = evolve(
+      withFollowUp,
+      contactAdded('c-other', 'ho-other', 'x@example.com', 5),
+    );
+    expect(otherAddress.handoff).toEqual(withFollowUp.handoff);
+    expect(otherAddress.handoff?.followUp?.contact).toBe('');
+  });
+
+  it('ignores a follow-up before any handoff', () => {
+    const s = fold(C, [received('m1', 'hello', 1)]);
+    expect(evolve(s, created('f1', 'ho-m1', 'x@example.com', 2)).handoff).toBeUndefined();
+    expect(evolve(s, contactAdded('c1', 'ho-m1', 'x@example.com', 2)).handoff).toBeUndefined();
+  });
+
+  it('keeps the address when the follow-up is delivered again or written again later', () => {
+    const withContact = fold(C, [
+      ...[received('m1', 'I want a human', 1), handoff('m1', 2), queued('m1', 3)],
+      created('f1', 'ho-m1', '', 4),
+      contactAdded('c1', 'ho-m1', 'ana@example.com', 5),
+    ]);
+    // The same record again: applied once.
+    expect(evolve(withContact, created('f1', 'ho-m1', '', 4))).toBe(withContact);
+    // A follow-up written again without an address (e.g. by another replica) does not erase it.
+    const again = evolve(withContact, created('f2', 'ho-m1', '', 6));
+    expect(again.handoff?.followUp?.contact).toBe('ana@example.com');
+    expect(again.handoff?.followUp?.dueAt).toBe(DUE);
+  });
+
+  it('is the same state when the address is applied before the follow-up it completes', () => {
+    const events = [
+      received('m1', 'I want a human', 1),
+      handoff('m1', 2),
+      queued('m1', 3),
+      created('f1', 'ho-m1', '', 4),
+      contactAdded('c1', 'ho-m1', 'ana@example.com', 5),
+    ];
+    const swapped = fold(C, [...events.slice(0, 3), events[4], events[3]]);
+    expect(swapped).toEqual(fold(C, events));
+    expect(swapped.handoff?.followUp).toEqual({
+      dueAt: DUE,
+      contact: 'ana@example.com',
+      createdAt: t(4),
+    });
+  });
+
+  it('starts without a follow-up when the conversation is handed off again', () => {
+    const s = fold(C, [
+      ...[received('m1', 'I want a human', 1), handoff('m1', 2), queued('m1', 3)],
+      created('f1', 'ho-m1', 'ana@example.com', 4),
+      received('m2', 'still there?', 5),
+      handoff('m2', 6),
+    ]);
+    expect(s.handoff?.handoffId).toBe('ho-m2');
+    expect(s.handoff?.followUp).toBeUndefined();
+  });
+
+  it('survives a JSON round trip (snapshots)', () => {
+    const s = evolve(waiting(), created('f1', 'ho-m1', '', 4));
+    const restored = JSON.parse(JSON.stringify(s));
+    const next = contactAdded('c1', 'ho-m1', 'ana@example.com', 5);
+    expect(evolve(restored, next)).toEqual(evolve(s, next));
+  });
+});

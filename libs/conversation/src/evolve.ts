@@ -222,6 +222,37 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
       if (!state.handoff || state.handoff.handoffId !== q.handoffId) return base;
       return { ...base, handoff: { ...state.handoff, queue: q.queue, queuedAt: at } };
     }
+    case 'followUpCreated': {
+      const f = payload.value;
+      if (!state.handoff || state.handoff.handoffId !== f.handoffId) return base;
+      return {
+        ...base,
+        handoff: {
+          ...state.handoff,
+          followUp: {
+            dueAt: f.dueAt,
+            contact: state.handoff.followUp?.contact || f.contact,
+            createdAt: at,
+          },
+        },
+      };
+    }
+    case 'followUpContactAdded': {
+      const f = payload.value;
+      const h = state.handoff;
+      if (!h || h.handoffId !== f.handoffId) return base;
+      return {
+        ...base,
+        handoff: {
+          ...h,
+          followUp: {
+            dueAt: h.followUp?.dueAt ?? '',
+            createdAt: h.followUp?.createdAt ?? at,
+            contact: f.contact,
+          },
+        },
+      };
+    }
     case 'agentAssigned': {
       const a = payload.value;
       if (!state.handoff || state.handoff.handoffId !== a.handoffId) return base;

@@ -100,6 +100,8 @@ export interface HandoffView {
   summaryGenerator: string;
   queue?: string;
   queuedAt?: string;
+  /** Nobody was on duty: a person follows up from `dueAt`, also at `contact` when given. */
+  followUp?: { dueAt: string; contact: string; createdAt: string };
   agent?: { agentId: string; agentName: string; team: string; assignedAt: string };
 }
 

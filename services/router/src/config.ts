@@ -22,6 +22,8 @@ export const configSchema = baseConfigSchema.extend({
   ROUTER_PRESENCE: z.enum(['required', 'ignored']).default('required'),
   /** The routing policy (YAML or JSON): relaxation steps; default routing/default.yaml. */
   ROUTER_POLICY_FILE: z.string().default(''),
+  /** The handling time wait estimates assume until resolved conversations have measured one. */
+  ROUTER_DEFAULT_HANDLE_SECONDS: z.coerce.number().int().min(1).default(480),
   /** How long a presence report lasts without a heartbeat. */
   ROUTER_PRESENCE_TTL_S: z.coerce.number().int().min(5).default(60),
 });

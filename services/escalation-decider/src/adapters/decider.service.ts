@@ -7,6 +7,7 @@ import {
 import type { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import { Bus, Topics, deterministicId } from '@support/bus';
+import { notice } from '@support/notices';
 import {
   create,
   HandoffRequestSchema,
@@ -43,9 +44,6 @@ const decisions = new Counter({
   help: 'Decisions by kind and trigger',
   labelNames: ['kind', 'rule'],
 });
-
-const HANDOFF_TEXT =
-  "I'm bringing in a member of our support team. They will see this whole conversation, so you won't need to repeat anything.";
 
 @Injectable()
 export class DeciderService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -273,7 +271,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
           ...to,
           messageId: deterministicId('outbound-handoff', messageId),
           kind: OutboundKind.SYSTEM,
-          text: HANDOFF_TEXT,
+          text: notice('handoff', decision.language),
           author: 'system',
         }),
         eventId: deterministicId('outbound-handoff', messageId),

@@ -20,6 +20,8 @@ export const Keys = {
   queue: 'router:queue',
   items: 'router:queue:items',
   claimed: 'router:queue:claimed',
+  /** The running average of how long agents hold a conversation, in seconds. */
+  handleAverage: 'router:stats:handle_seconds',
 } as const;
 
 /** Returns the agent holding the handoff: the one it already had, else ARGV[2] if under ARGV[3]; nil when full. */
@@ -168,6 +170,29 @@ export class LoadStore {
   async stalledClaims(olderThanMs: number): Promise<HandoffTarget[]> {
     const ids = await this.redis.zrangebyscore(Keys.claimed, 0, Date.now() - olderThanMs);
     return this.items(ids);
+  }
+
+  /** The handoff's place in line (1 = next), or 0 when it is not waiting. */
+  async position(handoffId: string): Promise<number> {
+    const rank = await this.redis.zrank(Keys.queue, handoffId);
+    return rank === null ? 0 : rank + 1;
+  }
+
+  /** The recent average time an agent holds a conversation, in seconds (undefined before any). */
+  async averageHandleSeconds(): Promise<number | undefined> {
+    const v = await this.redis.get(Keys.handleAverage);
+    return v === null ? undefined : Number(v);
+  }
+
+  async setAverageHandleSeconds(seconds: number): Promise<void> {
+    await this.redis.set(Keys.handleAverage, String(Math.round(seconds)));
+  }
+
+  /** Claims the n-th wait update of a handoff, so that one replica sends it once. */
+  async claimUpdate(handoffId: string, n: number): Promise<boolean> {
+    return (
+      (await this.redis.set(`router:update:${handoffId}:${n}`, '1', 'EX', 86_400, 'NX')) === 'OK'
+    );
   }
 
   async queueLength(): Promise<number> {

@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { Bus, Topics, deterministicId } from '@support/bus';
 import { OutboundKind, Priority, Resolution, type ConversationEvent } from '@support/contracts';
 import { conversationEvent } from '@support/conversation';
+import { notice as noticeText, teamText } from '@support/notices';
 import { JsonLogger, loadConfig, REDIS } from '@support/service-kit';
 import {
   customerMessageReceived,
@@ -186,7 +187,8 @@ describe('router against Kafka, Redis and PostgreSQL', () => {
         channel: 'web',
         externalConversationId: `ext-${c.conversationId}`,
         customerId: `cust-${c.conversationId}`,
-        text: `${agent.name} from the ${agent.team} team has joined the conversation and can see everything so far.`,
+        // The customer wrote Spanish: the notice is in Spanish.
+        text: noticeText('assigned', 'es', { agent: agent.name, team: teamText(agent.team, 'es') }),
       }),
     );
     expect(await redis.sismember(Keys.load(agent.id), c.handoffId)).toBe(1);
@@ -221,7 +223,9 @@ describe('router against Kafka, Redis and PostgreSQL', () => {
       (s) => s.value.conversationId === b.conversationId,
     );
     expect(waitNotice.value.messageId).toBe(deterministicId('outbound-queued', b.handoffId));
-    expect(waitNotice.value.text).toMatch(/All our agents are busy right now/);
+    expect(waitNotice.value.text).toMatch(
+      /Es el número \d+ en la cola y la espera estimada es de /,
+    );
     expect(await redis.scard(Keys.load(testAgent.id))).toBe(1);
 
     const resolution = a.resolved();

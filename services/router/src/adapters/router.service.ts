@@ -25,6 +25,15 @@ import {
   type RoutingPolicy,
 } from '../domain/routing-policy.js';
 import type { Config } from '../config.js';
+import { nextOnDuty } from '../domain/directory.js';
+import {
+  contactIn,
+  estimateWaitSeconds,
+  expectedTeam,
+  nextHandleAverage,
+  qualifiedCapacity,
+  updateNumber,
+} from '../domain/waiting.js';
 import { Roster } from './db/roster.js';
 import { LoadStore } from './load-store.js';
 import { PresenceStore } from './presence.js';
@@ -33,6 +42,7 @@ import {
   type AssignedAgent,
   type AssignmentWhy,
   type Cause,
+  type WaitInfo,
 } from './publisher.js';
 
 const handoffsCounter = new Counter({
@@ -56,6 +66,7 @@ const STALLED_CLAIM_MS = 30_000;
 export class RouterService implements OnApplicationBootstrap, OnApplicationShutdown {
   /** The routing policy (routing/default.yaml or ROUTER_POLICY_FILE): the relaxation steps. */
   readonly policy: RoutingPolicy;
+  private readonly defaultHandleSeconds: number;
   private review?: NodeJS.Timeout;
   private reviewing = false;
 
@@ -70,6 +81,7 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
     private readonly logger: JsonLogger,
   ) {
     this.policy = loadRoutingPolicy(config.ROUTER_POLICY_FILE || DEFAULT_ROUTING_FILE);
+    this.defaultHandleSeconds = config.ROUTER_DEFAULT_HANDLE_SECONDS;
   }
 
   onApplicationShutdown(): void {
@@ -82,6 +94,7 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
       if (this.reviewing) return;
       this.reviewing = true;
       this.serveQueue({ correlationId: '', causationId: '' })
+        .then(() => this.sendWaitUpdates())
         .catch((err: Error) => this.logger.warn('queue review failed', { error: err.message }))
         .finally(() => (this.reviewing = false));
     }, this.policy.reviewEverySeconds * 1000);
@@ -113,7 +126,71 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
       if (target?.handoffId === payload.value.handoffId) await this.route(target, cause);
     } else if (payload.case === 'conversationResolved') {
       await this.resolved(before, cause);
+      await this.recordHandleTime(before, event.occurredAt);
+    } else if (payload.case === 'customerMessageReceived') {
+      await this.collectFollowUpContact(after, payload.value.messageId, payload.value.text, cause);
     }
+  }
+
+  /** How long the agent held the conversation feeds the running average behind wait estimates. */
+  private async recordHandleTime(before: ConversationState, resolvedAt: string): Promise<void> {
+    const assignedAt = before.handoff?.agent?.assignedAt;
+    if (!assignedAt) return;
+    const seconds = (Date.parse(resolvedAt) - Date.parse(assignedAt)) / 1000;
+    if (!(seconds > 0)) return;
+    const previous = await this.loads.averageHandleSeconds();
+    await this.loads.setAverageHandleSeconds(nextHandleAverage(previous, seconds));
+  }
+
+  /** A customer waiting for a follow-up writes an address: it is recorded and acknowledged, once. */
+  private async collectFollowUpContact(
+    state: ConversationState,
+    messageId: string,
+    text: string,
+    cause: Cause,
+  ): Promise<void> {
+    const h = state.handoff;
+    if (!h?.followUp || h.followUp.contact || h.agent || isResolved(state)) return;
+    const contact = contactIn(text);
+    if (!contact) return;
+    const target = handoffTarget(state, cause.correlationId);
+    if (!target) return;
+    await once(this.redis, `router:follow-up-contact:${h.handoffId}`, () =>
+      this.publisher.contactAdded(target, messageId, contact, cause),
+    );
+  }
+
+  /** Where a handoff stands in the queue now, for the customer. */
+  private async waitInfo(target: HandoffTarget, roster: AgentProfile[]): Promise<WaitInfo> {
+    const position = Math.max(1, await this.loads.position(target.handoffId));
+    const average = (await this.loads.averageHandleSeconds()) ?? this.defaultHandleSeconds;
+    return {
+      position,
+      seconds: estimateWaitSeconds(position, qualifiedCapacity(roster, target), average),
+      team: expectedTeam(roster, target),
+    };
+  }
+
+  /** Tells each waiting customer, every `updateEverySeconds`, their new place and wait. */
+  async sendWaitUpdates(now = Date.now()): Promise<number> {
+    const every = this.policy.updateEverySeconds;
+    if (!every) return 0;
+    let sent = 0;
+    const waiting = await this.loads.waiting(QUEUE_SCAN);
+    if (waiting.length === 0) return 0;
+    const roster = await this.roster.onDuty(new Date(now));
+    for (const target of waiting) {
+      // Off hours the customer was told when; there is nothing new to say until someone is back.
+      if (roster.length === 0) break;
+      const n = updateNumber(now - Date.parse(target.requestedAt), every);
+      if (n === 0) continue;
+      // Taken meanwhile (by another replica's pass): nothing to say about a place in line.
+      if ((await this.loads.position(target.handoffId)) === 0) continue;
+      if (!(await this.loads.claimUpdate(target.handoffId, n))) continue;
+      await this.publisher.waitUpdate(target, n, await this.waitInfo(target, roster));
+      sent++;
+    }
+    return sent;
   }
 
   /** A new handoff: to the best agent with capacity, else into the queue. */
@@ -135,7 +212,14 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
         return;
       }
       await this.loads.enqueue(target, queueScore(target.priority, Date.parse(target.requestedAt)));
-      await this.publisher.queued(target, cause);
+      const onDuty = await this.roster.onDuty();
+      const wait = await this.waitInfo(target, onDuty.length ? onDuty : await this.roster.active());
+      if (onDuty.length === 0) {
+        // Nobody on duty: say from when someone will answer, and leave a follow-up.
+        const next = nextOnDuty(await this.roster.active(), new Date());
+        wait.offHours = { dueAt: next?.toISOString() ?? '' };
+      }
+      await this.publisher.queued(target, cause, wait);
       handoffsCounter.inc({ outcome: 'queued' });
       this.logger.log('handoff queued: every qualified agent is at capacity', context);
       queued = true;

@@ -4,7 +4,6 @@ import { handoffTarget, pickFromQueue, queueName, queueScore, type HandoffTarget
 import { loadRoutingPolicy } from './routing-policy';
 
 const policy = loadRoutingPolicy();
-import { assignedNotice } from './notices';
 import type { AgentProfile } from './routing';
 
 const C = 'conv-1';
@@ -122,13 +121,5 @@ describe('the queue', () => {
       now,
     );
     expect([late?.step.name, late?.candidates.map((c) => c.id)]).toEqual(['anyone', ['b']]);
-  });
-});
-
-describe('notices', () => {
-  it('names the agent and the team', () => {
-    expect(assignedNotice('Maya Chen', 'Support')).toBe(
-      'Maya Chen from the Support team has joined the conversation and can see everything so far.',
-    );
   });
 });

@@ -20,6 +20,8 @@ export interface HandoffTarget extends HandoffNeeds {
   externalConversationId: string;
   customerId: string;
   correlationId: string;
+  /** An e-mail address the customer gave, for a follow-up (empty when none; absent in older queue items). */
+  contact?: string;
 }
 
 /** The conversation's current handoff as a routing target, or undefined when it has none. */
@@ -41,6 +43,7 @@ export function handoffTarget(
     externalConversationId: state.externalConversationId,
     customerId: state.customerId,
     correlationId,
+    contact: state.details.find((d) => d.name === 'account_email')?.value ?? '',
   };
 }
 

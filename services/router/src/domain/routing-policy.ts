@@ -17,6 +17,8 @@ export type RoutingStep = z.output<typeof stepSchema>;
 export const routingPolicySchema = z.strictObject({
   version: z.string().min(1),
   reviewEverySeconds: z.number().int().min(1).max(3600).default(10),
+  /** How often a waiting customer hears their new place and wait (0: never). */
+  updateEverySeconds: z.number().int().min(0).max(86_400).default(60),
   steps: z
     .array(stepSchema)
     .min(1)
