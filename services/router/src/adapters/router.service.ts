@@ -25,7 +25,7 @@ import {
   type RoutingPolicy,
 } from '../domain/routing-policy.js';
 import type { Config } from '../config.js';
-import { nextOnDuty } from '../domain/directory.js';
+import { nextOnDuty, onDuty as isOnDuty } from '../domain/directory.js';
 import {
   contactIn,
   estimateWaitSeconds,
@@ -212,11 +212,14 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
         return;
       }
       await this.loads.enqueue(target, queueScore(target.priority, Date.parse(target.requestedAt)));
-      const onDuty = await this.roster.onDuty();
-      const wait = await this.waitInfo(target, onDuty.length ? onDuty : await this.roster.active());
+      // One read of the roster serves the estimate and the off-hours check.
+      const now = new Date();
+      const active = await this.roster.active();
+      const onDuty = active.filter((a) => isOnDuty(a, now));
+      const wait = await this.waitInfo(target, onDuty.length ? onDuty : active);
       if (onDuty.length === 0) {
         // Nobody on duty: say from when someone will answer, and leave a follow-up.
-        const next = nextOnDuty(await this.roster.active(), new Date());
+        const next = nextOnDuty(active, now);
         wait.offHours = { dueAt: next?.toISOString() ?? '' };
       }
       await this.publisher.queued(target, cause, wait);
