@@ -6,8 +6,10 @@
 import {
   AccountSchema,
   AgentAssignmentSchema,
+  AgentPresenceSchema,
   ConversationEventSchema,
   DeadLetterSchema,
+  DeskActionSchema,
   HandoffRequestSchema,
   InboundMessageSchema,
   OutboundMessageSchema,
@@ -84,6 +86,26 @@ export const Topics = {
     deadLetter: 'handoff.assignments.dlq',
     external: true,
     description: 'Which agent took which handoff, for agent desks',
+  }),
+  deskActions: topic({
+    name: 'desk.actions',
+    key: 'conversation id',
+    retentionMs: 7 * DAY,
+    schema: DeskActionSchema,
+    deadLetter: 'desk.actions.dlq',
+    external: true,
+    description:
+      'What agents do at a desk (accept, decline, reply, hand back, resolve, mark, propose an article); ingest appends it to the log',
+  }),
+  presence: topic({
+    name: 'agent.presence',
+    key: 'agent id',
+    partitions: 3,
+    retentionMs: DAY,
+    schema: AgentPresenceSchema,
+    deadLetter: 'agent.presence.dlq',
+    external: true,
+    description: 'Agents online, away or offline as their desks report it; the router keeps it with a TTL',
   }),
   accounts: topic({
     name: 'crm.accounts',

@@ -5,6 +5,7 @@ export * from './gen/support/v1/events_pb.js';
 export * from './gen/support/v1/outbound_pb.js';
 export * from './gen/support/v1/handoff_pb.js';
 export * from './gen/support/v1/dead_letter_pb.js';
+export * from './gen/support/v1/desk_pb.js';
 export * from './validation.js';
 export * from './zod-issues.js';
 export * from './events.js';

@@ -325,3 +325,202 @@ describe('conversation evolve: the off-hours follow-up', () => {
     expect(evolve(restored, next)).toEqual(evolve(s, next));
   });
 });
+
+describe('conversation evolve: the desk (accept, decline, replies, handback)', () => {
+  const ev = <K extends Parameters<typeof conversationEvent>[2]>(
+    id: string,
+    kind: K,
+    value: Parameters<typeof conversationEvent<K>>[3],
+    n: number,
+  ) => conversationEvent(C, id, kind, value, t(n));
+  const assignedTo = (agentId: string, agentName: string, n: number) =>
+    ev(
+      `as-${agentId}-${n}`,
+      'agentAssigned',
+      { handoffId: 'ho-m1', agentId, agentName, team: 'Billing' },
+      n,
+    );
+  const held = () =>
+    fold(C, [received('m1', 'I want a person', 1), handoff('m1', 2), assignedTo('ag-1', 'Ada', 3)]);
+
+  it('opens a human stretch on assignment and records the acceptance', () => {
+    const s = evolve(
+      held(),
+      ev('acc', 'agentAccepted', { handoffId: 'ho-m1', agentId: 'ag-1', actionId: 'x' }, 4),
+    );
+    expect(s.status).toBe('with_human');
+    expect(s.handoff?.agent).toMatchObject({ agentId: 'ag-1', assignedAt: t(3), acceptedAt: t(4) });
+    expect(s.humanStretches).toEqual([
+      {
+        handoffId: 'ho-m1',
+        agentId: 'ag-1',
+        agentName: 'Ada',
+        from: t(3),
+        to: '',
+        ended: '',
+        note: '',
+      },
+    ]);
+    expect(isBotActive(s)).toBe(false);
+  });
+
+  it('ignores an acceptance by someone who does not hold the handoff', () => {
+    const s = evolve(
+      held(),
+      ev('acc', 'agentAccepted', { handoffId: 'ho-m1', agentId: 'ag-2', actionId: 'x' }, 4),
+    );
+    expect(s.handoff?.agent?.acceptedAt).toBeUndefined();
+  });
+
+  it.each([
+    [
+      'agentDeclined',
+      { handoffId: 'ho-m1', agentId: 'ag-1', reason: 'not my area', actionId: 'x' },
+      'declined',
+    ],
+    ['acceptTimedOut', { handoffId: 'ho-m1', agentId: 'ag-1', waitedSeconds: 60 }, 'timeout'],
+  ] as const)(
+    'puts the handoff back to waiting on %s, remembering who let it go',
+    (kind, value, reason) => {
+      const s = evolve(held(), ev('d', kind, value as never, 5));
+      expect(s.status).toBe('awaiting_human');
+      expect(s.handoff?.agent).toBeUndefined();
+      expect(s.handoff?.passedBy).toEqual([
+        { agentId: 'ag-1', reason, note: reason === 'declined' ? 'not my area' : '', at: t(5) },
+      ]);
+      expect(s.humanStretches).toEqual([]);
+      const next = evolve(s, assignedTo('ag-2', 'Bo', 6));
+      expect(next.status).toBe('with_human');
+      expect(next.handoff?.agent?.agentId).toBe('ag-2');
+      expect(next.handoff?.passedBy).toHaveLength(1);
+      expect(next.humanStretches?.map((x) => [x.agentId, x.from])).toEqual([['ag-2', t(6)]]);
+    },
+  );
+
+  it('ignores a decline from an agent who no longer holds the handoff', () => {
+    const s = evolve(
+      held(),
+      ev(
+        'd',
+        'agentDeclined',
+        { handoffId: 'ho-m1', agentId: 'ag-9', reason: '', actionId: 'x' },
+        5,
+      ),
+    );
+    expect(s.status).toBe('with_human');
+    expect(s.handoff?.agent?.agentId).toBe('ag-1');
+  });
+
+  it("puts the agent's replies in the transcript with their name", () => {
+    const s = evolve(
+      held(),
+      ev(
+        'r',
+        'agentReplied',
+        {
+          handoffId: 'ho-m1',
+          agentId: 'ag-1',
+          agentName: 'Ada',
+          messageId: 'om-1',
+          text: 'Refund sent.',
+          draftReplyId: '',
+          draftEdited: false,
+        },
+        6,
+      ),
+    );
+    expect(s.transcript.at(-1)).toEqual({
+      speaker: 'agent',
+      text: 'Refund sent.',
+      at: t(6),
+      author: 'Ada',
+    });
+  });
+
+  it('hands back to the AI: the bot answers again and the stretch is closed with the note', () => {
+    const s = fold(
+      C,
+      [
+        ev(
+          'b',
+          'handedBack',
+          { handoffId: 'ho-m1', agentId: 'ag-1', agentName: 'Ada', note: 'refund issued' },
+          7,
+        ),
+      ],
+      held(),
+    );
+    expect(s.status).toBe('ai_handling');
+    expect(isBotActive(s)).toBe(true);
+    expect(s.handoff?.handedBackAt).toBe(t(7));
+    expect(s.humanStretches).toEqual([
+      {
+        handoffId: 'ho-m1',
+        agentId: 'ag-1',
+        agentName: 'Ada',
+        from: t(3),
+        to: t(7),
+        ended: 'handed_back',
+        note: 'refund issued',
+      },
+    ]);
+    expect(s.transcript.at(-1)?.text).toContain(
+      'handed the conversation back to the AI: refund issued',
+    );
+    // A late assignment of the same handoff (a replica's retry) does not take it from the AI again.
+    const late = evolve(s, assignedTo('ag-2', 'Bo', 8));
+    expect(late.status).toBe('ai_handling');
+  });
+
+  it('closes the stretch when a person resolves, and records marks and article drafts', () => {
+    const s = fold(
+      C,
+      [
+        ev(
+          'f',
+          'falseEscalationMarked',
+          { handoffId: 'ho-m1', agentId: 'ag-1', note: 'FAQ covers it' },
+          6,
+        ),
+        ev(
+          'p',
+          'articleProposed',
+          {
+            handoffId: 'ho-m1',
+            agentId: 'ag-1',
+            draftId: 'd-1',
+            title: 'Refunds',
+            body: 'How…',
+            tags: [],
+          },
+          7,
+        ),
+        conversationEvent(
+          C,
+          'res',
+          'conversationResolved',
+          { resolution: Resolution.HUMAN, resolvedBy: 'ag-1', note: '' },
+          t(8),
+        ),
+      ],
+      held(),
+    );
+    expect(s.status).toBe('resolved_by_human');
+    expect(s.handoff?.falseEscalation).toEqual({
+      agentId: 'ag-1',
+      note: 'FAQ covers it',
+      at: t(6),
+    });
+    expect(s.handoff?.articleDrafts).toEqual([
+      { draftId: 'd-1', title: 'Refunds', agentId: 'ag-1', at: t(7) },
+    ]);
+    expect(s.humanStretches?.[0]).toMatchObject({ to: t(8), ended: 'resolved' });
+  });
+
+  it('is the same state from JSON (snapshots) and ignores a repeated event', () => {
+    const s = held();
+    const back = JSON.parse(JSON.stringify(s));
+    const e = ev('acc', 'agentAccepted', { handoffId: 'ho-m1', agentId: 'ag-1', actionId: 'x' }, 4);
+    expect(evolve(evolve(back, e), e)).toEqual(evolve(s, e));
+  });
+});

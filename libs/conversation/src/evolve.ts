@@ -9,11 +9,13 @@ import type {
   CitationView,
   ConversationState,
   DetailView,
+  HandoffView,
+  HumanStretch,
   MessageView,
   ReplyKindView,
   TranscriptLine,
 } from './state.js';
-import { initialState, isResolved } from './state.js';
+import { initialState, isResolved, isWithPerson } from './state.js';
 
 function citations(list: Citation[]): CitationView[] {
   return list.map((c) => ({
@@ -71,6 +73,29 @@ function updateMessage(
   change: (m: MessageView) => MessageView,
 ): MessageView[] {
   return state.messages.map((m) => (m.messageId === messageId ? change(m) : m));
+}
+
+/** The state with its current handoff changed, if `handoffId` is the current one. */
+function withHandoff(
+  state: ConversationState,
+  base: ConversationState,
+  handoffId: string,
+  change: (h: HandoffView) => Partial<ConversationState> & { handoff: HandoffView },
+): ConversationState {
+  if (!state.handoff || state.handoff.handoffId !== handoffId) return base;
+  return { ...base, ...change(state.handoff) };
+}
+
+/** Closes the open human stretch (if any) at `at`. */
+function endStretch(
+  stretches: HumanStretch[] | undefined,
+  at: string,
+  ended: HumanStretch['ended'],
+  note = '',
+): HumanStretch[] | undefined {
+  const last = stretches?.at(-1);
+  if (!stretches || !last || last.to) return stretches;
+  return [...stretches.slice(0, -1), { ...last, to: at, ended, note }];
 }
 
 /**
@@ -256,13 +281,30 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
     case 'agentAssigned': {
       const a = payload.value;
       if (!state.handoff || state.handoff.handoffId !== a.handoffId) return base;
+      const agent = { agentId: a.agentId, agentName: a.agentName, team: a.team, assignedAt: at };
+      // Handed back or resolved meanwhile: the conversation stays where it is (the router lets the agent go).
+      if (!isWithPerson(state) || state.handoff.handedBackAt)
+        return { ...base, handoff: { ...state.handoff, agent } };
+      // An assignment published again replaces the open stretch rather than adding one.
+      const stretches = state.humanStretches ?? [];
+      const last = stretches.at(-1);
+      const open = last && !last.to && last.handoffId === a.handoffId ? last : undefined;
       return {
         ...base,
-        status: state.status === 'awaiting_human' ? 'with_human' : state.status,
-        handoff: {
-          ...state.handoff,
-          agent: { agentId: a.agentId, agentName: a.agentName, team: a.team, assignedAt: at },
-        },
+        status: 'with_human',
+        handoff: { ...state.handoff, agent },
+        humanStretches: [
+          ...(open ? stretches.slice(0, -1) : stretches),
+          {
+            handoffId: a.handoffId,
+            agentId: a.agentId,
+            agentName: a.agentName,
+            from: open?.from ?? at,
+            to: '',
+            ended: '',
+            note: '',
+          },
+        ],
         transcript: inTimeOrder(state.transcript, {
           speaker: 'system',
           text: `${a.agentName} (${a.team}) joined`,
@@ -270,12 +312,99 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
         }),
       };
     }
+    case 'agentAccepted': {
+      const a = payload.value;
+      return withHandoff(state, base, a.handoffId, (h) => ({
+        handoff:
+          h.agent?.agentId === a.agentId && !h.agent.acceptedAt
+            ? { ...h, agent: { ...h.agent, acceptedAt: at } }
+            : h,
+      }));
+    }
+    case 'agentDeclined':
+    case 'acceptTimedOut': {
+      const d = payload.value;
+      const reason = payload.case === 'agentDeclined' ? 'declined' : 'timeout';
+      const note = payload.case === 'agentDeclined' ? payload.value.reason : '';
+      if (!state.handoff || state.handoff.handoffId !== d.handoffId) return base;
+      const h = state.handoff;
+      // Only the agent who holds it can let it go, and only while the conversation is with a person.
+      if (h.agent?.agentId !== d.agentId || state.status !== 'with_human') return base;
+      const { agent: _gone, ...rest } = h;
+      // The stretch had not really started: nobody took it.
+      const stretches = state.humanStretches ?? [];
+      const last = stretches.at(-1);
+      return {
+        ...base,
+        status: 'awaiting_human',
+        handoff: {
+          ...rest,
+          passedBy: [...(h.passedBy ?? []), { agentId: d.agentId, reason, note, at }],
+        },
+        humanStretches: last && !last.to ? stretches.slice(0, -1) : stretches,
+        transcript: inTimeOrder(state.transcript, {
+          speaker: 'system',
+          text:
+            reason === 'declined'
+              ? `${h.agent.agentName} declined${note ? `: ${note}` : ''}`
+              : `${h.agent.agentName} did not accept in time`,
+          at,
+        }),
+      };
+    }
+    case 'agentReplied': {
+      const r = payload.value;
+      return {
+        ...base,
+        transcript: inTimeOrder(state.transcript, {
+          speaker: 'agent',
+          text: r.text,
+          at,
+          author: r.agentName,
+        }),
+      };
+    }
+    case 'handedBack': {
+      const b = payload.value;
+      if (!state.handoff || state.handoff.handoffId !== b.handoffId || isResolved(state))
+        return base;
+      return {
+        ...base,
+        status: 'ai_handling',
+        handoff: { ...state.handoff, handedBackAt: at },
+        humanStretches: endStretch(state.humanStretches, at, 'handed_back', b.note),
+        transcript: inTimeOrder(state.transcript, {
+          speaker: 'system',
+          text: `${b.agentName || 'The agent'} handed the conversation back to the AI${b.note ? `: ${b.note}` : ''}`,
+          at,
+        }),
+      };
+    }
+    case 'falseEscalationMarked': {
+      const f = payload.value;
+      return withHandoff(state, base, f.handoffId, (h) => ({
+        handoff: { ...h, falseEscalation: { agentId: f.agentId, note: f.note, at } },
+      }));
+    }
+    case 'articleProposed': {
+      const p = payload.value;
+      return withHandoff(state, base, p.handoffId, (h) => ({
+        handoff: {
+          ...h,
+          articleDrafts: [
+            ...(h.articleDrafts ?? []),
+            { draftId: p.draftId, title: p.title, agentId: p.agentId, at },
+          ],
+        },
+      }));
+    }
     case 'conversationResolved': {
       const r = payload.value;
       return {
         ...base,
         status: r.resolution === Resolution.HUMAN ? 'resolved_by_human' : 'resolved_by_ai',
         resolutionCount: state.resolutionCount + 1,
+        humanStretches: endStretch(state.humanStretches, at, 'resolved'),
       };
     }
     default:

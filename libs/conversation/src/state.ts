@@ -85,6 +85,32 @@ export interface TranscriptLine {
   speaker: 'customer' | 'ai' | 'agent' | 'system';
   text: string;
   at: string;
+  /** The agent's name, on an agent's line. */
+  author?: string;
+}
+
+/** An agent who was given the handoff and let it go: declined, or did not accept in time. */
+export interface PassView {
+  agentId: string;
+  reason: 'declined' | 'timeout';
+  note: string;
+  at: string;
+}
+
+/**
+ * A stretch of the conversation a person held: from when they were assigned
+ * to the handback (or the resolution); `to` is empty while it lasts. The AI,
+ * when it answers again, reads this to know what a person did.
+ */
+export interface HumanStretch {
+  handoffId: string;
+  agentId: string;
+  agentName: string;
+  from: string;
+  to: string;
+  /** How it ended: 'handed_back' (with the agent's note) or 'resolved'; empty while it lasts. */
+  ended: '' | 'handed_back' | 'resolved';
+  note: string;
 }
 
 export interface HandoffView {
@@ -102,7 +128,22 @@ export interface HandoffView {
   queuedAt?: string;
   /** Nobody was on duty: a person follows up from `dueAt`, also at `contact` when given. */
   followUp?: { dueAt: string; contact: string; createdAt: string };
-  agent?: { agentId: string; agentName: string; team: string; assignedAt: string };
+  agent?: {
+    agentId: string;
+    agentName: string;
+    team: string;
+    assignedAt: string;
+    /** When the agent accepted at their desk (absent until then). */
+    acceptedAt?: string;
+  };
+  /** Agents who were given this handoff and let it go; the router does not offer it to them again. */
+  passedBy?: PassView[];
+  /** The agent handed the conversation back to the AI. */
+  handedBackAt?: string;
+  /** An agent said the AI could have handled this. */
+  falseEscalation?: { agentId: string; note: string; at: string };
+  /** Knowledge-base drafts agents proposed from this handoff. */
+  articleDrafts?: { draftId: string; title: string; agentId: string; at: string }[];
 }
 
 export interface ConversationState {
@@ -120,6 +161,8 @@ export interface ConversationState {
   transcript: TranscriptLine[];
   /** The current (or last) handoff. */
   handoff?: HandoffView;
+  /** Every stretch a person held the conversation, oldest first. */
+  humanStretches?: HumanStretch[];
   /** Details the AI collected from the customer (latest value per name). */
   details: DetailView[];
   handoffCount: number;
@@ -154,6 +197,23 @@ export function initialState(conversationId: string): ConversationState {
 /** The AI may answer the customer: nobody human has or awaits the conversation. */
 export function isBotActive(state: ConversationState): boolean {
   return state.status === 'new' || state.status === 'ai_handling' || state.status === 'reopened';
+}
+
+/** The handoff is waiting for an agent, or an agent holds it, and the conversation is open. */
+export function isWithPerson(state: ConversationState): boolean {
+  return state.status === 'awaiting_human' || state.status === 'with_human';
+}
+
+/** The stretch a person holds now, if any. */
+export function currentStretch(state: ConversationState): HumanStretch | undefined {
+  const last = state.humanStretches?.at(-1);
+  return last && !last.to ? last : undefined;
+}
+
+/** When the AI last took the conversation back from a person (empty: never). */
+export function lastHandbackAt(state: ConversationState): string {
+  const back = (state.humanStretches ?? []).filter((s) => s.ended === 'handed_back');
+  return back.at(-1)?.to ?? '';
 }
 
 export function isResolved(state: ConversationState): boolean {

@@ -23,6 +23,8 @@ export interface Templates {
   offHoursAskContact: string;
   offHoursContactKnown: string;
   contactNoted: string;
+  /** Sent by the router when the agent hands the conversation back to the AI. */
+  handedBack: string;
 }
 
 export const TEMPLATES: Record<Language, Templates> = {
@@ -44,6 +46,8 @@ export const TEMPLATES: Record<Language, Templates> = {
     offHoursAskContact: 'Leave an e-mail address here and we will also reply there.',
     offHoursContactKnown: 'We will also reply to {contact}.',
     contactNoted: 'Thank you, we will reply to {contact} as well.',
+    handedBack:
+      '{agent} has handed you back to our assistant, which knows what was done. If you need a person again, just say so.',
   },
   de: {
     handoff:
@@ -64,6 +68,8 @@ export const TEMPLATES: Record<Language, Templates> = {
       'Hinterlassen Sie hier eine E-Mail-Adresse, dann antworten wir auch dorthin.',
     offHoursContactKnown: 'Wir antworten zusätzlich an {contact}.',
     contactNoted: 'Danke, wir antworten auch an {contact}.',
+    handedBack:
+      '{agent} hat Sie wieder an unseren Assistenten übergeben, der weiß, was erledigt wurde. Wenn Sie wieder eine Person brauchen, sagen Sie es einfach.',
   },
   fr: {
     handoff:
@@ -83,6 +89,8 @@ export const TEMPLATES: Record<Language, Templates> = {
     offHoursAskContact: 'Laissez une adresse e-mail ici et nous y répondrons aussi.',
     offHoursContactKnown: 'Nous répondrons aussi à {contact}.',
     contactNoted: 'Merci, nous répondrons aussi à {contact}.',
+    handedBack:
+      "{agent} vous a redirigé vers notre assistant, qui sait ce qui a été fait. Si vous avez de nouveau besoin d'une personne, dites-le simplement.",
   },
   es: {
     handoff:
@@ -102,6 +110,8 @@ export const TEMPLATES: Record<Language, Templates> = {
       'Deje aquí una dirección de correo electrónico y también le responderemos allí.',
     offHoursContactKnown: 'También le responderemos a {contact}.',
     contactNoted: 'Gracias, también le responderemos a {contact}.',
+    handedBack:
+      '{agent} le ha devuelto a nuestro asistente, que sabe lo que se ha hecho. Si vuelve a necesitar a una persona, solo dígalo.',
   },
   it: {
     handoff:
@@ -121,6 +131,8 @@ export const TEMPLATES: Record<Language, Templates> = {
     offHoursAskContact: 'Lasci qui un indirizzo e-mail e risponderemo anche lì.',
     offHoursContactKnown: 'Risponderemo anche a {contact}.',
     contactNoted: 'Grazie, risponderemo anche a {contact}.',
+    handedBack:
+      '{agent} ti ha riaffidato al nostro assistente, che sa cosa è stato fatto. Se hai di nuovo bisogno di una persona, basta dirlo.',
   },
   nl: {
     handoff:
@@ -140,6 +152,8 @@ export const TEMPLATES: Record<Language, Templates> = {
     offHoursAskContact: 'Laat hier een e-mailadres achter, dan antwoorden we ook daar.',
     offHoursContactKnown: 'We antwoorden ook naar {contact}.',
     contactNoted: 'Dank u, we antwoorden ook naar {contact}.',
+    handedBack:
+      '{agent} heeft u teruggezet naar onze assistent, die weet wat er is gedaan. Hebt u weer een persoon nodig, zeg het gewoon.',
   },
   pt: {
     handoff:
@@ -158,6 +172,8 @@ export const TEMPLATES: Record<Language, Templates> = {
     offHoursAskContact: 'Deixe aqui um endereço de e-mail e também responderemos para lá.',
     offHoursContactKnown: 'Também responderemos para {contact}.',
     contactNoted: 'Obrigado, também responderemos para {contact}.',
+    handedBack:
+      '{agent} devolveu-o ao nosso assistente, que sabe o que foi feito. Se voltar a precisar de uma pessoa, basta dizer.',
   },
 };
 
