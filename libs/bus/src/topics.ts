@@ -105,7 +105,8 @@ export const Topics = {
     schema: AgentPresenceSchema,
     deadLetter: 'agent.presence.dlq',
     external: true,
-    description: 'Agents online, away or offline as their desks report it; the router keeps it with a TTL',
+    description:
+      'Agents online, away or offline as their desks report it; the router keeps it with a TTL',
   }),
   accounts: topic({
     name: 'crm.accounts',
