@@ -1,4 +1,4 @@
-// Starts the six services as separate processes, restarts one that exits,
+// Starts the services as separate processes, restarts one that exits,
 // prints where each listens, and stops them all on Ctrl-C.
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -72,7 +72,7 @@ try {
 } catch {
   console.error('could not publish the demo accounts (see above); account rules will see none');
 }
-const { API_KEY } = localEnv();
+const { API_KEY, DESK_DEMO_PASSWORD } = localEnv();
 console.log('\n  Support platform is running:\n');
 services.forEach((s, i) =>
   console.log(
@@ -83,6 +83,10 @@ console.log(`
   Web chat demo:       http://127.0.0.1:3001/#key=${API_KEY}
     as a demo account:  http://127.0.0.1:3001/#key=${API_KEY}&account=acct-helios&page=https://app.ledgerly.example/billing/invoices
                         (accounts: services/escalation-decider/seed/accounts.json)
+  Agent desk:          http://127.0.0.1:3007/
+    sign in as maya.chen@ledgerly.example (or jonas.weber, lucia.romero, kofi.mensah @ledgerly.example)
+    password ${DESK_DEMO_PASSWORD}   (in .local/dev.env)
+    Open the web chat in one tab and the desk in another: ask for a person in the chat.
   Metrics summary:     http://127.0.0.1:3006/v1/metrics/summary
   API key (dev only):  ${API_KEY}   (in .local/dev.env)
 

@@ -1,4 +1,4 @@
-// The six services, their ports and the environment they run with locally.
+// The services, their ports and the environment they run with locally.
 // Shared by `npm start` (scripts/run-all.mjs), the end-to-end tests and the benchmark.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ export const services = [
   { name: 'escalation-decider', port: 3004 },
   { name: 'router', port: 3005 },
   { name: 'metrics', port: 3006 },
+  { name: 'desk', port: 3007 },
 ];
 
 /**
@@ -35,6 +36,15 @@ export function localEnv() {
       API_KEY: `dev-${randomBytes(18).toString('base64url')}`,
       STREAM_TOKEN_SECRET: randomBytes(32).toString('base64url'),
     };
+  }
+  // Added after the first release of this file: generated into an existing one too.
+  const added = {
+    DESK_SESSION_SECRET: () => randomBytes(32).toString('base64url'),
+    DESK_DEMO_PASSWORD: () => `demo-${randomBytes(6).toString('base64url')}`,
+  };
+  const missing = Object.keys(added).filter((k) => !saved[k]);
+  if (missing.length) {
+    for (const k of missing) saved[k] = added[k]();
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(
       file,
@@ -55,6 +65,10 @@ export function localEnv() {
     ROUTER_PRESENCE: process.env.ROUTER_PRESENCE ?? 'ignored',
     AI_RESPONDER_API_KEYS: process.env.AI_RESPONDER_API_KEYS ?? apiKey,
     DECIDER_API_KEYS: process.env.DECIDER_API_KEYS ?? apiKey,
+    DESK_API_KEYS: process.env.DESK_API_KEYS ?? apiKey,
+    DESK_SESSION_SECRET: process.env.DESK_SESSION_SECRET ?? saved.DESK_SESSION_SECRET,
+    // Sign-ins for the demo agents (services/desk/seed/logins.json), printed by npm start.
+    DESK_DEMO_PASSWORD: process.env.DESK_DEMO_PASSWORD ?? saved.DESK_DEMO_PASSWORD,
     STREAM_TOKEN_SECRET: process.env.STREAM_TOKEN_SECRET ?? saved.STREAM_TOKEN_SECRET,
     API_KEY: apiKey,
   };

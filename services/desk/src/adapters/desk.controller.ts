@@ -1,0 +1,167 @@
+import {
+  Body,
+  ConflictException,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  Req,
+  Res,
+  UnauthorizedException,
+  UseGuards,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { parseInput } from '@support/service-kit';
+import { actionInputSchema, whyNot } from '../domain/actions.js';
+import { verifyPassword } from '../domain/password.js';
+import { articleDraftFrom, draftFor, laneOf, queueItem, sortQueue } from '../domain/queue.js';
+import { DeskPublisher } from './actions.js';
+import { DeskDatabase, loginNameSchema } from './db/store.js';
+import { DeskReadModel } from './read-model.js';
+import { CurrentAgent, SessionGuard, Sessions, type Agent } from './session.js';
+
+const signInSchema = z.object({ login: loginNameSchema, password: z.string().min(1).max(200) });
+const presenceSchema = z.object({ status: z.enum(['online', 'away', 'offline']) });
+const conversationIdSchema = z.uuid({ message: 'must be a conversation id (UUID)' });
+const idempotencySchema = z.string().trim().min(1).max(200).optional();
+
+/**
+ * The agent desk's API, for the desk's web app: sign-in with a session
+ * cookie, the queue, a conversation with its briefing and the AI's draft,
+ * actions, presence, and a stream of changes (SSE).
+ */
+@Controller('v1')
+export class DeskController {
+  constructor(
+    private readonly db: DeskDatabase,
+    private readonly sessions: Sessions,
+    private readonly model: DeskReadModel,
+    private readonly publisher: DeskPublisher,
+  ) {}
+
+  @Post('session')
+  @HttpCode(200)
+  async signIn(@Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+    const { login, password } = parseInput(signInSchema, body);
+    const row = await this.db.login(login);
+    // One answer for an unknown login and a wrong password.
+    if (!row || row.disabled || !(await verifyPassword(password, row.passwordHash)))
+      throw new UnauthorizedException('wrong login or password');
+    const agent: Agent = { login: row.login, agentId: row.agentId, name: row.name, team: row.team };
+    this.sessions.open(res, agent);
+    await this.publisher.presence(agent.agentId, 'online');
+    return agent;
+  }
+
+  @Get('session')
+  @UseGuards(SessionGuard)
+  me(@CurrentAgent() agent: Agent): Agent {
+    return agent;
+  }
+
+  @Delete('session')
+  @HttpCode(204)
+  async signOut(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
+    const agent = this.sessions.read(req);
+    this.sessions.close(res);
+    if (agent) await this.publisher.presence(agent.agentId, 'offline');
+  }
+
+  /** The agent's desk: offered to them, theirs, the waiting queue and colleagues' conversations. */
+  @Get('desk/queue')
+  @UseGuards(SessionGuard)
+  async queue(@CurrentAgent() agent: Agent) {
+    const states = await this.model.open();
+    const items = await Promise.all(
+      states.map(async (s) =>
+        queueItem(s, agent.agentId, await this.model.assignment(s.handoff!.handoffId)),
+      ),
+    );
+    return { items: sortQueue(items.filter((i) => i !== undefined)) };
+  }
+
+  /** One conversation: its state and transcript, the briefing, the AI's draft reply. */
+  @Get('desk/conversations/:id')
+  @UseGuards(SessionGuard)
+  async conversation(@CurrentAgent() agent: Agent, @Param('id') id: string) {
+    parseInput(conversationIdSchema, id, 'conversationId');
+    const state = await this.model.state(id);
+    if (state.status === 'new' || !state.handoff)
+      throw new NotFoundException(`no handoff in conversation ${id}`);
+    const { appliedEventIds: _ids, ...conversation } = state;
+    const handoffId = state.handoff.handoffId;
+    return {
+      conversation,
+      lane: laneOf(state, agent.agentId),
+      briefing: (await this.model.briefing(handoffId)) ?? null,
+      assignment: (await this.model.assignment(handoffId)) ?? null,
+      draft: draftFor(state) ?? null,
+      articleDraft: articleDraftFrom(state),
+    };
+  }
+
+  /** An action on the conversation (202: published; ingest appends it to the log). */
+  @Post('desk/conversations/:id/actions')
+  @HttpCode(202)
+  @UseGuards(SessionGuard)
+  async act(
+    @CurrentAgent() agent: Agent,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+  ) {
+    parseInput(conversationIdSchema, id, 'conversationId');
+    const input = parseInput(actionInputSchema, body);
+    const key = parseInput(idempotencySchema, idempotencyKey, 'Idempotency-Key');
+    const state = await this.model.state(id);
+    const problem = whyNot(state, agent.agentId, input);
+    if (problem) throw new ConflictException(problem);
+    const actionId = await this.publisher.action(
+      id,
+      { agentId: agent.agentId, name: agent.name },
+      input,
+      {
+        source: 'desk',
+        ...(key ? { actionId: `${agent.agentId}:${key}` } : {}),
+      },
+    );
+    return { actionId };
+  }
+
+  /** The desk reports the agent online or away (again every DESK_PRESENCE_EVERY_S), or offline. */
+  @Post('desk/presence')
+  @HttpCode(202)
+  @UseGuards(SessionGuard)
+  async presence(@CurrentAgent() agent: Agent, @Body() body: unknown) {
+    const { status } = parseInput(presenceSchema, body);
+    await this.publisher.presence(agent.agentId, status);
+    return { status };
+  }
+
+  /** Server-sent events: `update` whenever a conversation with a handoff changes. */
+  @Get('desk/stream')
+  @UseGuards(SessionGuard)
+  stream(@CurrentAgent() agent: Agent, @Req() req: Request, @Res() res: Response): void {
+    res.status(200);
+    res.setHeader('Content-Type', 'text/event-stream');
+    res.setHeader('Cache-Control', 'no-cache');
+    res.setHeader('Connection', 'keep-alive');
+    res.flushHeaders();
+    res.write(`event: ready\ndata: ${JSON.stringify({ agentId: agent.agentId })}\n\n`);
+    const stop = this.model.listen((u) => {
+      res.write(
+        `event: update\ndata: ${JSON.stringify({ ...u, forMe: u.agentIds.includes(agent.agentId) })}\n\n`,
+      );
+    });
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    req.on('close', () => {
+      clearInterval(keepAlive);
+      stop();
+    });
+  }
+}

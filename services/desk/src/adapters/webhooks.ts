@@ -1,0 +1,301 @@
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { and, desc, eq, sql } from 'drizzle-orm';
+import { Counter } from 'prom-client';
+import { Webhook } from 'standardwebhooks';
+import { z } from 'zod';
+import { Bus, deterministicId, Topics, type Incoming, type TopicSpec } from '@support/bus';
+import {
+  AgentAssignmentSchema,
+  HandoffRequestSchema,
+  toJson,
+  type DescMessage,
+} from '@support/contracts';
+import { CONFIG, JsonLogger } from '@support/service-kit';
+import type { Config } from '../config.js';
+import { DeskDatabase } from './db/store.js';
+import { deliveries, webhooks, type DeliveryRow, type WebhookRow } from './db/schema.js';
+
+/** The record types a webhook can subscribe to, and the topics they come from. */
+export const WEBHOOK_EVENTS = ['handoff.requested', 'handoff.assignment'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+export const webhookInputSchema = z.object({
+  url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).max(2000),
+  events: z
+    .array(z.enum(WEBHOOK_EVENTS))
+    .min(1)
+    .default([...WEBHOOK_EVENTS]),
+  description: z.string().trim().max(500).default(''),
+});
+export type WebhookInput = z.output<typeof webhookInputSchema>;
+
+const delivered = new Counter({
+  name: 'desk_webhook_deliveries_total',
+  help: 'Webhook delivery attempts by outcome (delivered, retry, failed)',
+  labelNames: ['outcome'],
+});
+
+/** How long the next attempt waits: base · 2^(attempts-1), at most an hour. */
+export function backoffMs(attempts: number, baseMs: number): number {
+  return Math.min(baseMs * 2 ** Math.max(0, attempts - 1), 3600_000);
+}
+
+/** The body every webhook receives: the record as protobuf JSON, with its type and id. */
+export interface WebhookBody {
+  type: WebhookEvent;
+  /** The record's event id: the same on every retry, so receivers can drop repeats. */
+  id: string;
+  occurredAt: string;
+  data: unknown;
+}
+
+/**
+ * Signed webhook delivery for desks that cannot read Kafka. Handoffs and
+ * assignments go into an outbox in PostgreSQL (one row per webhook and
+ * record, so a redelivered record is delivered once), and a worker POSTs
+ * them, signed per Standard Webhooks (webhook-id, webhook-timestamp,
+ * webhook-signature: HMAC-SHA256 with the subscription's secret), retrying
+ * with exponential backoff until DESK_WEBHOOK_MAX_ATTEMPTS, then marking the
+ * delivery failed (it can be retried by hand). Replicas share the outbox:
+ * each claims rows with SKIP LOCKED.
+ */
+@Injectable()
+export class WebhookService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private stopped = false;
+  private cache?: { at: number; rows: WebhookRow[] };
+
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    private readonly bus: Bus,
+    private readonly store: DeskDatabase,
+    private readonly logger: JsonLogger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.consume(
+      'webhooks-requests',
+      Topics.handoffRequests,
+      HandoffRequestSchema,
+      'handoff.requested',
+    );
+    await this.consume(
+      'webhooks-assignments',
+      Topics.handoffAssignments,
+      AgentAssignmentSchema,
+      'handoff.assignment',
+    );
+    this.timer = setInterval(() => void this.tick(), this.config.DESK_WEBHOOK_POLL_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private async consume<D extends DescMessage>(
+    group: string,
+    topic: TopicSpec<D>,
+    schema: D,
+    type: WebhookEvent,
+  ): Promise<void> {
+    await this.bus.consume({
+      group,
+      topic,
+      handle: (record) => this.enqueue(type, schema, record),
+    });
+  }
+
+  private async subscribers(type: WebhookEvent): Promise<WebhookRow[]> {
+    if (!this.cache || Date.now() - this.cache.at > 2000)
+      this.cache = {
+        at: Date.now(),
+        rows: await this.store.db.select().from(webhooks).where(eq(webhooks.active, true)),
+      };
+    return this.cache.rows.filter((w) => w.events.includes(type));
+  }
+
+  private async enqueue<D extends DescMessage>(
+    type: WebhookEvent,
+    schema: D,
+    record: Incoming<D>,
+  ): Promise<void> {
+    const subscribers = await this.subscribers(type);
+    if (subscribers.length === 0) return;
+    const body: WebhookBody = {
+      type,
+      id: record.meta.eventId,
+      occurredAt: record.meta.time,
+      data: toJson(schema, record.value),
+    };
+    await this.store.db
+      .insert(deliveries)
+      .values(
+        subscribers.map((w) => ({
+          id: deterministicId('webhook-delivery', w.id, record.meta.eventId),
+          webhookId: w.id,
+          eventId: record.meta.eventId,
+          type,
+          payload: body,
+        })),
+      )
+      .onConflictDoNothing();
+  }
+
+  /** One pass of the worker: claims due deliveries and sends them. */
+  async tick(): Promise<number> {
+    if (this.running || this.stopped) return 0;
+    this.running = true;
+    try {
+      const lease = this.config.DESK_WEBHOOK_TIMEOUT_MS * 2;
+      // Claimed rows are pushed into the future for the lease, so no other replica takes them meanwhile.
+      const claimed = await this.store.db.execute<{ id: string }>(sql`
+        update desk.webhook_deliveries set next_attempt_at = now() + ${`${lease} milliseconds`}::interval
+        where id in (
+          select id from desk.webhook_deliveries
+          where status = 'pending' and next_attempt_at <= now()
+          order by next_attempt_at limit 20 for update skip locked)
+        returning id`);
+      const ids = claimed.rows.map((r) => r.id);
+      for (const id of ids) await this.send(id);
+      return ids.length;
+    } catch (err) {
+      this.logger.warn('webhook worker pass failed', { error: (err as Error).message });
+      return 0;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async send(deliveryId: string): Promise<void> {
+    const [row] = await this.store.db
+      .select({ d: deliveries, w: webhooks })
+      .from(deliveries)
+      .innerJoin(webhooks, eq(deliveries.webhookId, webhooks.id))
+      .where(eq(deliveries.id, deliveryId));
+    if (!row) return;
+    const { d, w } = row;
+    const body = JSON.stringify(d.payload);
+    const now = new Date();
+    let status: number | undefined;
+    let error = '';
+    try {
+      const response = await fetch(w.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'support-desk-webhooks/1',
+          'webhook-id': d.id,
+          'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+          'webhook-signature': new Webhook(w.secret).sign(d.id, now, body),
+        },
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.config.DESK_WEBHOOK_TIMEOUT_MS),
+      });
+      status = response.status;
+      await response.body?.cancel().catch(() => undefined);
+      if (!response.ok) error = `HTTP ${response.status}`;
+    } catch (err) {
+      error = (err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message;
+    }
+    const attempts = d.attempts + 1;
+    if (!error) {
+      await this.store.db
+        .update(deliveries)
+        .set({
+          status: 'delivered',
+          attempts,
+          lastStatus: status ?? null,
+          lastError: '',
+          deliveredAt: new Date(),
+        })
+        .where(eq(deliveries.id, d.id));
+      delivered.inc({ outcome: 'delivered' });
+      return;
+    }
+    const failed = attempts >= this.config.DESK_WEBHOOK_MAX_ATTEMPTS;
+    await this.store.db
+      .update(deliveries)
+      .set({
+        status: failed ? 'failed' : 'pending',
+        attempts,
+        lastStatus: status ?? null,
+        lastError: error.slice(0, 500),
+        nextAttemptAt: new Date(
+          Date.now() + backoffMs(attempts, this.config.DESK_WEBHOOK_RETRY_BASE_MS),
+        ),
+      })
+      .where(eq(deliveries.id, d.id));
+    delivered.inc({ outcome: failed ? 'failed' : 'retry' });
+    this.logger.warn(
+      failed ? 'webhook delivery failed for good' : 'webhook delivery will be retried',
+      {
+        webhookId: w.id,
+        deliveryId: d.id,
+        attempts,
+        error,
+      },
+    );
+  }
+
+  // The admin API.
+
+  async create(input: WebhookInput): Promise<WebhookRow> {
+    const [row] = await this.store.db
+      .insert(webhooks)
+      .values({
+        id: randomUUID(),
+        url: input.url,
+        secret: `whsec_${randomBytes(24).toString('base64')}`,
+        events: input.events,
+        description: input.description,
+      })
+      .returning();
+    this.cache = undefined;
+    return row!;
+  }
+
+  /** Every webhook, without its secret. */
+  async list(): Promise<Omit<WebhookRow, 'secret'>[]> {
+    const rows = await this.store.db.select().from(webhooks).orderBy(webhooks.createdAt);
+    return rows.map(({ secret: _s, ...rest }) => rest);
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const removed = await this.store.db.delete(webhooks).where(eq(webhooks.id, id)).returning();
+    this.cache = undefined;
+    return removed.length > 0;
+  }
+
+  async deliveries(webhookId: string, status?: string, limit = 50): Promise<DeliveryRow[]> {
+    return this.store.db
+      .select()
+      .from(deliveries)
+      .where(
+        status
+          ? and(eq(deliveries.webhookId, webhookId), eq(deliveries.status, status))
+          : eq(deliveries.webhookId, webhookId),
+      )
+      .orderBy(desc(deliveries.createdAt))
+      .limit(limit);
+  }
+
+  /** Sends a failed (or pending) delivery again now, with a fresh count of attempts. */
+  async retry(webhookId: string, deliveryId: string): Promise<boolean> {
+    const updated = await this.store.db
+      .update(deliveries)
+      .set({ status: 'pending', attempts: 0, nextAttemptAt: new Date() })
+      .where(and(eq(deliveries.id, deliveryId), eq(deliveries.webhookId, webhookId)))
+      .returning();
+    return updated.length > 0;
+  }
+}

@@ -1,0 +1,39 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ServiceKitModule, type JsonLogger } from '@support/service-kit';
+import type { Config } from './config.js';
+import { SERVICE } from './config.js';
+import { DeskPublisher } from './adapters/actions.js';
+import { DeskDatabase } from './adapters/db/store.js';
+import { DeskController } from './adapters/desk.controller.js';
+import { GatewayController } from './adapters/gateway.controller.js';
+import { DeskReadModel } from './adapters/read-model.js';
+import { SessionGuard, Sessions } from './adapters/session.js';
+import { WebAppController } from './adapters/web.js';
+import { WebhookService } from './adapters/webhooks.js';
+
+@Module({})
+export class AppModule {
+  static create(config: Config, logger: JsonLogger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ServiceKitModule.forRoot({
+          service: SERVICE,
+          config,
+          logger,
+          apiKeys: config.DESK_API_KEYS,
+        }),
+      ],
+      // The web app's catch-all comes last.
+      controllers: [DeskController, GatewayController, WebAppController],
+      providers: [
+        DeskDatabase,
+        Sessions,
+        SessionGuard,
+        DeskReadModel,
+        DeskPublisher,
+        WebhookService,
+      ],
+    };
+  }
+}

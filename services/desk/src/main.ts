@@ -1,0 +1,13 @@
+import { serviceMain } from '@support/service-kit';
+import { AppModule } from './app.module.js';
+import { loadDeskConfig, SERVICE } from './config.js';
+
+serviceMain(
+  SERVICE,
+  loadDeskConfig,
+  (config, logger) => AppModule.create(config, logger),
+  (config, logger) => {
+    if (config.DESK_API_KEYS.length === 0)
+      logger.warn('DESK_API_KEYS is empty: the gateway and admin API refuse every request');
+  },
+);
