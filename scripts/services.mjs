@@ -61,8 +61,8 @@ export function localEnv() {
     DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/support',
     INGEST_API_KEYS: process.env.INGEST_API_KEYS ?? apiKey,
     ROUTER_API_KEYS: process.env.ROUTER_API_KEYS ?? apiKey,
-    // Until an agent desk reports presence locally, every demo agent on duty counts as online.
-    ROUTER_PRESENCE: process.env.ROUTER_PRESENCE ?? 'ignored',
+    // Only agents whose desk is open (services/desk reports presence) get handoffs.
+    ROUTER_PRESENCE: process.env.ROUTER_PRESENCE ?? 'required',
     AI_RESPONDER_API_KEYS: process.env.AI_RESPONDER_API_KEYS ?? apiKey,
     DECIDER_API_KEYS: process.env.DECIDER_API_KEYS ?? apiKey,
     DESK_API_KEYS: process.env.DESK_API_KEYS ?? apiKey,

@@ -1,5 +1,5 @@
 /**
- * Runs the six services as separate processes (the built dist/main.js of
+ * Runs the services as separate processes (the built dist/main.js of
  * each), on ports of their own, and watches the topics they write.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -20,6 +20,7 @@ export const SERVICES = [
   'escalation-decider',
   'router',
   'metrics',
+  'desk',
 ] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
@@ -39,6 +40,8 @@ const env = {
   ROUTER_PRESENCE: 'ignored',
   AI_RESPONDER_API_KEYS: API_KEY,
   DECIDER_API_KEYS: API_KEY,
+  DESK_API_KEYS: API_KEY,
+  DESK_SESSION_SECRET: randomBytes(24).toString('hex'),
   STREAM_TOKEN_SECRET: randomBytes(24).toString('hex'),
   KAFKA_SESSION_TIMEOUT_MS: '8000',
   LOG_LEVEL: 'info',
@@ -97,7 +100,7 @@ export class ServiceProcess {
   }
 }
 
-/** Starts the six services; `extraEnv` adds settings per service (e.g. the decider's CRM_LOOKUP_URL). */
+/** Starts every service; `extraEnv` adds settings per service (e.g. the decider's CRM_LOOKUP_URL). */
 export async function startAll(
   extraEnv: Partial<Record<ServiceName, Record<string, string>>> = {},
 ): Promise<Map<ServiceName, ServiceProcess>> {
