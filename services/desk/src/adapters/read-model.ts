@@ -23,6 +23,11 @@ import {
 } from '@support/service-kit';
 import type { AssignmentInfo } from '../domain/queue.js';
 
+/** A person has or awaits the conversation: it belongs on the desk. */
+export function isOpenHandoff(state: ConversationState): boolean {
+  return isWithPerson(state) && !state.handoff?.handedBackAt;
+}
+
 /** What every desk replica tells its open browsers: something changed in this conversation. */
 export interface DeskUpdate {
   conversationId: string;
@@ -33,7 +38,7 @@ export interface DeskUpdate {
   agentIds: string[];
 }
 
-const OPEN = 'desk:open';
+export const OPEN = 'desk:open';
 const UPDATES = 'desk:updates';
 const briefingKey = (handoffId: string) => `desk:briefing:${handoffId}`;
 const assignmentKey = (handoffId: string) => `desk:assignment:${handoffId}`;

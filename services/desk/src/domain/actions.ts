@@ -100,7 +100,10 @@ export function whyNot(
     return everHeld(state, h.handoffId, agentId) ? undefined : 'you never held this conversation';
   if (isResolved(state)) return 'the conversation is resolved';
   if (h.handedBackAt) return 'the conversation was handed back to the AI';
-  if (h.agent?.agentId !== agentId) return 'the conversation is not assigned to you';
+  // With this agent now: a conversation the customer reopened after the resolution is not, though
+  // the old handoff still names them (ingest checks the same).
+  if (state.status !== 'with_human' || h.agent?.agentId !== agentId)
+    return 'the conversation is not assigned to you';
   if (input.type === 'accept' && h.agent.acceptedAt) return 'you already accepted it';
   if (input.type === 'decline' && h.agent.acceptedAt)
     return 'you accepted it already: hand it back or resolve it instead';

@@ -1,0 +1,22 @@
+import 'reflect-metadata';
+import { foldLog, rebuildMain, rebuildSnapshots, SnapshotStore } from '@support/service-kit';
+import { SERVICE } from './config.js';
+import { isOpenHandoff, OPEN } from './adapters/read-model.js';
+
+/**
+ * Throws away the desk's snapshots and its set of open handoffs and recreates
+ * them from the log. Briefings and assignments are read again from their
+ * topics by the running desk's consumers when their offsets are reset.
+ */
+rebuildMain(SERVICE, async ({ bus, redis }) => {
+  const folded = await foldLog(bus);
+  const snapshots = await rebuildSnapshots(bus, new SnapshotStore(redis, SERVICE), folded);
+  const open = [...folded.snapshots.values()]
+    .map((s) => s.state)
+    .filter(isOpenHandoff)
+    .map((s) => s.conversationId);
+  const tx = redis.multi().del(OPEN);
+  if (open.length) tx.sadd(OPEN, ...open);
+  await tx.exec();
+  return { snapshots, eventsReplayed: folded.events, openHandoffs: open.length };
+});
