@@ -18,7 +18,14 @@ import { z } from 'zod';
 import { ApiKeyGuard, invalidInput, parseInput } from '@support/service-kit';
 import { ARTICLE_STATUSES, articlePatchSchema, validateArticle } from '../domain/kb/article.js';
 import { formatOfContentType, parseImport } from '../domain/kb/import.js';
-import { ArticleNotFound, KnowledgeBase, VersionConflict } from './db/knowledge-base.js';
+import { approveBody, draftIdSchema, draftListQuery, rejectBody } from '../domain/kb/draft.js';
+import {
+  ArticleNotFound,
+  DraftNotFound,
+  DraftReviewed,
+  KnowledgeBase,
+  VersionConflict,
+} from './db/knowledge-base.js';
 import { ResponderService } from './responder.service.js';
 
 const invalid = invalidInput;
@@ -57,8 +64,9 @@ const ID = z.string().regex(/^[a-z0-9][a-z0-9-]{0,119}$/, 'must be an article id
 
 /**
  * The knowledge-base admin API: import (JSON, Markdown, help-center HTML),
- * list, read, update and retire articles, see every version, and preview what
- * the AI would answer. Every route needs `Authorization: Bearer <key>` from
+ * list, read, update and retire articles, see every version, review the
+ * drafts agents propose (approve or reject), and preview what the AI would
+ * answer. Every route needs `Authorization: Bearer <key>` from
  * AI_RESPONDER_API_KEYS.
  */
 @Controller('v1/kb')
@@ -179,6 +187,42 @@ export class KnowledgeBaseController {
     );
   }
 
+  /**
+   * Article drafts agents proposed from conversations (ArticleProposed), with
+   * where each came from and the draft article; `?status=pending` (default),
+   * `approved` or `rejected`, `limit`, `offset`.
+   */
+  @Get('drafts')
+  async drafts(@Query() query: unknown) {
+    return this.kb.drafts(parse(draftListQuery, query));
+  }
+
+  /** Publishes a pending draft as a new version of its article, which then enters answers. */
+  @Post('drafts/:id/approve')
+  @HttpCode(200)
+  async approve(
+    @Param('id') id: string,
+    @Headers('authorization') authorization: string | undefined,
+    @Body() body: unknown,
+  ) {
+    const draftId = parse(draftIdSchema, id, 'id');
+    const { expectedVersion } = parse(approveBody, body ?? {});
+    return this.guard(() => this.kb.approveDraft(draftId, editor(authorization), expectedVersion));
+  }
+
+  /** Rejects a pending draft, with a reason: its article is retired and never reaches answers. */
+  @Post('drafts/:id/reject')
+  @HttpCode(200)
+  async reject(
+    @Param('id') id: string,
+    @Headers('authorization') authorization: string | undefined,
+    @Body() body: unknown,
+  ) {
+    const draftId = parse(draftIdSchema, id, 'id');
+    const { reason } = parse(rejectBody, body ?? {});
+    return this.guard(() => this.kb.rejectDraft(draftId, editor(authorization), reason));
+  }
+
   /** What the AI would propose for a message: intent, evidence, confidence, citations. Changes nothing. */
   @Post('preview')
   @HttpCode(200)
@@ -191,8 +235,15 @@ export class KnowledgeBaseController {
     try {
       return await action();
     } catch (err) {
-      if (err instanceof ArticleNotFound)
+      if (err instanceof ArticleNotFound || err instanceof DraftNotFound)
         throw new NotFoundException({ error: 'not_found', message: err.message });
+      if (err instanceof DraftReviewed) {
+        throw new ConflictException({
+          error: 'already_reviewed',
+          message: err.message,
+          issues: [{ field: 'id', rule: 'pending', message: `the draft was ${err.status}` }],
+        });
+      }
       if (err instanceof VersionConflict) {
         throw new ConflictException({
           error: 'version_conflict',

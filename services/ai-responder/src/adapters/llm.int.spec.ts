@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
+import { conversationEvent, fold } from '@support/conversation';
 import { createServiceApp, JsonLogger, loadConfig } from '@support/service-kit';
 import { sleep, startServiceRig, type ServiceRig } from '@support/testing';
 import { AppModule } from '../app.module';
 import { configSchema, SERVICE } from '../config';
 import type { RankedArticle } from '../domain/answer';
+import { conversationContext, formatContext } from '../domain/conversation-context';
 import { makesCommitment } from '../domain/guard';
 import { respond, type Classification, type Generator, type Proposal } from '../domain/respond';
 import { chatModelGenerator } from './llm';
@@ -80,7 +82,7 @@ function splitUserMessage(content: string): { customer?: string; rest: string } 
 function ask(
   generator: Generator,
   text: string,
-  options: { classification?: Classification; ranked?: RankedArticle[] } = {},
+  options: { classification?: Classification; ranked?: RankedArticle[]; draftFor?: string } = {},
 ): Promise<Proposal> {
   return respond(
     {
@@ -91,6 +93,7 @@ function ask(
       askedBefore: false,
       classification: options.classification ?? HOW_TO,
       ranked: options.ranked ?? RANKED,
+      ...(options.draftFor !== undefined ? { draftFor: options.draftFor } : {}),
     },
     { generator },
   );
@@ -172,6 +175,113 @@ describe('the LangChain chat-model generator over HTTP to a local provider', () 
         '[2] Two-factor authentication and losing your 2FA device / Lost your 2FA device\n',
       );
       expect(rest.indexOf('[1]')).toBeLessThan(rest.indexOf('[2]'));
+    });
+
+    it('sends the conversation before the message, with the agent’s lines and the human stretch, as data, and says whom the reply is for', async () => {
+      // Given a conversation Ada from Billing handled and handed back, then a new question
+      const at = (minute: number) => new Date(Date.UTC(2026, 10, 21, 10, minute)).toISOString();
+      const C = 'conv-llm';
+      const state = fold(C, [
+        conversationEvent(
+          C,
+          'e1',
+          'customerMessageReceived',
+          { messageId: 'm1', text: 'I was charged twice for INV-1042.' },
+          at(0),
+        ),
+        conversationEvent(
+          C,
+          'e2',
+          'handoffRequested',
+          { handoffId: 'ho-1', messageId: 'm1' },
+          at(1),
+        ),
+        conversationEvent(
+          C,
+          'e3',
+          'agentAssigned',
+          { handoffId: 'ho-1', agentId: 'ag-ada', agentName: 'Ada', team: 'Billing' },
+          at(2),
+        ),
+        conversationEvent(
+          C,
+          'e4',
+          'agentReplied',
+          {
+            handoffId: 'ho-1',
+            agentId: 'ag-ada',
+            agentName: 'Ada',
+            text: 'I refunded the second charge.',
+          },
+          at(3),
+        ),
+        conversationEvent(
+          C,
+          'e5',
+          'handedBack',
+          {
+            handoffId: 'ho-1',
+            agentId: 'ag-ada',
+            agentName: 'Ada',
+            note: 'Refund issued for INV-1042.',
+          },
+          at(4),
+        ),
+        conversationEvent(
+          C,
+          'e6',
+          'customerMessageReceived',
+          { messageId: 'm2', text: 'How do I reset my password?' },
+          at(6),
+        ),
+      ]);
+      const context = conversationContext(state, 'm2');
+      fake.respondWith(reply({ answerable: true, answer: GROUNDED_ANSWER, citations: [1] }));
+
+      // When the AI answers it, and when it drafts for a person instead
+      await respond(
+        {
+          messageId: 'm2',
+          text: 'How do I reset my password?',
+          locale: 'en',
+          known: [],
+          askedBefore: context.askedBefore,
+          earlier: context.customerTexts,
+          conversation: formatContext(context),
+          classification: HOW_TO,
+          ranked: RANKED,
+        },
+        { generator: openai() },
+      );
+      const [system, user] = messagesOf(fake.requests[0]);
+
+      // Then the conversation travels inside <conversation>, the agent by name and the stretch noted
+      const conversation = /<conversation>\n([\s\S]*?)\n<\/conversation>/.exec(user.content)?.[1];
+      expect(conversation?.split('\n')).toEqual([
+        'Customer: I was charged twice for INV-1042.',
+        'Ada (support agent): I refunded the second charge.',
+        'Note: A person (Ada, Billing) handled the conversation from 2026-11-21 10:02 UTC to 2026-11-21 10:04 UTC and handed it back to the AI; their note: Refund issued for INV-1042.',
+      ]);
+      expect(splitUserMessage(user.content).customer).toBe('How do I reset my password?');
+      expect(system.content).toMatch(/everything inside <conversation>/);
+      expect(system.content).toContain('Do not repeat what a person already did');
+      expect(system.content).toContain('Your reply goes to the customer.');
+
+      fake.respondWith(reply({ answerable: true, answer: GROUNDED_ANSWER, citations: [1] }));
+      const draft = await ask(openai(), 'How do I reset my password?', {
+        draftFor: 'Ada, Billing',
+      });
+      expect(draft.flags).toContain('draft_for_agent');
+      expect(messagesOf(fake.requests[0])[0].content).toContain(
+        'A person from the support team (Ada, Billing) holds this conversation now. Your reply is a draft for them',
+      );
+
+      // While the handoff waits for someone, the draft is for whoever takes it.
+      fake.respondWith(reply({ answerable: true, answer: GROUNDED_ANSWER, citations: [1] }));
+      await ask(openai(), 'How do I reset my password?', { draftFor: '' });
+      expect(messagesOf(fake.requests[0])[0].content).toContain(
+        'The conversation waits for a person from the support team. Your reply is a draft for them',
+      );
     });
 
     it('maps the passage numbers the model cites to those articles, once each, ignoring unknown numbers', async () => {

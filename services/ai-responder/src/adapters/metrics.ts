@@ -28,3 +28,10 @@ export const stepSeconds = new Histogram({
   labelNames: ['step'] as const,
   buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
 });
+
+/** Drafts proposed for the person who holds a conversation (never sent to the customer), by kind and intent. */
+export const draftsTotal = new Counter({
+  name: 'ai_responder_agent_drafts_total',
+  help: 'AI reply drafts proposed for the agent who has or awaits the conversation',
+  labelNames: ['kind', 'intent'] as const,
+});

@@ -8,7 +8,12 @@ import {
   ReplyKind,
   create,
 } from '@support/contracts';
-import { conversationEvent, isBotActive, type ConversationState } from '@support/conversation';
+import {
+  conversationEvent,
+  isBotActive,
+  isWithPerson,
+  type ConversationState,
+} from '@support/conversation';
 import {
   CONFIG,
   consumeConversationLog,
@@ -18,12 +23,24 @@ import {
   type Applied,
 } from '@support/service-kit';
 import type { Config } from '../config.js';
+import {
+  conversationContext,
+  formatContext,
+  type ConversationContext,
+} from '../domain/conversation-context.js';
 import { extractiveGenerator, type Generator, type Proposal } from '../domain/respond.js';
 import { CLASSIFIER, type SupportClassifier } from './classifier.js';
 import { KnowledgeBase } from './db/knowledge-base.js';
 import { chatModelGenerator } from './llm.js';
-import { proposalConfidence, proposalsTotal } from './metrics.js';
+import { draftsTotal, proposalConfidence, proposalsTotal } from './metrics.js';
 import { proposeReply } from './understand.js';
+
+/** The person a draft is for, as the prompt names them: "Ada, Billing" ('' while the handoff waits for someone). */
+function holderName(context: ConversationContext): string {
+  const h = context.holder;
+  if (!h) return '';
+  return h.team ? `${h.name}, ${h.team}` : h.name;
+}
 
 const KINDS: Record<Proposal['kind'], ReplyKind> = {
   answer: ReplyKind.ANSWER,
@@ -37,7 +54,9 @@ const KINDS: Record<Proposal['kind'], ReplyKind> = {
  * message is classified, the knowledge base searched, an answer written (by
  * the extractive answerer or the configured chat model) and weighed. The
  * escalation decider releases or withholds it; nothing goes to the customer
- * from here.
+ * from here. While a person has or awaits the conversation the proposal is a
+ * draft for them (flagged `draft_for_agent`, never released). An agent's
+ * article proposal (articleProposed) becomes a draft in the knowledge base.
  */
 @Injectable()
 export class ResponderService implements OnApplicationBootstrap {
@@ -59,14 +78,19 @@ export class ResponderService implements OnApplicationBootstrap {
     await consumeConversationLog(this.bus, this.redis, { react: (applied) => this.react(applied) });
   }
 
-  /** The proposal for one message, given the conversation so far; used by the log consumer and the preview API. */
+  /**
+   * The proposal for one message, given the conversation so far; used by the
+   * log consumer and the preview API. While a person has or awaits the
+   * conversation it is a draft for them (flagged `draft_for_agent`).
+   */
   async propose(input: {
     messageId: string;
     text: string;
     locale: string;
     state?: ConversationState;
   }): Promise<Proposal> {
-    const earlier = input.state?.messages.filter((m) => m.messageId !== input.messageId) ?? [];
+    const context = conversationContext(input.state, input.messageId);
+    const draft = input.state !== undefined && isWithPerson(input.state);
     return proposeReply(
       { kb: this.kb, classifier: this.classifier, generator: this.generator },
       {
@@ -74,18 +98,65 @@ export class ResponderService implements OnApplicationBootstrap {
         text: input.text,
         locale: input.locale,
         known: (input.state?.details ?? []) as Proposal['collectedDetails'],
-        askedBefore: earlier.some((m) => m.proposal?.kind === 'intake'),
-        earlier: earlier.map((m) => m.text),
+        askedBefore: context.askedBefore,
+        earlier: context.customerTexts,
+        conversation: formatContext(context),
+        ...(draft ? { draftFor: holderName(context) } : {}),
       },
       { topK: this.config.KB_TOP_K, defaultLocale: this.config.KB_DEFAULT_LOCALE },
     );
   }
 
-  private async react({ event, after, record }: Applied): Promise<void> {
-    if (event.payload.case !== 'customerMessageReceived' || !isBotActive(after)) return;
-    const { messageId, text, locale } = event.payload.value;
+  private async react(applied: Applied): Promise<void> {
+    const { event, after } = applied;
+    if (event.payload.case === 'articleProposed') return this.keepDraftArticle(applied);
+    if (event.payload.case !== 'customerMessageReceived') return;
+    if (!isBotActive(after) && !isWithPerson(after)) return;
+    await this.proposeFor(applied, event.payload.value);
+  }
+
+  /** An agent's knowledge-base proposal becomes a draft article, kept out of answers until approved. */
+  private async keepDraftArticle({ event, after, record }: Applied): Promise<void> {
+    if (event.payload.case !== 'articleProposed') return;
+    const p = event.payload.value;
+    const context = {
+      conversationId: event.conversationId,
+      handoffId: p.handoffId,
+      draftId: p.draftId,
+      correlationId: record.meta.correlationId,
+    };
+    const locale = after.locale || this.config.KB_DEFAULT_LOCALE;
+    const outcome = await this.kb.proposeDraft({
+      draftId: p.draftId,
+      conversationId: event.conversationId,
+      handoffId: p.handoffId,
+      agentId: p.agentId,
+      title: p.title,
+      body: p.body,
+      tags: p.tags,
+      locale,
+      proposedAt: event.occurredAt,
+    });
+    if (outcome.kind === 'invalid')
+      this.logger.warn('article proposal not kept: invalid', {
+        ...context,
+        issues: outcome.issues,
+      });
+    else if (outcome.kind === 'created')
+      this.logger.log('draft article kept for review', {
+        ...context,
+        articleId: outcome.articleId,
+      });
+  }
+
+  private async proposeFor(
+    { event, after, record }: Applied,
+    message: { messageId: string; text: string; locale: string },
+  ): Promise<void> {
+    const { messageId, text, locale } = message;
     const conversationId = event.conversationId;
-    const context = { conversationId, messageId, correlationId: record.meta.correlationId };
+    const draft = isWithPerson(after);
+    const context = { conversationId, messageId, correlationId: record.meta.correlationId, draft };
     const published = await once(this.redis, `ai-responder:proposal:${messageId}`, async () => {
       const reply = await this.propose({
         messageId,
@@ -126,9 +197,13 @@ export class ResponderService implements OnApplicationBootstrap {
         correlationId: record.meta.correlationId,
         causationId: record.meta.eventId,
       });
-      proposalsTotal.inc({ kind: reply.kind, intent: reply.intent });
-      proposalConfidence.observe(reply.confidence);
-      this.logger.log('reply proposed', {
+      if (draft) {
+        draftsTotal.inc({ kind: reply.kind, intent: reply.intent });
+      } else {
+        proposalsTotal.inc({ kind: reply.kind, intent: reply.intent });
+        proposalConfidence.observe(reply.confidence);
+      }
+      this.logger.log(draft ? 'draft proposed for the agent' : 'reply proposed', {
         ...context,
         kind: reply.kind,
         confidence: reply.confidence,

@@ -69,8 +69,12 @@ export async function proposeReply(
     known: Detail[];
     /** The responder already asked this conversation for details. */
     askedBefore: boolean;
-    /** The customer's earlier messages, oldest first. */
+    /** The customer's earlier messages, oldest first (never an agent's lines). */
     earlier?: string[];
+    /** The conversation before the message, for the generator (see formatContext). */
+    conversation?: string;
+    /** The person a draft is for, when a person holds the conversation (see RespondInput.draftFor). */
+    draftFor?: string;
   },
   options: { topK: number; defaultLocale: string },
 ): Promise<Proposal> {

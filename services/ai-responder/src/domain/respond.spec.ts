@@ -4,9 +4,11 @@ import { confidenceModel, confidenceOf, type ConfidenceModel } from './confidenc
 import { makesCommitment } from './guard';
 import { askForDetails, type Detail } from './intake';
 import {
+  DRAFT_FOR_AGENT,
   extractiveGenerator,
   GeneratorTimeout,
   respond,
+  type GenerateRequest,
   type Classification,
   type Generated,
   type Generator,
@@ -69,7 +71,7 @@ const input = (over: Partial<RespondInput> = {}): RespondInput => ({
 
 /** A fake LLM generator that answers with `text`, citing `cited`, and records its requests. */
 function llm(text: string, cited: RankedArticle[] = [resetArticle]) {
-  const requests: { question: string; locale: string; articles: RankedArticle[] }[] = [];
+  const requests: GenerateRequest[] = [];
   const generator: Generator = {
     name: 'openai:fake',
     extractive: false,
@@ -175,7 +177,12 @@ describe('respond', () => {
       const p = await respond(input({ locale: 'en-GB' }), { generator });
 
       expect(requests).toEqual([
-        { question: QUESTION, locale: 'en-GB', articles: [resetArticle, ssoArticle] },
+        {
+          question: QUESTION,
+          locale: 'en-GB',
+          articles: [resetArticle, ssoArticle],
+          conversation: '',
+        },
       ]);
       expect(p.generator).toBe('openai:fake');
       expect(p.citations.map((c) => [c.articleId, c.passageId, c.articleVersion])).toEqual([
@@ -590,6 +597,62 @@ describe('respond', () => {
         generator: extractiveGenerator,
       });
       expect(p.topic).toBe('password_reset');
+    });
+  });
+
+  describe('drafts for the agent', () => {
+    const CONVERSATION =
+      'Customer: I was charged twice.\nAda (support agent): Let me check.\nNote: A person (Ada, Billing) has had the conversation since 2026-11-21 10:01 UTC.';
+
+    it('given a person holds the conversation, when answered, then the reply is a flagged draft written for them from the conversation', async () => {
+      // Given a chat model and the conversation with the agent's lines
+      const { generator, requests } = llm(
+        'Open the sign-in page, click Forgot password and enter the email address of your account.',
+      );
+
+      // When the reply is drafted for Ada
+      const p = await respond(input({ conversation: CONVERSATION, draftFor: 'Ada, Billing' }), {
+        generator,
+      });
+
+      // Then it is an answer like any other, flagged as a draft, and the model saw whom it writes for
+      expect(p.kind).toBe('answer');
+      expect(p.flags).toEqual([DRAFT_FOR_AGENT]);
+      expect(requests[0]).toMatchObject({ conversation: CONVERSATION, draftFor: 'Ada, Billing' });
+    });
+
+    it('given details are missing, when drafted, then it does not ask for them: the person does', async () => {
+      const p = await respond(
+        input({ classification: classified('account_access'), draftFor: 'Ada' }),
+        { generator: extractiveGenerator },
+      );
+      expect(p.kind).toBe('answer');
+      expect(p.missingDetails).toEqual(['account_email']);
+      expect(p.flags).toContain(DRAFT_FOR_AGENT);
+    });
+
+    it('given nothing to answer with, when drafted, then it has no text rather than a holding line', async () => {
+      const none = await respond(input({ ranked: [], draftFor: 'Ada' }), {
+        generator: untouchable,
+      });
+      expect(none).toMatchObject({ kind: 'no_answer', text: '', confidence: 0 });
+      expect(none.flags).toEqual([DRAFT_FOR_AGENT]);
+
+      const person = await respond(
+        input({ classification: classified('human_request'), draftFor: 'Ada' }),
+        { generator: untouchable },
+      );
+      expect(person).toMatchObject({ kind: 'no_answer', text: '' });
+    });
+
+    it('given no person holds the conversation, when answered, then the reply is not flagged and the generator is told so', async () => {
+      const { generator, requests } = llm(
+        'Open the sign-in page, click Forgot password and enter the email address of your account.',
+      );
+      const p = await respond(input({ conversation: CONVERSATION }), { generator });
+      expect(p.flags).not.toContain(DRAFT_FOR_AGENT);
+      expect(requests[0].draftFor).toBeUndefined();
+      expect(requests[0].conversation).toBe(CONVERSATION);
     });
   });
 

@@ -40,11 +40,18 @@ export interface Generator {
   readonly name: string;
   /** Whether the text is quoted from the sources (grounded by construction) or generated. */
   readonly extractive: boolean;
-  generate(request: {
-    question: string;
-    locale: string;
-    articles: RankedArticle[];
-  }): Promise<Generated>;
+  generate(request: GenerateRequest): Promise<Generated>;
+}
+
+/** What a generator writes from. */
+export interface GenerateRequest {
+  question: string;
+  locale: string;
+  articles: RankedArticle[];
+  /** The conversation before the question, as `formatContext` writes it ('' when none). */
+  conversation?: string;
+  /** The person the reply is drafted for (e.g. "Ada, Billing"; '' while nobody has taken it), when a person has or awaits the conversation. */
+  draftFor?: string;
 }
 
 export class GeneratorTimeout extends Error {}
@@ -79,10 +86,19 @@ export interface RespondInput {
   locale: string;
   /** Details collected earlier in the conversation. */
   known: Detail[];
-  /** The customer's earlier messages in the conversation, oldest first. */
+  /** The customer's earlier messages in the conversation, oldest first (never an agent's lines). */
   earlier?: string[];
   /** The responder already asked this conversation for details. */
   askedBefore: boolean;
+  /** The conversation before the message, for the generator (see formatContext). */
+  conversation?: string;
+  /**
+   * A person has or awaits the conversation and the reply is a draft for them
+   * (their name and team, e.g. "Ada, Billing"; '' while nobody has taken it):
+   * the reply is flagged `draft_for_agent`, never asks for details (the person
+   * does) and has no text when there is nothing to answer.
+   */
+  draftFor?: string;
   classification: Classification;
   ranked: RankedArticle[];
   /** Sentence-encoder similarity of the message to the best passage, 0..1 (0 when unknown). */
@@ -97,6 +113,12 @@ export interface RespondOptions {
   /** Classifier probability at or above which the intent is trusted enough to ask for its details. */
   intakeMin?: number;
 }
+
+/**
+ * The flag on a proposal written while a person has or awaits the conversation:
+ * a draft the agent's desk may offer them, which the decider never releases.
+ */
+export const DRAFT_FOR_AGENT = 'draft_for_agent';
 
 const HOLDING: Record<string, string> = {
   en: "I couldn't find a reliable answer to that in our help center, so I'm bringing in a member of our team.",
@@ -162,13 +184,17 @@ function smalltalkKind(text: string): keyof typeof SMALLTALK {
  * classifier, retrieval and the generator produced: an answer with its
  * citations and calibrated confidence, a request for the details a person
  * will need (asked once per conversation), small talk answered in kind, or a
- * holding line with no confidence. Never sends anything itself.
+ * holding line with no confidence. Never sends anything itself. With
+ * `draftFor` the reply is a draft for the person who holds the conversation:
+ * flagged, never a request for details, and empty rather than a holding line.
  */
 export async function respond(input: RespondInput, options: RespondOptions): Promise<Proposal> {
   const { classification: c, ranked, locale } = input;
   const model = options.model ?? confidenceModel;
   const profile = profileOf(c.intent);
+  const draft = input.draftFor !== undefined;
   const flags: string[] = [];
+  if (draft) flags.push(DRAFT_FOR_AGENT);
   if (looksLikeInjection(input.text)) flags.push('prompt_injection_suspected');
   const question = input.question ?? input.text;
   const collectedDetails = mergeDetails(input.known, extractDetails(input.text, input.messageId));
@@ -204,8 +230,9 @@ export async function respond(input: RespondInput, options: RespondOptions): Pro
     generator,
   });
 
+  // A draft has nothing to say for the person when there is no answer: they hold the conversation already.
   if (c.intent === 'human_request' && !c.outOfScope)
-    return noAnswer(localized(HANDING_OVER, locale), 'none');
+    return noAnswer(draft ? '' : localized(HANDING_OVER, locale), 'none');
   if (
     c.intent === 'smalltalk' &&
     !c.outOfScope &&
@@ -228,7 +255,13 @@ export async function respond(input: RespondInput, options: RespondOptions): Pro
   if (best) {
     let generated: Generated;
     try {
-      generated = await options.generator.generate({ question, locale, articles: ranked });
+      generated = await options.generator.generate({
+        question,
+        locale,
+        articles: ranked,
+        conversation: input.conversation ?? '',
+        ...(draft ? { draftFor: input.draftFor } : {}),
+      });
     } catch (err) {
       flags.push(err instanceof GeneratorTimeout ? 'llm_timeout' : 'llm_error');
       generatorName = 'extractive-fallback';
@@ -259,7 +292,13 @@ export async function respond(input: RespondInput, options: RespondOptions): Pro
 
   const confidence = answer ? confidenceOf(evidenceWith(answer.grounding), model) : 0;
   const trustIntent = !c.outOfScope && c.probability >= (options.intakeMin ?? 0.5);
-  if (missing.length > 0 && !input.askedBefore && trustIntent && confidence < model.threshold) {
+  if (
+    missing.length > 0 &&
+    !input.askedBefore &&
+    !draft &&
+    trustIntent &&
+    confidence < model.threshold
+  ) {
     return {
       ...base,
       kind: 'intake',
@@ -270,7 +309,7 @@ export async function respond(input: RespondInput, options: RespondOptions): Pro
       generator: 'template',
     };
   }
-  if (!answer) return noAnswer(localized(HOLDING, locale), generatorName);
+  if (!answer) return noAnswer(draft ? '' : localized(HOLDING, locale), generatorName);
   return {
     ...base,
     kind: 'answer',

@@ -58,6 +58,20 @@ export function accountLine(account: Account | undefined, lookup: string): strin
   return `Account: ${parts.join(', ')}.${notes.length ? ` ${notes.join('; ')}.` : ''}`;
 }
 
+const minute = (at: string) => at.slice(0, 16).replace('T', ' ');
+
+/** The stretches a person held the conversation before this handoff: who, when, how it ended, their note. */
+export function earlierStretchesLine(state: ConversationState): string {
+  const ended = (state.humanStretches ?? []).filter((s) => s.to);
+  if (!ended.length) return '';
+  const each = ended.map((s) => {
+    const how = s.ended === 'resolved' ? 'resolved' : 'handed back to the AI';
+    const note = s.note.trim() ? `: "${clip(s.note, 200)}"` : '';
+    return `${s.agentName || s.agentId} from ${minute(s.from)} to ${minute(s.to)}, ${how}${note}`;
+  });
+  return `Earlier with a person: ${each.join('; ')}.`;
+}
+
 /** Summary lines that quote the customer begin with these labels (a model sees them only as data). */
 export const CUSTOMER_QUOTE_LINE = /^(Asked|Latest): /;
 
@@ -111,6 +125,7 @@ export function buildBriefing(
     first ? `Asked: "${clip(first.text, 200)}"` : '',
     trigger && trigger !== first ? `Latest: "${clip(trigger.text, 200)}"` : '',
     `About: ${intent.replace(/_/g, ' ')}${topic ? `, ${topic}` : ''}${path ? `; on page ${path}${area ? ` (${area})` : ''}` : ''}.`,
+    earlierStretchesLine(state),
     attempts.length
       ? `AI tried ${attempts.length} answer(s)${articles.length ? ` from ${articles.join(', ')}` : ''}.`
       : 'The AI sent no answer.',

@@ -3,6 +3,7 @@ import { Priority } from '@support/contracts';
 import {
   findMessage,
   isBotActive,
+  lastHandbackAt,
   type ConversationState,
   type MessageView,
 } from '@support/conversation';
@@ -51,11 +52,28 @@ const SKILL_BY_INTENT: Record<string, string> = {
 const UNHELPFUL =
   /\b(did(n'?t| not) (help|work|answer)|does(n'?t| not) (help|work|answer)|not (helpful|what i (asked|need(ed)?))|that'?s not (it|right|what)|still (not|doesn'?t|does not|isn'?t|can'?t)|no help|useless|ça (ne )?m'?a pas aidé|hat nicht geholfen|no (me )?ha ayudado|não ajudou|non (mi )?ha aiutato|helpt niet)\b/i;
 
-/** Messages, up to and including `message`, that answer a released AI reply by saying it did not help. */
+/**
+ * The flag the AI responder puts on a reply it drafts for the person who has
+ * or awaits the conversation: the agent's desk offers it, the decider never
+ * releases it.
+ */
+export const DRAFT_FOR_AGENT = 'draft_for_agent';
+
+/**
+ * The customer messages whose history the rules look over: those since the AI
+ * last took the conversation back from a person (all of them when it never
+ * did), so that signals from before the handback do not hand it off again.
+ */
+export function messagesSinceHandback(state: ConversationState): MessageView[] {
+  const since = lastHandbackAt(state);
+  return since ? state.messages.filter((m) => m.at >= since) : state.messages;
+}
+
+/** Messages since the handback, up to and including `message`, that answer a released AI reply by saying it did not help. */
 export function unhelpfulTurns(state: ConversationState, message: MessageView): number {
   let n = 0;
   let afterAnswer = false;
-  for (const m of state.messages) {
+  for (const m of messagesSinceHandback(state)) {
     if (afterAnswer && UNHELPFUL.test(m.text)) n++;
     if (m.messageId === message.messageId) break;
     afterAnswer = afterAnswer || m.decision?.kind === 'released';
@@ -63,7 +81,42 @@ export function unhelpfulTurns(state: ConversationState, message: MessageView): 
   return n;
 }
 
-/** What the policy's rules see of one customer message, its conversation and their context. */
+/** How the sentiment scorer smooths valences and calls a shift (services/sentiment-scorer/src/domain/trajectory.ts). */
+const SMOOTHING = 0.5;
+const SHIFT_DROP = 0.4;
+const SHIFT_FLOOR = -0.2;
+
+/**
+ * The sentiment's change and shift through `message`, as the rules see them:
+ * the scorer's trajectory, or after a handback the same trajectory over the
+ * messages since (the scorer's runs from the conversation's first message).
+ */
+export function trajectorySinceHandback(
+  state: ConversationState,
+  message: MessageView,
+): { change: number; shift: boolean } {
+  const s = message.score;
+  if (!s) return { change: 0, shift: false };
+  if (!lastHandbackAt(state))
+    return { change: s.trajectory?.change ?? 0, shift: s.trajectory?.shift ?? false };
+  const valences: number[] = [];
+  for (const m of messagesSinceHandback(state)) {
+    if (m.score) valences.push(m.score.valence);
+    if (m.messageId === message.messageId) break;
+  }
+  const start = valences[0] ?? s.valence;
+  let smoothed = start;
+  for (const v of valences.slice(1)) smoothed = SMOOTHING * v + (1 - SMOOTHING) * smoothed;
+  const change = Math.round((smoothed - start) * 10_000) / 10_000;
+  return { change, shift: change <= -SHIFT_DROP && smoothed <= SHIFT_FLOOR };
+}
+
+/**
+ * What the policy's rules see of one customer message, its conversation and
+ * their context. What looks over the conversation's history (the trajectory,
+ * repeats of answered questions, "that didn't help" turns) counts only the
+ * messages since the last handback.
+ */
 export function factsOf(
   state: ConversationState,
   message: MessageView,
@@ -73,7 +126,11 @@ export function factsOf(
   const p = message.proposal;
   const account = context.account;
   const s = message.score;
-  const repeated = s?.repeats ? findMessage(state, s.repeats.messageId) : undefined;
+  const since = lastHandbackAt(state);
+  const repeatedAny = s?.repeats ? findMessage(state, s.repeats.messageId) : undefined;
+  // A repeat of a question from before the handback is not the AI failing again.
+  const repeated = repeatedAny && (!since || repeatedAny.at >= since) ? repeatedAny : undefined;
+  const trajectory = trajectorySinceHandback(state, message);
   return {
     hasProposal: !!p,
     proposalKind: p?.kind ?? 'unspecified',
@@ -85,8 +142,8 @@ export function factsOf(
     hasScore: !!s,
     valence: s?.valence ?? 0,
     signals: s?.signals ?? [],
-    trajectoryChange: s?.trajectory?.change ?? 0,
-    shift: s?.trajectory?.shift ?? false,
+    trajectoryChange: trajectory.change,
+    shift: trajectory.shift,
     repeatOfAnswered: repeated?.decision?.kind === 'released' ? (s?.repeats?.similarity ?? 0) : 0,
     unhelpfulTurns: unhelpfulTurns(state, message),
     pageUrl: context.pageUrl || state.pageUrl,
@@ -113,10 +170,11 @@ const asTrigger = ({ rule, detail, value, threshold }: FiredRule): TriggerFired 
 
 /**
  * Decides for one customer message: release the AI reply, hand off, wait for
- * the missing inputs, or nothing (already decided, or a person has the
- * conversation and the bot stays quiet). An explicit request for a person is
- * honoured at once, without waiting for the AI; everything else is the
- * policy's rules over the message's facts.
+ * the missing inputs, or nothing (already decided; a person has the
+ * conversation and the bot stays quiet; the message came while a person had
+ * it, or its proposal is a draft for the agent). An explicit request for a
+ * person is honoured at once, without waiting for the AI; everything else is
+ * the policy's rules over the message's facts.
  */
 export async function decide(
   state: ConversationState,
@@ -129,6 +187,12 @@ export async function decide(
   if (!message) return { kind: 'none', why: 'unknown message' };
   if (message.decision) return { kind: 'none', why: 'already decided' };
   if (!isBotActive(state)) return { kind: 'none', why: `conversation is ${state.status}` };
+  // A draft is for the agent's desk only, even when the conversation is back with the AI by now.
+  if (message.proposal?.flags.includes(DRAFT_FOR_AGENT))
+    return { kind: 'none', why: 'the proposal is a draft for the agent' };
+  const since = lastHandbackAt(state);
+  if (since && message.at < since)
+    return { kind: 'none', why: 'the message came while a person had the conversation' };
 
   const language = (state.locale || 'en').slice(0, 2).toLowerCase();
   const missing: string[] = [];

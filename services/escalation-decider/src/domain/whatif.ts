@@ -74,7 +74,7 @@ const count = (names: string[], into: Record<string, number>) => {
  * effects: at every message where the decider decided, the candidate decides
  * on the same state (what had arrived by then), and the two are compared.
  * Once the candidate hands a conversation off, its later AI turns count as
- * silent, as they would be. The account and page are those the recorded
+ * silent, as they would be, until a person hands it back (handedBack). The account and page are those the recorded
  * decision saw (the page map is the candidate's). `events` are the log's events in log order (per
  * conversation); only conversations that started within [from, to) count.
  */
@@ -85,6 +85,8 @@ export async function whatIf(
 ): Promise<WhatIfReport> {
   const states = new Map<string, ConversationState>();
   const candidateHandedOff = new Set<string>();
+  /** Conversations a person holds under the candidate: the AI is silent there. */
+  const candidateHolding = new Set<string>();
   const recordedHandedOff = new Set<string>();
   const points: DecisionPoint[] = [];
   const inWindow = (state: ConversationState) =>
@@ -102,12 +104,13 @@ export async function whatIf(
       if (recorded === 'handoff') recordedHandedOff.add(id);
       let candidateOutcome: Outcome = 'silent';
       let candidateRules: string[] = [];
-      if (!candidateHandedOff.has(id)) {
+      if (!candidateHolding.has(id)) {
         const d = await decide(state, messageId, candidate, true, recordedContext(event, state));
         candidateOutcome = d.kind === 'handoff' ? 'handoff' : 'release';
         if (d.kind === 'handoff') {
           candidateRules = d.triggers.map((t) => t.rule);
           candidateHandedOff.add(id);
+          candidateHolding.add(id);
         }
       }
       points.push({
@@ -120,6 +123,8 @@ export async function whatIf(
         candidateRules,
       });
     }
+    // A person handed the conversation back: the AI answers again, under either policy.
+    if (p.case === 'handedBack') candidateHolding.delete(id);
     states.set(id, evolve(state, event));
   }
 

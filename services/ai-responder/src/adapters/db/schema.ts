@@ -1,5 +1,14 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, pgSchema, primaryKey, real, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  index,
+  integer,
+  pgSchema,
+  primaryKey,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 
 /** The knowledge base, owned by ai-responder. */
 export const aiResponder = pgSchema('ai_responder');
@@ -31,7 +40,7 @@ export const articles = aiResponder.table(
     productAreas: textArray('product_areas'),
     status: articleStatus('status').notNull().default('draft'),
     version: integer('version').notNull().default(1),
-    /** Where the current version came from: json, markdown, html or api. */
+    /** Where the current version came from: json, markdown, html, api, seed or agent (a proposal from a conversation). */
     source: text('source').notNull().default('api'),
     createdAt: at('created_at'),
     updatedAt: at('updated_at'),
@@ -88,6 +97,44 @@ export const passages = aiResponder.table(
   (t) => [index('passages_article_idx').on(t.articleId)],
 );
 
+export const proposalStatus = aiResponder.enum('proposal_status', [
+  'pending',
+  'approved',
+  'rejected',
+]);
+
+/**
+ * Articles agents proposed from a conversation they handled (ArticleProposed
+ * on the log): the draft article they became (status draft, source agent)
+ * and where it came from, until someone approves it (the article is
+ * published) or rejects it (the article is retired). One row per draft id.
+ */
+export const articleProposals = aiResponder.table(
+  'article_proposals',
+  {
+    /** The proposal's id on the log (ArticleProposed.draft_id). */
+    draftId: text('draft_id').primaryKey(),
+    articleId: text('article_id')
+      .notNull()
+      .references(() => articles.id, { onDelete: 'cascade' }),
+    conversationId: text('conversation_id').notNull(),
+    handoffId: text('handoff_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    proposedAt: at('proposed_at'),
+    status: proposalStatus('status').notNull().default('pending'),
+    /** Who approved or rejected it (the API key's label), and when. */
+    reviewedBy: text('reviewed_by'),
+    reviewedAt: timestamp('reviewed_at', { withTimezone: true, mode: 'string' }),
+    /** Why it was rejected. */
+    reason: text('reason').notNull().default(''),
+  },
+  (t) => [
+    index('article_proposals_status_idx').on(t.status, t.proposedAt),
+    uniqueIndex('article_proposals_article_idx').on(t.articleId),
+  ],
+);
+
 export type ArticleRow = typeof articles.$inferSelect;
+export type ArticleProposalRow = typeof articleProposals.$inferSelect;
 export type NewArticle = typeof articles.$inferInsert;
 export type PassageRow = typeof passages.$inferSelect;
