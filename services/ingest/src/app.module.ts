@@ -1,7 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ServiceKitModule, type JsonLogger } from '@support/service-kit';
+import type { Redis } from 'ioredis';
+import { REDIS, ServiceKitModule, SnapshotStore, type JsonLogger } from '@support/service-kit';
 import type { Config } from './config.js';
 import { SERVICE } from './config.js';
+import { DeskActionsConsumer } from './adapters/desk-actions.consumer.js';
 import { IngestController } from './adapters/http.controller.js';
 import { IngestService } from './adapters/ingest.service.js';
 import { OutboundHistory } from './adapters/outbound-history.js';
@@ -21,7 +23,17 @@ export class AppModule {
         }),
       ],
       controllers: [IngestController, WebChatController],
-      providers: [IngestService, OutboundHistory],
+      providers: [
+        // Ingest's snapshots of the log: fed by IngestService's log consumer, read by the HTTP API and the desk actions.
+        {
+          provide: SnapshotStore,
+          useFactory: (redis: Redis) => new SnapshotStore(redis, SERVICE),
+          inject: [REDIS],
+        },
+        IngestService,
+        OutboundHistory,
+        DeskActionsConsumer,
+      ],
     };
   }
 }

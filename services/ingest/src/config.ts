@@ -14,6 +14,12 @@ export const configSchema = baseConfigSchema.extend({
   STREAM_TOKEN_SECRET: z.string().min(16, 'must be at least 16 characters'),
   /** How many outbound messages per conversation are kept for SSE clients that (re)connect. */
   OUTBOUND_HISTORY: z.coerce.number().int().positive().default(200),
+  /**
+   * How long a desk action that names a conversation, handoff or assignment ingest's snapshot
+   * does not know yet is checked again (the log consumer may be a moment behind) before it is
+   * dead-lettered. Below Kafka's minimum session timeout, as the partition waits meanwhile.
+   */
+  DESK_CATCH_UP_MS: z.coerce.number().int().min(0).max(5000).default(3000),
 });
 
 export type Config = z.infer<typeof configSchema>;

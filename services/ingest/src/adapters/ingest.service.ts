@@ -16,7 +16,7 @@ import {
   REDIS,
   SnapshotStore,
 } from '@support/service-kit';
-import { conversationIdFor, messageIdFor, resolutionFor } from '../domain/ids.js';
+import { conversationIdFor, messageIdFor, resolutionEvent, resolutionFor } from '../domain/ids.js';
 import { OutboundHistory } from './outbound-history.js';
 
 /** The once-key of appending one customer message to the log. */
@@ -27,13 +27,12 @@ export class AlreadyResolved extends Error {}
 
 @Injectable()
 export class IngestService implements OnApplicationBootstrap {
-  private store!: SnapshotStore;
-
   constructor(
     private readonly bus: Bus,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly history: OutboundHistory,
     private readonly logger: JsonLogger,
+    private readonly store: SnapshotStore,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -46,8 +45,10 @@ export class IngestService implements OnApplicationBootstrap {
       },
       handle: (record) => this.append(record),
     });
-    // Ingest keeps the conversations' state to know, when one is resolved, whether the AI or a person did it.
-    this.store = await consumeConversationLog(this.bus, this.redis, {
+    // Ingest keeps the conversations' state to know, when one is resolved, whether the AI or a
+    // person did it, and to check what agents do at their desks (DeskActionsConsumer).
+    await consumeConversationLog(this.bus, this.redis, {
+      store: this.store,
       react: async () => undefined,
     });
     await this.history.start();
@@ -122,17 +123,7 @@ export class IngestService implements OnApplicationBootstrap {
     if (state.status === 'new') throw new ConversationNotFound(conversationId);
     if (isResolved(state)) throw new AlreadyResolved(conversationId);
     const resolution = resolutionFor(state);
-    const event = conversationEvent(
-      conversationId,
-      deterministicId(
-        'resolved',
-        conversationId,
-        String(state.resolutionCount),
-        String(state.messages.length),
-      ),
-      'conversationResolved',
-      { resolution, resolvedBy, note },
-    );
+    const event = resolutionEvent(state, { resolution, resolvedBy, note });
     await this.bus.publish({
       topic: Topics.events,
       key: conversationId,

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { Bus, Topics } from '@support/bus';
 import { toJson, OutboundMessageSchema } from '@support/contracts';
@@ -14,7 +14,7 @@ export type OutboundJson = Record<string, unknown> & { messageId: string };
  * customer's SSE connection.
  */
 @Injectable()
-export class OutboundHistory {
+export class OutboundHistory implements OnApplicationShutdown {
   private subscriber?: Redis;
   private readonly listeners = new Map<string, Set<(m: OutboundJson) => void>>();
 
@@ -81,5 +81,10 @@ export class OutboundHistory {
 
   async close(): Promise<void> {
     await this.subscriber?.quit().catch(() => undefined);
+  }
+
+  /** The subscriber connection is this class's own: it goes with the application. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.close();
   }
 }

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { deterministicId } from '@support/bus';
-import { Resolution } from '@support/contracts';
-import type { ConversationState } from '@support/conversation';
+import { Resolution, type ConversationEvent } from '@support/contracts';
+import { conversationEvent, type ConversationState } from '@support/conversation';
 
 /** The conversation id for a channel's conversation: stable, so every replica maps it alike with no lookup. */
 export function conversationIdFor(channel: string, externalConversationId: string): string {
@@ -28,4 +28,34 @@ export function resolutionFor(state: ConversationState): Resolution {
   return state.status === 'with_human' || state.status === 'awaiting_human'
     ? Resolution.HUMAN
     : Resolution.AI;
+}
+
+/**
+ * ConversationResolved for the conversation as it stands. Without an event id
+ * (the HTTP resolve) the id follows from the state, so a repeated request for
+ * the same state is the same event.
+ */
+export function resolutionEvent(
+  state: ConversationState,
+  opts: {
+    resolution: Resolution;
+    resolvedBy: string;
+    note: string;
+    eventId?: string;
+    at?: string;
+  },
+): ConversationEvent {
+  return conversationEvent(
+    state.conversationId,
+    opts.eventId ??
+      deterministicId(
+        'resolved',
+        state.conversationId,
+        String(state.resolutionCount),
+        String(state.messages.length),
+      ),
+    'conversationResolved',
+    { resolution: opts.resolution, resolvedBy: opts.resolvedBy, note: opts.note },
+    opts.at,
+  );
 }

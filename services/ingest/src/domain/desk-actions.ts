@@ -1,0 +1,382 @@
+/**
+ * What an agent did at a desk (a DeskAction on desk.actions), checked against
+ * the conversation as the log has it: the one event it appends, an outbound
+ * message for a reply, or why it does not fit. Pure: no I/O.
+ */
+import { deterministicId } from '@support/bus';
+import {
+  create,
+  OutboundKind,
+  OutboundMessageSchema,
+  Resolution,
+  type ConversationEvent,
+  type DeskAction,
+  type FieldIssue,
+  type OutboundMessage,
+} from '@support/contracts';
+import { conversationEvent, isResolved, type ConversationState } from '@support/conversation';
+import { resolutionEvent } from './ids.js';
+
+/** The action's kind: the DeskAction oneof's case. */
+export type DeskActionKind = NonNullable<DeskAction['action']['case']>;
+
+export const DESK_ACTION_KINDS: readonly DeskActionKind[] = [
+  'accept',
+  'decline',
+  'reply',
+  'handBack',
+  'resolve',
+  'markFalseEscalation',
+  'proposeArticle',
+];
+
+export const Limits = {
+  id: 200,
+  agentName: 200,
+  note: 2000,
+  replyText: 5000,
+  articleTitle: 200,
+  articleBody: 20000,
+  tags: 20,
+  tag: 50,
+} as const;
+
+/** Why an action does not fit: the field (as named in JSON), the rule and a sentence. */
+export interface Rejection extends FieldIssue {
+  /**
+   * The snapshot may only be behind the log (the conversation, the handoff or
+   * the assignment the action names may not have reached it yet): worth
+   * checking again shortly before giving up.
+   */
+  mayCatchUp: boolean;
+}
+
+export type DeskDecision =
+  /** Append `event` (and send `outbound` to the customer, for a reply). */
+  | { kind: 'append'; event: ConversationEvent; outbound?: OutboundMessage }
+  /** The action's event is in the conversation already: it was appended before. */
+  | { kind: 'duplicate'; eventId: string }
+  | { kind: 'reject'; rejection: Rejection };
+
+/** The log event's id for an action: one action, one event, however often it is delivered. */
+export const deskEventId = (actionId: string) => deterministicId('desk-action', actionId);
+/** The id of the agent's reply (AgentReplied.message_id and the outbound message's id). */
+export const deskReplyMessageId = (actionId: string) => deterministicId('desk-reply', actionId);
+/** The id of a proposed article draft. */
+export const deskDraftId = (actionId: string) => deterministicId('desk-draft', actionId);
+
+/** The reason a dead letter carries: the field, the rule and what is wrong. */
+export function describeIssues(issues: FieldIssue[]): string {
+  return issues.map((i) => `${i.field} (${i.rule}): ${i.message}`).join('; ');
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+function required(field: string, value: string, max: number): FieldIssue | undefined {
+  if (value.trim().length === 0)
+    return { field, rule: 'required', message: 'is required and must not be blank' };
+  if (value.length > max)
+    return { field, rule: 'max_length', message: `must be at most ${max} characters` };
+  return undefined;
+}
+
+function optional(field: string, value: string, max: number): FieldIssue | undefined {
+  return value.length > max
+    ? { field, rule: 'max_length', message: `must be at most ${max} characters` }
+    : undefined;
+}
+
+/** Text that is kept trimmed and must then have 1..max characters. */
+function trimmedText(field: string, value: string, max: number): FieldIssue | undefined {
+  const length = value.trim().length;
+  return length >= 1 && length <= max
+    ? undefined
+    : {
+        field,
+        rule: 'length',
+        message: `must be 1 to ${max} characters once trimmed (was ${length})`,
+      };
+}
+
+/**
+ * The rules an action must meet whatever the conversation's state: the
+ * common fields, exactly one action, and each action's own fields. Every
+ * issue found, in field order; [] when the action is well-formed.
+ */
+export function validateDeskAction(a: DeskAction): FieldIssue[] {
+  const issues: (FieldIssue | undefined)[] = [
+    required('actionId', a.actionId, Limits.id),
+    required('conversationId', a.conversationId, Limits.id),
+    required('handoffId', a.handoffId, Limits.id),
+    required('agentId', a.agentId, Limits.id),
+    optional('agentName', a.agentName, Limits.agentName),
+    a.sentAt && (!RFC3339.test(a.sentAt) || Number.isNaN(Date.parse(a.sentAt)))
+      ? {
+          field: 'sentAt',
+          rule: 'timestamp',
+          message: 'must be an RFC 3339 time such as 2026-01-31T12:00:00Z',
+        }
+      : undefined,
+  ];
+  const { action } = a;
+  switch (action.case) {
+    case undefined:
+      issues.push({
+        field: 'action',
+        rule: 'required',
+        message: `must be one of ${DESK_ACTION_KINDS.join(', ')}`,
+      });
+      break;
+    case 'accept':
+      break;
+    case 'decline':
+      issues.push(optional('decline.reason', action.value.reason, Limits.note));
+      break;
+    case 'reply':
+      issues.push(
+        trimmedText('reply.text', action.value.text, Limits.replyText),
+        optional('reply.draftReplyId', action.value.draftReplyId, Limits.id),
+      );
+      break;
+    case 'handBack':
+      issues.push(optional('handBack.note', action.value.note, Limits.note));
+      break;
+    case 'resolve':
+      issues.push(optional('resolve.note', action.value.note, Limits.note));
+      break;
+    case 'markFalseEscalation':
+      issues.push(optional('markFalseEscalation.note', action.value.note, Limits.note));
+      break;
+    case 'proposeArticle': {
+      const { title, body, tags } = action.value;
+      issues.push(
+        trimmedText('proposeArticle.title', title, Limits.articleTitle),
+        trimmedText('proposeArticle.body', body, Limits.articleBody),
+        tags.length > Limits.tags
+          ? {
+              field: 'proposeArticle.tags',
+              rule: 'max_items',
+              message: `must have at most ${Limits.tags} tags`,
+            }
+          : undefined,
+        ...tags.map((t, i) => trimmedText(`proposeArticle.tags[${i}]`, t, Limits.tag)),
+      );
+      break;
+    }
+  }
+  return issues.filter((i): i is FieldIssue => i !== undefined);
+}
+
+const reject = (
+  field: string,
+  rule: string,
+  message: string,
+  mayCatchUp = false,
+): DeskDecision => ({ kind: 'reject', rejection: { field, rule, message, mayCatchUp } });
+
+/** Whether the agent holds, or held, this handoff (its assignee now, or a stretch of theirs on it). */
+function heldBy(state: ConversationState, handoffId: string, agentId: string): boolean {
+  return (
+    state.handoff?.agent?.agentId === agentId ||
+    (state.humanStretches ?? []).some((s) => s.handoffId === handoffId && s.agentId === agentId)
+  );
+}
+
+/**
+ * Decides what a desk action appends, given the conversation as folded from
+ * the log (`at`: the time the event carries). Rules:
+ *
+ * - the action is well-formed (validateDeskAction);
+ * - the conversation is in the log, and `handoffId` is its current handoff;
+ * - mark a false escalation and propose an article: the agent holds or held
+ *   that handoff; allowed after the resolution too;
+ * - every other action: the conversation is not resolved, not handed back,
+ *   and with this agent (status with_human, the handoff assigned to them);
+ *   accept and decline only before the agent accepted.
+ *
+ * An action whose event the conversation already holds is a duplicate.
+ */
+export function decideDeskAction(
+  action: DeskAction,
+  state: ConversationState,
+  at: string,
+): DeskDecision {
+  const issues = validateDeskAction(action);
+  if (issues.length) return reject(issues[0].field, issues[0].rule, issues[0].message);
+  const kind = action.action.case!;
+  const eventId = deskEventId(action.actionId);
+  if (state.appliedEventIds.includes(eventId)) return { kind: 'duplicate', eventId };
+
+  if (state.status === 'new')
+    return reject('conversationId', 'known_conversation', 'no such conversation in the log', true);
+  const h = state.handoff;
+  if (!h) return reject('handoffId', 'current_handoff', 'the conversation has no handoff', true);
+  if (h.handoffId !== action.handoffId) {
+    // A handoff a person held before is known to be past; any other may be one the snapshot has not seen yet.
+    const past = (state.humanStretches ?? []).some((s) => s.handoffId === action.handoffId);
+    return reject(
+      'handoffId',
+      'current_handoff',
+      past
+        ? 'is an earlier handoff of the conversation, not its current one'
+        : 'is not the current handoff of the conversation',
+      !past,
+    );
+  }
+
+  const agentId = action.agentId;
+  if (kind === 'markFalseEscalation' || kind === 'proposeArticle') {
+    if (!heldBy(state, h.handoffId, agentId))
+      return reject(
+        'agentId',
+        'held_handoff',
+        'never held this handoff (only its agent, now or before, may do this)',
+        true,
+      );
+  } else {
+    if (isResolved(state))
+      return reject('conversationId', 'open', 'the conversation is resolved already');
+    if (h.handedBackAt)
+      return reject('conversationId', 'with_human', 'the conversation was handed back to the AI');
+    const holds = state.status === 'with_human' && h.agent?.agentId === agentId;
+    // An agent who let this handoff go is not offered it again; anyone else may be assigned next.
+    if (!holds && (h.passedBy ?? []).some((p) => p.agentId === agentId))
+      return reject(
+        'agentId',
+        'holder',
+        'let this handoff go (declined or did not accept in time)',
+      );
+    if (!h.agent || state.status !== 'with_human')
+      return reject('agentId', 'holder', 'the handoff is not assigned to anyone yet', true);
+    if (!holds)
+      return reject('agentId', 'holder', 'is not the agent the handoff is assigned to', true);
+    if ((kind === 'accept' || kind === 'decline') && h.agent.acceptedAt)
+      return reject(
+        'action',
+        'not_accepted',
+        kind === 'accept'
+          ? `the agent accepted this handoff already (at ${h.agent.acceptedAt})`
+          : 'the agent accepted this handoff already: hand it back or resolve it instead',
+      );
+  }
+
+  const conversationId = state.conversationId;
+  const handoffId = h.handoffId;
+  const agentName = h.agent?.agentId === agentId ? h.agent.agentName : action.agentName;
+  const { action: a } = action;
+  switch (a.case) {
+    case 'accept':
+      return append(
+        conversationEvent(
+          conversationId,
+          eventId,
+          'agentAccepted',
+          { handoffId, agentId, actionId: action.actionId },
+          at,
+        ),
+      );
+    case 'decline':
+      return append(
+        conversationEvent(
+          conversationId,
+          eventId,
+          'agentDeclined',
+          { handoffId, agentId, reason: a.value.reason.trim(), actionId: action.actionId },
+          at,
+        ),
+      );
+    case 'reply': {
+      const messageId = deskReplyMessageId(action.actionId);
+      const text = a.value.text.trim();
+      const author = agentName || action.agentName || agentId;
+      return append(
+        conversationEvent(
+          conversationId,
+          eventId,
+          'agentReplied',
+          {
+            handoffId,
+            agentId,
+            agentName: author,
+            messageId,
+            text,
+            draftReplyId: a.value.draftReplyId,
+            draftEdited: a.value.draftEdited,
+          },
+          at,
+        ),
+        create(OutboundMessageSchema, {
+          messageId,
+          conversationId,
+          channel: state.channel,
+          externalConversationId: state.externalConversationId,
+          customerId: state.customerId,
+          kind: OutboundKind.AGENT_REPLY,
+          text,
+          citations: [],
+          inReplyTo: '',
+          sentAt: at,
+          author,
+        }),
+      );
+    }
+    case 'handBack':
+      return append(
+        conversationEvent(
+          conversationId,
+          eventId,
+          'handedBack',
+          {
+            handoffId,
+            agentId,
+            agentName: agentName || action.agentName,
+            note: a.value.note.trim(),
+          },
+          at,
+        ),
+      );
+    case 'resolve':
+      return append(
+        resolutionEvent(state, {
+          eventId,
+          resolution: Resolution.HUMAN,
+          resolvedBy: agentId,
+          note: a.value.note.trim(),
+          at,
+        }),
+      );
+    case 'markFalseEscalation':
+      return append(
+        conversationEvent(
+          conversationId,
+          eventId,
+          'falseEscalationMarked',
+          { handoffId, agentId, note: a.value.note.trim() },
+          at,
+        ),
+      );
+    case 'proposeArticle':
+      return append(
+        conversationEvent(
+          conversationId,
+          eventId,
+          'articleProposed',
+          {
+            handoffId,
+            agentId,
+            draftId: deskDraftId(action.actionId),
+            title: a.value.title.trim(),
+            body: a.value.body.trim(),
+            tags: a.value.tags.map((t) => t.trim()),
+          },
+          at,
+        ),
+      );
+    default:
+      return reject('action', 'required', `must be one of ${DESK_ACTION_KINDS.join(', ')}`);
+  }
+}
+
+function append(event: ConversationEvent, outbound?: OutboundMessage): DeskDecision {
+  return outbound ? { kind: 'append', event, outbound } : { kind: 'append', event };
+}
