@@ -28,8 +28,6 @@ export const configSchema = baseConfigSchema.extend({
   DESK_SECURE_COOKIES: flag,
   /** Create demo logins for the router's demo agents (seed/logins.json) with this password; empty: none. */
   DESK_DEMO_PASSWORD: z.string().default(''),
-  /** How often an open desk reports its agent's presence. */
-  DESK_PRESENCE_EVERY_S: z.coerce.number().int().min(2).default(20),
   /** Webhook delivery: attempts before a delivery is marked failed, request timeout, worker poll. */
   DESK_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(10),
   DESK_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),

@@ -13,9 +13,11 @@ import {
   Res,
   UnauthorizedException,
   UseGuards,
+  type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
+import { deterministicId } from '@support/bus';
 import { parseInput } from '@support/service-kit';
 import { actionInputSchema, whyNot } from '../domain/actions.js';
 import { verifyPassword } from '../domain/password.js';
@@ -29,6 +31,8 @@ const signInSchema = z.object({ login: loginNameSchema, password: z.string().min
 const presenceSchema = z.object({ status: z.enum(['online', 'away', 'offline']) });
 const conversationIdSchema = z.uuid({ message: 'must be a conversation id (UUID)' });
 const idempotencySchema = z.string().trim().min(1).max(200).optional();
+/** Checked against when the login is unknown, so that it takes as long as a wrong password. */
+const NO_SUCH_LOGIN_HASH = `scrypt$32768$8$1$${'A'.repeat(22)}==$${'A'.repeat(43)}=`;
 
 /**
  * The agent desk's API, for the desk's web app: sign-in with a session
@@ -36,7 +40,10 @@ const idempotencySchema = z.string().trim().min(1).max(200).optional();
  * actions, presence, and a stream of changes (SSE).
  */
 @Controller('v1')
-export class DeskController {
+export class DeskController implements BeforeApplicationShutdown {
+  /** Open event streams, ended at shutdown so that the HTTP server can close. */
+  private readonly streams = new Set<Response>();
+
   constructor(
     private readonly db: DeskDatabase,
     private readonly sessions: Sessions,
@@ -49,8 +56,9 @@ export class DeskController {
   async signIn(@Body() body: unknown, @Res({ passthrough: true }) res: Response) {
     const { login, password } = parseInput(signInSchema, body);
     const row = await this.db.login(login);
-    // One answer for an unknown login and a wrong password.
-    if (!row || row.disabled || !(await verifyPassword(password, row.passwordHash)))
+    // One answer, in about the same time, for an unknown login and a wrong password.
+    const matches = await verifyPassword(password, row?.passwordHash ?? NO_SUCH_LOGIN_HASH);
+    if (!row || row.disabled || !matches)
       throw new UnauthorizedException('wrong login or password');
     const agent: Agent = { login: row.login, agentId: row.agentId, name: row.name, team: row.team };
     this.sessions.open(res, agent);
@@ -127,7 +135,7 @@ export class DeskController {
       input,
       {
         source: 'desk',
-        ...(key ? { actionId: `${agent.agentId}:${key}` } : {}),
+        ...(key ? { actionId: deterministicId('desk-idempotency', agent.agentId, key) } : {}),
       },
     );
     return { actionId };
@@ -159,9 +167,16 @@ export class DeskController {
       );
     });
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    this.streams.add(res);
     req.on('close', () => {
       clearInterval(keepAlive);
       stop();
+      this.streams.delete(res);
     });
+  }
+
+  /** Ends the open streams (browsers reconnect, to another replica); else shutdown waits for them. */
+  beforeApplicationShutdown(): void {
+    for (const res of this.streams) res.end();
   }
 }

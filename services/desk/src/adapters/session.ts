@@ -11,6 +11,7 @@ import jwt from 'jsonwebtoken';
 import type { Request, Response } from 'express';
 import { CONFIG } from '@support/service-kit';
 import type { Config } from '../config.js';
+import { DeskDatabase } from './db/store.js';
 
 export const SESSION_COOKIE = 'desk_session';
 
@@ -69,15 +70,25 @@ export class Sessions {
   }
 }
 
-/** Requires a signed-in agent; the agent is then `request.agent`. */
+/**
+ * Requires a signed-in agent whose login still exists, is enabled and names
+ * the same agent (so disabling or deleting a login ends its sessions at
+ * once); the agent is then `request.agent`.
+ */
 @Injectable()
 export class SessionGuard implements CanActivate {
-  constructor(private readonly sessions: Sessions) {}
+  constructor(
+    private readonly sessions: Sessions,
+    private readonly db: DeskDatabase,
+  ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request & { agent?: Agent }>();
     const agent = this.sessions.read(req);
     if (!agent) throw new UnauthorizedException('sign in first (POST /v1/session)');
+    const row = await this.db.login(agent.login);
+    if (!row || row.disabled || row.agentId !== agent.agentId)
+      throw new UnauthorizedException('this sign-in is no longer valid: sign in again');
     req.agent = agent;
     return true;
   }

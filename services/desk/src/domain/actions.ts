@@ -14,21 +14,25 @@ const note = z.string().trim().max(2000).default('');
 export const actionInputSchema = z.discriminatedUnion(
   'type',
   [
-    z.object({ type: z.literal('accept'), handoffId: z.string().min(1) }),
-    z.object({ type: z.literal('decline'), handoffId: z.string().min(1), reason: note }),
+    z.object({ type: z.literal('accept'), handoffId: z.string().min(1).max(200) }),
+    z.object({ type: z.literal('decline'), handoffId: z.string().min(1).max(200), reason: note }),
     z.object({
       type: z.literal('reply'),
-      handoffId: z.string().min(1),
+      handoffId: z.string().min(1).max(200),
       text: text(5000),
       draftReplyId: z.string().max(200).default(''),
       draftEdited: z.boolean().default(false),
     }),
-    z.object({ type: z.literal('hand_back'), handoffId: z.string().min(1), note }),
-    z.object({ type: z.literal('resolve'), handoffId: z.string().min(1), note }),
-    z.object({ type: z.literal('mark_false_escalation'), handoffId: z.string().min(1), note }),
+    z.object({ type: z.literal('hand_back'), handoffId: z.string().min(1).max(200), note }),
+    z.object({ type: z.literal('resolve'), handoffId: z.string().min(1).max(200), note }),
+    z.object({
+      type: z.literal('mark_false_escalation'),
+      handoffId: z.string().min(1).max(200),
+      note,
+    }),
     z.object({
       type: z.literal('propose_article'),
-      handoffId: z.string().min(1),
+      handoffId: z.string().min(1).max(200),
       title: text(200),
       body: text(20000),
       tags: z.array(z.string().trim().min(1).max(50)).max(20).default([]),
