@@ -141,7 +141,7 @@ export class DeskController implements BeforeApplicationShutdown {
     return { actionId };
   }
 
-  /** The desk reports the agent online or away (again every DESK_PRESENCE_EVERY_S), or offline. */
+  /** The desk reports the agent online or away (the web app repeats it every 20 s), or offline. */
   @Post('desk/presence')
   @HttpCode(202)
   @UseGuards(SessionGuard)
