@@ -138,6 +138,20 @@ describe('walking skeleton, end to end through six processes', () => {
     );
     expect(assignment.value.handoffId).toBe(request.value.handoffId);
     expect(assignment.value.agentName).not.toBe('');
+    // The assignment is offered: the agent accepts at their desk (here another desk, through the gateway).
+    expect(assignment.value.acceptBy).not.toBe('');
+    const accepted = await fetch(url('desk', '/v1/actions'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+      body: JSON.stringify({
+        type: 'accept',
+        conversationId,
+        handoffId: request.value.handoffId,
+        agentId: assignment.value.agentId,
+        agentName: assignment.value.agentName,
+      }),
+    });
+    expect(accepted.status).toBe(202);
 
     const system = await watcher.waitFor(
       Topics.outbound,

@@ -524,3 +524,38 @@ describe('conversation evolve: the desk (accept, decline, replies, handback)', (
     expect(evolve(evolve(back, e), e)).toEqual(evolve(s, e));
   });
 });
+
+describe('conversation evolve: an accepted handoff stays accepted', () => {
+  it('ignores a timeout or a decline that arrives after the agent accepted', () => {
+    const at = (n: number) => `2026-01-01T00:01:${String(n).padStart(2, '0')}Z`;
+    const s = fold(C, [
+      received('m1', 'a person please', 1),
+      handoff('m1', 2),
+      assigned('m1', 3),
+      conversationEvent(
+        C,
+        'acc',
+        'agentAccepted',
+        { handoffId: 'ho-m1', agentId: 'ag-1', actionId: 'x' },
+        at(4),
+      ),
+      conversationEvent(
+        C,
+        'to',
+        'acceptTimedOut',
+        { handoffId: 'ho-m1', agentId: 'ag-1', waitedSeconds: 60 },
+        at(5),
+      ),
+      conversationEvent(
+        C,
+        'dec',
+        'agentDeclined',
+        { handoffId: 'ho-m1', agentId: 'ag-1', reason: '', actionId: 'y' },
+        at(6),
+      ),
+    ]);
+    expect(s.status).toBe('with_human');
+    expect(s.handoff?.agent?.acceptedAt).toBe(at(4));
+    expect(s.handoff?.passedBy).toBeUndefined();
+  });
+});

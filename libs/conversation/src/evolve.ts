@@ -329,7 +329,9 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
       if (!state.handoff || state.handoff.handoffId !== d.handoffId) return base;
       const h = state.handoff;
       // Only the agent who holds it can let it go, and only while the conversation is with a person.
-      if (h.agent?.agentId !== d.agentId || state.status !== 'with_human') return base;
+      // Once they accepted, it is theirs: a late timeout or decline changes nothing.
+      if (h.agent?.agentId !== d.agentId || state.status !== 'with_human' || h.agent.acceptedAt)
+        return base;
       const { agent: _gone, ...rest } = h;
       // The stretch had not really started: nobody took it.
       const stretches = state.humanStretches ?? [];

@@ -28,6 +28,8 @@ export const configSchema = baseConfigSchema.extend({
   DESK_SECURE_COOKIES: flag,
   /** Create demo logins for the router's demo agents (seed/logins.json) with this password; empty: none. */
   DESK_DEMO_PASSWORD: z.string().default(''),
+  /** How long an action naming an assignment the desk has not read from the log yet waits for it before a 409. */
+  DESK_CATCH_UP_MS: z.coerce.number().int().min(0).max(10000).default(3000),
   /** Webhook delivery: attempts before a delivery is marked failed, request timeout, worker poll. */
   DESK_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(10),
   DESK_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),

@@ -6,6 +6,7 @@ import { Roster } from './adapters/db/roster.js';
 import { RouterController } from './adapters/http.controller.js';
 import { LoadStore } from './adapters/load-store.js';
 import { PresenceStore } from './adapters/presence.js';
+import { PresenceFeed } from './adapters/presence-feed.js';
 import { RouterPublisher } from './adapters/publisher.js';
 import { RouterService } from './adapters/router.service.js';
 
@@ -23,7 +24,7 @@ export class AppModule {
         }),
       ],
       controllers: [RouterController],
-      providers: [Roster, LoadStore, PresenceStore, RouterPublisher, RouterService],
+      providers: [Roster, LoadStore, PresenceStore, RouterPublisher, RouterService, PresenceFeed],
     };
   }
 }

@@ -1,5 +1,6 @@
 import {
   Body,
+  Inject,
   ConflictException,
   Controller,
   Delete,
@@ -18,10 +19,11 @@ import {
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { deterministicId } from '@support/bus';
-import { parseInput } from '@support/service-kit';
-import { actionInputSchema, whyNot } from '../domain/actions.js';
+import { CONFIG, parseInput } from '@support/service-kit';
+import { actionInputSchema } from '../domain/actions.js';
 import { verifyPassword } from '../domain/password.js';
 import { articleDraftFrom, draftFor, laneOf, queueItem, sortQueue } from '../domain/queue.js';
+import type { Config } from '../config.js';
 import { DeskPublisher } from './actions.js';
 import { DeskDatabase, loginNameSchema } from './db/store.js';
 import { DeskReadModel } from './read-model.js';
@@ -49,6 +51,7 @@ export class DeskController implements BeforeApplicationShutdown {
     private readonly sessions: Sessions,
     private readonly model: DeskReadModel,
     private readonly publisher: DeskPublisher,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
   @Post('session')
@@ -126,8 +129,12 @@ export class DeskController implements BeforeApplicationShutdown {
     parseInput(conversationIdSchema, id, 'conversationId');
     const input = parseInput(actionInputSchema, body);
     const key = parseInput(idempotencySchema, idempotencyKey, 'Idempotency-Key');
-    const state = await this.model.state(id);
-    const problem = whyNot(state, agent.agentId, input);
+    const problem = await this.model.refusal(
+      id,
+      agent.agentId,
+      input,
+      this.config.DESK_CATCH_UP_MS,
+    );
     if (problem) throw new ConflictException(problem);
     const actionId = await this.publisher.action(
       id,

@@ -1,5 +1,6 @@
 import {
   Body,
+  Inject,
   ConflictException,
   Controller,
   Delete,
@@ -13,8 +14,9 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { z } from 'zod';
-import { ApiKeyGuard, parseInput } from '@support/service-kit';
-import { actionInputSchema, whyNot } from '../domain/actions.js';
+import { ApiKeyGuard, CONFIG, parseInput } from '@support/service-kit';
+import { actionInputSchema } from '../domain/actions.js';
+import type { Config } from '../config.js';
 import { DeskPublisher } from './actions.js';
 import { DeskDatabase, loginInputSchema, loginNameSchema } from './db/store.js';
 import { DeskReadModel } from './read-model.js';
@@ -45,6 +47,7 @@ export class GatewayController {
     private readonly model: DeskReadModel,
     private readonly db: DeskDatabase,
     private readonly hooks: WebhookService,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
   /** An action of an agent at another desk: 202 once published; 409 when it does not fit the conversation. */
@@ -53,7 +56,12 @@ export class GatewayController {
   async action(@Body() body: unknown) {
     const who = parseInput(gatewayActionSchema, body);
     const input = parseInput(actionInputSchema, body);
-    const problem = whyNot(await this.model.state(who.conversationId), who.agentId, input);
+    const problem = await this.model.refusal(
+      who.conversationId,
+      who.agentId,
+      input,
+      this.config.DESK_CATCH_UP_MS,
+    );
     if (problem) throw new ConflictException(problem);
     const actionId = await this.publisher.action(
       who.conversationId,

@@ -21,6 +21,7 @@ import {
   type Applied,
   type SnapshotStore,
 } from '@support/service-kit';
+import { refusal, type ActionInput } from '../domain/actions.js';
 import type { AssignmentInfo } from '../domain/queue.js';
 
 /** A person has or awaits the conversation: it belongs on the desk. */
@@ -129,6 +130,25 @@ export class DeskReadModel implements OnApplicationBootstrap, OnApplicationShutd
   async state(conversationId: string): Promise<ConversationState> {
     if (!this.store) throw new Error('the desk read model has not started');
     return this.store.state(conversationId);
+  }
+
+  /**
+   * Why the agent cannot act (a sentence for a 409), or undefined. When the
+   * desk's view may only be behind the log (e.g. the assignment an agent
+   * accepts has not reached it yet), it looks again for up to `waitMs`.
+   */
+  async refusal(
+    conversationId: string,
+    agentId: string,
+    input: ActionInput,
+    waitMs: number,
+  ): Promise<string | undefined> {
+    const deadline = Date.now() + waitMs;
+    for (let pause = 50; ; pause = Math.min(pause * 2, 500)) {
+      const found = refusal(await this.state(conversationId), agentId, input);
+      if (!found || !found.mayCatchUp || Date.now() + pause > deadline) return found?.message;
+      await new Promise((r) => setTimeout(r, pause));
+    }
   }
 
   /** Every conversation a person has or awaits now. */

@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import type { DeskActionSchema, MessageInitShape } from '@support/contracts';
-import type { ConversationState } from '@support/conversation';
-import { isResolved } from '@support/conversation';
+import {
+  deskActionBreach,
+  type ConversationState,
+  type DeskActionKind,
+  type DeskBreach,
+} from '@support/conversation';
 
 /**
  * What an agent can do at the desk, as the desk's HTTP API takes it. Each
@@ -79,37 +83,62 @@ export function actionCase(
   }
 }
 
-/** Whether the agent held (or holds) this handoff at some point. */
-function everHeld(state: ConversationState, handoffId: string, agentId: string): boolean {
-  return (
-    state.handoff?.agent?.agentId === agentId ||
-    (state.humanStretches ?? []).some((s) => s.handoffId === handoffId && s.agentId === agentId)
-  );
-}
+const KIND: Record<ActionType, DeskActionKind> = {
+  accept: 'accept',
+  decline: 'decline',
+  reply: 'reply',
+  hand_back: 'handBack',
+  resolve: 'resolve',
+  mark_false_escalation: 'markFalseEscalation',
+  propose_article: 'proposeArticle',
+};
 
 /**
  * Why the agent cannot do this now, as the desk sees the conversation (a
- * sentence for a 409), or undefined when they can. Ingest checks again
- * against the log; this is for an immediate answer at the desk.
+ * sentence for a 409, to the agent), or undefined when they can. The rules
+ * are the ones ingest applies to the log (deskActionBreach); this answers at
+ * once instead of a dead letter later.
  */
 export function whyNot(
   state: ConversationState,
   agentId: string,
   input: ActionInput,
 ): string | undefined {
-  const h = state.handoff;
-  if (!h) return 'the conversation has no handoff';
-  if (h.handoffId !== input.handoffId) return 'the handoff is no longer current';
-  if (input.type === 'mark_false_escalation' || input.type === 'propose_article')
-    return everHeld(state, h.handoffId, agentId) ? undefined : 'you never held this conversation';
-  if (isResolved(state)) return 'the conversation is resolved';
-  if (h.handedBackAt) return 'the conversation was handed back to the AI';
-  // With this agent now: a conversation the customer reopened after the resolution is not, though
-  // the old handoff still names them (ingest checks the same).
-  if (state.status !== 'with_human' || h.agent?.agentId !== agentId)
-    return 'the conversation is not assigned to you';
-  if (input.type === 'accept' && h.agent.acceptedAt) return 'you already accepted it';
-  if (input.type === 'decline' && h.agent.acceptedAt)
-    return 'you accepted it already: hand it back or resolve it instead';
-  return undefined;
+  return refusal(state, agentId, input)?.message;
+}
+
+/** whyNot, and whether the desk's view may only be behind the log (worth looking again shortly). */
+export function refusal(
+  state: ConversationState,
+  agentId: string,
+  input: ActionInput,
+): { message: string; mayCatchUp: boolean } | undefined {
+  const found = deskActionBreach(state, {
+    handoffId: input.handoffId,
+    agentId,
+    kind: KIND[input.type],
+  });
+  if (!found) return undefined;
+  return { message: toAgent(found.rule, state, input), mayCatchUp: found.mayCatchUp };
+}
+
+function toAgent(rule: DeskBreach['rule'], state: ConversationState, input: ActionInput): string {
+  switch (rule) {
+    case 'known_conversation':
+      return 'the conversation has no handoff';
+    case 'current_handoff':
+      return state.handoff ? 'the handoff is no longer current' : 'the conversation has no handoff';
+    case 'held_handoff':
+      return 'you never held this conversation';
+    case 'open':
+      return 'the conversation is resolved';
+    case 'with_human':
+      return 'the conversation was handed back to the AI';
+    case 'holder':
+      return 'the conversation is not assigned to you';
+    case 'not_accepted':
+      return input.type === 'accept'
+        ? 'you already accepted it'
+        : 'you accepted it already: hand it back or resolve it instead';
+  }
 }

@@ -14,11 +14,15 @@ import {
   type FieldIssue,
   type OutboundMessage,
 } from '@support/contracts';
-import { conversationEvent, isResolved, type ConversationState } from '@support/conversation';
+import {
+  conversationEvent,
+  deskActionBreach,
+  type ConversationState,
+  type DeskActionKind,
+} from '@support/conversation';
 import { resolutionEvent } from './ids.js';
 
-/** The action's kind: the DeskAction oneof's case. */
-export type DeskActionKind = NonNullable<DeskAction['action']['case']>;
+export type { DeskActionKind };
 
 export const DESK_ACTION_KINDS: readonly DeskActionKind[] = [
   'accept',
@@ -174,14 +178,6 @@ const reject = (
   mayCatchUp = false,
 ): DeskDecision => ({ kind: 'reject', rejection: { field, rule, message, mayCatchUp } });
 
-/** Whether the agent holds, or held, this handoff (its assignee now, or a stretch of theirs on it). */
-function heldBy(state: ConversationState, handoffId: string, agentId: string): boolean {
-  return (
-    state.handoff?.agent?.agentId === agentId ||
-    (state.humanStretches ?? []).some((s) => s.handoffId === handoffId && s.agentId === agentId)
-  );
-}
-
 /**
  * Decides what a desk action appends, given the conversation as folded from
  * the log (`at`: the time the event carries). Rules:
@@ -207,58 +203,14 @@ export function decideDeskAction(
   const eventId = deskEventId(action.actionId);
   if (state.appliedEventIds.includes(eventId)) return { kind: 'duplicate', eventId };
 
-  if (state.status === 'new')
-    return reject('conversationId', 'known_conversation', 'no such conversation in the log', true);
-  const h = state.handoff;
-  if (!h) return reject('handoffId', 'current_handoff', 'the conversation has no handoff', true);
-  if (h.handoffId !== action.handoffId) {
-    // A handoff a person held before is known to be past; any other may be one the snapshot has not seen yet.
-    const past = (state.humanStretches ?? []).some((s) => s.handoffId === action.handoffId);
-    return reject(
-      'handoffId',
-      'current_handoff',
-      past
-        ? 'is an earlier handoff of the conversation, not its current one'
-        : 'is not the current handoff of the conversation',
-      !past,
-    );
-  }
-
+  const found = deskActionBreach(state, {
+    handoffId: action.handoffId,
+    agentId: action.agentId,
+    kind,
+  });
+  if (found) return reject(found.field, found.rule, found.message, found.mayCatchUp);
+  const h = state.handoff!;
   const agentId = action.agentId;
-  if (kind === 'markFalseEscalation' || kind === 'proposeArticle') {
-    if (!heldBy(state, h.handoffId, agentId))
-      return reject(
-        'agentId',
-        'held_handoff',
-        'never held this handoff (only its agent, now or before, may do this)',
-        true,
-      );
-  } else {
-    if (isResolved(state))
-      return reject('conversationId', 'open', 'the conversation is resolved already');
-    if (h.handedBackAt)
-      return reject('conversationId', 'with_human', 'the conversation was handed back to the AI');
-    const holds = state.status === 'with_human' && h.agent?.agentId === agentId;
-    // An agent who let this handoff go is not offered it again; anyone else may be assigned next.
-    if (!holds && (h.passedBy ?? []).some((p) => p.agentId === agentId))
-      return reject(
-        'agentId',
-        'holder',
-        'let this handoff go (declined or did not accept in time)',
-      );
-    if (!h.agent || state.status !== 'with_human')
-      return reject('agentId', 'holder', 'the handoff is not assigned to anyone yet', true);
-    if (!holds)
-      return reject('agentId', 'holder', 'is not the agent the handoff is assigned to', true);
-    if ((kind === 'accept' || kind === 'decline') && h.agent.acceptedAt)
-      return reject(
-        'action',
-        'not_accepted',
-        kind === 'accept'
-          ? `the agent accepted this handoff already (at ${h.agent.acceptedAt})`
-          : 'the agent accepted this handoff already: hand it back or resolve it instead',
-      );
-  }
 
   const conversationId = state.conversationId;
   const handoffId = h.handoffId;

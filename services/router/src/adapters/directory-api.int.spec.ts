@@ -182,7 +182,7 @@ describe('the agents directory admin API against PostgreSQL, Redis and Kafka', (
     // Start from an empty queue: handoffs that earlier suites left on the shared log would
     // otherwise reach this test's agents through the router's any-agent fallback.
     await waitForGroupToCatchUp(rig.bus.kafka, 'router.log', Topics.events.name);
-    await redis.del(Keys.queue, Keys.items, Keys.claimed);
+    await redis.del(Keys.queue, Keys.items, Keys.claimed, Keys.acceptDue, Keys.acceptItems);
   }, 90_000);
 
   afterAll(async () => {

@@ -4,8 +4,8 @@ import { REDIS } from '@support/service-kit';
 import type { HandoffTarget } from '../domain/handoff.js';
 
 /**
- * Agents' loads and the waiting queue in Redis, shared by every router
- * replica. Every change that could over-assign runs as one Lua script, so
+ * Agents' loads, the waiting queue and the deadlines to accept in Redis,
+ * shared by every router replica. Every change that could over-assign runs as one Lua script, so
  * two replicas can never both take an agent's last free slot.
  *
  *   router:load:<agentId>   SET of the handoff ids the agent holds
@@ -13,6 +13,9 @@ import type { HandoffTarget } from '../domain/handoff.js';
  *   router:queue            ZSET of waiting handoff ids, by queueScore
  *   router:queue:items      HASH handoff id -> HandoffTarget JSON (kept until the assignment is published)
  *   router:queue:claimed    ZSET of handoffs taken from the queue whose assignment is not published yet, by time
+ *   router:accept:due       ZSET of assignments waiting for the agent to accept ("<handoff> <agent>"), by deadline
+ *   router:accept:items     HASH the same members -> PendingAcceptance JSON
+ *   router:accept:lease:<handoff>:<agent> the replica publishing that assignment's timeout (expires)
  */
 export const Keys = {
   load: (agentId: string) => `router:load:${agentId}`,
@@ -20,9 +23,29 @@ export const Keys = {
   queue: 'router:queue',
   items: 'router:queue:items',
   claimed: 'router:queue:claimed',
+  acceptDue: 'router:accept:due',
+  acceptItems: 'router:accept:items',
+  acceptLease: (handoffId: string, agentId: string) =>
+    `router:accept:lease:${handoffId}:${agentId}`,
   /** The running average of how long agents hold a conversation, in seconds. */
   handleAverage: 'router:stats:handle_seconds',
 } as const;
+
+/** An assignment the agent has not accepted yet, and until when they can. */
+export interface PendingAcceptance {
+  conversationId: string;
+  handoffId: string;
+  agentId: string;
+  /** RFC 3339. */
+  assignedAt: string;
+  /** RFC 3339: the deadline. */
+  acceptBy: string;
+  /** Of the AgentAssigned record, for the timeout's headers. */
+  correlationId: string;
+  causationId: string;
+}
+
+const acceptMember = (handoffId: string, agentId: string) => `${handoffId} ${agentId}`;
 
 /** Returns the agent holding the handoff: the one it already had, else ARGV[2] if under ARGV[3]; nil when full. */
 const ASSIGN = `
@@ -47,10 +70,14 @@ redis.call('SADD', KEYS[3], ARGV[1])
 redis.call('SET', KEYS[4], ARGV[2])
 return 'ok'`;
 
-/** Queues a handoff unless an agent already holds it; 1 when it waits. */
+/**
+ * Queues a handoff unless an agent already holds it; 1 when it waits. The
+ * item is replaced: a handoff queued again after agents passed on it carries
+ * who they were. Its place (score) is kept.
+ */
 const ENQUEUE = `
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
-redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1])
 return 1`;
 
@@ -199,9 +226,71 @@ export class LoadStore {
     return this.redis.zcard(Keys.queue);
   }
 
-  /** Forgets every load, holder and waiting handoff (for a rebuild from the log). */
+  /**
+   * Keeps the deadline of an assignment the agent has to accept. A repeated
+   * call (a redelivery) keeps the first deadline.
+   */
+  async awaitAcceptance(pending: PendingAcceptance): Promise<void> {
+    const member = acceptMember(pending.handoffId, pending.agentId);
+    await this.redis
+      .multi()
+      .zadd(Keys.acceptDue, 'NX', Date.parse(pending.acceptBy), member)
+      .hsetnx(Keys.acceptItems, member, JSON.stringify(pending))
+      .exec();
+  }
+
+  /** The assignment was accepted or ended: no deadline any more. */
+  async acceptanceSettled(handoffId: string, agentId: string): Promise<void> {
+    const member = acceptMember(handoffId, agentId);
+    await this.redis.multi().zrem(Keys.acceptDue, member).hdel(Keys.acceptItems, member).exec();
+  }
+
+  /** The assignment's deadline, if the agent still has to accept. */
+  async pendingAcceptance(
+    handoffId: string,
+    agentId: string,
+  ): Promise<PendingAcceptance | undefined> {
+    const v = await this.redis.hget(Keys.acceptItems, acceptMember(handoffId, agentId));
+    return v === null ? undefined : (JSON.parse(v) as PendingAcceptance);
+  }
+
+  /** Assignments whose deadline to accept has passed, the earliest first. */
+  async overdueAcceptances(nowMs: number, limit: number): Promise<PendingAcceptance[]> {
+    const members = await this.redis.zrangebyscore(Keys.acceptDue, 0, nowMs, 'LIMIT', 0, limit);
+    if (members.length === 0) return [];
+    const values = await this.redis.hmget(Keys.acceptItems, ...members);
+    const out: PendingAcceptance[] = [];
+    const orphans: string[] = [];
+    members.forEach((m, i) => {
+      const v = values[i];
+      if (v) out.push(JSON.parse(v) as PendingAcceptance);
+      else orphans.push(m);
+    });
+    if (orphans.length) await this.redis.zrem(Keys.acceptDue, ...orphans);
+    return out;
+  }
+
+  /**
+   * Takes the publication of an assignment's timeout for this replica for
+   * `seconds`: false while another holds it. If the holder dies first, the
+   * lease runs out and another replica publishes (the same event id).
+   */
+  async leaseTimeout(handoffId: string, agentId: string, seconds: number): Promise<boolean> {
+    return (
+      (await this.redis.set(Keys.acceptLease(handoffId, agentId), '1', 'EX', seconds, 'NX')) ===
+      'OK'
+    );
+  }
+
+  /** Forgets every load, holder, waiting handoff and acceptance deadline (for a rebuild from the log). */
   async clearAll(): Promise<number> {
-    let removed = await this.redis.del(Keys.queue, Keys.items, Keys.claimed);
+    let removed = await this.redis.del(
+      Keys.queue,
+      Keys.items,
+      Keys.claimed,
+      Keys.acceptDue,
+      Keys.acceptItems,
+    );
     for (const pattern of ['router:load:*', 'router:holder:*']) {
       let cursor = '0';
       do {

@@ -3,8 +3,15 @@ import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Redis } from 'ioredis';
-import { Bus, Topics } from '@support/bus';
-import { Priority, Resolution } from '@support/contracts';
+import { Bus, DeadLetterTopics, Topics } from '@support/bus';
+import {
+  AgentPresenceSchema,
+  create,
+  PresenceStatus,
+  Priority,
+  Resolution,
+  type DeadLetter,
+} from '@support/contracts';
 import { conversationEvent } from '@support/conversation';
 import { JsonLogger, loadConfig, REDIS } from '@support/service-kit';
 import {
@@ -12,6 +19,7 @@ import {
   sleep,
   startServiceRig,
   waitForGroupToCatchUp,
+  waitUntil,
   type ServiceRig,
 } from '@support/testing';
 import { AppModule } from '../app.module';
@@ -24,6 +32,7 @@ jest.setTimeout(60_000);
 
 const API_KEY = `itest-${randomUUID()}`;
 const TTL_S = 5;
+const presenceDeadLetters = DeadLetterTopics.find((t) => t.name === Topics.presence.deadLetter)!;
 
 describe('agent presence decides who gets new handoffs (ROUTER_PRESENCE=required)', () => {
   let rig: ServiceRig<INestApplication>;
@@ -33,6 +42,33 @@ describe('agent presence decides who gets new handoffs (ROUTER_PRESENCE=required
   const skill = `presence-${randomUUID().slice(0, 8)}`;
   const conversationId = randomUUID();
   const handoffId = randomUUID();
+  // An agent whose desk reports presence on the agent.presence topic, and the conversation they take.
+  const deskAgentId = `itest-presence-desk-${randomUUID().slice(0, 8)}`;
+  const deskSkill = `presence-desk-${randomUUID().slice(0, 8)}`;
+  const deskConversationId = randomUUID();
+  const deskHandoffId = randomUUID();
+
+  /** Publishes a presence report as an agent desk does. */
+  const report = (
+    agentId: string,
+    status: PresenceStatus,
+    reportedAt = new Date().toISOString(),
+    key = agentId,
+  ) =>
+    rig.bus.publish({
+      topic: Topics.presence,
+      key,
+      value: create(AgentPresenceSchema, { agentId, status, reportedAt }),
+    });
+  const presenceOf = async (id: string) =>
+    (await api('GET', `/v1/agents/${id}`)).body.presence as string;
+  const deadLetter = async (key: string, reason: RegExp): Promise<DeadLetter> => {
+    const [letter] = await rig.watcher.waitFor(
+      presenceDeadLetters,
+      (r) => Buffer.from(r.value.originalKey).toString() === key && reason.test(r.value.reason),
+    );
+    return letter.value;
+  };
 
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${rig.url}${path}`, {
@@ -65,13 +101,13 @@ describe('agent presence decides who gets new handoffs (ROUTER_PRESENCE=required
         what: 'the router consumer to join its group',
         check: (app) => app.get(Bus).health().ok,
       },
-      watch: [Topics.events],
+      watch: [Topics.events, presenceDeadLetters],
     });
     redis = rig.app.get<Redis>(REDIS);
     // Start from an empty queue: handoffs that earlier suites left on the shared log would
     // otherwise reach this test's agents through the router's any-agent fallback.
     await waitForGroupToCatchUp(rig.bus.kafka, 'router.log', Topics.events.name);
-    await redis.del(Keys.queue, Keys.items, Keys.claimed);
+    await redis.del(Keys.queue, Keys.items, Keys.claimed, Keys.acceptDue, Keys.acceptItems);
     expect((await api('PUT', `/v1/teams/${team}`, {})).status).toBe(200);
     const put = await api('PUT', `/v1/agents/${agentId}`, {
       name: 'Pia Presence',
@@ -81,23 +117,34 @@ describe('agent presence decides who gets new handoffs (ROUTER_PRESENCE=required
       maxConcurrent: 2,
     });
     expect(put.status).toBe(200);
+    const deskPut = await api('PUT', `/v1/agents/${deskAgentId}`, {
+      name: 'Dora Desk',
+      team,
+      skills: [deskSkill],
+      languages: ['en'],
+      maxConcurrent: 1,
+    });
+    expect(deskPut.status).toBe(200);
   }, 90_000);
 
   afterAll(async () => {
     if (rig) {
-      await rig
-        .append(
-          conversationEvent(conversationId, randomUUID(), 'conversationResolved', {
-            resolution: Resolution.HUMAN,
-            resolvedBy: 'agent',
-            note: '',
-          }),
-        )
-        .catch(() => undefined);
+      for (const id of [conversationId, deskConversationId])
+        await rig
+          .append(
+            conversationEvent(id, randomUUID(), 'conversationResolved', {
+              resolution: Resolution.HUMAN,
+              resolvedBy: 'agent',
+              note: '',
+            }),
+          )
+          .catch(() => undefined);
       await sleep(500);
       const roster = rig.app.get(Roster);
-      await redis.del(Keys.load(agentId), PresenceStore.key(agentId));
-      await roster.remove(agentId).catch(() => undefined);
+      for (const id of [agentId, deskAgentId]) {
+        await redis.del(Keys.load(id), PresenceStore.key(id));
+        await roster.remove(id).catch(() => undefined);
+      }
       await roster.removeTeam(team).catch(() => undefined);
     }
     await rig?.close();
@@ -155,5 +202,76 @@ describe('agent presence decides who gets new handoffs (ROUTER_PRESENCE=required
     expect((await api('PUT', '/v1/agents/nobody-here/presence', { status: 'online' })).status).toBe(
       404,
     );
+  });
+
+  it('makes an agent available when their desk reports them online on the agent.presence topic, and offline again', async () => {
+    expect(await presenceOf(deskAgentId)).toBe('offline');
+    await rig.append(
+      customerMessageReceived(deskConversationId, { text: 'Hi', locale: 'en', messageId: 'm1' }),
+    );
+    await rig.append(
+      conversationEvent(deskConversationId, randomUUID(), 'handoffRequested', {
+        handoffId: deskHandoffId,
+        messageId: 'm1',
+        triggers: [{ rule: 'explicit_human_request', detail: 'asked', value: 1, threshold: 1 }],
+        priority: Priority.NORMAL,
+        requiredSkills: [deskSkill],
+        language: 'en',
+        policyVersion: 'itest',
+      }),
+    );
+    const decision = (r: { value: { conversationId: string; payload: { case?: string } } }) =>
+      r.value.conversationId === deskConversationId &&
+      (r.value.payload.case === 'handoffQueued' || r.value.payload.case === 'agentAssigned');
+    const [first] = await rig.watcher.waitFor(Topics.events, decision);
+    expect(first.value.payload.case).toBe('handoffQueued');
+
+    await report(deskAgentId, PresenceStatus.ONLINE);
+    const [assigned] = await rig.watcher.waitFor(
+      Topics.events,
+      (r) =>
+        r.value.conversationId === deskConversationId && r.value.payload.case === 'agentAssigned',
+    );
+    if (assigned.value.payload.case !== 'agentAssigned') throw new Error('unreachable');
+    expect(assigned.value.payload.value.agentId).toBe(deskAgentId);
+    expect(await presenceOf(deskAgentId)).toBe('online');
+    // The report holds for the time to live, like an HTTP heartbeat.
+    const ttl = await redis.ttl(PresenceStore.key(deskAgentId));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(TTL_S);
+
+    await report(deskAgentId, PresenceStatus.OFFLINE);
+    await waitUntil(
+      'the agent to be offline',
+      async () => (await presenceOf(deskAgentId)) === 'offline',
+    );
+  });
+
+  it('dead-letters presence records that are invalid or undecodable, and ignores reports too old to hold', async () => {
+    expect(await presenceOf(deskAgentId)).toBe('offline');
+    // Older than the time to live: it says nothing about now.
+    const old = new Date(Date.now() - 10 * 60_000).toISOString();
+    await report(deskAgentId, PresenceStatus.ONLINE, old);
+    // Same key, so read after the old report: once it is dead-lettered, the old one was handled.
+    await report(deskAgentId, PresenceStatus.UNSPECIFIED);
+    const letter = await deadLetter(deskAgentId, /status must be ONLINE, AWAY or OFFLINE/);
+    expect(letter).toEqual(
+      expect.objectContaining({
+        originalTopic: Topics.presence.name,
+        consumerGroup: 'router.presence',
+      }),
+    );
+    expect(letter.reason).toMatch(/^invalid support\.v1\.AgentPresence: /);
+    expect(await presenceOf(deskAgentId)).toBe('offline');
+
+    const noAgent = `no-agent-${randomUUID().slice(0, 8)}`;
+    await report('', PresenceStatus.ONLINE, new Date().toISOString(), noAgent);
+    await deadLetter(noAgent, /agent_id is required/);
+    const garbage = `garbage-${randomUUID().slice(0, 8)}`;
+    await rig.bus.publishRaw(Topics.presence.name, garbage, Buffer.from([0xff, 0xff, 0xff]));
+    await deadLetter(garbage, /^undecodable /);
+    // The consumer goes on: a valid report after the bad ones still counts.
+    await report(deskAgentId, PresenceStatus.AWAY);
+    await waitUntil('the agent to be away', async () => (await presenceOf(deskAgentId)) === 'away');
   });
 });

@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { CONFIG, REDIS } from '@support/service-kit';
 import type { Config } from '../config.js';
+import type { PresenceStatus } from '../domain/presence.js';
 
-export const PRESENCE_STATUSES = ['online', 'away', 'offline'] as const;
-export type PresenceStatus = (typeof PRESENCE_STATUSES)[number];
+export { PRESENCE_STATUSES, type PresenceStatus } from '../domain/presence.js';
 
 /**
  * Agents' presence in Redis, shared by every router replica:
@@ -23,16 +23,17 @@ export class PresenceStore {
     return `router:presence:${agentId}`;
   }
 
-  /** Sets (or renews) an agent's presence; offline removes it at once. */
-  async set(agentId: string, status: PresenceStatus): Promise<void> {
+  /**
+   * Sets (or renews) an agent's presence for `ttlSeconds` (ROUTER_PRESENCE_TTL_S
+   * by default); offline removes it at once.
+   */
+  async set(
+    agentId: string,
+    status: PresenceStatus,
+    ttlSeconds = this.config.ROUTER_PRESENCE_TTL_S,
+  ): Promise<void> {
     if (status === 'offline') await this.redis.del(PresenceStore.key(agentId));
-    else
-      await this.redis.set(
-        PresenceStore.key(agentId),
-        status,
-        'EX',
-        this.config.ROUTER_PRESENCE_TTL_S,
-      );
+    else await this.redis.set(PresenceStore.key(agentId), status, 'EX', Math.max(1, ttlSeconds));
   }
 
   async of(agentIds: readonly string[]): Promise<Map<string, PresenceStatus>> {

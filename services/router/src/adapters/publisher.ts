@@ -2,13 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { Bus, Topics, deterministicId } from '@support/bus';
 import {
   AgentAssignmentSchema,
+  AssignmentStatus,
   OutboundKind,
   OutboundMessageSchema,
   create,
 } from '@support/contracts';
 import { conversationEvent } from '@support/conversation';
-import { queueName, type HandoffTarget } from '../domain/handoff.js';
+import { attemptOf, queueName, type HandoffTarget } from '../domain/handoff.js';
+import type { AssignedTo, EndedReason } from '../domain/lifecycle.js';
+import { acceptDeadline } from '../domain/routing-policy.js';
 import { notice, teamText, waitText, whenText } from '@support/notices';
+import type { PendingAcceptance } from './load-store.js';
 
 export interface AssignedAgent {
   id: string;
@@ -38,6 +42,20 @@ export interface Cause {
   causationId: string;
 }
 
+/**
+ * The id of something published for an attempt at routing a handoff: the
+ * first attempt keeps the ids it always had; each re-route (after an agent
+ * passed on it) has its own, so that it is not taken for a redelivery.
+ */
+export function attemptId(kind: string, handoffId: string, attempt: number): string {
+  return attempt === 0
+    ? deterministicId(kind, handoffId)
+    : deterministicId(kind, handoffId, `attempt-${attempt}`);
+}
+
+const idFor = (kind: string, target: Pick<HandoffTarget, 'handoffId' | 'passedBy'>) =>
+  attemptId(kind, target.handoffId, attemptOf(target));
+
 /** Header fields for the bus; an empty id is left for the bus to default. */
 const headersOf = (cause: Cause) => ({
   correlationId: cause.correlationId || undefined,
@@ -45,9 +63,10 @@ const headersOf = (cause: Cause) => ({
 });
 
 /**
- * The router's records. Every id is derived from the handoff id, so a
- * repeated publication (a redelivery, or two replicas racing on a stalled
- * claim) is recognised downstream and never shows the customer a second message.
+ * The router's records. Every id is derived from the handoff id (and the
+ * attempt, or the agent), so a repeated publication (a redelivery, or two
+ * replicas racing on a stalled claim or a timeout) is recognised downstream
+ * and never shows the customer a second message.
  */
 @Injectable()
 export class RouterPublisher {
@@ -68,19 +87,38 @@ export class RouterPublisher {
     });
   }
 
-  /** AgentAssigned on the log, the assignment for agent desks, and the customer's notice. */
+  /** The customer's notice that an agent joined (who, from which team). */
+  private joined(target: HandoffTarget, agent: { name: string; team: string }, at: string) {
+    return this.systemMessage(
+      target,
+      idFor('outbound-assigned', target),
+      notice('assigned', target.language, {
+        agent: agent.name.trim() || 'An agent',
+        team: teamText(agent.team, target.language),
+      }),
+      at,
+    );
+  }
+
+  /**
+   * AgentAssigned on the log and the assignment (ASSIGNED) for agent desks.
+   * When the policy asks the agent to accept, the assignment says until when
+   * and the customer hears who joined once they accept; otherwise now.
+   */
   async assigned(
     target: HandoffTarget,
     agent: AssignedAgent,
     why: Cause,
     chosen: AssignmentWhy = { reason: '', step: '', version: '' },
+    acceptWithinSeconds = 0,
   ): Promise<void> {
     const cause = headersOf(why);
     const at = new Date().toISOString();
+    const acceptBy = acceptDeadline({ acceptWithinSeconds }, at);
     const key = target.conversationId;
     const event = conversationEvent(
       key,
-      deterministicId('assigned', target.handoffId),
+      idFor('assigned', target),
       'agentAssigned',
       {
         handoffId: target.handoffId,
@@ -103,34 +141,141 @@ export class RouterPublisher {
       reason: chosen.reason,
       routingStep: chosen.step,
       routingVersion: chosen.version,
+      status: AssignmentStatus.ASSIGNED,
+      acceptBy,
     });
-    const joined = this.systemMessage(
-      target,
-      deterministicId('outbound-assigned', target.handoffId),
-      notice('assigned', target.language, {
-        agent: agent.name.trim() || 'An agent',
-        team: teamText(agent.team, target.language),
-      }),
-      at,
-    );
+    const joined = acceptBy ? [] : [this.joined(target, agent, at)];
     await this.bus.publish(
       { topic: Topics.events, key, value: event, eventId: event.eventId, ...cause },
       {
         topic: Topics.handoffAssignments,
         key,
         value: assignment,
-        eventId: deterministicId('assignment', target.handoffId),
+        eventId: idFor('assignment', target),
         ...cause,
       },
-      { topic: Topics.outbound, key, value: joined, eventId: joined.messageId, ...cause },
+      ...joined.map((m) => ({
+        topic: Topics.outbound,
+        key,
+        value: m,
+        eventId: m.messageId,
+        ...cause,
+      })),
     );
+  }
+
+  /** The agent accepted: the assignment (ACCEPTED) for desks and, when it waited for this, the customer's notice. */
+  async accepted(
+    target: HandoffTarget,
+    agent: AssignedTo,
+    why: Cause,
+    tellCustomer: boolean,
+  ): Promise<void> {
+    const cause = headersOf(why);
+    const at = new Date().toISOString();
+    const key = target.conversationId;
+    const assignment = this.assignment(target, agent, AssignmentStatus.ACCEPTED);
+    const joined = tellCustomer
+      ? [this.joined(target, { name: agent.agentName, team: agent.team }, at)]
+      : [];
+    await this.bus.publish(
+      {
+        topic: Topics.handoffAssignments,
+        key,
+        value: assignment,
+        eventId: deterministicId('assignment-accepted', target.handoffId, agent.agentId),
+        ...cause,
+      },
+      ...joined.map((m) => ({
+        topic: Topics.outbound,
+        key,
+        value: m,
+        eventId: m.messageId,
+        ...cause,
+      })),
+    );
+  }
+
+  /** The agent's assignment ended (RELEASED, with why) for desks: they hold the conversation no longer. */
+  async released(
+    target: Pick<HandoffTarget, 'conversationId' | 'handoffId'>,
+    agent: AssignedTo,
+    reason: EndedReason,
+    why: Cause,
+  ): Promise<void> {
+    await this.bus.publish({
+      topic: Topics.handoffAssignments,
+      key: target.conversationId,
+      value: this.assignment(target, agent, AssignmentStatus.RELEASED, reason),
+      eventId: deterministicId('assignment-released', target.handoffId, agent.agentId),
+      ...headersOf(why),
+    });
+  }
+
+  private assignment(
+    target: Pick<HandoffTarget, 'conversationId' | 'handoffId'>,
+    agent: AssignedTo,
+    status: AssignmentStatus,
+    endedReason = '',
+  ) {
+    return create(AgentAssignmentSchema, {
+      handoffId: target.handoffId,
+      conversationId: target.conversationId,
+      agentId: agent.agentId,
+      agentName: agent.agentName,
+      team: agent.team,
+      assignedAt: agent.assignedAt,
+      status,
+      endedReason,
+    });
+  }
+
+  /** The customer's notice that the agent handed them back to the AI. */
+  async handedBack(target: HandoffTarget, agentName: string, why: Cause): Promise<void> {
+    const told = this.systemMessage(
+      target,
+      deterministicId('outbound-handed-back', target.handoffId),
+      notice('handedBack', target.language, { agent: agentName.trim() || 'An agent' }),
+      new Date().toISOString(),
+    );
+    await this.bus.publish({
+      topic: Topics.outbound,
+      key: target.conversationId,
+      value: told,
+      eventId: told.messageId,
+      ...headersOf(why),
+    });
+  }
+
+  /** AcceptTimedOut on the log: the agent did not accept in time (the router then routes the handoff again). */
+  async acceptTimedOut(pending: PendingAcceptance, waitedSeconds: number): Promise<void> {
+    const key = pending.conversationId;
+    const event = conversationEvent(
+      key,
+      deterministicId('accept-timed-out', pending.handoffId, pending.agentId),
+      'acceptTimedOut',
+      {
+        handoffId: pending.handoffId,
+        agentId: pending.agentId,
+        waitedSeconds: Math.max(0, Math.round(waitedSeconds)),
+      },
+    );
+    await this.bus.publish({
+      topic: Topics.events,
+      key,
+      value: event,
+      eventId: event.eventId,
+      ...headersOf({ correlationId: pending.correlationId, causationId: pending.causationId }),
+    });
   }
 
   /**
    * HandoffQueued on the log and the customer's notice: which team is coming,
    * their place in line and the estimated wait. Off hours (nobody on duty),
    * also FollowUpCreated, and the notice says from when someone will answer
-   * and asks for an address unless the customer gave one.
+   * and asks for an address unless the customer gave one. Queued again after
+   * agents passed on it, the event and the notice are that attempt's (the
+   * follow-up stays one per handoff).
    */
   async queued(target: HandoffTarget, why: Cause, wait: WaitInfo): Promise<void> {
     const cause = headersOf(why);
@@ -138,7 +283,7 @@ export class RouterPublisher {
     const key = target.conversationId;
     const event = conversationEvent(
       key,
-      deterministicId('queued', target.handoffId),
+      idFor('queued', target),
       'handoffQueued',
       {
         handoffId: target.handoffId,
@@ -169,12 +314,7 @@ export class RouterPublisher {
           position: wait.position,
           wait: waitText(wait.seconds, lang),
         });
-    const told = this.systemMessage(
-      target,
-      deterministicId('outbound-queued', target.handoffId),
-      text,
-      at,
-    );
+    const told = this.systemMessage(target, idFor('outbound-queued', target), text, at);
     const followUp = wait.offHours
       ? [
           conversationEvent(

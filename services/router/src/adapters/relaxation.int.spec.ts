@@ -118,7 +118,7 @@ describe('routing as data: a waiting handoff relaxes step by step, and every ass
     redis = rig.app.get<Redis>(REDIS);
     // Start from an empty queue (see directory-api.int.spec.ts).
     await waitForGroupToCatchUp(rig.bus.kafka, 'router.log', Topics.events.name);
-    await redis.del(Keys.queue, Keys.items, Keys.claimed);
+    await redis.del(Keys.queue, Keys.items, Keys.claimed, Keys.acceptDue, Keys.acceptItems);
     expect((await api('PUT', `/v1/teams/${team}`, {})).status).toBe(200);
     const put = (id: string, skills: unknown[], languages: string[]) =>
       api('PUT', `/v1/agents/${id}`, { name: id, team, skills, languages, maxConcurrent: 1 });

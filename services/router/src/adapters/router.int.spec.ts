@@ -4,13 +4,20 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Redis } from 'ioredis';
 import { Bus, Topics, deterministicId } from '@support/bus';
-import { OutboundKind, Priority, Resolution, type ConversationEvent } from '@support/contracts';
+import {
+  AssignmentStatus,
+  OutboundKind,
+  Priority,
+  Resolution,
+  type ConversationEvent,
+} from '@support/contracts';
 import { conversationEvent } from '@support/conversation';
 import { notice as noticeText, teamText } from '@support/notices';
 import { JsonLogger, loadConfig, REDIS } from '@support/service-kit';
 import {
   customerMessageReceived,
   startServiceRig,
+  waitForGroupToCatchUp,
   waitUntil,
   type ServiceRig,
 } from '@support/testing';
@@ -59,6 +66,13 @@ function conversationScript(conversationId: string) {
         requiredSkills,
         language: 'es',
         policyVersion: 'itest',
+      }),
+    /** The agent accepts at their desk (ingest writes this from the desk's action). */
+    accepted: (agentId: string): ConversationEvent =>
+      conversationEvent(conversationId, randomUUID(), 'agentAccepted', {
+        handoffId,
+        agentId,
+        actionId: randomUUID(),
       }),
     resolved: (): ConversationEvent =>
       conversationEvent(conversationId, randomUUID(), 'conversationResolved', {
@@ -110,6 +124,9 @@ describe('router against Kafka, Redis and PostgreSQL', () => {
     url = rig.url;
     redis = rig.app.get<Redis>(REDIS);
     roster = rig.app.get(Roster);
+    // Start from an empty queue (see directory-api.int.spec.ts).
+    await waitForGroupToCatchUp(rig.bus.kafka, 'router.log', Topics.events.name);
+    await redis.del(Keys.queue, Keys.items, Keys.claimed, Keys.acceptDue, Keys.acceptItems);
     await roster.upsert([testAgent]);
   }, 90_000);
 
@@ -132,7 +149,7 @@ describe('router against Kafka, Redis and PostgreSQL', () => {
     expect(typeof body.queued).toBe('number');
   });
 
-  it('assigns a handoff to the seeded agent with the skill it needs and tells the customer', async () => {
+  it('assigns a handoff to the seeded agent with the skill it needs, and tells the customer once the agent accepts', async () => {
     // The broker and Redis are shared with other tests, whose handoffs may hold some agents:
     // pick a seeded agent with room and a skill no other agent has, so the expected choice is certain.
     const seeded = await readSeed();
@@ -172,9 +189,32 @@ describe('router against Kafka, Redis and PostgreSQL', () => {
       (s) => s.value.conversationId === c.conversationId,
     );
     expect(assignment.value).toEqual(
-      expect.objectContaining({ handoffId: c.handoffId, agentId: agent.id, team: agent.team }),
+      expect.objectContaining({
+        handoffId: c.handoffId,
+        agentId: agent.id,
+        team: agent.team,
+        status: AssignmentStatus.ASSIGNED,
+        // The shipped policy gives the agent 60 seconds to accept.
+        acceptBy: new Date(Date.parse(assignment.value.assignedAt) + 60_000).toISOString(),
+      }),
     );
+    expect(assignment.value.assignedAt).toBe(assigned.value.occurredAt);
+    // The customer hears who joined only once the agent accepts.
+    expect(
+      rig.watcher
+        .records(Topics.outbound)
+        .filter((s) => s.value.conversationId === c.conversationId),
+    ).toEqual([]);
 
+    await publish(c.accepted(agent.id));
+    const [acceptance] = await rig.watcher.waitFor(
+      Topics.handoffAssignments,
+      (s) =>
+        s.value.conversationId === c.conversationId && s.value.status === AssignmentStatus.ACCEPTED,
+    );
+    expect(acceptance.value).toEqual(
+      expect.objectContaining({ handoffId: c.handoffId, agentId: agent.id, agentName: agent.name }),
+    );
     const [notice] = await rig.watcher.waitFor(
       Topics.outbound,
       (s) => s.value.conversationId === c.conversationId,
@@ -197,6 +237,14 @@ describe('router against Kafka, Redis and PostgreSQL', () => {
     await waitUntil(
       'the agent to be released',
       async () => (await redis.sismember(Keys.load(agent.id), c.handoffId)) === 0,
+    );
+    const [released] = await rig.watcher.waitFor(
+      Topics.handoffAssignments,
+      (s) =>
+        s.value.conversationId === c.conversationId && s.value.status === AssignmentStatus.RELEASED,
+    );
+    expect(released.value).toEqual(
+      expect.objectContaining({ agentId: agent.id, endedReason: 'resolved' }),
     );
   });
 
@@ -243,6 +291,7 @@ describe('router against Kafka, Redis and PostgreSQL', () => {
       Topics.handoffAssignments,
       (s) => s.value.conversationId === b.conversationId && s.value.agentId === testAgent.id,
     );
+    await publish(b.accepted(testAgent.id));
     await rig.watcher.waitFor(
       Topics.outbound,
       (s) => s.value.messageId === deterministicId('outbound-assigned', b.handoffId),

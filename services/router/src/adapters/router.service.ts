@@ -7,16 +7,29 @@ import {
 import type { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import { Bus } from '@support/bus';
-import { isResolved, type ConversationState } from '@support/conversation';
+import { isResolved, isWithPerson, type ConversationState } from '@support/conversation';
 import {
   consumeConversationLog,
   CONFIG,
+  isDone,
   once,
   JsonLogger,
   REDIS,
   type Applied,
 } from '@support/service-kit';
-import { handoffTarget, pickFromQueue, queueScore, type HandoffTarget } from '../domain/handoff.js';
+import {
+  attemptOf,
+  handoffTarget,
+  pickFromQueue,
+  queueScore,
+  type HandoffTarget,
+} from '../domain/handoff.js';
+import {
+  lifecycleStep,
+  type AssignedTo,
+  type EndedReason,
+  type LifecycleStep,
+} from '../domain/lifecycle.js';
 import { assignmentReason, rankAgents, type AgentProfile } from '../domain/routing.js';
 import {
   DEFAULT_ROUTING_FILE,
@@ -35,7 +48,7 @@ import {
   updateNumber,
 } from '../domain/waiting.js';
 import { Roster } from './db/roster.js';
-import { LoadStore } from './load-store.js';
+import { LoadStore, type PendingAcceptance } from './load-store.js';
 import { PresenceStore } from './presence.js';
 import {
   RouterPublisher,
@@ -50,17 +63,25 @@ const handoffsCounter = new Counter({
   help: 'Handoffs routed: assigned at once, queued, or assigned from the queue',
   labelNames: ['outcome'],
 });
+const endedCounter = new Counter({
+  name: 'router_assignments_ended_total',
+  help: 'Assignments that ended: declined, timed out (not accepted in time), handed back, resolved',
+  labelNames: ['reason'],
+});
 
 /** How many waiting handoffs one pass looks at, and assigns at most. */
 const QUEUE_SCAN = 200;
 const MAX_ASSIGNMENTS_PER_PASS = 25;
 /** A claim from the queue whose assignment was not confirmed published this long after is published again. */
 const STALLED_CLAIM_MS = 30_000;
+/** How long one replica has to publish an overdue assignment's timeout before another may. */
+const TIMEOUT_LEASE_S = 30;
 
 /**
  * Reacts to the conversation log: routes each new handoff to an agent or
- * the queue, and when a conversation an agent held is resolved, frees the
- * agent and serves the queue.
+ * the queue; follows each assignment (accepted, or declined / not accepted
+ * in time and routed again without that agent); and when an agent lets a
+ * conversation go (handed back, resolved), frees the agent and serves the queue.
  */
 @Injectable()
 export class RouterService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -90,10 +111,12 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
 
   async onApplicationBootstrap(): Promise<void> {
     // Waiting handoffs are looked at again now and then: as they wait, their step relaxes.
+    // Assignments not accepted in time are let go here too (and routed again from the log).
     this.review = setInterval(() => {
       if (this.reviewing) return;
       this.reviewing = true;
-      this.serveQueue({ correlationId: '', causationId: '' })
+      this.expireAcceptances()
+        .then(() => this.serveQueue({ correlationId: '', causationId: '' }))
         .then(() => this.sendWaitUpdates())
         .catch((err: Error) => this.logger.warn('queue review failed', { error: err.message }))
         .finally(() => (this.reviewing = false));
@@ -129,14 +152,175 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
       await this.recordHandleTime(before, event.occurredAt);
     } else if (payload.case === 'customerMessageReceived') {
       await this.collectFollowUpContact(after, payload.value.messageId, payload.value.text, cause);
+    } else {
+      const step = lifecycleStep(event, before, after, this.policy);
+      if (step) await this.follow(step, { before, after, occurredAt: event.occurredAt, cause });
     }
   }
 
+  /** What an assignment's next step means: a deadline kept, an acceptance, a pass, a handback, a late assignment let go. */
+  private async follow(
+    step: LifecycleStep,
+    {
+      before,
+      after,
+      occurredAt,
+      cause,
+    }: { before: ConversationState; after: ConversationState; occurredAt: string; cause: Cause },
+  ): Promise<void> {
+    const context = {
+      conversationId: after.conversationId,
+      handoffId: step.handoffId,
+      correlationId: cause.correlationId,
+    };
+    switch (step.kind) {
+      case 'awaitAcceptance':
+        await this.loads.awaitAcceptance({
+          conversationId: after.conversationId,
+          handoffId: step.handoffId,
+          agentId: step.agentId,
+          assignedAt: step.assignedAt,
+          acceptBy: step.acceptBy,
+          correlationId: cause.correlationId,
+          causationId: cause.causationId,
+        });
+        return;
+      case 'accepted': {
+        const deadline = await this.loads.pendingAcceptance(step.handoffId, step.agent.agentId);
+        await this.loads.acceptanceSettled(step.handoffId, step.agent.agentId);
+        const target = handoffTarget(after, cause.correlationId);
+        if (!target) return;
+        // Without acceptance the customer heard who joined at the assignment already.
+        await this.publisher.accepted(
+          target,
+          step.agent,
+          cause,
+          Boolean(deadline) || this.policy.acceptWithinSeconds > 0,
+        );
+        this.logger.log('assignment accepted', { ...context, agentId: step.agent.agentId });
+        return;
+      }
+      case 'passed': {
+        await this.letGo(after.conversationId, step.handoffId, [step.agent], step.reason, cause);
+        this.logger.log(
+          step.reason === 'declined'
+            ? 'agent declined: routing again'
+            : 'not accepted in time: routing again',
+          { ...context, agentId: step.agent.agentId },
+        );
+        // Again, without everyone who passed on it (the target carries them).
+        const target = handoffTarget(after, cause.correlationId);
+        if (target) await this.route(target, cause);
+        // The freed slot may serve someone else who waits.
+        await this.serveQueue(cause);
+        return;
+      }
+      case 'handedBack': {
+        const agents = await this.holders(step.handoffId, step.agent);
+        await this.letGo(after.conversationId, step.handoffId, agents, 'handed_back', cause);
+        await this.loads.dropQueued(step.handoffId);
+        const target = handoffTarget(after, cause.correlationId);
+        if (target) await this.publisher.handedBack(target, step.agentName, cause);
+        await this.recordHandleTime(before, occurredAt);
+        this.logger.log('handed back to the AI: agent released', {
+          ...context,
+          agentIds: agents.map((a) => a.agentId),
+        });
+        await this.serveQueue(cause);
+        return;
+      }
+      case 'lateAssignment':
+        // The conversation left the people before this assignment reached the log: let the agent go at once.
+        await this.letGo(after.conversationId, step.handoffId, [step.agent], step.reason, cause);
+        this.logger.warn('late assignment released', {
+          ...context,
+          agentId: step.agent.agentId,
+          reason: step.reason,
+        });
+        await this.serveQueue(cause);
+        return;
+    }
+  }
+
+  /** The agents who hold a handoff: the one in the conversation's state and the one Redis names (they may differ in a race). */
+  private async holders(handoffId: string, known?: AssignedTo): Promise<AssignedTo[]> {
+    const holder = await this.loads.holder(handoffId);
+    const out = known ? [known] : [];
+    if (holder && holder !== known?.agentId) {
+      const agent = await this.describe(holder);
+      out.push({ agentId: agent.id, agentName: agent.name, team: agent.team, assignedAt: '' });
+    }
+    return out;
+  }
+
+  /**
+   * Ends agents' assignments: desks see them RELEASED (with why) first, then
+   * the slots are freed and any deadline to accept dropped. In that order, a
+   * desk never sees an agent hold more than they can: a slot is only taken
+   * again after its release was published.
+   */
+  private async letGo(
+    conversationId: string,
+    handoffId: string,
+    agents: readonly AssignedTo[],
+    reason: EndedReason,
+    cause: Cause,
+  ): Promise<void> {
+    for (const agent of agents) {
+      await this.publisher.released({ conversationId, handoffId }, agent, reason, cause);
+      await this.loads.release(agent.agentId, handoffId);
+      await this.loads.acceptanceSettled(handoffId, agent.agentId);
+      endedCounter.inc({ reason });
+    }
+  }
+
+  /**
+   * Lets go of assignments not accepted in time: publishes AcceptTimedOut
+   * once for each (a lease in Redis lets one replica do it; its id is fixed,
+   * so a second publication after a crash changes nothing). Reacting to it on
+   * the log frees the agent and routes the handoff again.
+   */
+  async expireAcceptances(now = Date.now()): Promise<number> {
+    let published = 0;
+    for (const pending of await this.loads.overdueAcceptances(now, QUEUE_SCAN)) {
+      const { handoffId, agentId } = pending;
+      const key = `router:accept-timeout:${handoffId}:${agentId}`;
+      // Let go meanwhile (declined, handed back, resolved), or the timeout is out already.
+      if ((await this.loads.holder(handoffId)) !== agentId || (await isDone(this.redis, key))) {
+        await this.loads.acceptanceSettled(handoffId, agentId);
+        continue;
+      }
+      if (!(await this.loads.leaseTimeout(handoffId, agentId, TIMEOUT_LEASE_S))) continue;
+      // Accepted while this replica took the lease.
+      if (!(await this.loads.pendingAcceptance(handoffId, agentId))) continue;
+      if (await this.timedOut(key, pending, now)) published++;
+      await this.loads.acceptanceSettled(handoffId, agentId);
+    }
+    return published;
+  }
+
+  private async timedOut(key: string, pending: PendingAcceptance, now: number): Promise<boolean> {
+    const waited = (now - Date.parse(pending.assignedAt)) / 1000;
+    const published = await once(this.redis, key, () =>
+      this.publisher.acceptTimedOut(pending, Number.isFinite(waited) ? waited : 0),
+    );
+    if (published)
+      this.logger.log('assignment not accepted in time', {
+        conversationId: pending.conversationId,
+        handoffId: pending.handoffId,
+        agentId: pending.agentId,
+        correlationId: pending.correlationId,
+      });
+    return published;
+  }
+
   /** How long the agent held the conversation feeds the running average behind wait estimates. */
-  private async recordHandleTime(before: ConversationState, resolvedAt: string): Promise<void> {
+  private async recordHandleTime(before: ConversationState, endedAt: string): Promise<void> {
+    // Only a conversation a person held until now: not one handed back earlier.
+    if (before.status !== 'with_human' || before.handoff?.handedBackAt) return;
     const assignedAt = before.handoff?.agent?.assignedAt;
     if (!assignedAt) return;
-    const seconds = (Date.parse(resolvedAt) - Date.parse(assignedAt)) / 1000;
+    const seconds = (Date.parse(endedAt) - Date.parse(assignedAt)) / 1000;
     if (!(seconds > 0)) return;
     const previous = await this.loads.averageHandleSeconds();
     await this.loads.setAverageHandleSeconds(nextHandleAverage(previous, seconds));
@@ -193,19 +377,27 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
     return sent;
   }
 
-  /** A new handoff: to the best agent with capacity, else into the queue. */
+  /**
+   * A new handoff, or one an agent passed on: to the best agent with capacity
+   * (never one who passed on it), else into the queue. Once per attempt.
+   */
   async route(target: HandoffTarget, cause: Cause): Promise<void> {
+    const attempt = attemptOf(target);
     const context = {
       conversationId: target.conversationId,
       handoffId: target.handoffId,
       correlationId: cause.correlationId,
+      ...(attempt ? { attempt } : {}),
     };
     let queued = false;
-    await once(this.redis, `router:route:${target.handoffId}`, async () => {
+    const key = attempt
+      ? `router:route:${target.handoffId}:${attempt}`
+      : `router:route:${target.handoffId}`;
+    await once(this.redis, key, async () => {
       const chosen = await this.tryAssign(target);
       if (chosen) {
         const { agent, why } = chosen;
-        await this.publisher.assigned(target, agent, cause, why);
+        await this.publisher.assigned(target, agent, cause, why, this.policy.acceptWithinSeconds);
         await this.loads.dropQueued(target.handoffId); // queued by an earlier attempt that failed to publish
         handoffsCounter.inc({ outcome: 'assigned' });
         this.logger.log('handoff assigned', { ...context, agentId: agent.id, reason: why.reason });
@@ -235,18 +427,25 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
   private async resolved(before: ConversationState, cause: Cause): Promise<void> {
     const handoff = before.handoff;
     if (!handoff) return;
+    // An agent who handed it back, or whose conversation ended before, was let go then.
+    const current =
+      isWithPerson(before) && !handoff.handedBackAt && handoff.agent
+        ? {
+            agentId: handoff.agent.agentId,
+            agentName: handoff.agent.agentName,
+            team: handoff.agent.team,
+            assignedAt: handoff.agent.assignedAt,
+          }
+        : undefined;
     // Redis is the truth about who holds it: the holder may not be in this replica's snapshot yet.
-    const holder = await this.loads.holder(handoff.handoffId);
-    const agentIds = [
-      ...new Set([handoff.agent?.agentId, holder].filter((id): id is string => !!id)),
-    ];
+    const agents = await this.holders(handoff.handoffId, current);
     await this.loads.dropQueued(handoff.handoffId);
-    if (agentIds.length === 0) return;
-    for (const agentId of agentIds) await this.loads.release(agentId, handoff.handoffId);
+    if (agents.length === 0) return;
+    await this.letGo(before.conversationId, handoff.handoffId, agents, 'resolved', cause);
     this.logger.log('agent released', {
       conversationId: before.conversationId,
       handoffId: handoff.handoffId,
-      agentIds,
+      agentIds: agents.map((a) => a.agentId),
       correlationId: cause.correlationId,
     });
     await this.serveQueue(cause);
@@ -310,6 +509,7 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
           step: pick.step.name,
           version: this.policy.version,
         },
+        this.policy.acceptWithinSeconds,
       );
       await this.loads.settled(pick.target.handoffId);
       handoffsCounter.inc({ outcome: 'dequeued' });
@@ -341,10 +541,13 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
     for (const target of await this.loads.stalledClaims(STALLED_CLAIM_MS)) {
       const holder = await this.loads.holder(target.handoffId);
       if (holder) {
-        await this.publisher.assigned(target, await this.describe(holder), {
-          correlationId: target.correlationId,
-          causationId: trigger.causationId,
-        });
+        await this.publisher.assigned(
+          target,
+          await this.describe(holder),
+          { correlationId: target.correlationId, causationId: trigger.causationId },
+          undefined,
+          this.policy.acceptWithinSeconds,
+        );
         this.logger.warn('stalled queue claim published again', {
           conversationId: target.conversationId,
           handoffId: target.handoffId,

@@ -86,7 +86,7 @@ async function startRouter(name: string, env: Record<string, string>) {
   const redis = rig.app.get<Redis>(REDIS);
   // Start from an empty queue (see directory-api.int.spec.ts).
   await waitForGroupToCatchUp(rig.bus.kafka, 'router.log', Topics.events.name);
-  await redis.del(Keys.queue, Keys.items, Keys.claimed);
+  await redis.del(Keys.queue, Keys.items, Keys.claimed, Keys.acceptDue, Keys.acceptItems);
   return { rig, redis };
 }
 

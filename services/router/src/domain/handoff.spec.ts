@@ -1,6 +1,13 @@
 import { Priority } from '@support/contracts';
 import { conversationEvent, fold } from '@support/conversation';
-import { handoffTarget, pickFromQueue, queueName, queueScore, type HandoffTarget } from './handoff';
+import {
+  attemptOf,
+  handoffTarget,
+  pickFromQueue,
+  queueName,
+  queueScore,
+  type HandoffTarget,
+} from './handoff';
 import { loadRoutingPolicy } from './routing-policy';
 
 const policy = loadRoutingPolicy();
@@ -47,6 +54,42 @@ describe('handoff targets', () => {
         correlationId: 'corr-1',
       }),
     );
+  });
+
+  it('given agents who passed on the handoff, then the target names them and counts the attempt', () => {
+    const events = [
+      conversationEvent(C, 'e1', 'customerMessageReceived', {
+        messageId: 'm1',
+        channel: 'web',
+        externalConversationId: 'ext-1',
+        customerId: 'cust-1',
+        text: 'Hi',
+        locale: 'en',
+        pageUrl: '',
+        idempotencyKey: 'k1',
+        accountId: '',
+        sentAt: '',
+      }),
+      conversationEvent(C, 'e2', 'handoffRequested', {
+        handoffId: 'h1',
+        messageId: 'm1',
+        triggers: [],
+        priority: Priority.NORMAL,
+        requiredSkills: [],
+        language: 'en',
+        policyVersion: 'v1',
+      }),
+      conversationEvent(C, 'e3', 'agentAssigned', { handoffId: 'h1', agentId: 'ann' }),
+      conversationEvent(C, 'e4', 'agentDeclined', { handoffId: 'h1', agentId: 'ann' }),
+      conversationEvent(C, 'e5', 'agentAssigned', { handoffId: 'h1', agentId: 'bob' }),
+      conversationEvent(C, 'e6', 'acceptTimedOut', { handoffId: 'h1', agentId: 'bob' }),
+    ];
+    const first = handoffTarget(fold(C, events.slice(0, 2)), '')!;
+    expect([first.passedBy, attemptOf(first)]).toEqual([[], 0]);
+    const later = handoffTarget(fold(C, events), '')!;
+    expect([later.passedBy, attemptOf(later)]).toEqual([['ann', 'bob'], 2]);
+    // A queue item from before agents could pass on a handoff.
+    expect(attemptOf({})).toBe(0);
   });
 
   it('given no handoff, then there is no target', () => {
@@ -121,5 +164,38 @@ describe('the queue', () => {
       now,
     );
     expect([late?.step.name, late?.candidates.map((c) => c.id)]).toEqual(['anyone', ['b']]);
+  });
+
+  it('given a waiting handoff that only agents who passed on it could take, then it is skipped for the next', () => {
+    const agents: AgentProfile[] = ['a', 'b'].map((id) => ({
+      id,
+      name: id,
+      team: 'T',
+      skills: ['billing'],
+      languages: ['en'],
+      maxConcurrent: 1,
+      active: true,
+    }));
+    const now = Date.parse('2026-11-21T10:00:00Z');
+    const waiting = (id: string, passedBy: string[]) =>
+      ({
+        handoffId: id,
+        requiredSkills: ['billing'],
+        language: 'en',
+        requestedAt: new Date(now).toISOString(),
+        passedBy,
+      }) as Partial<HandoffTarget> as HandoffTarget;
+    const picked = pickFromQueue(
+      [waiting('h1', ['a', 'b']), waiting('h2', ['a'])],
+      agents,
+      new Map(),
+      policy,
+      now,
+    );
+    expect(picked?.target.handoffId).toBe('h2');
+    expect(picked?.candidates.map((c) => c.id)).toEqual(['b']);
+    expect(pickFromQueue([waiting('h1', ['a', 'b'])], agents, new Map(), policy, now)).toBe(
+      undefined,
+    );
   });
 });

@@ -44,7 +44,17 @@ export function handoffTarget(
     customerId: state.customerId,
     correlationId,
     contact: state.details.find((d) => d.name === 'account_email')?.value ?? '',
+    passedBy: (h.passedBy ?? []).map((p) => p.agentId),
   };
+}
+
+/**
+ * Which attempt at routing the handoff this is: 0 at first, one more for
+ * every agent who passed on it. Routing and the ids of what it publishes are
+ * per attempt, so that a re-route is not mistaken for a redelivery.
+ */
+export function attemptOf(target: { passedBy?: readonly string[] }): number {
+  return target.passedBy?.length ?? 0;
 }
 
 /** The queue a waiting handoff is reported in: its first required skill. */
@@ -67,7 +77,8 @@ export function queueScore(priority: number, requestedAtMs: number): number {
 
 /**
  * The first waiting handoff (in queue order) that some agent with free
- * capacity can take, with the agents ranked for it; undefined when none can.
+ * capacity can take, with the agents ranked for it (never one who passed on
+ * it); undefined when none can.
  */
 export function pickFromQueue(
   queue: readonly HandoffTarget[],

@@ -42,4 +42,33 @@ describe('rebuilding the router hot state', () => {
     expect(Object.fromEntries(hot.loads)).toEqual({ ann: ['h1', 'h2'], bob: ['h5'] });
     expect(hot.waiting.map((w) => w.handoffId)).toEqual(['h4']);
   });
+
+  it('given assignments not accepted yet and a handoff an agent passed on, then their deadlines and who passed are kept', () => {
+    const accepted = (c: string, h: string, agentId: string) =>
+      conversationEvent(c, `${c}-ok`, 'agentAccepted', { handoffId: h, agentId });
+    const declined = (c: string, h: string, agentId: string) =>
+      conversationEvent(c, `${c}-no`, 'agentDeclined', { handoffId: h, agentId });
+    const c1 = fold('c1', [handoff('c1', 'h1'), assigned('c1', 'h1', 'ann')]);
+    const states: ConversationState[] = [
+      c1,
+      fold('c2', [handoff('c2', 'h2'), assigned('c2', 'h2', 'bob'), accepted('c2', 'h2', 'bob')]),
+      fold('c3', [
+        handoff('c3', 'h3'),
+        assigned('c3', 'h3', 'bob'),
+        declined('c3', 'h3', 'bob'),
+        queued('c3', 'h3'),
+      ]),
+    ];
+    const hot = hotStateFrom(states);
+    expect(Object.fromEntries(hot.loads)).toEqual({ ann: ['h1'], bob: ['h2'] });
+    expect(hot.unaccepted).toEqual([
+      {
+        conversationId: 'c1',
+        handoffId: 'h1',
+        agentId: 'ann',
+        assignedAt: c1.handoff!.agent!.assignedAt,
+      },
+    ]);
+    expect(hot.waiting.map((w) => [w.handoffId, w.passedBy])).toEqual([['h3', ['bob']]]);
+  });
 });

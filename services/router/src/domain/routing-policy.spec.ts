@@ -1,4 +1,4 @@
-import { loadRoutingPolicy, parseRoutingPolicy, stepAt } from './routing-policy';
+import { acceptDeadline, loadRoutingPolicy, parseRoutingPolicy, stepAt } from './routing-policy';
 
 describe('the routing policy as data', () => {
   const policy = loadRoutingPolicy();
@@ -35,5 +35,33 @@ describe('the routing policy as data', () => {
       parseRoutingPolicy('version: v\nsteps:\n  - { name: a, afterSeconds: 0, skills: some }'),
     ).toThrow(/steps.0.skills/);
     expect(() => parseRoutingPolicy('version: [')).toThrow(/not valid YAML/);
+  });
+});
+
+describe('the time an agent has to accept', () => {
+  const steps = 'steps:\n  - { name: s, afterSeconds: 0, skills: any }';
+
+  it('ships 60 seconds; a policy that does not say needs no acceptance', () => {
+    expect(loadRoutingPolicy().acceptWithinSeconds).toBe(60);
+    expect(parseRoutingPolicy(`version: v\n${steps}`).acceptWithinSeconds).toBe(0);
+    expect(
+      parseRoutingPolicy(`version: v\nacceptWithinSeconds: 2\n${steps}`).acceptWithinSeconds,
+    ).toBe(2);
+    expect(() => parseRoutingPolicy(`version: v\nacceptWithinSeconds: -1\n${steps}`)).toThrow(
+      /acceptWithinSeconds/,
+    );
+    expect(() => parseRoutingPolicy(`version: v\nacceptWithinSeconds: 1.5\n${steps}`)).toThrow(
+      /acceptWithinSeconds/,
+    );
+  });
+
+  it('gives the deadline from the assignment, none when acceptance is not needed', () => {
+    expect(acceptDeadline({ acceptWithinSeconds: 60 }, '2026-11-21T10:00:00.000Z')).toBe(
+      '2026-11-21T10:01:00.000Z',
+    );
+    expect(acceptDeadline({ acceptWithinSeconds: 0 }, '2026-11-21T10:00:00.000Z')).toBe('');
+    // An unreadable time counts from now.
+    const now = Date.parse('2026-11-21T12:00:00.000Z');
+    expect(acceptDeadline({ acceptWithinSeconds: 2 }, '', now)).toBe('2026-11-21T12:00:02.000Z');
   });
 });

@@ -19,6 +19,12 @@ export const routingPolicySchema = z.strictObject({
   reviewEverySeconds: z.number().int().min(1).max(3600).default(10),
   /** How often a waiting customer hears their new place and wait (0: never). */
   updateEverySeconds: z.number().int().min(0).max(86_400).default(60),
+  /**
+   * How long an assigned agent has to accept at their desk before the handoff
+   * goes to someone else (0: no acceptance needed, an assignment counts as
+   * accepted at once). Absent means 0, as before desks could accept.
+   */
+  acceptWithinSeconds: z.number().int().min(0).max(86_400).default(0),
   steps: z
     .array(stepSchema)
     .min(1)
@@ -58,4 +64,19 @@ export function stepAt(policy: RoutingPolicy, waitedMs: number): RoutingStep {
   let current = policy.steps[0]!;
   for (const step of policy.steps) if (step.afterSeconds <= waited) current = step;
   return current;
+}
+
+/**
+ * Until when an agent assigned at `assignedAt` can accept (RFC 3339), or ''
+ * when the policy needs no acceptance. An unreadable time counts from `now`.
+ */
+export function acceptDeadline(
+  policy: Pick<RoutingPolicy, 'acceptWithinSeconds'>,
+  assignedAt: string,
+  now = Date.now(),
+): string {
+  if (!policy.acceptWithinSeconds) return '';
+  const parsed = Date.parse(assignedAt);
+  const from = Number.isFinite(parsed) ? parsed : now;
+  return new Date(from + policy.acceptWithinSeconds * 1000).toISOString();
 }

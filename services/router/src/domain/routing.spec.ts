@@ -193,3 +193,25 @@ describe('skill levels in the ranking', () => {
     expect(rank(pair, ['billing'], 'en', { zed: 2 })).toEqual(['amy']);
   });
 });
+
+describe('agents who passed on a handoff', () => {
+  it('given agents who declined or let it time out, then they are never offered it again, even when idle and the best match', () => {
+    const needs = { requiredSkills: ['billing'], language: 'en' };
+    expect(rankAgents(roster, needs, loads(), step('any')).map((a) => a.id)).toEqual([
+      'bob',
+      'cid',
+    ]);
+    expect(
+      rankAgents(roster, { ...needs, passedBy: ['bob'] }, loads(), step('any')).map((a) => a.id),
+    ).toEqual(['cid']);
+    expect(
+      rankAgents(roster, { ...needs, passedBy: ['bob', 'cid'] }, loads(), step('any')),
+    ).toEqual([]);
+    // Not at any step either: who passed is out whatever the relaxation.
+    expect(
+      qualifiedAgents(roster, { ...needs, passedBy: ['bob', 'cid'] }, step('anyone')).map(
+        (a) => a.id,
+      ),
+    ).toEqual(['ann', 'dee']);
+  });
+});

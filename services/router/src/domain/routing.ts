@@ -27,6 +27,8 @@ export interface HandoffNeeds {
   requiredSkills: readonly string[];
   /** BCP 47 tag such as "en" or "de-AT"; empty when unknown. */
   language: string;
+  /** Agents who were given this handoff and let it go (declined, or did not accept in time): never offered it again. */
+  passedBy?: readonly string[];
 }
 
 /** Handoffs each agent holds right now, by agent id (missing = 0). */
@@ -69,9 +71,9 @@ function hasSkill(agent: AgentProfile, skill: string, minLevel: number): boolean
 
 /**
  * The agents who qualify for the handoff at this step of its wait, load
- * aside: active, with the skills the step asks (all, any, any or general,
- * or none) at its minimum level, and speaking the customer's language when
- * the step requires it.
+ * aside: active, not among those who passed on it, with the skills the step
+ * asks (all, any, any or general, or none) at its minimum level, and
+ * speaking the customer's language when the step requires it.
  */
 export function qualifiedAgents(
   roster: readonly AgentProfile[],
@@ -79,8 +81,10 @@ export function qualifiedAgents(
   step: RoutingStep = OPEN_STEP,
 ): AgentProfile[] {
   const wanted = wantedSkills(needs);
+  const passed = new Set(needs.passedBy ?? []);
   return roster.filter((a) => {
     if (!a.active || a.maxConcurrent <= 0) return false;
+    if (passed.has(a.id)) return false;
     if (step.language === 'required' && !speaks(a, needs.language)) return false;
     const covered = wanted.filter((s) => hasSkill(a, s, step.minLevel)).length;
     switch (step.skills) {
