@@ -104,7 +104,10 @@ async function acceptOffer(desk: Page, customer: string): Promise<void> {
   await offer.waitFor({ timeout: 60_000 });
   await offer.click();
   await desk.getByTestId('briefing').waitFor();
-  await desk.getByRole('button', { name: 'Accept' }).click();
+  await desk
+    .getByTestId('conversation')
+    .getByRole('button', { name: 'Accept', exact: true })
+    .click();
   await desk
     .locator('section[data-lane="mine"] [data-testid="queue-item"]', { hasText: customer })
     .waitFor({ timeout: 30_000 });
@@ -134,7 +137,10 @@ describe('agent desk and web chat in Chromium', () => {
     await desk.screenshot({ path: join(shots, 'desk-offer-briefing.png'), fullPage: true });
 
     // Accepting tells the customer who joined.
-    await desk.getByRole('button', { name: 'Accept' }).click();
+    await desk
+      .getByTestId('conversation')
+      .getByRole('button', { name: 'Accept', exact: true })
+      .click();
     await chat
       .locator('.msg.system', { hasText: `${agent.name} from` })
       .waitFor({ timeout: 30_000 });
