@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { foldLog, rebuildMain, rebuildSnapshots, SnapshotStore } from '@support/service-kit';
 import { SERVICE } from './config.js';
-import { isOpenHandoff, OPEN } from './adapters/read-model.js';
+import { OPEN } from './adapters/read-model.js';
+import { isOpenHandoff } from './domain/queue.js';
 
 /**
  * Throws away the desk's snapshots and its set of open handoffs and recreates

@@ -13,7 +13,7 @@ import {
   type AgentAssignment,
   type HandoffRequest,
 } from '@support/contracts';
-import { isWithPerson, type ConversationState } from '@support/conversation';
+import type { ConversationState } from '@support/conversation';
 import {
   consumeConversationLog,
   JsonLogger,
@@ -22,12 +22,7 @@ import {
   type SnapshotStore,
 } from '@support/service-kit';
 import { refusal, type ActionInput } from '../domain/actions.js';
-import type { AssignmentInfo } from '../domain/queue.js';
-
-/** A person has or awaits the conversation: it belongs on the desk. */
-export function isOpenHandoff(state: ConversationState): boolean {
-  return isWithPerson(state) && !state.handoff?.handedBackAt;
-}
+import { isOpenHandoff, type AssignmentInfo } from '../domain/queue.js';
 
 /** What every desk replica tells its open browsers: something changed in this conversation. */
 export interface DeskUpdate {
@@ -155,7 +150,7 @@ export class DeskReadModel implements OnApplicationBootstrap, OnApplicationShutd
   async open(): Promise<ConversationState[]> {
     const ids = await this.redis.smembers(OPEN);
     const states = await Promise.all(ids.map((id) => this.state(id)));
-    return states.filter((s) => isWithPerson(s));
+    return states.filter(isOpenHandoff);
   }
 
   /** The briefing of a handoff (its highest revision), as protobuf JSON. */
@@ -172,8 +167,7 @@ export class DeskReadModel implements OnApplicationBootstrap, OnApplicationShutd
   private async react({ event, before, after }: Applied): Promise<void> {
     const handoffId = after.handoff?.handoffId ?? '';
     if (!handoffId && !before.handoff) return;
-    if (isWithPerson(after) && !after.handoff?.handedBackAt)
-      await this.redis.sadd(OPEN, after.conversationId);
+    if (isOpenHandoff(after)) await this.redis.sadd(OPEN, after.conversationId);
     else await this.redis.srem(OPEN, after.conversationId);
     const agentIds = [
       ...new Set([before.handoff?.agent?.agentId, after.handoff?.agent?.agentId]),

@@ -1,6 +1,11 @@
 import { Priority, Resolution, type ConversationEvent } from '@support/contracts';
 import { conversationEvent, fold, type ConversationState } from '@support/conversation';
-import { actionCase, actionInputSchema, whyNot, type ActionInput } from './actions';
+import type { ConversationState } from '@support/conversation';
+import { actionCase, actionInputSchema, refusal, type ActionInput } from './actions';
+
+/** The sentence the desk answers a refused action with (a 409), or undefined. */
+const whyNot = (state: ConversationState, agentId: string, input: ActionInput) =>
+  refusal(state, agentId, input)?.message;
 
 const C = 'conv-1';
 const t = (n: number) => `2026-01-01T00:00:${String(n).padStart(2, '0')}Z`;

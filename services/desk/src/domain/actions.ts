@@ -95,19 +95,11 @@ const KIND: Record<ActionType, DeskActionKind> = {
 
 /**
  * Why the agent cannot do this now, as the desk sees the conversation (a
- * sentence for a 409, to the agent), or undefined when they can. The rules
- * are the ones ingest applies to the log (deskActionBreach); this answers at
- * once instead of a dead letter later.
+ * sentence for a 409, to the agent), and whether the desk's view may only be
+ * behind the log (worth looking again shortly); undefined when they can. The
+ * rules are the ones ingest applies to the log (deskActionBreach); this
+ * answers at once instead of a dead letter later.
  */
-export function whyNot(
-  state: ConversationState,
-  agentId: string,
-  input: ActionInput,
-): string | undefined {
-  return refusal(state, agentId, input)?.message;
-}
-
-/** whyNot, and whether the desk's view may only be behind the log (worth looking again shortly). */
 export function refusal(
   state: ConversationState,
   agentId: string,

@@ -30,6 +30,11 @@ export interface AssignmentInfo {
   acceptBy: string;
 }
 
+/** A person has or awaits the conversation (and has not handed it back): it belongs on the desk. */
+export function isOpenHandoff(state: ConversationState): boolean {
+  return isWithPerson(state) && !state.handoff?.handedBackAt;
+}
+
 export function laneOf(state: ConversationState, agentId: string): Lane {
   const agent = state.handoff?.agent;
   if (!agent) return 'waiting';
@@ -44,7 +49,7 @@ export function queueItem(
   assignment?: AssignmentInfo,
 ): QueueItem | undefined {
   const h = state.handoff;
-  if (!h || !isWithPerson(state) || h.handedBackAt) return undefined;
+  if (!h || !isOpenHandoff(state)) return undefined;
   const acceptBy =
     assignment && assignment.agentId === h.agent?.agentId && assignment.status === 'assigned'
       ? assignment.acceptBy
