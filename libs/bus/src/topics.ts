@@ -12,6 +12,9 @@ import {
   DeskActionSchema,
   HandoffRequestSchema,
   InboundMessageSchema,
+  InsightAlertSchema,
+  KnowledgeEventSchema,
+  KnowledgeReviewSchema,
   OutboundMessageSchema,
   type DescMessage,
 } from '@support/contracts';
@@ -119,6 +122,39 @@ export const Topics = {
     external: true,
     description:
       'The latest state of each customer account, fed by a CRM connector; an empty value removes the account',
+  }),
+  knowledgeEvents: topic({
+    name: 'knowledge.events',
+    key: 'suggestion id (or article id)',
+    partitions: 3,
+    retentionMs: -1,
+    schema: KnowledgeEventSchema,
+    deadLetter: 'knowledge.events.dlq',
+    external: true,
+    description:
+      'The learning loop, written by the AI responder: suggestions from resolutions (created, merged, approved, rejected, expired), articles published, resolutions that matched a published article',
+  }),
+  knowledgeReviews: topic({
+    name: 'knowledge.reviews',
+    key: 'suggestion id',
+    partitions: 3,
+    retentionMs: 30 * DAY,
+    schema: KnowledgeReviewSchema,
+    deadLetter: 'knowledge.reviews.dlq',
+    external: true,
+    description:
+      'Approvals and rejections of knowledge suggestions from a desk; the AI responder applies them',
+  }),
+  insightAlerts: topic({
+    name: 'insights.alerts',
+    key: 'account id or topic',
+    partitions: 3,
+    retentionMs: 30 * DAY,
+    schema: InsightAlertSchema,
+    deadLetter: 'insights.alerts.dlq',
+    external: true,
+    description:
+      'Signals the metrics service raises (churn risk, knowledge gaps), for webhooks and account teams',
   }),
 } as const;
 

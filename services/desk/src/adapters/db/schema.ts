@@ -31,8 +31,12 @@ export const webhooks = deskSchema.table('webhooks', {
   url: text('url').notNull(),
   /** `whsec_<base64>`: the receiver verifies signatures with it. */
   secret: text('secret').notNull(),
-  /** Which records: handoff.requested, handoff.assignment. */
+  /** Which records: handoff.requested, handoff.assignment, churn_risk, knowledge_gap. */
   events: text('events').array().notNull(),
+  /** standard (the record as JSON) or slack (a Slack-compatible message: text and blocks). */
+  format: text('format', { enum: ['standard', 'slack'] })
+    .notNull()
+    .default('standard'),
   description: text('description').notNull().default(''),
   active: boolean('active').notNull().default(true),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
@@ -65,6 +69,36 @@ export const deliveries = deskSchema.table(
   ],
 );
 
+/**
+ * The knowledge suggestions awaiting approval at the desk, kept from knowledge.events (the AI
+ * responder owns the knowledge base; the desk's decisions go back on knowledge.reviews).
+ */
+export const suggestions = deskSchema.table(
+  'kb_suggestions',
+  {
+    suggestionId: text('suggestion_id').primaryKey(),
+    title: text('title').notNull(),
+    body: text('body').notNull(),
+    tags: text('tags').array().notNull().default([]),
+    topic: text('topic').notNull().default(''),
+    /** resolution (made from a person's replies) or agent (proposed at the desk). */
+    origin: text('origin').notNull().default('resolution'),
+    /** pending, approved, rejected or expired. */
+    status: text('status').notNull().default('pending'),
+    /** How many resolutions it stands for (near-duplicates merged into it). */
+    occurrences: integer('occurrences').notNull().default(1),
+    /** The conversations it came from: [{ conversationId, handoffId, agentId, question }]. */
+    sources: jsonb('sources').notNull().default([]),
+    articleId: text('article_id'),
+    reviewerId: text('reviewer_id'),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('kb_suggestions_status').on(t.status, t.createdAt)],
+);
+
 export type LoginRow = typeof logins.$inferSelect;
 export type WebhookRow = typeof webhooks.$inferSelect;
 export type DeliveryRow = typeof deliveries.$inferSelect;
+export type SuggestionRow = typeof suggestions.$inferSelect;
