@@ -66,6 +66,13 @@ export function localEnv() {
     AI_RESPONDER_API_KEYS: process.env.AI_RESPONDER_API_KEYS ?? apiKey,
     DECIDER_API_KEYS: process.env.DECIDER_API_KEYS ?? apiKey,
     DESK_API_KEYS: process.env.DESK_API_KEYS ?? apiKey,
+    METRICS_API_KEYS: process.env.METRICS_API_KEYS ?? apiKey,
+    // The desk's dashboard reads the metrics service; the metrics service checks threshold
+    // suggestions with the decider's what-if.
+    METRICS_URL: process.env.METRICS_URL ?? 'http://127.0.0.1:3006',
+    METRICS_API_KEY: process.env.METRICS_API_KEY ?? apiKey,
+    DECIDER_URL: process.env.DECIDER_URL ?? 'http://127.0.0.1:3004',
+    DECIDER_API_KEY: process.env.DECIDER_API_KEY ?? apiKey,
     DESK_SESSION_SECRET: process.env.DESK_SESSION_SECRET ?? saved.DESK_SESSION_SECRET,
     // Sign-ins for the demo agents (services/desk/seed/logins.json), printed by npm start.
     DESK_DEMO_PASSWORD: process.env.DESK_DEMO_PASSWORD ?? saved.DESK_DEMO_PASSWORD,

@@ -41,6 +41,13 @@ const env = {
   AI_RESPONDER_API_KEYS: API_KEY,
   DECIDER_API_KEYS: API_KEY,
   DESK_API_KEYS: API_KEY,
+  METRICS_API_KEYS: API_KEY,
+  // The desk's dashboard reads the metrics service; the metrics service replays suggestions with
+  // the decider's what-if.
+  METRICS_URL: `http://127.0.0.1:${BASE_PORT + SERVICES.indexOf('metrics')}`,
+  METRICS_API_KEY: API_KEY,
+  DECIDER_URL: `http://127.0.0.1:${BASE_PORT + SERVICES.indexOf('escalation-decider')}`,
+  DECIDER_API_KEY: API_KEY,
   DESK_SESSION_SECRET: randomBytes(24).toString('hex'),
   STREAM_TOKEN_SECRET: randomBytes(24).toString('hex'),
   KAFKA_SESSION_TIMEOUT_MS: '8000',
