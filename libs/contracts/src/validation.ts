@@ -5,12 +5,18 @@
  * (a dead-letter record naming the field).
  */
 import { fromJson, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
-import { InboundMessageSchema, type InboundMessage } from './gen/support/v1/inbound_pb.js';
+import { create } from '@bufbuild/protobuf';
+import {
+  CsatRatingSchema,
+  InboundMessageSchema,
+  type CsatRating,
+  type InboundMessage,
+} from './gen/support/v1/inbound_pb.js';
 
 export interface FieldIssue {
   /** The field, as named in JSON (camelCase). */
   field: string;
-  /** The rule that failed: "required", "max_length", "pattern", "url", "timestamp", "type", "unknown_field". */
+  /** The rule that failed: "required", "max_length", "pattern", "url", "timestamp", "type", "range", "unknown_field". */
   rule: string;
   message: string;
 }
@@ -103,8 +109,113 @@ export function validateMessage<T extends object>(message: T, rules: Rules<T>): 
   return issues;
 }
 
+/** The limits of a satisfaction rating (CsatRating). */
+export const CsatLimits = { minScore: 1, maxScore: 5, comment: 2000, requestId: 200 } as const;
+
+/**
+ * Checks a decoded rating; `prefix` names its fields as the enclosing JSON
+ * does ("csat." inside an InboundMessage, nothing for a rating on its own).
+ */
+export function validateCsatRating(rating: CsatRating, prefix = ''): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const { minScore, maxScore } = CsatLimits;
+  if (!Number.isInteger(rating.score) || rating.score < minScore || rating.score > maxScore) {
+    issues.push({
+      field: `${prefix}score`,
+      rule: 'range',
+      message: `must be a whole number from ${minScore} (very dissatisfied) to ${maxScore} (very satisfied)`,
+    });
+  }
+  const comment = checkString(`${prefix}comment`, rating.comment, {
+    maxLength: CsatLimits.comment,
+  });
+  if (comment) issues.push(comment);
+  const requestId = checkString(`${prefix}requestId`, rating.requestId, {
+    maxLength: CsatLimits.requestId,
+  });
+  if (requestId) issues.push(requestId);
+  return issues;
+}
+
+/**
+ * A message, or with `csat` set a satisfaction rating, in which case the
+ * text may be empty (it is not a message of the conversation then).
+ */
 export function validateInboundMessage(message: InboundMessage): FieldIssue[] {
-  return validateMessage(message, inboundMessageRules);
+  if (!message.csat) return validateMessage(message, inboundMessageRules);
+  return [
+    ...validateMessage(message, { ...inboundMessageRules, text: { maxLength: 8000 } }),
+    ...validateCsatRating(message.csat, 'csat.'),
+  ];
+}
+
+/**
+ * The type rules of a rating in JSON, checked before decoding so that a
+ * score of 4.5 or "five" is reported under its field's name.
+ */
+function csatJsonIssues(value: unknown, prefix: string): FieldIssue[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return [
+      {
+        field: prefix.replace(/\.$/, '') || '(body)',
+        rule: 'type',
+        message: 'must be a JSON object',
+      },
+    ];
+  }
+  const issues: FieldIssue[] = [];
+  const names: Record<string, string> = {
+    score: 'score',
+    comment: 'comment',
+    requestId: 'requestId',
+    request_id: 'requestId',
+  };
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    const name = names[key];
+    if (!name) {
+      issues.push({
+        field: `${prefix}${key}`,
+        rule: 'unknown_field',
+        message: 'is not a field of a rating (score, comment, requestId)',
+      });
+    } else if (name === 'score') {
+      if (typeof v !== 'number' || !Number.isInteger(v)) {
+        issues.push({
+          field: `${prefix}score`,
+          rule: 'type',
+          message: `must be a whole number from ${CsatLimits.minScore} to ${CsatLimits.maxScore}`,
+        });
+      }
+    } else if (v !== null && v !== undefined && typeof v !== 'string') {
+      issues.push({ field: `${prefix}${name}`, rule: 'type', message: 'must be a string' });
+    }
+  }
+  if (!('score' in (value as object))) {
+    issues.push({
+      field: `${prefix}score`,
+      rule: 'required',
+      message: `is required: a whole number from ${CsatLimits.minScore} to ${CsatLimits.maxScore}`,
+    });
+  }
+  return issues;
+}
+
+/**
+ * A rating from a JSON body ({ score, comment?, requestId? }); throws
+ * ValidationError naming the field.
+ */
+export function parseCsatJson(body: unknown): CsatRating {
+  const issues = csatJsonIssues(body, '');
+  if (issues.length) throw new ValidationError(issues);
+  const b = body as { score: number; comment?: string; requestId?: string; request_id?: string };
+  const rating = create(CsatRatingSchema, {
+    score: b.score,
+    comment: b.comment ?? '',
+    requestId: b.requestId ?? b.request_id ?? '',
+  });
+  const invalid = validateCsatRating(rating);
+  if (invalid.length) throw new ValidationError(invalid);
+  return rating;
 }
 
 /**
@@ -156,6 +267,11 @@ export function decodeJsonBody<Desc extends DescMessage>(
 
 /** Decodes and validates an inbound message from a JSON body; throws ValidationError. */
 export function parseInboundJson(body: unknown): InboundMessage {
+  if (typeof body === 'object' && body !== null && 'csat' in body) {
+    const csat = (body as { csat: unknown }).csat;
+    const issues = csat === null || csat === undefined ? [] : csatJsonIssues(csat, 'csat.');
+    if (issues.length) throw new ValidationError(issues);
+  }
   const message = decodeJsonBody(InboundMessageSchema, body);
   const issues = validateInboundMessage(message);
   if (issues.length) throw new ValidationError(issues);

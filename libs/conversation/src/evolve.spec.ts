@@ -559,3 +559,70 @@ describe('conversation evolve: an accepted handoff stays accepted', () => {
     expect(s.handoff?.passedBy).toBeUndefined();
   });
 });
+
+describe('conversation evolve: the end of a conversation (resolution, CSAT)', () => {
+  const resolved = (id: string, n: number, assumed = false) =>
+    conversationEvent(
+      C,
+      `res-${id}`,
+      'conversationResolved',
+      {
+        resolution: Resolution.AI,
+        resolvedBy: assumed ? 'quiet_window' : 'customer',
+        note: '',
+        assumed,
+      },
+      t(n),
+    );
+  const requested = (requestId: string, n: number) =>
+    conversationEvent(C, `req-${requestId}`, 'csatRequested', { requestId, channel: 'web' }, t(n));
+  const rated = (id: string, requestId: string, score: number, n: number, comment = '') =>
+    conversationEvent(C, `rated-${id}`, 'csatRated', { requestId, score, comment }, t(n));
+
+  it('records how the conversation was resolved, assumed or confirmed', () => {
+    const s = fold(C, [received('m1', 'hi', 1), released('m1', 2), resolved('1', 3, true)]);
+    expect(s.status).toBe('resolved_by_ai');
+    expect(s.lastResolution).toEqual({
+      resolution: 'ai',
+      resolvedBy: 'quiet_window',
+      assumed: true,
+      at: t(3),
+    });
+  });
+
+  it('keeps the request and the latest rating of it; a repeated request or rating changes nothing', () => {
+    const s = fold(C, [
+      received('m1', 'hi', 1),
+      released('m1', 2),
+      resolved('1', 3),
+      requested('q1', 3),
+      requested('q1', 4),
+      rated('a', 'q1', 2, 5, 'slow'),
+      rated('b', 'q1', 5, 6, 'sorted after all'),
+      rated('a', 'q1', 2, 5, 'slow'),
+    ]);
+    const rating = { requestId: 'q1', score: 5, comment: 'sorted after all', ratedAt: t(6) };
+    expect(s.csat).toEqual(rating);
+    expect(s.csatRequests).toEqual([
+      { requestId: 'q1', channel: 'web', requestedAt: t(3), rating },
+    ]);
+    expect(JSON.parse(JSON.stringify(s))).toEqual(s);
+  });
+
+  it('keeps the later rating whichever order two ratings are applied in', () => {
+    const before = fold(C, [received('m1', 'hi', 1), resolved('1', 2), requested('q1', 2)]);
+    const a = fold(C, [rated('a', 'q1', 2, 5), rated('b', 'q1', 4, 6)], before);
+    const b = fold(C, [rated('b', 'q1', 4, 6), rated('a', 'q1', 2, 5)], before);
+    expect(a.csat?.score).toBe(4);
+    expect(b.csat).toEqual(a.csat);
+    expect(b.csatRequests).toEqual(a.csatRequests);
+  });
+
+  it('neither a request nor a rating changes the status or the transcript', () => {
+    const before = fold(C, [received('m1', 'hi', 1), released('m1', 2), resolved('1', 3)]);
+    const after = fold(C, [requested('q1', 3), rated('a', 'q1', 4, 5)], before);
+    expect(after.status).toBe(before.status);
+    expect(after.transcript).toEqual(before.transcript);
+    expect(after.resolutionCount).toBe(1);
+  });
+});

@@ -12,6 +12,7 @@ import type {
   HandoffView,
   HumanStretch,
   MessageView,
+  CsatView,
   ReplyKindView,
   TranscriptLine,
 } from './state.js';
@@ -407,6 +408,46 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
         status: r.resolution === Resolution.HUMAN ? 'resolved_by_human' : 'resolved_by_ai',
         resolutionCount: state.resolutionCount + 1,
         humanStretches: endStretch(state.humanStretches, at, 'resolved'),
+        lastResolution: {
+          resolution: r.resolution === Resolution.HUMAN ? 'human' : 'ai',
+          resolvedBy: r.resolvedBy,
+          assumed: r.assumed,
+          at,
+        },
+      };
+    }
+    case 'csatRequested': {
+      const c = payload.value;
+      const requests = state.csatRequests ?? [];
+      if (requests.some((r) => r.requestId === c.requestId)) return base;
+      return {
+        ...base,
+        csatRequests: [
+          ...requests,
+          { requestId: c.requestId, channel: c.channel, requestedAt: at },
+        ],
+      };
+    }
+    case 'csatRated': {
+      const c = payload.value;
+      const rating: CsatView = {
+        requestId: c.requestId,
+        score: c.score,
+        comment: c.comment,
+        ratedAt: at,
+      };
+      // A later rating replaces an earlier one (of the request, and of the conversation).
+      const later = (known?: CsatView) => !known || rating.ratedAt >= known.ratedAt;
+      return {
+        ...base,
+        csat: later(state.csat) ? rating : state.csat,
+        ...(state.csatRequests
+          ? {
+              csatRequests: state.csatRequests.map((r) =>
+                r.requestId === c.requestId && later(r.rating) ? { ...r, rating } : r,
+              ),
+            }
+          : {}),
       };
     }
     default:

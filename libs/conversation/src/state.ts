@@ -146,6 +146,34 @@ export interface HandoffView {
   articleDrafts?: { draftId: string; title: string; agentId: string; at: string }[];
 }
 
+/** The customer's rating of the conversation (CsatRated). */
+export interface CsatView {
+  /** The CsatRequested it answers (empty: rated unprompted). */
+  requestId: string;
+  /** 1 (very dissatisfied) to 5 (very satisfied). */
+  score: number;
+  comment: string;
+  ratedAt: string;
+}
+
+/** A request to rate the conversation (CsatRequested), sent when it was resolved. */
+export interface CsatRequestView {
+  requestId: string;
+  channel: string;
+  requestedAt: string;
+  /** The latest rating that answers this request, if any. */
+  rating?: CsatView;
+}
+
+/** How the conversation was last resolved (ConversationResolved). */
+export interface ResolutionView {
+  resolution: 'ai' | 'human';
+  resolvedBy: string;
+  /** Assumed after the quiet window rather than confirmed. */
+  assumed: boolean;
+  at: string;
+}
+
 export interface ConversationState {
   conversationId: string;
   status: ConversationStatus;
@@ -168,6 +196,12 @@ export interface ConversationState {
   handoffCount: number;
   resolutionCount: number;
   reopenCount: number;
+  /** The last resolution (absent until the first; kept when the conversation reopens). */
+  lastResolution?: ResolutionView;
+  /** Every request to rate the conversation, oldest first (absent until the first). */
+  csatRequests?: CsatRequestView[];
+  /** The customer's latest rating (absent until they rate). */
+  csat?: CsatView;
   /** Ids of the events applied, so that a repeated event changes nothing. */
   appliedEventIds: string[];
 }

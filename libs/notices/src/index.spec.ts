@@ -218,3 +218,12 @@ describe('the queued sentence reads with the team phrase inserted', () => {
     ).toContain('Qualcuno del team Billing risponderà a partire da lunedì');
   });
 });
+
+describe('the CSAT request', () => {
+  it.each(LANGUAGES)('names both ends of the 1 to 5 scale in %s', (lang) => {
+    const text = notice('csatRequest', lang);
+    expect(text).toMatch(/\b1\b/);
+    expect(text).toMatch(/\b5\b/);
+    expect(text).not.toBe(lang === 'en' ? '' : TEMPLATES.en.csatRequest);
+  });
+});

@@ -25,6 +25,8 @@ export interface Templates {
   contactNoted: string;
   /** Sent by the router when the agent hands the conversation back to the AI. */
   handedBack: string;
+  /** Sent by ingest when the conversation is resolved: the request to rate it (1-5). */
+  csatRequest: string;
 }
 
 export const TEMPLATES: Record<Language, Templates> = {
@@ -48,6 +50,8 @@ export const TEMPLATES: Record<Language, Templates> = {
     contactNoted: 'Thank you, we will reply to {contact} as well.',
     handedBack:
       '{agent} has handed you back to our assistant, which knows what was done. If you need a person again, just say so.',
+    csatRequest:
+      'Thank you for contacting us. How satisfied are you with this conversation? Please rate it from 1 (very dissatisfied) to 5 (very satisfied).',
   },
   de: {
     handoff:
@@ -70,6 +74,8 @@ export const TEMPLATES: Record<Language, Templates> = {
     contactNoted: 'Danke, wir antworten auch an {contact}.',
     handedBack:
       '{agent} hat Sie wieder an unseren Assistenten übergeben, der weiß, was erledigt wurde. Wenn Sie wieder eine Person brauchen, sagen Sie es einfach.',
+    csatRequest:
+      'Danke, dass Sie sich an uns gewandt haben. Wie zufrieden sind Sie mit diesem Gespräch? Bitte bewerten Sie es von 1 (sehr unzufrieden) bis 5 (sehr zufrieden).',
   },
   fr: {
     handoff:
@@ -91,6 +97,8 @@ export const TEMPLATES: Record<Language, Templates> = {
     contactNoted: 'Merci, nous répondrons aussi à {contact}.',
     handedBack:
       "{agent} vous a redirigé vers notre assistant, qui sait ce qui a été fait. Si vous avez de nouveau besoin d'une personne, dites-le simplement.",
+    csatRequest:
+      'Merci de nous avoir contactés. Êtes-vous satisfait de cette conversation ? Notez-la de 1 (très insatisfait) à 5 (très satisfait).',
   },
   es: {
     handoff:
@@ -112,6 +120,8 @@ export const TEMPLATES: Record<Language, Templates> = {
     contactNoted: 'Gracias, también le responderemos a {contact}.',
     handedBack:
       '{agent} le ha devuelto a nuestro asistente, que sabe lo que se ha hecho. Si vuelve a necesitar a una persona, solo dígalo.',
+    csatRequest:
+      'Gracias por contactarnos. ¿Qué tan satisfecho está con esta conversación? Valórela de 1 (muy insatisfecho) a 5 (muy satisfecho).',
   },
   it: {
     handoff:
@@ -133,6 +143,8 @@ export const TEMPLATES: Record<Language, Templates> = {
     contactNoted: 'Grazie, risponderemo anche a {contact}.',
     handedBack:
       '{agent} ti ha riaffidato al nostro assistente, che sa cosa è stato fatto. Se hai di nuovo bisogno di una persona, basta dirlo.',
+    csatRequest:
+      'Grazie per averci contattato. Quanto è soddisfatto di questa conversazione? La valuti da 1 (molto insoddisfatto) a 5 (molto soddisfatto).',
   },
   nl: {
     handoff:
@@ -154,6 +166,8 @@ export const TEMPLATES: Record<Language, Templates> = {
     contactNoted: 'Dank u, we antwoorden ook naar {contact}.',
     handedBack:
       '{agent} heeft u teruggezet naar onze assistent, die weet wat er is gedaan. Hebt u weer een persoon nodig, zeg het gewoon.',
+    csatRequest:
+      'Bedankt voor uw bericht. Hoe tevreden bent u over dit gesprek? Geef het een cijfer van 1 (zeer ontevreden) tot 5 (zeer tevreden).',
   },
   pt: {
     handoff:
@@ -174,6 +188,8 @@ export const TEMPLATES: Record<Language, Templates> = {
     contactNoted: 'Obrigado, também responderemos para {contact}.',
     handedBack:
       '{agent} devolveu-o ao nosso assistente, que sabe o que foi feito. Se voltar a precisar de uma pessoa, basta dizer.',
+    csatRequest:
+      'Obrigado por nos contactar. Qual é a sua satisfação com esta conversa? Avalie-a de 1 (muito insatisfeito) a 5 (muito satisfeito).',
   },
 };
 

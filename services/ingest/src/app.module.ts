@@ -3,10 +3,12 @@ import type { Redis } from 'ioredis';
 import { REDIS, ServiceKitModule, SnapshotStore, type JsonLogger } from '@support/service-kit';
 import type { Config } from './config.js';
 import { SERVICE } from './config.js';
+import { Closer } from './adapters/closer.js';
 import { DeskActionsConsumer } from './adapters/desk-actions.consumer.js';
 import { IngestController } from './adapters/http.controller.js';
 import { IngestService } from './adapters/ingest.service.js';
 import { OutboundHistory } from './adapters/outbound-history.js';
+import { QuietWindow } from './adapters/quiet-window.js';
 import { WebChatController } from './adapters/web-chat.controller.js';
 
 @Module({})
@@ -30,6 +32,8 @@ export class AppModule {
           useFactory: (redis: Redis) => new SnapshotStore(redis, SERVICE),
           inject: [REDIS],
         },
+        Closer,
+        QuietWindow,
         IngestService,
         OutboundHistory,
         DeskActionsConsumer,

@@ -20,6 +20,13 @@ export const configSchema = baseConfigSchema.extend({
    * dead-lettered. Below Kafka's minimum session timeout, as the partition waits meanwhile.
    */
   DESK_CATCH_UP_MS: z.coerce.number().int().min(0).max(5000).default(3000),
+  /**
+   * How long after the AI's answer a conversation may stay quiet (no customer message, nobody
+   * human on it) before the answer is assumed to have resolved it.
+   */
+  QUIET_WINDOW_SECONDS: z.coerce.number().int().positive().default(1800),
+  /** How often each replica looks for conversations whose quiet window has passed. */
+  QUIET_SWEEP_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -135,6 +135,7 @@ export class DeskActionsConsumer implements OnApplicationBootstrap {
       return;
     }
     const { event, outbound } = decision;
+    const events = [event, ...(decision.followUps ?? [])];
     const trace = { correlationId: record.meta.correlationId, causationId: record.meta.eventId };
     const records: Outgoing<DescMessage>[] = [];
     if (outbound) {
@@ -146,16 +147,18 @@ export class DeskActionsConsumer implements OnApplicationBootstrap {
         ...trace,
       });
     }
-    records.push({
-      topic: Topics.events,
-      key: action.conversationId,
-      value: event,
-      eventId: event.eventId,
-      ...trace,
-    });
+    for (const e of events) {
+      records.push({
+        topic: Topics.events,
+        key: action.conversationId,
+        value: e,
+        eventId: e.eventId,
+        ...trace,
+      });
+    }
     const publish = async () => {
       await this.bus.publish(...records);
-      this.remember(event);
+      for (const e of events) this.remember(e);
     };
     // The event lands in the conversation's partition after the snapshot's offset: a doubtful
     // earlier attempt (stopped between publishing and marking done) is settled by looking there.
@@ -168,7 +171,7 @@ export class DeskActionsConsumer implements OnApplicationBootstrap {
               logContains(this.bus, partition, afterOffset, eventIds),
             partition: snapshot.partition,
             afterOffset: snapshot.offset,
-            eventIds: [event.eventId],
+            eventIds: events.map((e) => e.eventId),
           },
           publish,
         )

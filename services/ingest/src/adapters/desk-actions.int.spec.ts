@@ -22,6 +22,7 @@ import {
 } from '@support/testing';
 import { AppModule } from '../app.module';
 import { configSchema, SERVICE } from '../config';
+import { csatRequestIdFor } from '../domain/closing';
 import { deskDraftId, deskEventId, deskReplyMessageId } from '../domain/desk-actions';
 import { streamToken } from '../domain/ids';
 
@@ -364,6 +365,21 @@ describe('ingest: desk actions into the conversation log (Kafka, Redis)', () => 
         note: 'refund issued',
       }),
     });
+    // The customer is asked to rate the conversation, on the log and on support.outbound.
+    const requestId = csatRequestIdFor(deskEventId(resolve.actionId));
+    const [requested] = await rig.watcher.waitFor(
+      Topics.events,
+      (r) =>
+        r.value.conversationId === c.conversationId && r.value.payload.case === 'csatRequested',
+    );
+    expect(requested.value.payload.value).toEqual(expect.objectContaining({ requestId }));
+    const [ask] = await rig.watcher.waitFor(
+      Topics.outbound,
+      (r) => r.value.conversationId === c.conversationId,
+    );
+    expect(ask.value).toEqual(
+      expect.objectContaining({ kind: OutboundKind.CSAT_REQUEST, csatRequestId: requestId }),
+    );
     await waitUntil(
       'ingest to see the resolution',
       async () => (await conversation(c.conversationId)).body.status === 'resolved_by_human',

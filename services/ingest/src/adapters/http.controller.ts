@@ -18,11 +18,18 @@ import {
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { parseInboundJson, ValidationError } from '@support/contracts';
+import { deterministicId } from '@support/bus';
+import { parseCsatJson, parseInboundJson, ValidationError } from '@support/contracts';
 import { ApiKeyGuard, CONFIG } from '@support/service-kit';
 import type { Config } from '../config.js';
 import { streamToken, verifyStreamToken } from '../domain/ids.js';
-import { AlreadyResolved, ConversationNotFound, IngestService } from './ingest.service.js';
+import {
+  AlreadyResolved,
+  ConfirmRefused,
+  ConversationNotFound,
+  IngestService,
+  RatingRejected,
+} from './ingest.service.js';
 import { OutboundHistory } from './outbound-history.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -129,11 +136,107 @@ export class IngestController {
       });
     }
     try {
-      return { conversationId: id, ...(await this.ingest.resolve(id, resolvedBy, note)) };
+      // The answer stays { conversationId, resolution } (clients compare it whole); the CSAT
+      // request it caused is on support.outbound.
+      const { resolution } = await this.ingest.resolve(id, resolvedBy, note);
+      return { conversationId: id, resolution };
     } catch (err) {
       if (err instanceof ConversationNotFound) throw new NotFoundException(`no conversation ${id}`);
       if (err instanceof AlreadyResolved)
         throw new ConflictException(`conversation ${id} is already resolved`);
+      throw err;
+    }
+  }
+
+  /**
+   * The customer's own calls (the web chat's "this answered my question" and
+   * rating) carry, besides the channel's API key, the conversation's stream
+   * token from POST /v1/messages: a customer acts on their own conversation only.
+   */
+  private checkCustomer(id: string, token: string | undefined): void {
+    checkConversationId(id);
+    if (!token || !verifyStreamToken(this.config.STREAM_TOKEN_SECRET, id, token)) {
+      throw new ForbiddenException(
+        'a valid stream token for this conversation is required (header X-Stream-Token)',
+      );
+    }
+  }
+
+  /**
+   * The customer confirms that the AI's answer resolved their question: the
+   * conversation is resolved as the AI's (resolved_by "customer") and they are
+   * asked to rate it. 409 with the reason when a person has or awaits the
+   * conversation, the AI has not answered, or it is resolved already.
+   */
+  @Post('conversations/:id/confirm')
+  @HttpCode(200)
+  @UseGuards(ApiKeyGuard)
+  async confirm(
+    @Param('id') id: string,
+    @Headers('x-stream-token') token: string | undefined,
+    @Headers('x-correlation-id') correlationHeader: string | undefined,
+  ) {
+    this.checkCustomer(id, token);
+    try {
+      return {
+        conversationId: id,
+        resolvedBy: 'customer',
+        ...(await this.ingest.confirm(id, correlationHeader || randomUUID())),
+      };
+    } catch (err) {
+      if (err instanceof ConfirmRefused) {
+        if (err.refusal.reason === 'not_found')
+          throw new NotFoundException(`no conversation ${id}`);
+        throw new ConflictException({
+          error: 'conflict',
+          reason: err.refusal.reason,
+          message: err.refusal.message,
+        });
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * The customer's rating of the conversation, { score 1-5, comment?, requestId? }
+   * (requestId: the CSAT request it answers; the latest by default). 400
+   * naming the field; 409 when the conversation was never asked to rate or
+   * the request is not its own. A later rating of the same request replaces
+   * the earlier; the same Idempotency-Key is the same rating.
+   */
+  @Post('conversations/:id/csat')
+  @HttpCode(200)
+  @UseGuards(ApiKeyGuard)
+  async rate(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('x-stream-token') token: string | undefined,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Headers('x-correlation-id') correlationHeader: string | undefined,
+  ) {
+    this.checkCustomer(id, token);
+    let rating;
+    try {
+      rating = parseCsatJson(body);
+    } catch (err) {
+      if (err instanceof ValidationError)
+        throw new BadRequestException({ error: 'validation_failed', issues: err.issues });
+      throw err;
+    }
+    const eventId = idempotencyKey
+      ? deterministicId('csat-rated', id, idempotencyKey)
+      : randomUUID();
+    try {
+      const result = await this.ingest.rate(id, rating, eventId, {
+        correlationId: correlationHeader || randomUUID(),
+      });
+      return { conversationId: id, score: rating.score, ...result };
+    } catch (err) {
+      if (err instanceof RatingRejected) {
+        const { status, ...issue } = err.rejection;
+        if (status === 404) throw new NotFoundException(`no conversation ${id}`);
+        throw new ConflictException({ error: 'conflict', reason: issue.rule, issues: [issue] });
+      }
       throw err;
     }
   }

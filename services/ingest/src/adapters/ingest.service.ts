@@ -1,14 +1,16 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { Bus, Topics, deterministicId, type Incoming } from '@support/bus';
+import { Bus, InvalidRecordError, Topics, deterministicId, type Incoming } from '@support/bus';
 import {
   Resolution,
   validateInboundMessage,
+  type CsatRating,
   type InboundMessage,
   type InboundMessageSchema,
 } from '@support/contracts';
-import { conversationEvent, isResolved } from '@support/conversation';
+import { conversationEvent, isResolved, type ConversationState } from '@support/conversation';
 import {
+  CONFIG,
   consumeConversationLog,
   isDone,
   once,
@@ -16,14 +18,42 @@ import {
   REDIS,
   SnapshotStore,
 } from '@support/service-kit';
-import { conversationIdFor, messageIdFor, resolutionEvent, resolutionFor } from '../domain/ids.js';
+import type { Config } from '../config.js';
+import {
+  confirmByCustomer,
+  confirmRefusal,
+  decideRating,
+  resolveNow,
+  type ConfirmRefusal,
+  type RatingRejection,
+} from '../domain/closing.js';
+import { conversationIdFor, messageIdFor, resolutionFor } from '../domain/ids.js';
+import { Closer } from './closer.js';
 import { OutboundHistory } from './outbound-history.js';
+import { QuietWindow } from './quiet-window.js';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The once-key of appending one customer message to the log. */
 const messageKey = (messageId: string) => `ingest:message:${messageId}`;
 
+/** The once-key of appending one rating to the log. */
+const ratingKey = (eventId: string) => `ingest:csat:${eventId}`;
+
 export class ConversationNotFound extends Error {}
 export class AlreadyResolved extends Error {}
+/** The customer may not resolve the conversation as answered (see confirmRefusal). */
+export class ConfirmRefused extends Error {
+  constructor(readonly refusal: ConfirmRefusal) {
+    super(refusal.message);
+  }
+}
+/** A rating that does not fit the conversation (see decideRating). */
+export class RatingRejected extends Error {
+  constructor(readonly rejection: RatingRejection) {
+    super(`${rejection.field} (${rejection.rule}): ${rejection.message}`);
+  }
+}
 
 @Injectable()
 export class IngestService implements OnApplicationBootstrap {
@@ -33,6 +63,9 @@ export class IngestService implements OnApplicationBootstrap {
     private readonly history: OutboundHistory,
     private readonly logger: JsonLogger,
     private readonly store: SnapshotStore,
+    private readonly closer: Closer,
+    private readonly quiet: QuietWindow,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -46,10 +79,11 @@ export class IngestService implements OnApplicationBootstrap {
       handle: (record) => this.append(record),
     });
     // Ingest keeps the conversations' state to know, when one is resolved, whether the AI or a
-    // person did it, and to check what agents do at their desks (DeskActionsConsumer).
+    // person did it, to check what agents do at their desks (DeskActionsConsumer) and which
+    // conversations wait in their quiet window (QuietWindow).
     await consumeConversationLog(this.bus, this.redis, {
       store: this.store,
-      react: async () => undefined,
+      react: async ({ before, after }) => this.quiet.track(before, after),
     });
     await this.history.start();
   }
@@ -74,11 +108,15 @@ export class IngestService implements OnApplicationBootstrap {
     return { conversationId, messageId, duplicate };
   }
 
-  /** support.inbound -> CustomerMessageReceived on the log, once per idempotency key. */
+  /**
+   * support.inbound -> CustomerMessageReceived on the log, once per
+   * idempotency key; a record with `csat` is a rating instead (CsatRated).
+   */
   private async append(record: Incoming<typeof InboundMessageSchema>): Promise<void> {
     const m = record.value;
     const conversationId = conversationIdFor(m.channel, m.externalConversationId);
     const messageId = messageIdFor(m.channel, m.idempotencyKey);
+    if (m.csat) return this.appendRating(record, m.csat, conversationId, messageId);
     const appended = await once(this.redis, messageKey(messageId), async () => {
       const event = conversationEvent(
         conversationId,
@@ -113,24 +151,127 @@ export class IngestService implements OnApplicationBootstrap {
     });
   }
 
-  /** Appends ConversationResolved; the resolution (AI or human) follows from the conversation's state. */
+  /** A rating from a channel: CsatRated, or a dead letter naming the field that does not fit. */
+  private async appendRating(
+    record: Incoming<typeof InboundMessageSchema>,
+    rating: CsatRating,
+    conversationId: string,
+    messageId: string,
+  ): Promise<void> {
+    const eventId = deterministicId('csat-rated', messageId);
+    const trace = { correlationId: record.meta.correlationId, causationId: record.meta.eventId };
+    try {
+      await this.rate(conversationId, rating, eventId, trace);
+    } catch (err) {
+      if (!(err instanceof RatingRejected)) throw err;
+      const { rejection: r } = err;
+      // Named as in the inbound message: its conversation, or a field of its rating.
+      const field =
+        r.field === 'conversationId'
+          ? 'externalConversationId'
+          : r.field === 'csat'
+            ? 'csat'
+            : `csat.${r.field}`;
+      this.logger.warn('rating rejected', {
+        conversationId,
+        correlationId: record.meta.correlationId,
+        field,
+        rule: r.rule,
+      });
+      throw new InvalidRecordError(
+        `rejected ${Topics.inbound.schema.typeName}: ${field} (${r.rule}): ${r.message}`,
+      );
+    }
+  }
+
+  /**
+   * Appends CsatRated for a rating of the conversation (once per event id),
+   * or throws RatingRejected. The conversation's request may have reached
+   * the log a moment before the snapshot: a rejection is checked again for
+   * up to DESK_CATCH_UP_MS.
+   */
+  async rate(
+    conversationId: string,
+    rating: Pick<CsatRating, 'requestId' | 'score' | 'comment'>,
+    eventId: string,
+    trace: { correlationId?: string; causationId?: string } = {},
+  ): Promise<{ requestId: string; duplicate: boolean }> {
+    const decision = await this.withCatchUp(conversationId, (state) =>
+      decideRating(state, rating, eventId),
+    );
+    if (decision.kind === 'reject') throw new RatingRejected(decision.rejection);
+    const { event } = decision;
+    const appended = await once(this.redis, ratingKey(eventId), () =>
+      this.bus.publish({
+        topic: Topics.events,
+        key: conversationId,
+        value: event,
+        eventId,
+        ...trace,
+      }),
+    );
+    this.logger.log(appended ? 'rating appended' : 'duplicate rating dropped', {
+      conversationId,
+      correlationId: trace.correlationId,
+      eventId,
+    });
+    const requestId = event.payload.case === 'csatRated' ? event.payload.value.requestId : '';
+    return { requestId, duplicate: !appended };
+  }
+
+  /** A decision on the snapshot, taken again with growing pauses while it is a rejection. */
+  private async withCatchUp<D extends { kind: string }>(
+    conversationId: string,
+    decide: (state: ConversationState) => D,
+  ): Promise<D> {
+    const budget = this.config.DESK_CATCH_UP_MS;
+    let waited = 0;
+    let pause = 50;
+    for (;;) {
+      const decision = decide(await this.store.state(conversationId));
+      if (decision.kind !== 'reject' || waited >= budget) return decision;
+      const step = Math.min(pause, budget - waited);
+      await sleep(step);
+      waited += step;
+      pause = Math.min(pause * 2, 1_000);
+    }
+  }
+
+  /**
+   * Appends ConversationResolved and the CSAT request; the resolution (AI or
+   * human) follows from the conversation's state.
+   */
   async resolve(
     conversationId: string,
     resolvedBy: string,
     note: string,
-  ): Promise<{ resolution: 'ai' | 'human' }> {
+  ): Promise<{ resolution: 'ai' | 'human'; csatRequestId: string }> {
     const state = await this.store.state(conversationId);
     if (state.status === 'new') throw new ConversationNotFound(conversationId);
     if (isResolved(state)) throw new AlreadyResolved(conversationId);
-    const resolution = resolutionFor(state);
-    const event = resolutionEvent(state, { resolution, resolvedBy, note });
-    await this.bus.publish({
-      topic: Topics.events,
-      key: conversationId,
-      value: event,
-      eventId: event.eventId,
-    });
-    return { resolution: resolution === Resolution.HUMAN ? 'human' : 'ai' };
+    const closing = resolveNow(state, { resolvedBy, note });
+    await this.closer.close(closing);
+    return {
+      resolution: resolutionFor(state) === Resolution.HUMAN ? 'human' : 'ai',
+      csatRequestId: closing.requestId,
+    };
+  }
+
+  /**
+   * The customer says the AI's answer resolved their question: resolved as
+   * the AI's (resolved_by "customer"), with the CSAT request; ConfirmRefused
+   * when a person has or awaits the conversation, or it is resolved already.
+   */
+  async confirm(
+    conversationId: string,
+    correlationId?: string,
+  ): Promise<{ resolution: 'ai'; csatRequestId: string }> {
+    const state = await this.store.state(conversationId);
+    const refusal = confirmRefusal(state);
+    if (refusal) throw new ConfirmRefused(refusal);
+    const closing = confirmByCustomer(state);
+    await this.closer.close(closing, { correlationId });
+    return { resolution: 'ai', csatRequestId: closing.requestId };
   }
 
   async state(conversationId: string) {

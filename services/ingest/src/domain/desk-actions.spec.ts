@@ -17,6 +17,8 @@ import {
   validateDeskAction,
   type DeskDecision,
 } from './desk-actions';
+import { csatRequestIdFor } from './closing';
+import { notice } from '@support/notices';
 
 const C = 'conv-1';
 const t = (n: number) => `2026-01-01T00:00:${String(n).padStart(2, '0')}Z`;
@@ -421,6 +423,27 @@ describe('a desk action checked against the conversation', () => {
         }),
       });
       expect(fold(C, [event], withAgent()).status).toBe('resolved_by_human');
+    });
+
+    it('given the agent resolves it, then the customer is asked to rate it, once per action, in their language', () => {
+      const decision = appended(decideDeskAction(of('resolve'), withAgent(), NOW));
+      const [requested] = decision.followUps ?? [];
+      const requestId = csatRequestIdFor(deskEventId('act-1'));
+      expect(requested.payload).toEqual({
+        case: 'csatRequested',
+        value: expect.objectContaining({ requestId, channel: 'web' }),
+      });
+      expect(decision.outbound).toEqual(
+        expect.objectContaining({
+          kind: OutboundKind.CSAT_REQUEST,
+          csatRequestId: requestId,
+          author: 'system',
+          text: notice('csatRequest', 'en'),
+        }),
+      );
+      const again = appended(decideDeskAction(of('resolve'), withAgent(), NOW));
+      expect(again.followUps?.[0].eventId).toBe(requested.eventId);
+      expect(again.outbound?.messageId).toBe(decision.outbound?.messageId);
     });
 
     it('given the conversation is resolved, when its agent resolves it again, then it breaks the open rule', () => {

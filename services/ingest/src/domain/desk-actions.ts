@@ -20,6 +20,7 @@ import {
   type ConversationState,
   type DeskActionKind,
 } from '@support/conversation';
+import { closingFor } from './closing.js';
 import { resolutionEvent } from './ids.js';
 
 export type { DeskActionKind };
@@ -56,8 +57,17 @@ export interface Rejection extends FieldIssue {
 }
 
 export type DeskDecision =
-  /** Append `event` (and send `outbound` to the customer, for a reply). */
-  | { kind: 'append'; event: ConversationEvent; outbound?: OutboundMessage }
+  /**
+   * Append `event` (and `followUps` after it: the CSAT request of a
+   * resolution), and send `outbound` to the customer (a reply, or the
+   * request to rate the conversation).
+   */
+  | {
+      kind: 'append';
+      event: ConversationEvent;
+      followUps?: ConversationEvent[];
+      outbound?: OutboundMessage;
+    }
   /** The action's event is in the conversation already: it was appended before. */
   | { kind: 'duplicate'; eventId: string }
   | { kind: 'reject'; rejection: Rejection };
@@ -287,8 +297,9 @@ export function decideDeskAction(
           at,
         ),
       );
-    case 'resolve':
-      return append(
+    case 'resolve': {
+      const closing = closingFor(
+        state,
         resolutionEvent(state, {
           eventId,
           resolution: Resolution.HUMAN,
@@ -297,6 +308,13 @@ export function decideDeskAction(
           at,
         }),
       );
+      return {
+        kind: 'append',
+        event: closing.events[0],
+        followUps: closing.events.slice(1),
+        outbound: closing.outbound,
+      };
+    }
     case 'markFalseEscalation':
       return append(
         conversationEvent(

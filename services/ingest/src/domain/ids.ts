@@ -41,6 +41,8 @@ export function resolutionEvent(
     resolution: Resolution;
     resolvedBy: string;
     note: string;
+    /** The AI's resolution is assumed (the quiet window), not confirmed. */
+    assumed?: boolean;
     eventId?: string;
     at?: string;
   },
@@ -55,7 +57,12 @@ export function resolutionEvent(
         String(state.messages.length),
       ),
     'conversationResolved',
-    { resolution: opts.resolution, resolvedBy: opts.resolvedBy, note: opts.note },
+    {
+      resolution: opts.resolution,
+      resolvedBy: opts.resolvedBy,
+      note: opts.note,
+      assumed: opts.assumed ?? false,
+    },
     opts.at,
   );
 }
