@@ -2,18 +2,27 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ServiceKitModule, type JsonLogger } from '@support/service-kit';
 import type { Config } from './config.js';
 import { SERVICE } from './config.js';
-import { MetricsController } from './adapters/http.controller.js';
-import { ReadModelService } from './adapters/read-model.service.js';
+import { MetricsController, ReadKeyGuard } from './adapters/http.controller.js';
+import { DeciderClient } from './adapters/decider.client.js';
+import { MetricsGauges, ReadModelService } from './adapters/read-model.service.js';
+import { InsightsService } from './adapters/insights.js';
 
 @Module({})
 export class AppModule {
   static create(config: Config, logger: JsonLogger): DynamicModule {
     return {
       module: AppModule,
-      // The summary API is read-only and needs no key.
-      imports: [ServiceKitModule.forRoot({ service: SERVICE, config, logger, apiKeys: [] })],
+      // Reads need a key when METRICS_API_KEYS names some; the what-if always does.
+      imports: [
+        ServiceKitModule.forRoot({
+          service: SERVICE,
+          config,
+          logger,
+          apiKeys: config.METRICS_API_KEYS,
+        }),
+      ],
       controllers: [MetricsController],
-      providers: [ReadModelService],
+      providers: [ReadModelService, MetricsGauges, DeciderClient, ReadKeyGuard, InsightsService],
     };
   }
 }

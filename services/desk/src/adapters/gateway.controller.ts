@@ -94,7 +94,11 @@ export class GatewayController {
       throw new NotFoundException(`no login ${login}`);
   }
 
-  /** Subscribes a URL; the answer holds the signing secret, shown only here. */
+  /**
+   * Subscribes a URL to some of handoff.requested, handoff.assignment, churn_risk and
+   * knowledge_gap, in the standard or the slack format; the answer holds the signing secret,
+   * shown only here. An unknown event or format is a 400 naming the field.
+   */
   @Post('webhooks')
   @HttpCode(201)
   async createWebhook(@Body() body: unknown) {

@@ -9,28 +9,53 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import { Counter } from 'prom-client';
 import { Webhook } from 'standardwebhooks';
 import { z } from 'zod';
-import { Bus, deterministicId, Topics, type Incoming, type TopicSpec } from '@support/bus';
+import { Bus, deterministicId, Topics } from '@support/bus';
 import {
   AgentAssignmentSchema,
+  ChurnRiskSchema,
   HandoffRequestSchema,
+  KnowledgeGapSchema,
   toJson,
-  type DescMessage,
+  type AgentAssignment,
+  type HandoffRequest,
+  type InsightAlert,
 } from '@support/contracts';
 import { CONFIG, JsonLogger } from '@support/service-kit';
 import type { Config } from '../config.js';
+import {
+  slackAssignment,
+  slackChurnRisk,
+  slackHandoff,
+  slackKnowledgeGap,
+  type SlackMessage,
+} from '../domain/webhook-format.js';
 import { DeskDatabase } from './db/store.js';
 import { deliveries, webhooks, type DeliveryRow, type WebhookRow } from './db/schema.js';
 
-/** The record types a webhook can subscribe to, and the topics they come from. */
-export const WEBHOOK_EVENTS = ['handoff.requested', 'handoff.assignment'] as const;
+/**
+ * The record types a webhook can subscribe to: handoffs (handoff.requests), assignments
+ * (handoff.assignments), and the insights the metrics service raises (insights.alerts).
+ */
+export const WEBHOOK_EVENTS = [
+  'handoff.requested',
+  'handoff.assignment',
+  'churn_risk',
+  'knowledge_gap',
+] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+/** What a subscription that names no events gets: the handoff records, as before insights existed. */
+export const DEFAULT_WEBHOOK_EVENTS: WebhookEvent[] = ['handoff.requested', 'handoff.assignment'];
+/** standard: the record as JSON ({ type, id, occurredAt, data }); slack: a Slack incoming-webhook message. */
+export const WEBHOOK_FORMATS = ['standard', 'slack'] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
 export const webhookInputSchema = z.object({
   url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).max(2000),
   events: z
     .array(z.enum(WEBHOOK_EVENTS))
     .min(1)
-    .default([...WEBHOOK_EVENTS]),
+    .default([...DEFAULT_WEBHOOK_EVENTS]),
+  format: z.enum(WEBHOOK_FORMATS).default('standard'),
   description: z.string().trim().max(500).default(''),
 });
 export type WebhookInput = z.output<typeof webhookInputSchema>;
@@ -46,20 +71,78 @@ export function backoffMs(attempts: number, baseMs: number): number {
   return Math.min(baseMs * 2 ** Math.max(0, attempts - 1), 3600_000);
 }
 
-/** The body every webhook receives: the record as protobuf JSON, with its type and id. */
+/** The body a standard webhook receives: the record as protobuf JSON, with its type and id. */
 export interface WebhookBody {
   type: WebhookEvent;
-  /** The record's event id: the same on every retry, so receivers can drop repeats. */
+  /** The record's event id (an alert's id): the same on every retry, so receivers can drop repeats. */
   id: string;
   occurredAt: string;
   data: unknown;
 }
 
+/** One record on its way to the webhooks: what it is and how each format renders it. */
+export interface WebhookRecord {
+  type: WebhookEvent;
+  id: string;
+  occurredAt: string;
+  standard: () => WebhookBody;
+  slack: () => SlackMessage;
+}
+
+/** A record of handoff.requests or handoff.assignments, for the webhooks. */
+export function handoffRecord(
+  type: 'handoff.requested' | 'handoff.assignment',
+  value: HandoffRequest | AgentAssignment,
+  meta: { eventId: string; time: string },
+): WebhookRecord {
+  const data = () =>
+    type === 'handoff.requested'
+      ? toJson(HandoffRequestSchema, value as HandoffRequest)
+      : toJson(AgentAssignmentSchema, value as AgentAssignment);
+  return {
+    type,
+    id: meta.eventId,
+    occurredAt: meta.time,
+    standard: () => ({ type, id: meta.eventId, occurredAt: meta.time, data: data() }),
+    slack: () =>
+      type === 'handoff.requested'
+        ? slackHandoff(value as HandoffRequest)
+        : slackAssignment(value as AgentAssignment),
+  };
+}
+
 /**
- * Signed webhook delivery for desks that cannot read Kafka. Handoffs and
- * assignments go into an outbox in PostgreSQL (one row per webhook and
- * record, so a redelivered record is delivered once), and a worker POSTs
- * them, signed per Standard Webhooks (webhook-id, webhook-timestamp,
+ * An alert of insights.alerts, for the webhooks; undefined for a kind the desk does not know.
+ * Its id is the alert's, stable per signal and window, so an alert raised twice is delivered once.
+ */
+export function alertRecord(alert: InsightAlert): WebhookRecord | undefined {
+  const p = alert.payload;
+  if (p.case !== 'churnRisk' && p.case !== 'knowledgeGap') return undefined;
+  const type: WebhookEvent = p.case === 'churnRisk' ? 'churn_risk' : 'knowledge_gap';
+  const data = () =>
+    p.case === 'churnRisk' ? toJson(ChurnRiskSchema, p.value) : toJson(KnowledgeGapSchema, p.value);
+  return {
+    type,
+    id: alert.alertId,
+    occurredAt: alert.occurredAt,
+    standard: () => ({ type, id: alert.alertId, occurredAt: alert.occurredAt, data: data() }),
+    slack: () => (p.case === 'churnRisk' ? slackChurnRisk(p.value) : slackKnowledgeGap(p.value)),
+  };
+}
+
+/** Why an alert cannot be delivered, for the dead-letter topic; undefined when it can. */
+export function invalidAlert(alert: InsightAlert): string | undefined {
+  if (!alert.alertId) return 'alert_id is required';
+  if (!alert.payload.case) return 'payload is required';
+  return undefined;
+}
+
+/**
+ * Signed webhook delivery for desks and tools that cannot read Kafka.
+ * Handoffs, assignments and insight alerts go into an outbox in PostgreSQL
+ * (one row per webhook and record, rendered in the webhook's format, so a
+ * redelivered record is delivered once), and a worker POSTs them, signed per
+ * Standard Webhooks (webhook-id, webhook-timestamp,
  * webhook-signature: HMAC-SHA256 with the subscription's secret), retrying
  * with exponential backoff until DESK_WEBHOOK_MAX_ATTEMPTS, then marking the
  * delivery failed (it can be retried by hand). Replicas share the outbox:
@@ -80,18 +163,25 @@ export class WebhookService implements OnApplicationBootstrap, OnApplicationShut
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.consume(
-      'webhooks-requests',
-      Topics.handoffRequests,
-      HandoffRequestSchema,
-      'handoff.requested',
-    );
-    await this.consume(
-      'webhooks-assignments',
-      Topics.handoffAssignments,
-      AgentAssignmentSchema,
-      'handoff.assignment',
-    );
+    await this.bus.consume({
+      group: 'webhooks-requests',
+      topic: Topics.handoffRequests,
+      handle: (r) => this.enqueue(handoffRecord('handoff.requested', r.value, r.meta)),
+    });
+    await this.bus.consume({
+      group: 'webhooks-assignments',
+      topic: Topics.handoffAssignments,
+      handle: (r) => this.enqueue(handoffRecord('handoff.assignment', r.value, r.meta)),
+    });
+    await this.bus.consume({
+      group: 'webhooks-insights',
+      topic: Topics.insightAlerts,
+      validate: invalidAlert,
+      handle: async (r) => {
+        const record = alertRecord(r.value);
+        if (record) await this.enqueue(record);
+      },
+    });
     this.timer = setInterval(() => void this.tick(), this.config.DESK_WEBHOOK_POLL_MS);
     this.timer.unref();
   }
@@ -99,19 +189,6 @@ export class WebhookService implements OnApplicationBootstrap, OnApplicationShut
   onApplicationShutdown(): void {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-  }
-
-  private async consume<D extends DescMessage>(
-    group: string,
-    topic: TopicSpec<D>,
-    schema: D,
-    type: WebhookEvent,
-  ): Promise<void> {
-    await this.bus.consume({
-      group,
-      topic,
-      handle: (record) => this.enqueue(type, schema, record),
-    });
   }
 
   private async subscribers(type: WebhookEvent): Promise<WebhookRow[]> {
@@ -123,28 +200,19 @@ export class WebhookService implements OnApplicationBootstrap, OnApplicationShut
     return this.cache.rows.filter((w) => w.events.includes(type));
   }
 
-  private async enqueue<D extends DescMessage>(
-    type: WebhookEvent,
-    schema: D,
-    record: Incoming<D>,
-  ): Promise<void> {
-    const subscribers = await this.subscribers(type);
+  private async enqueue(record: WebhookRecord): Promise<void> {
+    const subscribers = await this.subscribers(record.type);
     if (subscribers.length === 0) return;
-    const body: WebhookBody = {
-      type,
-      id: record.meta.eventId,
-      occurredAt: record.meta.time,
-      data: toJson(schema, record.value),
-    };
     await this.store.db
       .insert(deliveries)
       .values(
         subscribers.map((w) => ({
-          id: deterministicId('webhook-delivery', w.id, record.meta.eventId),
+          id: deterministicId('webhook-delivery', w.id, record.id),
           webhookId: w.id,
-          eventId: record.meta.eventId,
-          type,
-          payload: body,
+          eventId: record.id,
+          type: record.type,
+          // Rendered now, in the webhook's format: every retry sends the same bytes.
+          payload: w.format === 'slack' ? record.slack() : record.standard(),
         })),
       )
       .onConflictDoNothing();
@@ -257,6 +325,7 @@ export class WebhookService implements OnApplicationBootstrap, OnApplicationShut
         url: input.url,
         secret: `whsec_${randomBytes(24).toString('base64')}`,
         events: input.events,
+        format: input.format,
         description: input.description,
       })
       .returning();

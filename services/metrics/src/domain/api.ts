@@ -158,6 +158,10 @@ export interface RuleRow {
 export interface Rules {
   filters: Filters;
   rules: RuleRow[];
+  /** The decider's policy the suggestions name thresholds from (null when it could not be read). */
+  policyVersion?: string | null;
+  /** Why the policy could not be read: suggestions are null then. */
+  policyError?: string;
 }
 
 /** POST /v1/metrics/rules/:rule/whatif: the suggestion replayed by the decider's what-if. */

@@ -1,11 +1,18 @@
 import { join } from 'node:path';
 import { and, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
-import type { ConversationEvent } from '@support/contracts';
+import type { ConversationEvent, KnowledgeEvent } from '@support/contracts';
 import { openDatabase, type Database } from '@support/service-kit';
-import { applyEvent, type ConversationRow } from '../../domain/conversation-row.js';
+import {
+  applyConversationEvent,
+  knowledgeChange,
+  knowledgeEventKey,
+  type ConversationRow,
+  type FoldedReadModel,
+  type HandoffRow,
+} from '../../domain/read-model.js';
 import type { SummaryCounts, SummaryRange } from '../../domain/summary.js';
 import * as schema from './schema.js';
-import { conversations, processedEvents } from './schema.js';
+import { articles, conversations, handoffs, processedEvents } from './schema.js';
 
 export type MetricsDatabase = Database<typeof schema>;
 
@@ -16,12 +23,17 @@ export function openMetricsDatabase(url: string): Promise<MetricsDatabase> {
   return openDatabase(url, { schema, migrationsFolder: MIGRATIONS_FOLDER, pgSchema: 'metrics' });
 }
 
+/** Handoff columns a conversation event may write: the matched article is the knowledge consumer's. */
+function handoffChanges(h: HandoffRow) {
+  const { handoffId: _id, matchedArticleId: _matched, ...changes } = h;
+  return changes;
+}
+
 /**
- * Applies one log event in one transaction: the event id is recorded first,
- * and the conversation's row changes only if the id was new, so a redelivered
- * event never counts twice. Returns false for a repeat.
+ * Applies one log event in one transaction: the event id is recorded first, and the rows change
+ * only if the id was new, so a redelivered event never counts twice. Returns false for a repeat.
  */
-export async function applyToDatabase(
+export async function applyConversationEventToDatabase(
   { db }: MetricsDatabase,
   event: ConversationEvent,
   fallbackAt: Date,
@@ -38,34 +50,91 @@ export async function applyToDatabase(
       .from(conversations)
       .where(eq(conversations.conversationId, event.conversationId))
       .for('update');
-    const next = applyEvent(row, event, fallbackAt);
-    if (next) {
-      const { conversationId: _id, ...changes } = next;
+    const rows = await tx
+      .select()
+      .from(handoffs)
+      .where(eq(handoffs.conversationId, event.conversationId));
+    const before = Object.fromEntries(rows.map((h) => [h.handoffId, h]));
+    const next = applyConversationEvent({ row, handoffs: before }, event, fallbackAt);
+    if (!next?.row) return true;
+    const { conversationId: _id, ...changes } = next.row;
+    await tx
+      .insert(conversations)
+      .values(next.row)
+      .onConflictDoUpdate({ target: conversations.conversationId, set: changes });
+    for (const h of Object.values(next.handoffs)) {
+      if (before[h.handoffId] === h) continue;
       await tx
-        .insert(conversations)
-        .values(next)
-        .onConflictDoUpdate({ target: conversations.conversationId, set: changes });
+        .insert(handoffs)
+        .values(h)
+        .onConflictDoUpdate({ target: handoffs.handoffId, set: handoffChanges(h) });
+    }
+    return true;
+  });
+}
+
+/**
+ * Applies one knowledge event: an article keeps its first publication, a handoff the first article
+ * its resolution matched (a placeholder row until its HandoffRequested arrives on the other topic).
+ */
+export async function applyKnowledgeEventToDatabase(
+  { db }: MetricsDatabase,
+  event: KnowledgeEvent,
+  fallbackAt: Date,
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const inserted = await tx
+      .insert(processedEvents)
+      .values({ eventId: knowledgeEventKey(event.eventId) })
+      .onConflictDoNothing()
+      .returning();
+    if (inserted.length === 0) return false;
+    const change = knowledgeChange(event, fallbackAt);
+    if (change?.kind === 'article') {
+      const { articleId: _id, ...rest } = change.article;
+      await tx
+        .insert(articles)
+        .values(change.article)
+        .onConflictDoUpdate({
+          target: articles.articleId,
+          set: rest,
+          setWhere: sql`excluded.published_at < ${articles.publishedAt}`,
+        });
+    }
+    if (change?.kind === 'match') {
+      await tx
+        .insert(handoffs)
+        .values({
+          handoffId: change.handoffId,
+          conversationId: change.conversationId,
+          matchedArticleId: change.articleId,
+        })
+        .onConflictDoUpdate({
+          target: handoffs.handoffId,
+          set: { matchedArticleId: change.articleId },
+          setWhere: sql`${handoffs.matchedArticleId} = ''`,
+        });
     }
     return true;
   });
 }
 
 /** Replaces the whole read model (a rebuild) in one transaction: readers see the old one until it commits. */
-export async function replaceAll(
-  { db }: MetricsDatabase,
-  rows: ConversationRow[],
-  eventIds: string[],
-): Promise<void> {
+export async function replaceAll({ db }: MetricsDatabase, model: FoldedReadModel): Promise<void> {
   const CHUNK = 1000;
   await db.transaction(async (tx) => {
-    await tx.execute(sql`truncate table ${processedEvents}, ${conversations}`);
-    for (let i = 0; i < eventIds.length; i += CHUNK) {
-      await tx
-        .insert(processedEvents)
-        .values(eventIds.slice(i, i + CHUNK).map((eventId) => ({ eventId })));
-    }
-    for (let i = 0; i < rows.length; i += CHUNK)
-      await tx.insert(conversations).values(rows.slice(i, i + CHUNK));
+    await tx.execute(
+      sql`truncate table ${processedEvents}, ${conversations}, ${handoffs}, ${articles}`,
+    );
+    const insertAll = async <T>(rows: T[], write: (chunk: T[]) => Promise<unknown>) => {
+      for (let i = 0; i < rows.length; i += CHUNK) await write(rows.slice(i, i + CHUNK));
+    };
+    await insertAll(model.eventIds, (chunk) =>
+      tx.insert(processedEvents).values(chunk.map((eventId) => ({ eventId }))),
+    );
+    await insertAll(model.conversations, (chunk) => tx.insert(conversations).values(chunk));
+    await insertAll(model.handoffs, (chunk) => tx.insert(handoffs).values(chunk));
+    await insertAll(model.articles, (chunk) => tx.insert(articles).values(chunk));
   });
 }
 
