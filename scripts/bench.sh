@@ -1,8 +1,21 @@
 #!/usr/bin/env bash
-# Benchmark: messages through the running pipeline, beside raw Kafka produce/consume.
+# Benchmark: the metrics read model over a million events (rebuild and queries) beside raw Kafka
+# produce/consume, then messages through the running pipeline, beside raw Kafka produce/consume.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure.sh
 node bench/eval-sentiment.mjs
+echo
+# The metrics read model at scale (METRICS_BENCH_EVENTS, default a million), on a Kafka broker and
+# a PostgreSQL database of its own, wiped first, so the log the system runs on is never touched.
+(
+  export KAFKA_PORT=9392 KAFKA_CONTROLLER_PORT=9393 PGDATABASE=support_bench
+  export INFRA_DATA_DIR="$PWD/deploy/local/.data/bench"
+  bash deploy/local/infra.sh reset >/dev/null
+  bash deploy/local/infra.sh up >/dev/null
+  trap 'bash deploy/local/infra.sh down >/dev/null 2>&1 || true' EXIT
+  KAFKA_BROKERS=127.0.0.1:9392 DATABASE_URL=postgres://postgres@127.0.0.1:5432/support_bench \
+    node bench/metrics.mjs
+)
 echo
 exec node bench/pipeline.mjs "$@"

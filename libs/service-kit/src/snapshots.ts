@@ -1,6 +1,12 @@
 import type { Redis } from 'ioredis';
-import { ConversationEventSchema, fromBinary, type ConversationEvent } from '@support/contracts';
-import { Topics, type Bus, type Incoming } from '@support/bus';
+import {
+  ConversationEventSchema,
+  fromBinary,
+  type ConversationEvent,
+  type DescMessage,
+  type MessageShape,
+} from '@support/contracts';
+import { Topics, type Bus, type Incoming, type TopicSpec } from '@support/bus';
 import { evolve, initialState, type ConversationState } from '@support/conversation';
 
 /** A service's snapshot of one conversation: the state and the last log offset applied to it. */
@@ -142,33 +148,35 @@ export async function applyLogRecord(
 }
 
 /**
- * Reads conversation.events from the beginning up to its end at the time of
- * the call, handing each decodable event to `onEvent` in log order per
- * partition. Uses a throw-away consumer group and deletes it afterwards.
+ * Reads a topic from the beginning up to its end at the time of the call,
+ * handing each decodable record to `onRecord` in order per partition (a record
+ * that cannot be decoded, or whose handling throws, is counted as skipped).
+ * Uses a throw-away consumer group and deletes it afterwards.
  */
-export async function replayLog(
+export async function replayTopic<Desc extends DescMessage>(
   bus: Bus,
-  onEvent: (event: ConversationEvent, partition: number, offset: string) => Promise<void>,
-): Promise<{ events: number; skipped: number }> {
+  topic: Pick<TopicSpec<Desc>, 'name' | 'schema'>,
+  onRecord: (value: MessageShape<Desc>, partition: number, offset: string) => Promise<void>,
+): Promise<{ records: number; skipped: number }> {
   const admin = bus.kafka.admin();
   await admin.connect();
-  const ends = await admin.fetchTopicOffsets(Topics.events.name);
+  const ends = await admin.fetchTopicOffsets(topic.name);
   const remaining = new Map<number, bigint>();
   for (const p of ends) {
     const high = BigInt(p.high);
     const low = BigInt(p.low);
     if (high > low) remaining.set(p.partition, high);
   }
-  let events = 0;
+  let records = 0;
   let skipped = 0;
   if (remaining.size === 0) {
     await admin.disconnect();
-    return { events, skipped };
+    return { records, skipped };
   }
   const groupId = `replay-${bus.service}-${process.pid}-${Date.now()}`;
   const consumer = bus.kafka.consumer({ groupId, allowAutoTopicCreation: false });
   await consumer.connect();
-  await consumer.subscribe({ topic: Topics.events.name, fromBeginning: true });
+  await consumer.subscribe({ topic: topic.name, fromBeginning: true });
   await new Promise<void>((resolve, reject) => {
     consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error));
     consumer
@@ -180,9 +188,9 @@ export async function replayLog(
           for (const message of batch.messages) {
             if (BigInt(message.offset) >= end) break;
             try {
-              const event = fromBinary(ConversationEventSchema, message.value ?? new Uint8Array());
-              await onEvent(event, batch.partition, message.offset);
-              events++;
+              const value = fromBinary(topic.schema, message.value ?? new Uint8Array());
+              await onRecord(value, batch.partition, message.offset);
+              records++;
             } catch {
               skipped++;
             }
@@ -200,7 +208,16 @@ export async function replayLog(
   await consumer.disconnect();
   await admin.deleteGroups([groupId]).catch(() => undefined);
   await admin.disconnect();
-  return { events, skipped };
+  return { records, skipped };
+}
+
+/** Reads the whole conversation log as it is now (replayTopic on conversation.events). */
+export async function replayLog(
+  bus: Bus,
+  onEvent: (event: ConversationEvent, partition: number, offset: string) => Promise<void>,
+): Promise<{ events: number; skipped: number }> {
+  const { records, skipped } = await replayTopic(bus, Topics.events, onEvent);
+  return { events: records, skipped };
 }
 
 /** Folds the whole log into one snapshot per conversation (state and last offset). */
