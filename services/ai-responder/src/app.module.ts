@@ -8,6 +8,8 @@ import { KnowledgeBase } from './adapters/db/knowledge-base.js';
 import { KbStartup } from './adapters/db/seed.js';
 import { embedderProvider } from './adapters/embeddings.js';
 import { KnowledgeBaseController } from './adapters/kb.controller.js';
+import { LearningService } from './adapters/learning.service.js';
+import { KnowledgeOutbox } from './adapters/db/outbox.js';
 import { ResponderService } from './adapters/responder.service.js';
 
 @Module({})
@@ -28,7 +30,9 @@ export class AppModule {
         databaseProvider,
         embedderProvider,
         classifierProvider,
+        KnowledgeOutbox,
         KnowledgeBase,
+        LearningService,
         KbStartup,
         ResponderService,
       ],

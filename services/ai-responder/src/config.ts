@@ -27,6 +27,16 @@ export const configSchema = baseConfigSchema.extend(llmConfigSchema.shape).exten
   EMBEDDINGS_MODEL: z.string().default('text-embedding-3-small'),
   EMBEDDINGS_BASE_URL: z.string().default(''),
   EMBEDDINGS_API_KEY: z.string().default(''),
+  /** How long a knowledge suggestion waits for a reviewer before it expires (a merge extends it). */
+  KB_SUGGESTION_TTL_DAYS: z.coerce.number().positive().default(14),
+  /** Similarity (0..1, meaning and shared words) at which a resolution merges into a pending suggestion. */
+  KB_SUGGESTION_MERGE_SIMILARITY: z.coerce.number().min(0).max(1).default(0.7),
+  /** Similarity at which a resolution counts as answered by a published article (a false escalation). */
+  KB_RESOLUTION_MATCH_SIMILARITY: z.coerce.number().min(0).max(1).default(0.72),
+  /** How often each replica looks for overdue suggestions to expire. */
+  KB_SUGGESTION_SWEEP_MS: z.coerce.number().int().min(100).default(60_000),
+  /** How often the knowledge-event outbox is relayed besides right after each write. */
+  KB_OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(2_000),
   /** Where the trained intent model is cached between starts (keyed by the corpus' hash). */
   INTENT_MODEL_DIR: z.string().default(''),
 });

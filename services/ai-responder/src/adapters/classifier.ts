@@ -67,6 +67,16 @@ export class SupportClassifier {
     if (this.vectors.size > VECTOR_CACHE) this.vectors.delete(this.vectors.keys().next().value!);
   }
 
+  /** Sentence vectors of texts (the learning loop compares resolutions with them). */
+  async embed(texts: string[]): Promise<Float32Array[]> {
+    return this.encoder.embed(texts);
+  }
+
+  /** The sentence encoder's name, stored beside vectors made with it. */
+  get encoderName(): string {
+    return this.encoder.name;
+  }
+
   async classify(text: string): Promise<Classification> {
     return (await this.analyse(text)).classification;
   }

@@ -30,26 +30,19 @@ interface Issue {
   rule: string;
   message: string;
 }
-interface DraftArticle {
-  id: string;
+interface Suggestion {
+  suggestionId: string;
+  status: string;
+  origin: string;
   title: string;
   body: string;
   tags: string[];
   locale: string;
-  status: string;
-  version: number;
-  source: string;
-}
-interface Draft {
-  draftId: string;
-  status: string;
-  conversationId: string;
-  handoffId: string;
-  agentId: string;
-  proposedAt: string;
-  reviewedBy: string | null;
+  occurrences: number;
+  sources: { conversationId: string; handoffId: string; agentId: string; question: string }[];
+  reviewerId: string | null;
   reason: string;
-  article: DraftArticle;
+  articleId: string | null;
 }
 
 function messagesOf(request: ReceivedRequest): { role: string; content: string }[] {
@@ -61,7 +54,7 @@ function messagesOf(request: ReceivedRequest): { role: string; content: string }
  * on the real Kafka, Redis and PostgreSQL, as the agent's desk meets it: it
  * drafts replies for the person who holds a conversation, answers again after
  * a handback knowing what the person did, and keeps the articles agents
- * propose as drafts until someone approves them.
+ * propose as suggestions until someone approves them.
  */
 describe('ai-responder with the agent desk, on the real Kafka, Redis and PostgreSQL', () => {
   let fake: FakeLlmServer;
@@ -165,13 +158,13 @@ describe('ai-responder with the agent desk, on the real Kafka, Redis and Postgre
   }
   const fieldsOf = (reply: { body: unknown }) =>
     (reply.body as { issues: Issue[] }).issues.map((i) => i.field);
-  const drafts = async (status = 'pending') =>
+  const suggestions = async (status = 'pending') =>
     (
-      await call<{ total: number; drafts: Draft[] }>(
+      await call<{ total: number; suggestions: Suggestion[] }>(
         'GET',
-        `/v1/kb/drafts?status=${status}&limit=200`,
+        `/v1/kb/suggestions?status=${status}&limit=200`,
       )
-    ).body.drafts;
+    ).body.suggestions;
 
   describe('a conversation a person holds, then hands back', () => {
     const conversationId = randomUUID();
@@ -280,7 +273,7 @@ describe('ai-responder with the agent desk, on the real Kafka, Redis and Postgre
       tags: ['payments', ' payments '],
     });
 
-    it('keeps a proposal as a draft, once, out of answers until it is approved, then answers from it', async () => {
+    it('keeps a proposal as a suggestion of origin agent, once, out of answers until it is approved, then answers from it', async () => {
       // Given an agent proposed an article from a conversation
       const conversationId = randomUUID();
       const draftId = randomUUID();
@@ -291,70 +284,59 @@ describe('ai-responder with the agent desk, on the real Kafka, Redis and Postgre
         proposalEvent(draftId, `Paying suppliers with ${word} credits`),
       );
 
-      // Then it is listed as a pending draft, linked to its conversation and handoff
-      await waitUntil('the draft to be listed', async () =>
-        (await drafts()).some((d) => d.draftId === draftId),
+      // Then it is listed as a pending suggestion, linked to its conversation and handoff
+      await waitUntil('the suggestion to be listed', async () =>
+        (await suggestions()).some((d) => d.suggestionId === draftId),
       );
-      const draft = (await drafts()).find((d) => d.draftId === draftId)!;
-      expect(draft).toMatchObject({
+      const suggestion = (await suggestions()).find((d) => d.suggestionId === draftId)!;
+      expect(suggestion).toMatchObject({
         status: 'pending',
-        conversationId,
-        handoffId: `ho-kb-${RUN}`,
-        agentId: 'ag-ada',
-        reviewedBy: null,
-        article: {
-          title: `Paying suppliers with ${word} credits`,
-          tags: ['payments'],
-          locale: 'en',
-          status: 'draft',
-          version: 1,
-          source: 'agent',
-        },
+        origin: 'agent',
+        title: `Paying suppliers with ${word} credits`,
+        tags: ['payments'],
+        locale: 'en',
+        occurrences: 1,
+        reviewerId: null,
+        sources: [{ conversationId, handoffId: `ho-kb-${RUN}`, agentId: 'ag-ada' }],
       });
-      const articleId = draft.article.id;
 
       // When the same proposal comes again (another event, same draft id), nothing changes
       await append(conversationId, 'articleProposed', proposalEvent(draftId, 'Another title'));
-      // ...and a question asked after it (same conversation, so read after it) is not answered from the draft
+      // ...and a question asked after it (same conversation, so read after it) is not answered from it
       const before = (await ask(conversationId, `${question} (${RUN}-4)`)).proposal;
-      expect(before.articlesTried).not.toContain(articleId);
-      expect(before.citations.map((c) => c.articleId)).not.toContain(articleId);
-      expect((await drafts()).filter((d) => d.draftId === draftId)).toHaveLength(1);
-      const versions = await call<{ versions: { version: number; changedBy: string }[] }>(
-        'GET',
-        `/v1/kb/articles/${articleId}/versions`,
+      expect(before.text).not.toContain(word);
+      expect((await suggestions()).filter((d) => d.suggestionId === draftId)).toHaveLength(1);
+      expect((await suggestions()).find((d) => d.suggestionId === draftId)?.title).toBe(
+        `Paying suppliers with ${word} credits`,
       );
-      expect(versions.body.versions.map((v) => [v.version, v.changedBy])).toEqual([
-        [1, 'agent:ag-ada'],
-      ]);
 
       // When someone approves it
-      const approved = await call<{ draft: Draft; article: { version: number; status: string } }>(
-        'POST',
-        `/v1/kb/drafts/${draftId}/approve`,
-      );
+      const approved = await call<{
+        suggestion: Suggestion;
+        article: { id: string; version: number; status: string };
+      }>('POST', `/v1/kb/suggestions/${draftId}/approve`, { body: {} });
 
-      // Then it is published as the article's next version and answers the question
+      // Then it is published and answers the question
       expect(approved.status).toBe(200);
-      expect(approved.body.draft).toMatchObject({
+      expect(approved.body.suggestion).toMatchObject({
         status: 'approved',
-        reviewedBy: expect.stringMatching(/^key:/),
+        reviewerId: expect.stringMatching(/^key:/),
       });
-      expect(approved.body.article).toMatchObject({ version: 2, status: 'published' });
+      expect(approved.body.article).toMatchObject({ status: 'published' });
+      const articleId = approved.body.article.id;
       const after = (await ask(conversationId, `${question} (${RUN}-5)`)).proposal;
       expect(after.articlesTried[0]).toBe(articleId);
-      expect(after.citations[0]).toMatchObject({ articleId, articleVersion: 2 });
       expect(after.text).toContain(word);
-      expect((await drafts()).map((d) => d.draftId)).not.toContain(draftId);
-      expect((await drafts('approved')).map((d) => d.draftId)).toContain(draftId);
+      expect((await suggestions()).map((d) => d.suggestionId)).not.toContain(draftId);
+      expect((await suggestions('approved')).map((d) => d.suggestionId)).toContain(draftId);
 
-      // A draft is reviewed once
-      const again = await call('POST', `/v1/kb/drafts/${draftId}/approve`);
+      // A suggestion is reviewed once
+      const again = await call('POST', `/v1/kb/suggestions/${draftId}/approve`);
       expect(again.status).toBe(409);
       expect(fieldsOf(again)).toEqual(['id']);
     });
 
-    it('retires a rejected draft with its reason; it never reaches answers', async () => {
+    it('closes a rejected suggestion with its reason; it never reaches answers', async () => {
       const conversationId = randomUUID();
       const draftId = randomUUID();
       await append(
@@ -362,49 +344,53 @@ describe('ai-responder with the agent desk, on the real Kafka, Redis and Postgre
         'articleProposed',
         proposalEvent(draftId, `Old way to pay with ${word}`),
       );
-      await waitUntil('the draft to be listed', async () =>
-        (await drafts()).some((d) => d.draftId === draftId),
+      await waitUntil('the suggestion to be listed', async () =>
+        (await suggestions()).some((d) => d.suggestionId === draftId),
       );
 
-      const noReason = await call('POST', `/v1/kb/drafts/${draftId}/reject`, { body: {} });
-      expect(noReason.status).toBe(400);
-      expect(fieldsOf(noReason)).toEqual(['reason']);
+      const tooLong = await call('POST', `/v1/kb/suggestions/${draftId}/reject`, {
+        body: { reason: 'x'.repeat(2001) },
+      });
+      expect(tooLong.status).toBe(400);
+      expect(fieldsOf(tooLong)).toEqual(['reason']);
 
-      const rejected = await call<{ draft: Draft; article: { status: string } }>(
+      const rejected = await call<{ suggestion: Suggestion }>(
         'POST',
-        `/v1/kb/drafts/${draftId}/reject`,
+        `/v1/kb/suggestions/${draftId}/reject`,
         { body: { reason: 'Duplicates the approved article.' } },
       );
       expect(rejected.status).toBe(200);
-      expect(rejected.body.draft).toMatchObject({
+      expect(rejected.body.suggestion).toMatchObject({
         status: 'rejected',
         reason: 'Duplicates the approved article.',
+        articleId: null,
       });
-      expect(rejected.body.article.status).toBe('retired');
-      const listed = (await drafts('rejected')).find((d) => d.draftId === draftId);
-      expect(listed?.article.status).toBe('retired');
+      expect((await suggestions('rejected')).map((d) => d.suggestionId)).toContain(draftId);
       const proposal = (await ask(randomUUID(), `Old way to pay with ${word}? (${RUN}-6)`))
         .proposal;
-      expect(proposal.articlesTried).not.toContain(rejected.body.draft.article.id);
+      expect(proposal.text).not.toContain('Old way');
     });
 
-    it('answers bad input with a 400 naming the field, an unknown draft with a 404, and no key with a 401', async () => {
-      const badQuery = await call('GET', '/v1/kb/drafts?status=maybe&colour=red');
+    it('answers bad input with a 400 naming the field, an unknown suggestion with a 404, and no key with a 401', async () => {
+      const badQuery = await call('GET', '/v1/kb/suggestions?status=maybe&colour=red');
       expect(badQuery.status).toBe(400);
       expect(fieldsOf(badQuery).sort()).toEqual(['colour', 'status']);
-      const badId = await call('POST', `/v1/kb/drafts/${encodeURIComponent('../x y')}/approve`);
+      const badId = await call(
+        'POST',
+        `/v1/kb/suggestions/${encodeURIComponent('../x y')}/approve`,
+      );
       expect(badId.status).toBe(400);
       expect(fieldsOf(badId)).toEqual(['id']);
-      const badBody = await call('POST', `/v1/kb/drafts/${randomUUID()}/approve`, {
-        body: { expectedVersion: 'two' },
+      const badBody = await call('POST', `/v1/kb/suggestions/${randomUUID()}/approve`, {
+        body: { title: 2 },
       });
       expect(badBody.status).toBe(400);
-      expect(fieldsOf(badBody)).toEqual(['expectedVersion']);
-      expect((await call('POST', `/v1/kb/drafts/${randomUUID()}/approve`)).status).toBe(404);
-      expect((await call('GET', '/v1/kb/drafts', { key: null })).status).toBe(401);
+      expect(fieldsOf(badBody)).toEqual(['title']);
+      expect((await call('POST', `/v1/kb/suggestions/${randomUUID()}/approve`)).status).toBe(404);
+      expect((await call('GET', '/v1/kb/suggestions', { key: null })).status).toBe(401);
       expect(
         (
-          await call('POST', `/v1/kb/drafts/${randomUUID()}/reject`, {
+          await call('POST', `/v1/kb/suggestions/${randomUUID()}/reject`, {
             key: 'wrong',
             body: { reason: 'x' },
           })

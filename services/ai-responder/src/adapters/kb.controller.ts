@@ -18,14 +18,14 @@ import { z } from 'zod';
 import { ApiKeyGuard, invalidInput, parseInput } from '@support/service-kit';
 import { ARTICLE_STATUSES, articlePatchSchema, validateArticle } from '../domain/kb/article.js';
 import { formatOfContentType, parseImport } from '../domain/kb/import.js';
-import { approveBody, draftIdSchema, draftListQuery, rejectBody } from '../domain/kb/draft.js';
 import {
-  ArticleNotFound,
-  DraftNotFound,
-  DraftReviewed,
-  KnowledgeBase,
-  VersionConflict,
-} from './db/knowledge-base.js';
+  approveSuggestionBody,
+  rejectSuggestionBody,
+  suggestionIdSchema,
+  suggestionListQuery,
+} from '../domain/kb/suggestion.js';
+import { ArticleNotFound, KnowledgeBase, VersionConflict } from './db/knowledge-base.js';
+import { LearningService, type ReviewOutcome } from './learning.service.js';
 import { ResponderService } from './responder.service.js';
 
 const invalid = invalidInput;
@@ -65,7 +65,7 @@ const ID = z.string().regex(/^[a-z0-9][a-z0-9-]{0,119}$/, 'must be an article id
 /**
  * The knowledge-base admin API: import (JSON, Markdown, help-center HTML),
  * list, read, update and retire articles, see every version, review the
- * drafts agents propose (approve or reject), and preview what the AI would
+ * learning loop's suggestions (approve or reject), and preview what the AI would
  * answer. Every route needs `Authorization: Bearer <key>` from
  * AI_RESPONDER_API_KEYS.
  */
@@ -75,6 +75,7 @@ export class KnowledgeBaseController {
   constructor(
     private readonly kb: KnowledgeBase,
     private readonly responder: ResponderService,
+    private readonly learning: LearningService,
   ) {}
 
   /**
@@ -139,6 +140,7 @@ export class KnowledgeBaseController {
     const [result] = await this.kb.import(
       [{ ...checked.article, source: 'api' }],
       editor(authorization),
+      'api',
     );
     return result;
   }
@@ -188,39 +190,58 @@ export class KnowledgeBaseController {
   }
 
   /**
-   * Article drafts agents proposed from conversations (ArticleProposed), with
-   * where each came from and the draft article; `?status=pending` (default),
-   * `approved` or `rejected`, `limit`, `offset`.
+   * The learning loop's suggestions (from people's resolutions and agents'
+   * proposals), newest first: `?status=pending` (default), `approved`,
+   * `rejected` or `expired`, `limit`, `offset`. Desks review them through
+   * knowledge.reviews; this is the same review for API clients.
    */
-  @Get('drafts')
-  async drafts(@Query() query: unknown) {
-    return this.kb.drafts(parse(draftListQuery, query));
+  @Get('suggestions')
+  async suggestions(@Query() query: unknown) {
+    return this.learning.list(parse(suggestionListQuery, query));
   }
 
-  /** Publishes a pending draft as a new version of its article, which then enters answers. */
-  @Post('drafts/:id/approve')
+  /** Publishes a pending suggestion as an article (optionally edited: title, body, tags); answers use it at once. */
+  @Post('suggestions/:id/approve')
   @HttpCode(200)
   async approve(
     @Param('id') id: string,
     @Headers('authorization') authorization: string | undefined,
     @Body() body: unknown,
   ) {
-    const draftId = parse(draftIdSchema, id, 'id');
-    const { expectedVersion } = parse(approveBody, body ?? {});
-    return this.guard(() => this.kb.approveDraft(draftId, editor(authorization), expectedVersion));
+    const suggestionId = parse(suggestionIdSchema, id, 'id');
+    const edits = parse(approveSuggestionBody, body ?? {});
+    return reviewed(
+      await this.learning.review({
+        reviewId: randomUUID(),
+        suggestionId,
+        decision: 'approve',
+        reviewerId: editor(authorization),
+        ...edits,
+      }),
+      id,
+    );
   }
 
-  /** Rejects a pending draft, with a reason: its article is retired and never reaches answers. */
-  @Post('drafts/:id/reject')
+  /** Rejects a pending suggestion (optional `{reason}`). */
+  @Post('suggestions/:id/reject')
   @HttpCode(200)
   async reject(
     @Param('id') id: string,
     @Headers('authorization') authorization: string | undefined,
     @Body() body: unknown,
   ) {
-    const draftId = parse(draftIdSchema, id, 'id');
-    const { reason } = parse(rejectBody, body ?? {});
-    return this.guard(() => this.kb.rejectDraft(draftId, editor(authorization), reason));
+    const suggestionId = parse(suggestionIdSchema, id, 'id');
+    const { reason } = parse(rejectSuggestionBody, body ?? {});
+    return reviewed(
+      await this.learning.review({
+        reviewId: randomUUID(),
+        suggestionId,
+        decision: 'reject',
+        reviewerId: editor(authorization),
+        reason,
+      }),
+      id,
+    );
   }
 
   /** What the AI would propose for a message: intent, evidence, confidence, citations. Changes nothing. */
@@ -235,15 +256,8 @@ export class KnowledgeBaseController {
     try {
       return await action();
     } catch (err) {
-      if (err instanceof ArticleNotFound || err instanceof DraftNotFound)
+      if (err instanceof ArticleNotFound)
         throw new NotFoundException({ error: 'not_found', message: err.message });
-      if (err instanceof DraftReviewed) {
-        throw new ConflictException({
-          error: 'already_reviewed',
-          message: err.message,
-          issues: [{ field: 'id', rule: 'pending', message: `the draft was ${err.status}` }],
-        });
-      }
       if (err instanceof VersionConflict) {
         throw new ConflictException({
           error: 'version_conflict',
@@ -260,4 +274,18 @@ export class KnowledgeBaseController {
       throw err;
     }
   }
+}
+
+/** A review's outcome as the API answers it: 404 unknown, 409 no longer pending. */
+function reviewed(outcome: ReviewOutcome, id: string) {
+  if (outcome.kind === 'unknown')
+    throw new NotFoundException({ error: 'not_found', message: `no suggestion "${id}"` });
+  if (outcome.kind === 'not_pending') {
+    throw new ConflictException({
+      error: 'already_reviewed',
+      message: `suggestion "${id}" is ${outcome.status}`,
+      issues: [{ field: 'id', rule: 'pending', message: `the suggestion is ${outcome.status}` }],
+    });
+  }
+  return outcome;
 }

@@ -55,8 +55,8 @@ const KINDS: Record<Proposal['kind'], ReplyKind> = {
  * the extractive answerer or the configured chat model) and weighed. The
  * escalation decider releases or withholds it; nothing goes to the customer
  * from here. While a person has or awaits the conversation the proposal is a
- * draft for them (flagged `draft_for_agent`, never released). An agent's
- * article proposal (articleProposed) becomes a draft in the knowledge base.
+ * draft for them (flagged `draft_for_agent`, never released). What people
+ * resolve feeds the knowledge base through the LearningService.
  */
 @Injectable()
 export class ResponderService implements OnApplicationBootstrap {
@@ -109,44 +109,9 @@ export class ResponderService implements OnApplicationBootstrap {
 
   private async react(applied: Applied): Promise<void> {
     const { event, after } = applied;
-    if (event.payload.case === 'articleProposed') return this.keepDraftArticle(applied);
     if (event.payload.case !== 'customerMessageReceived') return;
     if (!isBotActive(after) && !isWithPerson(after)) return;
     await this.proposeFor(applied, event.payload.value);
-  }
-
-  /** An agent's knowledge-base proposal becomes a draft article, kept out of answers until approved. */
-  private async keepDraftArticle({ event, after, record }: Applied): Promise<void> {
-    if (event.payload.case !== 'articleProposed') return;
-    const p = event.payload.value;
-    const context = {
-      conversationId: event.conversationId,
-      handoffId: p.handoffId,
-      draftId: p.draftId,
-      correlationId: record.meta.correlationId,
-    };
-    const locale = after.locale || this.config.KB_DEFAULT_LOCALE;
-    const outcome = await this.kb.proposeDraft({
-      draftId: p.draftId,
-      conversationId: event.conversationId,
-      handoffId: p.handoffId,
-      agentId: p.agentId,
-      title: p.title,
-      body: p.body,
-      tags: p.tags,
-      locale,
-      proposedAt: event.occurredAt,
-    });
-    if (outcome.kind === 'invalid')
-      this.logger.warn('article proposal not kept: invalid', {
-        ...context,
-        issues: outcome.issues,
-      });
-    else if (outcome.kind === 'created')
-      this.logger.log('draft article kept for review', {
-        ...context,
-        articleId: outcome.articleId,
-      });
   }
 
   private async proposeFor(

@@ -1,19 +1,15 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable, Optional, type OnApplicationShutdown } from '@nestjs/common';
-import { CONFIG } from '@support/service-kit';
 import { cosineSimilarity } from '@support/intent';
 import { and, asc, desc, eq, getTableColumns, or, sql, type SQL } from 'drizzle-orm';
+import { deterministicId } from '@support/bus';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
-import type { Config } from '../../config.js';
 import {
   sameContent,
-  type FieldIssue,
   type ArticleInput,
   type ArticlePatch,
   type ArticleSource,
   type ArticleStatus,
 } from '../../domain/kb/article.js';
-import { draftArticle, type ArticleProposal, type ProposalStatus } from '../../domain/kb/draft.js';
 import { languageOf } from '../../domain/kb/language.js';
 import { PassageIndex, type IndexedPassage } from '../../domain/kb/passage-index.js';
 import {
@@ -25,16 +21,10 @@ import {
 import type { RankedArticle } from '../../domain/answer.js';
 import { EMBEDDER, type Embedder } from '../embeddings.js';
 import { DATABASE, type KbDatabase } from './database.js';
-import {
-  articleProposals,
-  articles,
-  articleVersions,
-  passages,
-  type ArticleProposalRow,
-  type ArticleRow,
-} from './schema.js';
+import { enqueue, knowledgeEvent, KnowledgeOutbox, type OutgoingKnowledgeEvent } from './outbox.js';
+import { articles, articleVersions, passages, type ArticleRow } from './schema.js';
 
-type Db = NodePgDatabase<Record<string, unknown>>;
+export type Db = NodePgDatabase<Record<string, unknown>>;
 
 export type ImportOutcome = 'created' | 'updated' | 'unchanged';
 
@@ -62,41 +52,6 @@ export class VersionConflict extends Error {
   }
 }
 
-export class DraftNotFound extends Error {
-  constructor(readonly draftId: string) {
-    super(`no draft "${draftId}"`);
-  }
-}
-
-export class DraftReviewed extends Error {
-  constructor(
-    readonly draftId: string,
-    readonly status: ProposalStatus,
-  ) {
-    super(`draft "${draftId}" was ${status} already`);
-  }
-}
-
-/** What became of an article proposal from the log. */
-export type ProposalOutcome =
-  | { kind: 'created'; articleId: string }
-  | { kind: 'exists'; articleId: string }
-  | { kind: 'invalid'; issues: FieldIssue[] };
-
-/** A proposal as the drafts API shows it: where it came from, its review, and the draft article. */
-export interface DraftView {
-  draftId: string;
-  status: ProposalStatus;
-  conversationId: string;
-  handoffId: string;
-  agentId: string;
-  proposedAt: string;
-  reviewedBy: string | null;
-  reviewedAt: string | null;
-  reason: string;
-  article: Omit<ArticleRow, 'createdAt' | 'updatedAt'>;
-}
-
 export interface ListQuery {
   status?: ArticleStatus;
   locale?: string;
@@ -109,6 +64,35 @@ export interface ListQuery {
 
 /** The current article without its body, as lists show it. */
 export type ArticleSummary = Omit<ArticleRow, 'body'>;
+
+/** How an article went live, as ArticlePublished says: "import" (files, seed), "api", "suggestion". */
+export type PublishOrigin = 'import' | 'api' | 'suggestion';
+
+/** ArticlePublished for a stored version that is live (once per article version). */
+export function articlePublished(
+  result: ImportResult,
+  article: { title: string; productAreas: string[]; tags: string[] },
+  origin: PublishOrigin,
+  suggestionId = '',
+): OutgoingKnowledgeEvent[] {
+  if (result.status !== 'published' || result.outcome === 'unchanged') return [];
+  return [
+    knowledgeEvent(
+      deterministicId('article-published', result.id, String(result.version)),
+      result.id,
+      {
+        case: 'articlePublished',
+        value: {
+          articleId: result.id,
+          title: article.title,
+          topic: article.productAreas[0] ?? article.tags[0] ?? '',
+          origin,
+          suggestionId,
+        },
+      },
+    ),
+  ];
+}
 
 interface Prepared {
   input: ArticleInput & { source: ArticleSource };
@@ -130,13 +114,8 @@ export class KnowledgeBase implements OnApplicationShutdown {
   constructor(
     @Inject(DATABASE) private readonly database: KbDatabase,
     @Optional() @Inject(EMBEDDER) private readonly embedder?: Embedder,
-    @Optional() @Inject(CONFIG) private readonly config?: Pick<Config, 'KB_DEFAULT_LOCALE'>,
+    @Optional() private readonly outbox?: KnowledgeOutbox,
   ) {}
-
-  /** The language of drafts whose conversation names none. */
-  private get defaultLocale(): string {
-    return this.config?.KB_DEFAULT_LOCALE ?? 'en';
-  }
 
   private get db(): Db {
     return this.database.db as unknown as Db;
@@ -149,16 +128,48 @@ export class KnowledgeBase implements OnApplicationShutdown {
   async import(
     inputs: (ArticleInput & { source: ArticleSource })[],
     changedBy: string,
+    origin: PublishOrigin = 'import',
   ): Promise<ImportResult[]> {
     const prepared = await Promise.all(inputs.map((input) => this.prepare(input)));
     const results = await this.db.transaction(async (tx) => {
       await lockImports(tx);
       const stored: ImportResult[] = [];
-      for (const p of prepared) stored.push(await this.store(tx, p, changedBy));
+      for (const p of prepared) {
+        const result = await this.store(tx, p, changedBy);
+        await enqueue(tx, articlePublished(result, p.input, origin));
+        stored.push(result);
+      }
       return stored;
     });
-    this.checkedAt = 0;
+    this.written();
     return results;
+  }
+
+  /**
+   * Runs `work` in one knowledge-base transaction (imports and edits wait for
+   * it): `store` writes an article version there, so that the article and
+   * whatever else `work` writes (a suggestion's review, its events) commit
+   * together or not at all.
+   */
+  async transact<T>(
+    changedBy: string,
+    work: (
+      tx: Db,
+      store: (input: ArticleInput & { source: ArticleSource }) => Promise<ImportResult>,
+    ) => Promise<T>,
+  ): Promise<T> {
+    const value = await this.db.transaction(async (tx) => {
+      await lockImports(tx);
+      return work(tx, async (input) => this.store(tx, await this.prepare(input), changedBy));
+    });
+    this.written();
+    return value;
+  }
+
+  /** After a commit: retrieval re-reads the index at once, and the outbox relays the events. */
+  private written(): void {
+    this.checkedAt = 0;
+    void this.outbox?.flush();
   }
 
   /** Applies a partial update to one article; `expectedVersion`, when given, must be the current one. */
@@ -181,166 +192,13 @@ export class KnowledgeBase implements OnApplicationShutdown {
     const prepared = await this.prepare(next);
     const result = await this.db.transaction(async (tx) => {
       await lockImports(tx);
-      return this.store(tx, prepared, changedBy, patch.expectedVersion);
+      const stored = await this.store(tx, prepared, changedBy, patch.expectedVersion);
+      // Published only now (a draft or retired article made live), or a new live version.
+      await enqueue(tx, articlePublished(stored, next, 'api'));
+      return stored;
     });
-    this.checkedAt = 0;
+    this.written();
     return result;
-  }
-
-  /**
-   * Keeps an agent's proposal as a draft article (status draft, source agent,
-   * linked to its conversation and handoff), once per draft id: a proposal
-   * seen again changes nothing. Drafts are out of answers until approved.
-   */
-  async proposeDraft(proposal: ArticleProposal): Promise<ProposalOutcome> {
-    const known = await this.proposal(this.db, proposal.draftId);
-    if (known) return { kind: 'exists', articleId: known.articleId };
-    const checked = draftArticle(proposal, this.defaultLocale);
-    if ('issues' in checked) return { kind: 'invalid', issues: checked.issues };
-    const prepared = await this.prepare({ ...checked.article, source: 'agent' });
-    const outcome = await this.db.transaction(async (tx): Promise<ProposalOutcome> => {
-      await lockImports(tx);
-      const again = await this.proposal(tx, proposal.draftId);
-      if (again) return { kind: 'exists', articleId: again.articleId };
-      // Never over an article someone else made under the same id: a longer hash instead.
-      let p = prepared;
-      if (await this.existsIn(tx, p.input.id)) {
-        p = { ...p, input: { ...p.input, id: `draft-${hashOf(proposal.draftId)}` } };
-        if (await this.existsIn(tx, p.input.id)) {
-          const message = `article "${p.input.id}" exists`;
-          return { kind: 'invalid', issues: [{ field: 'draftId', rule: 'unique', message }] };
-        }
-      }
-      await this.store(tx, p, `agent:${proposal.agentId || 'unknown'}`);
-      await tx.insert(articleProposals).values({
-        draftId: proposal.draftId,
-        articleId: p.input.id,
-        conversationId: proposal.conversationId,
-        handoffId: proposal.handoffId,
-        agentId: proposal.agentId,
-        ...(Number.isNaN(Date.parse(proposal.proposedAt))
-          ? {}
-          : { proposedAt: proposal.proposedAt }),
-      });
-      return { kind: 'created', articleId: p.input.id };
-    });
-    this.checkedAt = 0;
-    return outcome;
-  }
-
-  /** Proposals with their draft articles, oldest first; `status` pending by default. */
-  async drafts(query: {
-    status: ProposalStatus;
-    limit: number;
-    offset: number;
-  }): Promise<{ total: number; drafts: DraftView[] }> {
-    const condition = eq(articleProposals.status, query.status);
-    const [rows, [{ total }]] = await Promise.all([
-      this.draftRows(condition).limit(query.limit).offset(query.offset),
-      this.db
-        .select({ total: sql<number>`count(*)`.mapWith(Number) })
-        .from(articleProposals)
-        .where(condition),
-    ]);
-    return { total, drafts: rows.map(draftView) };
-  }
-
-  async draft(draftId: string): Promise<DraftView | undefined> {
-    const [row] = await this.draftRows(eq(articleProposals.draftId, draftId));
-    return row ? draftView(row) : undefined;
-  }
-
-  /**
-   * Approves a pending draft: its article is published as a new version (by
-   * `changedBy`) and so enters retrieval. `expectedVersion`, when given, must
-   * be the draft article's current version.
-   */
-  async approveDraft(
-    draftId: string,
-    changedBy: string,
-    expectedVersion?: number,
-  ): Promise<{ draft: DraftView; article: ImportResult }> {
-    return this.review(draftId, changedBy, { status: 'approved', expectedVersion });
-  }
-
-  /** Rejects a pending draft with a reason: its article is retired (it never reaches answers) and stays readable. */
-  async rejectDraft(
-    draftId: string,
-    changedBy: string,
-    reason: string,
-  ): Promise<{ draft: DraftView; article: ImportResult }> {
-    return this.review(draftId, changedBy, { status: 'rejected', reason });
-  }
-
-  private async review(
-    draftId: string,
-    changedBy: string,
-    decision: { status: 'approved' | 'rejected'; expectedVersion?: number; reason?: string },
-  ): Promise<{ draft: DraftView; article: ImportResult }> {
-    const proposal = await this.proposal(this.db, draftId);
-    if (!proposal) throw new DraftNotFound(draftId);
-    if (proposal.status !== 'pending') throw new DraftReviewed(draftId, proposal.status);
-    const current = await this.get(proposal.articleId);
-    if (!current) throw new DraftNotFound(draftId);
-    if (decision.expectedVersion !== undefined && decision.expectedVersion !== current.version)
-      throw new VersionConflict(current.id, decision.expectedVersion, current.version);
-    const prepared = await this.prepare({
-      id: current.id,
-      title: current.title,
-      body: current.body,
-      tags: current.tags,
-      locale: current.locale,
-      productAreas: current.productAreas,
-      status: decision.status === 'approved' ? 'published' : 'retired',
-      source: current.source as ArticleSource,
-    });
-    const article = await this.db.transaction(async (tx) => {
-      await lockImports(tx);
-      const [locked] = await tx
-        .select()
-        .from(articleProposals)
-        .where(eq(articleProposals.draftId, draftId))
-        .for('update');
-      if (!locked) throw new DraftNotFound(draftId);
-      if (locked.status !== 'pending') throw new DraftReviewed(draftId, locked.status);
-      // The version read above: an edit in between is a conflict, never overwritten.
-      const result = await this.store(tx, prepared, changedBy, current.version);
-      await tx
-        .update(articleProposals)
-        .set({
-          status: decision.status,
-          reviewedBy: changedBy,
-          reviewedAt: sql`now()`,
-          reason: decision.reason ?? '',
-        })
-        .where(eq(articleProposals.draftId, draftId));
-      return result;
-    });
-    this.checkedAt = 0;
-    return { draft: (await this.draft(draftId))!, article };
-  }
-
-  private async proposal(db: Db, draftId: string): Promise<ArticleProposalRow | undefined> {
-    const [row] = await db
-      .select()
-      .from(articleProposals)
-      .where(eq(articleProposals.draftId, draftId));
-    return row;
-  }
-
-  private async existsIn(db: Db, id: string): Promise<boolean> {
-    const [row] = await db.select({ id: articles.id }).from(articles).where(eq(articles.id, id));
-    return !!row;
-  }
-
-  private draftRows(condition: SQL) {
-    const { createdAt: _c, updatedAt: _u, ...article } = getTableColumns(articles);
-    return this.db
-      .select({ proposal: articleProposals, article })
-      .from(articleProposals)
-      .innerJoin(articles, eq(articles.id, articleProposals.articleId))
-      .where(condition)
-      .orderBy(asc(articleProposals.proposedAt), asc(articleProposals.draftId));
   }
 
   async get(id: string): Promise<ArticleRow | undefined> {
@@ -593,27 +451,6 @@ export class KnowledgeBase implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.database.pool.end().catch(() => undefined);
   }
-}
-
-const hashOf = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
-
-function draftView(row: {
-  proposal: ArticleProposalRow;
-  article: Omit<ArticleRow, 'createdAt' | 'updatedAt'>;
-}): DraftView {
-  const p = row.proposal;
-  return {
-    draftId: p.draftId,
-    status: p.status,
-    conversationId: p.conversationId,
-    handoffId: p.handoffId,
-    agentId: p.agentId,
-    proposedAt: p.proposedAt,
-    reviewedBy: p.reviewedBy,
-    reviewedAt: p.reviewedAt,
-    reason: p.reason,
-    article: row.article,
-  };
 }
 
 /** Imports and edits run one at a time (replicas seeding at once would race on new ids). */

@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigserial,
   index,
+  jsonb,
   integer,
   pgSchema,
   primaryKey,
@@ -97,44 +99,86 @@ export const passages = aiResponder.table(
   (t) => [index('passages_article_idx').on(t.articleId)],
 );
 
-export const proposalStatus = aiResponder.enum('proposal_status', [
-  'pending',
-  'approved',
-  'rejected',
-]);
+/**
+ * The learning loop's suggestions: articles made from people's resolutions of
+ * handed-off conversations (or proposed by an agent), awaiting a reviewer at a
+ * desk (knowledge.reviews). Near-duplicate resolutions are merged into one
+ * (occurrences, sources); approval publishes the article (articleId).
+ */
+export const kbSuggestions = aiResponder.table(
+  'kb_suggestions',
+  {
+    suggestionId: text('suggestion_id').primaryKey(),
+    title: text('title').notNull(),
+    body: text('body').notNull(),
+    tags: textArray('tags'),
+    topic: text('topic').notNull().default(''),
+    locale: text('locale').notNull().default('en'),
+    /** resolution (made from a person's replies) or agent (proposed at the desk). */
+    origin: text('origin').notNull().default('resolution'),
+    /** pending, approved, rejected or expired. */
+    status: text('status').notNull().default('pending'),
+    occurrences: integer('occurrences').notNull().default(1),
+    /** [{ conversationId, handoffId, agentId, question }], oldest first. */
+    sources: jsonb('sources').notNull().default([]),
+    /** The sentence vector of question and answer, for near-duplicates, and the model that made it. */
+    vector: real('vector').array(),
+    vectorModel: text('vector_model'),
+    articleId: text('article_id'),
+    reviewerId: text('reviewer_id'),
+    reason: text('reason').notNull().default(''),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'string' }).notNull(),
+    reviewedAt: timestamp('reviewed_at', { withTimezone: true, mode: 'string' }),
+    createdAt: at('created_at'),
+    updatedAt: at('updated_at'),
+  },
+  (t) => [index('kb_suggestions_status_idx').on(t.status, t.expiresAt)],
+);
 
 /**
- * Articles agents proposed from a conversation they handled (ArticleProposed
- * on the log): the draft article they became (status draft, source agent)
- * and where it came from, until someone approves it (the article is
- * published) or rejects it (the article is retired). One row per draft id.
+ * What each resolution (one handoff of one conversation) became, kept once:
+ * a redelivered or replayed resolution finds its row and makes nothing new.
  */
-export const articleProposals = aiResponder.table(
-  'article_proposals',
+export const kbResolutions = aiResponder.table(
+  'kb_resolutions',
   {
-    /** The proposal's id on the log (ArticleProposed.draft_id). */
-    draftId: text('draft_id').primaryKey(),
-    articleId: text('article_id')
-      .notNull()
-      .references(() => articles.id, { onDelete: 'cascade' }),
     conversationId: text('conversation_id').notNull(),
     handoffId: text('handoff_id').notNull(),
-    agentId: text('agent_id').notNull(),
-    proposedAt: at('proposed_at'),
-    status: proposalStatus('status').notNull().default('pending'),
-    /** Who approved or rejected it (the API key's label), and when. */
-    reviewedBy: text('reviewed_by'),
-    reviewedAt: timestamp('reviewed_at', { withTimezone: true, mode: 'string' }),
-    /** Why it was rejected. */
-    reason: text('reason').notNull().default(''),
+    /** created, merged, matched or skipped. */
+    outcome: text('outcome').notNull(),
+    suggestionId: text('suggestion_id'),
+    articleId: text('article_id'),
+    similarity: real('similarity'),
+    at: at('at'),
+  },
+  (t) => [primaryKey({ columns: [t.conversationId, t.handoffId] })],
+);
+
+/**
+ * knowledge.events written in the same transaction as the change they report
+ * (a transactional outbox), then published and marked: nothing is lost when
+ * the process dies in between, and a replica relays what another left.
+ */
+export const kbOutbox = aiResponder.table(
+  'kb_outbox',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    eventId: text('event_id').notNull(),
+    key: text('key').notNull(),
+    /** The KnowledgeEvent, protobuf bytes in base64. */
+    payload: text('payload').notNull(),
+    createdAt: at('created_at'),
+    publishedAt: timestamp('published_at', { withTimezone: true, mode: 'string' }),
   },
   (t) => [
-    index('article_proposals_status_idx').on(t.status, t.proposedAt),
-    uniqueIndex('article_proposals_article_idx').on(t.articleId),
+    uniqueIndex('kb_outbox_event_idx').on(t.eventId),
+    index('kb_outbox_unpublished_idx')
+      .on(t.seq)
+      .where(sql`published_at is null`),
   ],
 );
 
 export type ArticleRow = typeof articles.$inferSelect;
-export type ArticleProposalRow = typeof articleProposals.$inferSelect;
+export type SuggestionRow = typeof kbSuggestions.$inferSelect;
 export type NewArticle = typeof articles.$inferInsert;
 export type PassageRow = typeof passages.$inferSelect;

@@ -28,7 +28,7 @@ export async function seedKnowledgeBase(
     }
     articles.push(...parsed.articles.map((a) => ({ ...a, source: 'seed' as const })));
   }
-  return kb.import(articles, 'seed');
+  return kb.import(articles, 'seed', 'import');
 }
 
 /** At start-up: seeds the demo knowledge base when asked, and re-splits articles whose passages are stale. */

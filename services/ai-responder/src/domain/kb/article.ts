@@ -6,7 +6,8 @@ export { issuesOf, type FieldIssue };
 export const ARTICLE_STATUSES = ['draft', 'published', 'retired'] as const;
 export type ArticleStatus = (typeof ARTICLE_STATUSES)[number];
 /** Where an article version came from; `agent`: proposed by an agent from a conversation (ArticleProposed). */
-export type ArticleSource = 'json' | 'markdown' | 'html' | 'api' | 'seed' | 'agent';
+/** Where an article's current version came from; "suggestion": approved from the learning loop. */
+export type ArticleSource = 'json' | 'markdown' | 'html' | 'api' | 'seed' | 'agent' | 'suggestion';
 
 const SLUG = /^[a-z0-9][a-z0-9-]{0,119}$/;
 const LOCALE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import { slugify, validateArticle, type ArticleInput, type FieldIssue } from './article.js';
 
 /** What an agent proposed from a conversation (ArticleProposed on the log). */
@@ -16,9 +15,6 @@ export interface ArticleProposal {
   /** When the agent proposed it (the event's time). */
   proposedAt: string;
 }
-
-export const PROPOSAL_STATUSES = ['pending', 'approved', 'rejected'] as const;
-export type ProposalStatus = (typeof PROPOSAL_STATUSES)[number];
 
 const LOCALE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 
@@ -58,23 +54,3 @@ export function draftArticle(
     '',
   );
 }
-
-/** A draft id in a path: what the log carries (a UUID from ingest), or any id of letters, digits and . _ : - */
-export const draftIdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'must be a draft id');
-
-export const draftListQuery = z.strictObject({
-  status: z.enum(PROPOSAL_STATUSES).default('pending'),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
-});
-
-export const approveBody = z.strictObject({
-  /** The draft article's version the reviewer read (409 when it changed since). */
-  expectedVersion: z.number().int().positive().optional(),
-});
-
-export const rejectBody = z.strictObject({
-  reason: z.string().trim().min(1, 'must not be empty').max(2000, 'at most 2,000 characters'),
-});
