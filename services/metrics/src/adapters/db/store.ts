@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { and, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
+import { and, eq, getTableColumns, gte, lt, sql, type SQL } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import type { ConversationEvent, KnowledgeEvent } from '@support/contracts';
 import { openDatabase, type Database } from '@support/service-kit';
 import {
@@ -119,27 +120,48 @@ export async function applyKnowledgeEventToDatabase(
   });
 }
 
+/**
+ * Writes many rows in few statements: each chunk as one JSON parameter that PostgreSQL turns into
+ * the table's rows (json_populate_recordset), several times faster than a parameter per value.
+ * Every column is written (a rebuild's rows are complete), dates as ISO strings.
+ */
+async function insertRows<T extends PgTable>(
+  tx: { execute: MetricsDatabase['db']['execute'] },
+  table: T,
+  rows: Record<string, unknown>[],
+  chunk = 5000,
+): Promise<void> {
+  const columns = Object.entries(getTableColumns(table));
+  for (let i = 0; i < rows.length; i += chunk) {
+    const json = rows
+      .slice(i, i + chunk)
+      .map((row) => Object.fromEntries(columns.map(([key, c]) => [c.name, row[key] ?? null])));
+    await tx.execute(
+      sql`insert into ${table} select * from json_populate_recordset(null::${table}, ${JSON.stringify(json)}::json)`,
+    );
+  }
+}
+
 /** Replaces the whole read model (a rebuild) in one transaction: readers see the old one until it commits. */
 export async function replaceAll({ db }: MetricsDatabase, model: FoldedReadModel): Promise<void> {
-  const CHUNK = 1000;
   await db.transaction(async (tx) => {
     await tx.execute(
       sql`truncate table ${processedEvents}, ${conversations}, ${handoffs}, ${articles}`,
     );
-    const insertAll = async <T>(rows: T[], write: (chunk: T[]) => Promise<unknown>) => {
-      for (let i = 0; i < rows.length; i += CHUNK) await write(rows.slice(i, i + CHUNK));
-    };
-    // A million ids as one array parameter per 50,000 rather than a parameter each: the bulk of a
-    // rebuild's rows, written in a few statements.
+    // A million ids as one array parameter per 50,000 rather than a parameter each.
     for (let i = 0; i < model.eventIds.length; i += 50_000) {
       const ids = model.eventIds.slice(i, i + 50_000);
       await tx.execute(
         sql`insert into ${processedEvents} (event_id) select unnest(${sql.param(ids)}::text[])`,
       );
     }
-    await insertAll(model.conversations, (chunk) => tx.insert(conversations).values(chunk));
-    await insertAll(model.handoffs, (chunk) => tx.insert(handoffs).values(chunk));
-    await insertAll(model.articles, (chunk) => tx.insert(articles).values(chunk));
+    await insertRows(
+      tx,
+      conversations,
+      model.conversations as unknown as Record<string, unknown>[],
+    );
+    await insertRows(tx, handoffs, model.handoffs as unknown as Record<string, unknown>[]);
+    await insertRows(tx, articles, model.articles as unknown as Record<string, unknown>[]);
   });
 }
 
