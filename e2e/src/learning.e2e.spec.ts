@@ -5,6 +5,9 @@
  * customer who asks gets an AI reply grounded in the new article.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
 import { Topics } from '@support/bus';
 import { OutboundKind } from '@support/contracts';
 import { waitUntil, type TopicWatcher } from '@support/testing';
@@ -12,6 +15,7 @@ import {
   API_KEY,
   customerMessage,
   postMessage,
+  root,
   startAll,
   url,
   watchTopics,
@@ -26,6 +30,8 @@ const agent = { id: `agent-learn-${run}`, name: 'Grace Hopper', team: 'Support' 
 const login = `grace-${run}@desk.example`;
 const password = `pw-${randomBytes(9).toString('hex')}`;
 let cookie = '';
+let browser: Browser | undefined;
+const shots = join(root, 'e2e', 'screenshots');
 
 /** Not in the demo knowledge base: the AI has no answer and hands it to a person. */
 const question = `How do I connect the Quillmark ${run} payroll export to Ledgerly?`;
@@ -102,6 +108,7 @@ afterAll(async () => {
     method: 'DELETE',
     headers: { authorization: `Bearer ${API_KEY}` },
   }).catch(() => undefined);
+  await browser?.close();
   await watcher?.stop();
   await Promise.all([...(procs?.values() ?? [])].map((p) => p.stop('SIGTERM')));
 });
@@ -169,13 +176,31 @@ describe('the learning loop, end to end', () => {
     expect(suggestion!.title).toBe(question);
     expect(suggestion!.body).toContain(`choose Quillmark ${run}`);
 
-    // An agent approves it; the article is published.
-    const approved = await desk(
-      'POST',
-      `/v1/desk/knowledge/suggestions/${suggestion!.suggestionId}/approve`,
-      {},
+    // An agent approves it on the desk's Knowledge page (in Chromium), tidying the title first.
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+    });
+    mkdirSync(shots, { recursive: true });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(url('desk', '/#/knowledge'));
+    await page.getByLabel('E-mail or user name').fill(login);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const card = page
+      .getByTestId('suggestion')
+      .filter({ has: page.locator(`input[value="${suggestion!.title}"]`) });
+    await card.waitFor({ timeout: 30_000 });
+    await expect(card.getByLabel('Article').inputValue()).resolves.toContain(
+      `choose Quillmark ${run}`,
     );
-    expect(approved.status).toBe(202);
+    await expect(card.textContent()).resolves.toContain('asked 1 time');
+    await page.screenshot({ path: join(shots, 'knowledge-pending.png'), fullPage: true });
+    await card.getByLabel('Title').fill(`Connecting Quillmark ${run} payroll exports`);
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await card.getByRole('status').waitFor();
+    await page.screenshot({ path: join(shots, 'knowledge-approved.png'), fullPage: true });
     const [published] = await watcher.waitFor(
       Topics.knowledgeEvents,
       (r) =>

@@ -3,9 +3,12 @@ import { ServiceKitModule, type JsonLogger } from '@support/service-kit';
 import type { Config } from './config.js';
 import { SERVICE } from './config.js';
 import { DeskPublisher } from './adapters/actions.js';
+import { AnalyticsController } from './adapters/analytics.controller.js';
 import { DeskDatabase } from './adapters/db/store.js';
 import { DeskController } from './adapters/desk.controller.js';
 import { GatewayController } from './adapters/gateway.controller.js';
+import { KnowledgeSuggestions } from './adapters/knowledge.js';
+import { KnowledgeController } from './adapters/knowledge.controller.js';
 import { DeskReadModel } from './adapters/read-model.js';
 import { SessionGuard, Sessions } from './adapters/session.js';
 import { WebAppController } from './adapters/web.js';
@@ -25,7 +28,13 @@ export class AppModule {
         }),
       ],
       // The web app's catch-all comes last.
-      controllers: [DeskController, GatewayController, WebAppController],
+      controllers: [
+        DeskController,
+        GatewayController,
+        AnalyticsController,
+        KnowledgeController,
+        WebAppController,
+      ],
       providers: [
         DeskDatabase,
         Sessions,
@@ -33,6 +42,7 @@ export class AppModule {
         DeskReadModel,
         DeskPublisher,
         WebhookService,
+        KnowledgeSuggestions,
       ],
     };
   }

@@ -36,6 +36,13 @@ export const configSchema = baseConfigSchema.extend({
   DESK_WEBHOOK_POLL_MS: z.coerce.number().int().min(50).default(500),
   /** The first retry waits this long; each next one twice as long, up to an hour. */
   DESK_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).default(5000),
+  /** The metrics service, whose analyst API the dashboard reads through the desk (/v1/analytics). */
+  METRICS_URL: z
+    .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+    .default('http://127.0.0.1:3006')
+    .transform((u) => u.replace(/\/+$/, '')),
+  /** The key the desk sends to the metrics service (one of its METRICS_API_KEYS); empty: none. */
+  METRICS_API_KEY: z.string().default(''),
 });
 
 export type Config = z.infer<typeof configSchema>;

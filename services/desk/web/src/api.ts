@@ -173,3 +173,87 @@ export const api = {
   presence: (status: 'online' | 'away' | 'offline') =>
     call<unknown>('POST', '/v1/desk/presence', { status }),
 };
+
+// The analyst API of the metrics service, through the desk (/v1/analytics/<name>, session cookie).
+// The shapes are the metrics service's own (services/metrics/src/domain/api.ts).
+import type {
+  Breakdown,
+  ChurnRisk,
+  Handoffs,
+  Interval,
+  Overview,
+  RuleWhatIf,
+  Rules,
+  SegmentName,
+  Timeseries,
+  Topics,
+} from '../../../metrics/src/domain/api';
+export type * from '../../../metrics/src/domain/api';
+
+/** The dashboard's filters as query parameters (empty values left out). */
+export type AnalyticsQuery = Record<string, string | undefined>;
+
+/** `/v1/analytics/<name>?<query>`: the JSON endpoint, or with `format=csv` its download. */
+export function analyticsUrl(name: string, query: AnalyticsQuery, csv = false): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v) params.set(k, v);
+  if (csv) params.set('format', 'csv');
+  const q = params.toString();
+  return `/v1/analytics/${name}${q ? `?${q}` : ''}`;
+}
+
+export const analytics = {
+  overview: (q: AnalyticsQuery) => call<Overview>('GET', analyticsUrl('overview', q)),
+  timeseries: (q: AnalyticsQuery, interval: Interval) =>
+    call<Timeseries>('GET', analyticsUrl('timeseries', { ...q, interval })),
+  breakdown: (q: AnalyticsQuery, groupBy: SegmentName) =>
+    call<Breakdown>('GET', analyticsUrl('breakdown', { ...q, groupBy })),
+  handoffs: (q: AnalyticsQuery) => call<Handoffs>('GET', analyticsUrl('handoffs', q)),
+  rules: (q: AnalyticsQuery) => call<Rules>('GET', analyticsUrl('rules', q)),
+  topics: (q: AnalyticsQuery, interval: Interval) =>
+    call<Topics>('GET', analyticsUrl('topics', { ...q, interval })),
+  churnRisk: (q: AnalyticsQuery) => call<ChurnRisk>('GET', analyticsUrl('churn-risk', q)),
+  whatIf: (rule: string, q: AnalyticsQuery) =>
+    call<RuleWhatIf>('POST', analyticsUrl(`rules/${encodeURIComponent(rule)}/whatif`, q), {}),
+};
+
+// The knowledge suggestions (the learning loop).
+
+export type SuggestionStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+
+export interface KnowledgeSuggestion {
+  suggestionId: string;
+  title: string;
+  body: string;
+  tags: string[];
+  topic: string;
+  origin: string;
+  status: SuggestionStatus;
+  occurrences: number;
+  sources: { conversationId: string; handoffId: string; agentId: string; question: string }[];
+  articleId: string | null;
+  reviewerId: string | null;
+  expiresAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const knowledgeApi = {
+  suggestions: (status: SuggestionStatus) =>
+    call<{ suggestions: KnowledgeSuggestion[] }>(
+      'GET',
+      `/v1/desk/knowledge/suggestions?status=${status}`,
+    ),
+  approve: (id: string, edits: { title?: string; body?: string; tags?: string[] }) =>
+    call<{ reviewId: string }>(
+      'POST',
+      `/v1/desk/knowledge/suggestions/${encodeURIComponent(id)}/approve`,
+      edits,
+    ),
+  reject: (id: string, reason: string) =>
+    call<{ reviewId: string }>(
+      'POST',
+      `/v1/desk/knowledge/suggestions/${encodeURIComponent(id)}/reject`,
+      { reason },
+    ),
+};
