@@ -173,6 +173,13 @@ export class LearningService implements OnApplicationBootstrap, OnApplicationShu
         this.logger.log('resolution teaches nothing', { ...context, reason: lesson.reason });
       return;
     }
+    // A resolution older than a suggestion's life would only make one that has already expired
+    // (the group reads the log from the beginning, so a new deployment meets all past ones).
+    const resolvedAt = Date.parse(event.occurredAt);
+    if (resolvedAt < Date.now() - this.config.KB_SUGGESTION_TTL_DAYS * 86_400_000) {
+      this.logger.log('resolution too old to suggest from', context);
+      return;
+    }
     const draft = lesson.draft;
     if (await this.resolutionKnown(this.db, draft.source)) return;
     const { model, vectors } = await this.vectors([vectorText(draft)]);

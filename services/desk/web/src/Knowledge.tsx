@@ -36,6 +36,12 @@ export function Knowledge({ agent: _agent }: { agent: Agent }) {
 
   return (
     <main className="knowledge" aria-label="Knowledge suggestions">
+      <h1>Knowledge suggestions</h1>
+      <p className="hint">
+        What people answered when the AI handed a question to them. Approve one and the AI answers
+        from it from the next question on; near-duplicates are merged, and suggestions nobody
+        reviews expire.
+      </p>
       <nav className="tabs" aria-label="Suggestion status">
         {TABS.map((t) => (
           <button
@@ -86,7 +92,12 @@ function SuggestionCard({
   };
 
   return (
-    <article className="suggestion" data-testid="suggestion" data-status={s.status}>
+    <article
+      className="suggestion"
+      data-testid="suggestion"
+      data-suggestion-id={s.suggestionId}
+      data-status={s.status}
+    >
       <header className="meta">
         <span className="chip">{s.topic || 'no topic'}</span>{' '}
         <span>
@@ -120,6 +131,7 @@ function SuggestionCard({
           onChange={(e) => setTitle(e.target.value)}
           disabled={!pending || busy}
         />
+        <small>Keep it in the customers&apos; words: the AI looks answers up by the question.</small>
       </label>
       <label>
         Article
