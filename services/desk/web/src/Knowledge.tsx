@@ -131,7 +131,9 @@ function SuggestionCard({
           onChange={(e) => setTitle(e.target.value)}
           disabled={!pending || busy}
         />
-        <small>Keep it in the customers&apos; words: the AI looks answers up by the question.</small>
+        <small>
+          Keep it in the customers&apos; words: the AI looks answers up by the question.
+        </small>
       </label>
       <label>
         Article
