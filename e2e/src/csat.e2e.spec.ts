@@ -7,7 +7,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { launchChromium } from './browser';
 import { Topics } from '@support/bus';
 import { OutboundKind, Resolution } from '@support/contracts';
 import { notice } from '@support/notices';
@@ -39,17 +40,7 @@ beforeAll(async () => {
     ingest: { QUIET_WINDOW_SECONDS: String(QUIET_WINDOW_SECONDS), QUIET_SWEEP_MS: '500' },
   });
   watcher = await watchTopics([Topics.events, Topics.outbound]);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   mkdirSync(shots, { recursive: true });
 }, 240_000);
 
@@ -100,9 +91,11 @@ describe('CSAT and the end of a conversation', () => {
     await page.getByText('Thank you for your rating!').waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(shots, 'csat-rated.png'), fullPage: true });
 
-    const { conversationId } = (await page.evaluate(() =>
-      JSON.parse(sessionStorage.getItem('conversation') ?? '{}'),
-    )) as { conversationId: string };
+    // Evaluated in the page (a string: this file is compiled without the DOM's types).
+    const stored = (await page.evaluate(
+      "sessionStorage.getItem('conversation') || '{}'",
+    )) as string;
+    const { conversationId } = JSON.parse(stored) as { conversationId: string };
     await page.close();
 
     const [resolved] = await eventOf(conversationId, 'conversationResolved');

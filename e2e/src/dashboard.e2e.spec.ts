@@ -12,7 +12,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium } from './browser';
 import { Bus, Topics } from '@support/bus';
 import { AccountSchema, create, OutboundKind } from '@support/contracts';
 import type { TopicWatcher } from '@support/testing';
@@ -262,11 +263,7 @@ beforeAll(async () => {
   });
   expect(put.status).toBe(200);
   await publishAccounts();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-  });
+  browser = await launchChromium();
   mkdirSync(shots, { recursive: true });
 }, 240_000);
 

@@ -9,7 +9,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium } from './browser';
 import { notice as noticeText } from '@support/notices';
 import { API_KEY, root, startAll, url, type ServiceName, type ServiceProcess } from './harness';
 
@@ -57,11 +58,7 @@ beforeAll(async () => {
     team: agent.team,
     password,
   });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-  });
+  browser = await launchChromium();
   mkdirSync(shots, { recursive: true });
 }, 240_000);
 

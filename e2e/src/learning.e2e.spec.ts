@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { launchChromium } from './browser';
 import { Topics } from '@support/bus';
 import { OutboundKind } from '@support/contracts';
 import { waitUntil, type TopicWatcher } from '@support/testing';
@@ -188,11 +189,7 @@ describe('the learning loop, end to end', () => {
     expect(suggestion!.body).toContain(`choose Quillmark ${run}`);
 
     // An agent approves it on the desk's Knowledge page (in Chromium), adding a line to the answer.
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-    });
+    browser = await launchChromium();
     mkdirSync(shots, { recursive: true });
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(url('desk', '/#/knowledge'));
@@ -239,7 +236,7 @@ describe('the learning loop, end to end', () => {
       expect(reply.value.citations.map((c) => c.articleId)).toContain(articleId);
       expect(
         watcher
-          .list(Topics.events)
+          .records(Topics.events)
           .some(
             (r) => r.value.conversationId === next && r.value.payload.case === 'handoffRequested',
           ),

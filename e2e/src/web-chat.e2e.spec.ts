@@ -5,7 +5,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { launchChromium } from './browser';
 import { notice as noticeText } from '@support/notices';
 import { API_KEY, root, startAll, url, type ServiceName, type ServiceProcess } from './harness';
 
@@ -15,17 +16,7 @@ const shots = join(root, 'e2e', 'screenshots');
 
 beforeAll(async () => {
   procs = await startAll();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   mkdirSync(shots, { recursive: true });
 }, 240_000);
 
