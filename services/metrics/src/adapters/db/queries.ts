@@ -482,6 +482,9 @@ export async function queryTopics(database: MetricsDatabase, q: MetricsQuery): P
           (count(c.conversation_id) filter (where c.started_at >= a.published_at))::int as after_conversations,
           (count(c.conversation_id) filter (where c.started_at >= a.published_at and c.handoffs > 0))::int as after_escalations
         from metrics.articles a join metrics.conversations c on c.topic = a.topic and ${where}
+        -- An article without a topic says nothing about any topic's escalations (conversations
+        -- without one are listed as "unknown", which is no topic either).
+        where a.topic <> ''
         group by a.topic, a.article_id, a.title, a.published_at
         order by a.published_at, a.article_id`,
     ),
