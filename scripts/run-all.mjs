@@ -87,7 +87,9 @@ console.log(`
     sign in as maya.chen@ledgerly.example (or jonas.weber, lucia.romero, kofi.mensah @ledgerly.example)
     password ${DESK_DEMO_PASSWORD}   (in .local/dev.env)
     Open the web chat in one tab and the desk in another: ask for a person in the chat.
-  Metrics summary:     http://127.0.0.1:3006/v1/metrics/summary
+  Knowledge and dashboard: http://127.0.0.1:3007/#/knowledge   http://127.0.0.1:3007/#/dashboard
+  Metrics API:         curl -H "Authorization: Bearer ${API_KEY}" http://127.0.0.1:3006/v1/metrics/overview
+                       (OpenAPI: http://127.0.0.1:3006/v1/metrics/openapi.json)
   API key (dev only):  ${API_KEY}   (in .local/dev.env)
 
   Try it:

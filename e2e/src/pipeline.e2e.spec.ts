@@ -32,7 +32,9 @@ const testsStarted = new Date().toISOString();
 let watcher: TopicWatcher;
 
 async function summary(): Promise<Record<string, number>> {
-  const res = await fetch(url('metrics', '/v1/metrics/summary'));
+  const res = await fetch(url('metrics', '/v1/metrics/summary'), {
+    headers: { authorization: `Bearer ${API_KEY}` },
+  });
   expect(res.status).toBe(200);
   return (await res.json()) as Record<string, number>;
 }
