@@ -159,3 +159,50 @@ export function customerMessage(
     ...extra,
   };
 }
+
+/** Every skill the demo roster's teams use: an agent with all of them can take any handoff. */
+export const ALL_SKILLS = [
+  'general',
+  'account',
+  'billing',
+  'refunds',
+  'technical',
+  'onboarding',
+  'legal',
+  'privacy',
+  'security',
+];
+
+/**
+ * Puts an agent of this test file in the router's directory, by default able to take any English
+ * handoff and with room for many: earlier test files leave offers nobody accepts with the demo
+ * roster, which a test must not have to wait behind. `removeAgent` takes it out again.
+ */
+export async function registerAgent(agent: {
+  id: string;
+  name: string;
+  team: string;
+  skills?: string[];
+  languages?: string[];
+  maxConcurrent?: number;
+}): Promise<void> {
+  const res = await fetch(url('router', `/v1/agents/${agent.id}`), {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+    body: JSON.stringify({
+      name: agent.name,
+      team: agent.team,
+      skills: agent.skills ?? ALL_SKILLS,
+      languages: agent.languages ?? ['en'],
+      maxConcurrent: agent.maxConcurrent ?? 100,
+    }),
+  });
+  if (!res.ok) throw new Error(`PUT /v1/agents/${agent.id}: ${res.status} ${await res.text()}`);
+}
+
+export async function removeAgent(id: string): Promise<void> {
+  await fetch(url('router', `/v1/agents/${id}`), {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${API_KEY}` },
+  }).catch(() => undefined);
+}

@@ -16,6 +16,8 @@ import {
   API_KEY,
   customerMessage,
   postMessage,
+  registerAgent,
+  removeAgent,
   root,
   startAll,
   url,
@@ -65,23 +67,7 @@ beforeAll(async () => {
   // Presence required: the handoff goes to the one agent whose desk is open, the one signed in below.
   procs = await startAll({ router: { ROUTER_PRESENCE: 'required' } });
   watcher = await watchTopics([Topics.events, Topics.outbound, Topics.knowledgeEvents]);
-  await admin('router', 'PUT', `/v1/agents/${agent.id}`, {
-    name: agent.name,
-    team: agent.team,
-    skills: [
-      'general',
-      'account',
-      'billing',
-      'refunds',
-      'technical',
-      'onboarding',
-      'legal',
-      'privacy',
-      'security',
-    ],
-    languages: ['en'],
-    maxConcurrent: 100,
-  });
+  await registerAgent(agent);
   // Articles earlier runs of this test published would answer this run's question: retired first.
   const earlier = await fetch(url('ai-responder', '/v1/kb/articles?q=quillmark&status=published'), {
     headers: { authorization: `Bearer ${API_KEY}` },
@@ -116,10 +102,7 @@ beforeAll(async () => {
 afterAll(async () => {
   // Leave no agent online for the next test file: it would be offered that file's handoffs.
   await desk('DELETE', '/v1/session').catch(() => undefined);
-  await fetch(url('router', `/v1/agents/${agent.id}`), {
-    method: 'DELETE',
-    headers: { authorization: `Bearer ${API_KEY}` },
-  }).catch(() => undefined);
+  await removeAgent(agent.id);
   await browser?.close();
   await watcher?.stop();
   await Promise.all([...(procs?.values() ?? [])].map((p) => p.stop('SIGTERM')));

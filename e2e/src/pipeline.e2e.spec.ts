@@ -17,6 +17,8 @@ import {
   customerMessage,
   kafka,
   postMessage,
+  registerAgent,
+  removeAgent,
   root,
   sleep,
   startAll,
@@ -55,8 +57,11 @@ async function waitForMetric(name: string, atLeast: number): Promise<Record<stri
   }
 }
 
+const onDuty = { id: `agent-pipeline-${process.pid}`, name: 'Pat Lee', team: 'Support' };
+
 beforeAll(async () => {
   procs = await startAll();
+  await registerAgent(onDuty);
   watcher = await watchTopics([
     Topics.events,
     Topics.outbound,
@@ -67,6 +72,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  await removeAgent(onDuty.id);
   await watcher?.stop();
   await Promise.all([...(procs?.values() ?? [])].map((p) => p.stop('SIGTERM')));
 });
@@ -122,7 +128,7 @@ describe('walking skeleton, end to end through six processes', () => {
     expect(after.aiResolutions).toBeGreaterThanOrEqual(before.aiResolutions + 1);
   });
 
-  it('hands "I want to talk to a human" to a seeded agent and tells the customer', async () => {
+  it('hands "I want to talk to a human" to an agent and tells the customer', async () => {
     const before = await summary();
     const { json } = await postMessage(customerMessage('I want to talk to a human'));
     const conversationId = json.conversationId as string;
