@@ -7,32 +7,10 @@ export interface Agent {
   team: string;
 }
 
-export type Lane = 'offered' | 'mine' | 'waiting' | 'colleague';
-
-export interface TranscriptLine {
-  speaker: 'customer' | 'ai' | 'agent' | 'system';
-  text: string;
-  at: string;
-  author?: string;
-}
-
-export interface QueueItem {
-  conversationId: string;
-  handoffId: string;
-  lane: Lane;
-  priority: number;
-  requestedAt: string;
-  summary: string;
-  rules: string[];
-  requiredSkills: string[];
-  language: string;
-  customerId: string;
-  accountId: string;
-  channel: string;
-  agent?: { agentId: string; agentName: string; team: string; acceptedAt?: string };
-  acceptBy: string;
-  last?: TranscriptLine;
-}
+// The queue's shapes are the server's own (type-only: nothing of the server is bundled).
+import type { TranscriptLine } from '@support/conversation';
+import type { Lane, QueueItem } from '../../src/domain/queue';
+export type { Lane, QueueItem, TranscriptLine };
 
 export interface Trigger {
   rule: string;
