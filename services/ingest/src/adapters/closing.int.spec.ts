@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
-import { Bus, DeadLetterTopics, Topics } from '@support/bus';
+import { DeadLetterTopics, Topics } from '@support/bus';
 import {
   create,
   fromBinary,
@@ -14,15 +14,8 @@ import {
 } from '@support/contracts';
 import { conversationEvent } from '@support/conversation';
 import { notice } from '@support/notices';
-import { createServiceApp, JsonLogger, loadConfig } from '@support/service-kit';
-import {
-  customerMessageReceived,
-  startServiceRig,
-  waitUntil,
-  type ServiceRig,
-} from '@support/testing';
-import { AppModule } from '../app.module';
-import { configSchema, SERVICE } from '../config';
+import { customerMessageReceived, waitUntil, type ServiceRig } from '@support/testing';
+import { startIngestRig } from '../../test/rig';
 import { csatMessageIdFor, csatRequestIdFor } from '../domain/closing';
 import { conversationIdFor, streamToken } from '../domain/ids';
 
@@ -75,26 +68,17 @@ describe('ingest: the end of a conversation and its CSAT (Kafka, Redis)', () => 
   let rig: ServiceRig<INestApplication>;
 
   beforeAll(async () => {
-    const config = loadConfig(configSchema, {
-      ...process.env,
-      INGEST_API_KEYS: API_KEY,
-      STREAM_TOKEN_SECRET: STREAM_SECRET,
-      // Long enough that no conversation of this file goes quiet (see quiet-window.int.spec.ts).
-      QUIET_WINDOW_SECONDS: '3600',
-      DESK_CATCH_UP_MS: '1000',
-      LOG_LEVEL: 'error',
-    });
-    const logger = new JsonLogger(SERVICE, 'error');
-    rig = await startServiceRig({
-      name: 'ingest-closing-itest',
-      brokers: config.KAFKA_BROKERS,
-      createApp: () => createServiceApp(AppModule.create(config, logger), logger),
-      ready: {
-        what: "ingest's consumers to join their groups",
-        check: (app) => app.get(Bus).health().ok,
+    ({ rig } = await startIngestRig(
+      'ingest-closing-itest',
+      {
+        INGEST_API_KEYS: API_KEY,
+        STREAM_TOKEN_SECRET: STREAM_SECRET,
+        // Long enough that no conversation of this file goes quiet (see quiet-window.int.spec.ts).
+        QUIET_WINDOW_SECONDS: '3600',
+        DESK_CATCH_UP_MS: '1000',
       },
-      watch: [Topics.events, Topics.outbound, inboundDlq],
-    });
+      [Topics.events, Topics.outbound, inboundDlq],
+    ));
   });
 
   afterAll(async () => {

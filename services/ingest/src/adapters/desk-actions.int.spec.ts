@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
-import { Bus, DeadLetterTopics, Topics } from '@support/bus';
+import { DeadLetterTopics, Topics } from '@support/bus';
 import {
   create,
   DeskActionSchema,
@@ -13,15 +13,10 @@ import {
   type MessageInitShape,
 } from '@support/contracts';
 import { conversationEvent } from '@support/conversation';
-import { createServiceApp, JsonLogger, loadConfig } from '@support/service-kit';
-import {
-  customerMessageReceived,
-  startServiceRig,
-  waitUntil,
-  type ServiceRig,
-} from '@support/testing';
-import { AppModule } from '../app.module';
-import { configSchema, SERVICE } from '../config';
+import type { JsonLogger } from '@support/service-kit';
+import { customerMessageReceived, waitUntil, type ServiceRig } from '@support/testing';
+import { startIngestRig } from '../../test/rig';
+import { SERVICE } from '../config';
 import { csatRequestIdFor } from '../domain/closing';
 import { deskDraftId, deskEventId, deskReplyMessageId } from '../domain/desk-actions';
 import { streamToken } from '../domain/ids';
@@ -97,25 +92,16 @@ describe('ingest: desk actions into the conversation log (Kafka, Redis)', () => 
   let logger: JsonLogger;
 
   beforeAll(async () => {
-    const config = loadConfig(configSchema, {
-      ...process.env,
-      INGEST_API_KEYS: API_KEY,
-      STREAM_TOKEN_SECRET: STREAM_SECRET,
-      // Dead letters that wait for the log to catch up come sooner.
-      DESK_CATCH_UP_MS: '2500',
-      LOG_LEVEL: 'error',
-    });
-    logger = new JsonLogger(SERVICE, 'error');
-    rig = await startServiceRig({
-      name: 'ingest-desk-itest',
-      brokers: config.KAFKA_BROKERS,
-      createApp: () => createServiceApp(AppModule.create(config, logger), logger),
-      ready: {
-        what: "ingest's consumers to join their groups",
-        check: (app) => app.get(Bus).health().ok,
+    ({ rig, logger } = await startIngestRig(
+      'ingest-desk-itest',
+      {
+        INGEST_API_KEYS: API_KEY,
+        STREAM_TOKEN_SECRET: STREAM_SECRET,
+        // Dead letters that wait for the log to catch up come sooner.
+        DESK_CATCH_UP_MS: '2500',
       },
-      watch: [Topics.events, Topics.outbound, deskDlq],
-    });
+      [Topics.events, Topics.outbound, deskDlq],
+    ));
   });
 
   afterAll(async () => {

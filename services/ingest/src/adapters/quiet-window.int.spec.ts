@@ -5,15 +5,10 @@ import { register } from 'prom-client';
 import { Bus, Topics } from '@support/bus';
 import { OutboundKind, Resolution, type ConversationEvent } from '@support/contracts';
 import { conversationEvent } from '@support/conversation';
-import { createServiceApp, JsonLogger, loadConfig } from '@support/service-kit';
-import {
-  customerMessageReceived,
-  startServiceRig,
-  waitUntil,
-  type ServiceRig,
-} from '@support/testing';
+import { createServiceApp } from '@support/service-kit';
+import { customerMessageReceived, waitUntil, type ServiceRig } from '@support/testing';
 import { AppModule } from '../app.module';
-import { configSchema, SERVICE } from '../config';
+import { startIngestRig } from '../../test/rig';
 import { csatRequestIdFor } from '../domain/closing';
 
 jest.setTimeout(90_000);
@@ -43,25 +38,18 @@ describe('ingest: the quiet window, with two replicas sweeping (Kafka, Redis)', 
   let second: INestApplication | undefined;
 
   beforeAll(async () => {
-    const config = loadConfig(configSchema, {
-      ...process.env,
-      INGEST_API_KEYS: API_KEY,
-      STREAM_TOKEN_SECRET: `stream-secret-${randomUUID()}`,
-      QUIET_WINDOW_SECONDS: '2',
-      QUIET_SWEEP_MS: '100',
-      LOG_LEVEL: 'error',
-    });
-    const logger = new JsonLogger(SERVICE, 'error');
-    rig = await startServiceRig({
-      name: 'ingest-quiet-itest',
-      brokers: config.KAFKA_BROKERS,
-      createApp: () => createServiceApp(AppModule.create(config, logger), logger),
-      ready: {
-        what: "ingest's consumers to join their groups",
-        check: (app) => app.get(Bus).health().ok,
+    const started = await startIngestRig(
+      'ingest-quiet-itest',
+      {
+        INGEST_API_KEYS: API_KEY,
+        STREAM_TOKEN_SECRET: `stream-secret-${randomUUID()}`,
+        QUIET_WINDOW_SECONDS: '2',
+        QUIET_SWEEP_MS: '100',
       },
-      watch: [Topics.events, Topics.outbound],
-    });
+      [Topics.events, Topics.outbound],
+    );
+    rig = started.rig;
+    const { config, logger } = started;
     // The second replica: the same service, groups and Redis, in this process.
     register.clear();
     second = await createServiceApp(AppModule.create(config, logger), logger);
