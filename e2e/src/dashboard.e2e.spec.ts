@@ -21,6 +21,7 @@ import {
   API_KEY,
   customerMessage,
   postMessage,
+  removeAgent,
   root,
   sleep,
   startAll,
@@ -271,6 +272,9 @@ afterAll(async () => {
   // Leave no conversation of this file with an agent.
   for (const id of started)
     await call('ingest', 'POST', `/v1/conversations/${id}/resolve`, {}).catch(() => undefined);
+  // Nor the agent in the directory: its desk stays "online" until the presence expires, and the
+  // next test file's handoffs would go to it.
+  await removeAgent(analyst.id);
   await browser?.close();
   await watcher?.stop();
   await bus?.close();

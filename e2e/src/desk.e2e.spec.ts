@@ -12,7 +12,15 @@ import { randomBytes } from 'node:crypto';
 import { type Browser, type Page } from 'playwright-core';
 import { launchChromium } from './browser';
 import { notice as noticeText } from '@support/notices';
-import { API_KEY, root, startAll, url, type ServiceName, type ServiceProcess } from './harness';
+import {
+  API_KEY,
+  removeAgent,
+  root,
+  startAll,
+  url,
+  type ServiceName,
+  type ServiceProcess,
+} from './harness';
 
 let procs: Map<ServiceName, ServiceProcess>;
 let browser: Browser;
@@ -63,6 +71,9 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  // The agent stays online until its presence expires: out of the directory, the next test file's
+  // handoffs cannot go to it.
+  await removeAgent(agent.id);
   await browser?.close();
   await Promise.all([...(procs?.values() ?? [])].map((p) => p.stop('SIGTERM')));
 });
