@@ -5,7 +5,13 @@ import { asc, count, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { CONFIG, JsonLogger, openDatabase, type Database } from '@support/service-kit';
 import type { Config } from '../../config.js';
-import { agentIdSchema, agentInputSchema, onDuty, splitSkills } from '../../domain/directory.js';
+import {
+  agentIdSchema,
+  agentInputSchema,
+  onDuty,
+  skillName,
+  splitSkills,
+} from '../../domain/directory.js';
 import type { AgentProfile } from '../../domain/routing.js';
 import {
   agentVocabularyIssues,
@@ -21,7 +27,8 @@ import { agents, skills, teams, type TeamRow } from './schema.js';
 const SERVICE_ROOT = join(__dirname, '..', '..', '..');
 export const MIGRATIONS_FOLDER = join(SERVICE_ROOT, 'migrations');
 export const DEMO_SEED_FILE = join(SERVICE_ROOT, 'seed', 'agents.json');
-export const DEMO_VOCABULARY_FILE = join(SERVICE_ROOT, 'seed', 'teams.json');
+/** The shipped vocabulary: the skills the AI responder and the escalation policy name, and the teams covering them. */
+export const DEFAULT_VOCABULARY_FILE = join(SERVICE_ROOT, 'routing', 'teams.json');
 
 const seedSchema = z.array(agentInputSchema.extend({ id: agentIdSchema }));
 
@@ -32,20 +39,39 @@ export async function readSeed(file = DEMO_SEED_FILE): Promise<AgentProfile[]> {
     .map(({ skills, ...agent }) => ({ ...agent, ...splitSkills(skills) }));
 }
 
-const vocabularySeedSchema = z.strictObject({
-  skills: z.array(z.strictObject({ name: z.string(), description: z.string().default('') })),
-  teams: z.array(
-    z.strictObject({
-      name: z.string(),
-      description: z.string().default(''),
-      skills: z.array(z.string()).default([]),
-    }),
-  ),
-});
+const vocabularyFileSchema = z
+  .strictObject({
+    skills: z.array(z.strictObject({ name: skillName, description: z.string().default('') })),
+    teams: z.array(
+      z.strictObject({
+        name: z.string().trim().min(1).max(100),
+        description: z.string().default(''),
+        skills: z.array(skillName).default([]),
+      }),
+    ),
+  })
+  .superRefine((file, ctx) => {
+    const known = new Set(file.skills.map((k) => k.name));
+    file.teams.forEach((t, i) =>
+      t.skills.forEach((skill, j) => {
+        if (!known.has(skill))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['teams', i, 'skills', j],
+            message: `team ${t.name} covers "${skill}", which is not among the file's skills`,
+          });
+      }),
+    );
+  });
 
-/** The demo vocabulary: the skills, and the teams with the skills each covers. */
-export async function readVocabularySeed(file = DEMO_VOCABULARY_FILE): Promise<Vocabulary> {
-  return vocabularySeedSchema.parse(JSON.parse(await readFile(file, 'utf8')));
+/** A vocabulary file: the skills, and the teams with the skills each covers. */
+export async function readVocabularyFile(file = DEFAULT_VOCABULARY_FILE): Promise<Vocabulary> {
+  const parsed = vocabularyFileSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
+  if (!parsed.success)
+    throw new Error(
+      `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(document)'}: ${i.message}`).join('; ')}`,
+    );
+  return parsed.data;
 }
 
 /** Names outside the directory's vocabulary: a 400 with these issues; nothing was stored. */
@@ -73,8 +99,12 @@ export class Roster implements OnModuleInit, OnApplicationShutdown {
       migrationsFolder: MIGRATIONS_FOLDER,
       pgSchema: 'router',
     });
+    if (this.config.ROUTER_VOCABULARY_FILE !== 'none') {
+      const file = this.config.ROUTER_VOCABULARY_FILE || DEFAULT_VOCABULARY_FILE;
+      const added = await this.addVocabulary(await readVocabularyFile(file));
+      this.logger.log('vocabulary file applied', { file, ...added });
+    }
     if (this.config.ROUTER_SEED_DEMO) {
-      await this.seedVocabulary(await readVocabularySeed());
       const seeded = await this.upsert(await readSeed());
       this.logger.log('demo roster seeded', { agents: seeded });
     }
@@ -165,18 +195,27 @@ export class Roster implements OnModuleInit, OnApplicationShutdown {
     return { teams: teamRows, skills: skillRows };
   }
 
-  /** Adds or updates the seed's skills, then its teams (their descriptions and skills). */
-  async seedVocabulary(seed: Vocabulary): Promise<void> {
-    await this.db.db.transaction(async (tx) => {
-      if (seed.skills.length)
-        await tx
-          .insert(skills)
-          .values(seed.skills.map((k) => ({ ...k })))
-          .onConflictDoUpdate({
-            target: skills.name,
-            set: { description: sql`excluded.description` },
-          });
-      for (const team of seed.teams) await this.writeTeam(tx, team.name, team);
+  /**
+   * Adds the file's skills and teams that the directory lacks; those it has
+   * keep what the admin API made of them.
+   */
+  async addVocabulary(file: Vocabulary): Promise<{ skills: number; teams: number }> {
+    return this.db.db.transaction(async (tx) => {
+      const addedSkills = file.skills.length
+        ? await tx
+            .insert(skills)
+            .values(file.skills.map((k) => ({ ...k })))
+            .onConflictDoNothing()
+            .returning({ name: skills.name })
+        : [];
+      const addedTeams = file.teams.length
+        ? await tx
+            .insert(teams)
+            .values(file.teams.map((t) => ({ ...t, skills: [...t.skills] })))
+            .onConflictDoNothing()
+            .returning({ name: teams.name })
+        : [];
+      return { skills: addedSkills.length, teams: addedTeams.length };
     });
   }
 
