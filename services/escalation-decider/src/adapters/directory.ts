@@ -29,6 +29,8 @@ const EMPTY: DirectoryVocabulary = { teams: [], skills: [] };
 @Injectable()
 export class DirectoryVocabularyStore implements OnModuleInit, OnApplicationBootstrap {
   private vocabulary?: DirectoryVocabulary;
+  /** The last offset per partition read at start-up: the consumer skips up to there, never going back to older records. */
+  private readonly readUpTo = new Map<number, bigint>();
 
   constructor(
     private readonly bus: Bus,
@@ -64,7 +66,10 @@ export class DirectoryVocabularyStore implements OnModuleInit, OnApplicationBoot
   }
 
   async onModuleInit(): Promise<void> {
-    await replayTopic(this.bus, Topics.directoryTeams, async (value) => this.take(value));
+    await replayTopic(this.bus, Topics.directoryTeams, async (value, partition, offset) => {
+      this.take(value);
+      this.readUpTo.set(partition, BigInt(offset));
+    });
     this.check(this.policies.current, this.policies.file);
     this.policies.addCheck((policy, source) => this.check(policy, source));
   }
@@ -76,7 +81,8 @@ export class DirectoryVocabularyStore implements OnModuleInit, OnApplicationBoot
       topic: Topics.directoryTeams,
       fromBeginning: true,
       partitionsConcurrently: 1,
-      handle: async ({ value }) => {
+      handle: async ({ value, partition, offset }) => {
+        if (BigInt(offset) <= (this.readUpTo.get(partition) ?? -1n)) return;
         this.take(value);
         const issues = this.issues(this.policies.current.document);
         if (issues.length)
