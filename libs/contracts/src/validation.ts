@@ -76,7 +76,7 @@ function isHttpUrl(value: string): boolean {
 
 /** A path on the site: "/" then no second "/" (that would name another host), no spaces or controls. */
 function isPath(value: string): boolean {
-  if (!/^\/(?![/\\])[^\s\x00-\x1f\x7f]*$/.test(value)) return false;
+  if (!/^\/(?![/\\])\S*$/.test(value) || /\p{Cc}/u.test(value)) return false;
   try {
     return new URL(value, 'http://host.invalid').host === 'host.invalid';
   } catch {
