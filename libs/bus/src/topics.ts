@@ -10,6 +10,7 @@ import {
   ConversationEventSchema,
   DeadLetterSchema,
   DeskActionSchema,
+  DirectoryVocabularySchema,
   HandoffRequestSchema,
   InboundMessageSchema,
   InsightAlertSchema,
@@ -122,6 +123,18 @@ export const Topics = {
     external: true,
     description:
       'The latest state of each customer account, fed by a CRM connector; an empty value removes the account',
+  }),
+  directoryTeams: topic({
+    name: 'directory.teams',
+    key: '"vocabulary" (one record: the whole vocabulary)',
+    partitions: 1,
+    retentionMs: -1,
+    cleanupPolicy: 'compact',
+    schema: DirectoryVocabularySchema,
+    deadLetter: 'directory.teams.dlq',
+    external: true,
+    description:
+      "The router's vocabulary: its teams with the skills each covers, and every known skill; the escalation decider checks its policy's names against it",
   }),
   knowledgeEvents: topic({
     name: 'knowledge.events',

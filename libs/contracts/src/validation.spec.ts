@@ -61,6 +61,27 @@ describe('inbound message validation', () => {
     expect(issues.map((i) => i.field).sort()).toEqual(['locale', 'pageUrl', 'sentAt', 'text']);
   });
 
+  it('takes the page as an absolute URL or as a path on the site', () => {
+    for (const pageUrl of [
+      'https://app.example.com/settings/security',
+      '/billing/invoices',
+      '/billing/invoices?tab=open#latest',
+      '/',
+    ])
+      expect(parseInboundJson({ ...valid, pageUrl }).pageUrl).toBe(pageUrl);
+    for (const pageUrl of [
+      'billing/invoices',
+      '//evil.example/billing',
+      '/\\evil.example',
+      '/billing invoices',
+      'ftp://files.example.com/a',
+      'javascript:alert(1)',
+    ])
+      expect(issuesOf({ ...valid, pageUrl })).toEqual([
+        expect.objectContaining({ field: 'pageUrl', rule: 'url' }),
+      ]);
+  });
+
   it('rejects a body that is not an object', () => {
     expect(issuesOf([1, 2])).toEqual([expect.objectContaining({ field: '(body)' })]);
   });

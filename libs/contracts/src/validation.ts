@@ -34,6 +34,8 @@ interface StringRule {
   pattern?: RegExp;
   patternHint?: string;
   url?: boolean;
+  /** An absolute http(s) URL, or a path on the product's site ("/billing/invoices?tab=open"). */
+  page?: boolean;
   timestamp?: boolean;
 }
 
@@ -57,11 +59,30 @@ export const inboundMessageRules: Rules<InboundMessage> = {
     pattern: BCP47,
     patternHint: 'a BCP 47 language tag such as "en" or "de-AT"',
   },
-  pageUrl: { maxLength: 2000, url: true },
+  pageUrl: { maxLength: 2000, page: true },
   idempotencyKey: { required: true, maxLength: 200 },
   accountId: { maxLength: 200 },
   sentAt: { timestamp: true },
 };
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** A path on the site: "/" then no second "/" (that would name another host), no spaces or controls. */
+function isPath(value: string): boolean {
+  if (!/^\/(?![/\\])\S*$/.test(value) || /\p{Cc}/u.test(value)) return false;
+  try {
+    return new URL(value, 'http://host.invalid').host === 'host.invalid';
+  } catch {
+    return false;
+  }
+}
 
 function checkString(field: string, value: string, rule: StringRule): FieldIssue | undefined {
   if (rule.required && value.trim().length === 0) {
@@ -78,16 +99,14 @@ function checkString(field: string, value: string, rule: StringRule): FieldIssue
       message: `must be ${rule.patternHint ?? `like ${rule.pattern}`}`,
     };
   }
-  if (rule.url) {
-    let ok = false;
-    try {
-      const u = new URL(value);
-      ok = u.protocol === 'http:' || u.protocol === 'https:';
-    } catch {
-      ok = false;
-    }
-    if (!ok) return { field, rule: 'url', message: 'must be an absolute http(s) URL' };
-  }
+  if (rule.url && !isHttpUrl(value))
+    return { field, rule: 'url', message: 'must be an absolute http(s) URL' };
+  if (rule.page && !isHttpUrl(value) && !isPath(value))
+    return {
+      field,
+      rule: 'url',
+      message: 'must be an absolute http(s) URL or a path starting with "/", such as /billing',
+    };
   if (rule.timestamp && (!RFC3339.test(value) || Number.isNaN(Date.parse(value)))) {
     return {
       field,

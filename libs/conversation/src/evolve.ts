@@ -230,6 +230,7 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
           priority: h.priority,
           requiredSkills: [...h.requiredSkills],
           language: h.language,
+          ...(h.team ? { team: h.team } : {}),
           summary: h.briefing?.summary ?? '',
           summaryGenerator: h.briefing?.summaryGenerator || 'extractive',
         },

@@ -121,6 +121,8 @@ export interface HandoffView {
   priority: number;
   requiredSkills: string[];
   language: string;
+  /** The team the handoff is meant for (HandoffRequested.team); absent when it names none. */
+  team?: string;
   /** The briefing's summary, and who wrote it ("extractive" or the chat model). */
   summary: string;
   summaryGenerator: string;

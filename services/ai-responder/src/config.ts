@@ -18,6 +18,11 @@ export const configSchema = baseConfigSchema.extend(llmConfigSchema.shape).exten
   KB_SEED: flag('true'),
   /** How many articles retrieval considers per question. */
   KB_TOP_K: z.coerce.number().int().min(1).max(10).default(3),
+  /**
+   * How many times an article's score counts in retrieval on a page it names (its `pages`): a
+   * boost, not a filter; 1 turns it off.
+   */
+  KB_PAGE_BOOST: z.coerce.number().min(1).max(10).default(1.5),
   /** Language searched when nothing matches in the customer's own. */
   KB_DEFAULT_LOCALE: z.string().default('en'),
   /** The product the assistant supports, as the LLM prompt names it. */

@@ -3,6 +3,7 @@ import { ServiceKitModule, type JsonLogger } from '@support/service-kit';
 import { SERVICE, type Config } from './config.js';
 import { DeciderService } from './adapters/decider.service.js';
 import { AccountDirectory } from './adapters/accounts.js';
+import { DirectoryVocabularyStore } from './adapters/directory.js';
 import { PolicyStore } from './adapters/policy-store.js';
 import { BriefingSummarizer } from './adapters/summary.js';
 import { WhatIfController } from './adapters/whatif.controller.js';
@@ -21,7 +22,13 @@ export class AppModule {
         }),
       ],
       controllers: [WhatIfController],
-      providers: [PolicyStore, AccountDirectory, BriefingSummarizer, DeciderService],
+      providers: [
+        PolicyStore,
+        AccountDirectory,
+        DirectoryVocabularyStore,
+        BriefingSummarizer,
+        DeciderService,
+      ],
     };
   }
 }

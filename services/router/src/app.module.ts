@@ -9,6 +9,7 @@ import { PresenceStore } from './adapters/presence.js';
 import { PresenceFeed } from './adapters/presence-feed.js';
 import { RouterPublisher } from './adapters/publisher.js';
 import { RouterService } from './adapters/router.service.js';
+import { VocabularyFeed } from './adapters/vocabulary-feed.js';
 
 @Module({})
 export class AppModule {
@@ -24,7 +25,15 @@ export class AppModule {
         }),
       ],
       controllers: [RouterController],
-      providers: [Roster, LoadStore, PresenceStore, RouterPublisher, RouterService, PresenceFeed],
+      providers: [
+        Roster,
+        LoadStore,
+        PresenceStore,
+        RouterPublisher,
+        RouterService,
+        PresenceFeed,
+        VocabularyFeed,
+      ],
     };
   }
 }

@@ -20,6 +20,12 @@ export const configSchema = baseConfigSchema.extend({
    * working hours counts as online (for setups without a desk that reports presence).
    */
   ROUTER_PRESENCE: z.enum(['required', 'ignored']).default('required'),
+  /**
+   * Skills and teams added at start-up when the directory lacks them (JSON: { skills, teams });
+   * default routing/teams.json, the skills the AI responder and the shipped escalation policy
+   * name. "none": add nothing.
+   */
+  ROUTER_VOCABULARY_FILE: z.string().default(''),
   /** The routing policy (YAML or JSON): relaxation steps; default routing/default.yaml. */
   ROUTER_POLICY_FILE: z.string().default(''),
   /** The handling time wait estimates assume until resolved conversations have measured one. */

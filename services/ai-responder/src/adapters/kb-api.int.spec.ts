@@ -932,4 +932,122 @@ describe('knowledge-base admin API over HTTP on the real PostgreSQL', () => {
       expect(issuesOf(unknown)[0]).toMatchObject({ rule: 'unknown_field' });
     });
   });
+
+  describe('the pages an article applies to', () => {
+    // A word no other article has, so that only this run's articles can answer.
+    const feature = `quenzle${RUN}`;
+    const onBilling = `pages-billing-${RUN}`;
+    const onSecurity = `pages-security-${RUN}`;
+    const question = `How do I change the ${feature} limit?`;
+    const previewOn = (pageUrl: string) =>
+      call<Proposal>('POST', '/v1/kb/preview', { body: { text: question, locale: 'en', pageUrl } });
+    const body = (path: string) =>
+      [
+        `To change the ${feature} limit:`,
+        '',
+        `1. Open **${path}**.`,
+        `2. Enter the new ${feature} limit and click **Save**.`,
+      ].join('\n');
+
+    it('imports the pages with the article (Markdown front matter and help-center HTML), keeps them with every version, and prefers the article for the customer’s page', async () => {
+      const markdown = [
+        '---',
+        `id: ${onBilling}`,
+        `title: Changing the ${feature} limit`,
+        'pages:',
+        '  - /billing/*',
+        '---',
+        body('Billing → Spending limits'),
+      ].join('\n');
+      const html = `<html><body><article data-id="${onSecurity}" data-pages="https://app.example.com/settings/security, /settings/security/*"><h1>Changing the ${feature} limit</h1><div class="article-body"><p>To change the ${feature} limit:</p><ol><li>Open <strong>Settings → Security → Limits</strong>.</li><li>Enter the new ${feature} limit and click <strong>Save</strong>.</li></ol></div></article></body></html>`;
+      expect(
+        (await call('POST', '/v1/kb/import', { body: markdown, contentType: 'text/markdown' }))
+          .status,
+      ).toBe(200);
+      expect(
+        (await call('POST', '/v1/kb/import', { body: html, contentType: 'text/html' })).status,
+      ).toBe(200);
+      expect((await getArticle(onBilling)).body).toMatchObject({ pages: ['/billing/*'] });
+      expect((await getArticle(onSecurity)).body).toMatchObject({
+        pages: ['https://app.example.com/settings/security', '/settings/security/*'],
+      });
+
+      const cited = async (pageUrl: string) => {
+        const reply = await previewOn(pageUrl);
+        expect(reply.status).toBe(200);
+        return reply.body;
+      };
+      const billing = await cited('/billing/limits');
+      expect(billing.articlesTried.slice(0, 2)).toEqual([onBilling, onSecurity]);
+      expect(billing.citations[0]?.articleId).toBe(onBilling);
+      expect(billing.text).toContain('Billing → Spending limits');
+      expect(billing.text).not.toContain('Settings → Security');
+      const security = await cited('https://app.example.com/settings/security');
+      expect(security.articlesTried.slice(0, 2)).toEqual([onSecurity, onBilling]);
+      expect(security.citations[0]?.articleId).toBe(onSecurity);
+      expect(security.text).toContain('Settings → Security → Limits');
+      expect(security.text).not.toContain('Billing →');
+
+      // A change of pages is a new version; every version keeps its own.
+      const patched = await call('PATCH', `/v1/kb/articles/${onBilling}`, {
+        body: { pages: ['/billing/*', '/approvals/*'] },
+      });
+      expect(patched.status).toBe(200);
+      const versions = (await versionsOf(onBilling)).body.versions;
+      expect(versions.map((v) => [v.version, (v as unknown as { pages: string[] }).pages])).toEqual(
+        [
+          [2, ['/billing/*', '/approvals/*']],
+          [1, ['/billing/*']],
+        ],
+      );
+      expect((await cited('/approvals/pending')).citations[0]?.articleId).toBe(onBilling);
+    });
+
+    it('lets a clearly better article for another page win', async () => {
+      // Only the security article says how to reset the limit: on the billing page it still answers.
+      const resetQuestion = `How do I reset the ${feature} limit to its default after an audit lockout?`;
+      const reset = `pages-reset-${RUN}`;
+      expect(
+        (
+          await importJson([
+            {
+              id: reset,
+              title: `Resetting the ${feature} limit after an audit lockout`,
+              body: `After an audit lockout, reset the ${feature} limit to its default: open **Settings → Security → Audit lockout** and click **Reset ${feature} limit to default**.`,
+              pages: ['/settings/security/*'],
+            },
+          ])
+        ).status,
+      ).toBe(200);
+      const reply = await call<Proposal>('POST', '/v1/kb/preview', {
+        body: { text: resetQuestion, pageUrl: '/billing/limits' },
+      });
+      expect(reply.body.citations[0]?.articleId).toBe(reset);
+    });
+
+    it('answers 400 naming the field for a page that is neither a path nor an http(s) URL, and stores nothing', async () => {
+      const id = `pages-bad-${RUN}`;
+      const imported = await importJson([article(id, { pages: ['/ok/*', 'billing'] })]);
+      expect(imported.status).toBe(400);
+      expect(issuesOf(imported)).toEqual([
+        expect.objectContaining({
+          field: 'articles[0].pages[1]',
+          message: expect.stringContaining('must be a path starting with "/"'),
+        }),
+      ]);
+      expect((await getArticle(id)).status).toBe(404);
+      const created = await call('POST', '/v1/kb/articles', {
+        body: article(id, { pages: ['javascript:alert(1)'] }),
+      });
+      expect([created.status, fieldsOf(created)]).toEqual([400, ['pages[0]']]);
+      const badPreview = await call('POST', '/v1/kb/preview', {
+        body: { text: question, pageUrl: 'billing/limits' },
+      });
+      expect([badPreview.status, fieldsOf(badPreview)]).toEqual([400, ['pageUrl']]);
+      const patch = await call('PATCH', `/v1/kb/articles/${onBilling}`, {
+        body: { pages: ['ftp://files.example.com/x'] },
+      });
+      expect([patch.status, fieldsOf(patch)]).toEqual([400, ['pages[0]']]);
+    });
+  });
 });

@@ -15,6 +15,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { z } from 'zod';
+import { inboundMessageRules, validateMessage } from '@support/contracts';
 import { ApiKeyGuard, invalidInput, parseInput } from '@support/service-kit';
 import { ARTICLE_STATUSES, articlePatchSchema, validateArticle } from '../domain/kb/article.js';
 import { formatOfContentType, parseImport } from '../domain/kb/import.js';
@@ -58,6 +59,19 @@ const importQuery = z.strictObject({
 const previewBody = z.strictObject({
   text: z.string().trim().min(1, 'must not be empty').max(4000, 'at most 4,000 characters'),
   locale: z.string().max(20).default('en'),
+  /** The page the customer would be on (a path or an absolute URL). */
+  pageUrl: z
+    .string()
+    .max(2000)
+    .refine(
+      (p) =>
+        !p ||
+        validateMessage({ pageUrl: p }, { pageUrl: inboundMessageRules.pageUrl }).length === 0,
+      {
+        message: 'must be an absolute http(s) URL or a path starting with "/", such as /billing',
+      },
+    )
+    .default(''),
 });
 
 const ID = z.string().regex(/^[a-z0-9][a-z0-9-]{0,119}$/, 'must be an article id (a slug)');
@@ -248,8 +262,8 @@ export class KnowledgeBaseController {
   @Post('preview')
   @HttpCode(200)
   async preview(@Body() body: unknown) {
-    const { text, locale } = parse(previewBody, body);
-    return this.responder.propose({ messageId: randomUUID(), text, locale });
+    const { text, locale, pageUrl } = parse(previewBody, body);
+    return this.responder.propose({ messageId: randomUUID(), text, locale, pageUrl });
   }
 
   private async guard<T>(action: () => Promise<T>): Promise<T> {

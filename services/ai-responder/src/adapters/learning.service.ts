@@ -496,6 +496,7 @@ export class LearningService implements OnApplicationBootstrap, OnApplicationShu
         ...text,
         locale: locked.locale,
         productAreas: locked.topic ? [locked.topic] : [],
+        pages: [],
         status: 'published' as const,
         source: 'suggestion' as const,
       };

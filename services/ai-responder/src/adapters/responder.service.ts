@@ -88,6 +88,8 @@ export class ResponderService implements OnApplicationBootstrap {
     text: string;
     locale: string;
     state?: ConversationState;
+    /** The page the customer is on; by default the conversation's latest. */
+    pageUrl?: string;
   }): Promise<Proposal> {
     const context = conversationContext(input.state, input.messageId);
     const draft = input.state !== undefined && isWithPerson(input.state);
@@ -102,8 +104,13 @@ export class ResponderService implements OnApplicationBootstrap {
         earlier: context.customerTexts,
         conversation: formatContext(context),
         ...(draft ? { draftFor: holderName(context) } : {}),
+        pageUrl: input.pageUrl ?? input.state?.pageUrl ?? '',
       },
-      { topK: this.config.KB_TOP_K, defaultLocale: this.config.KB_DEFAULT_LOCALE },
+      {
+        topK: this.config.KB_TOP_K,
+        defaultLocale: this.config.KB_DEFAULT_LOCALE,
+        pageBoost: this.config.KB_PAGE_BOOST,
+      },
     );
   }
 
@@ -116,7 +123,7 @@ export class ResponderService implements OnApplicationBootstrap {
 
   private async proposeFor(
     { event, after, record }: Applied,
-    message: { messageId: string; text: string; locale: string },
+    message: { messageId: string; text: string; locale: string; pageUrl: string },
   ): Promise<void> {
     const { messageId, text, locale } = message;
     const conversationId = event.conversationId;
@@ -128,6 +135,8 @@ export class ResponderService implements OnApplicationBootstrap {
         text,
         locale: locale || after.locale,
         state: after,
+        // The page this message was written on, else the conversation's latest.
+        pageUrl: message.pageUrl || after.pageUrl,
       });
       const proposal = conversationEvent(
         conversationId,

@@ -17,8 +17,8 @@ export interface Understood {
 /** What the responder knows about a message before answering: its intent, the best articles, how close the best is. */
 export async function understand(
   deps: { kb: KnowledgeBase; classifier: SupportClassifier },
-  message: { text: string; locale: string },
-  options: { topK: number; defaultLocale: string },
+  message: { text: string; locale: string; pageUrl?: string },
+  options: { topK: number; defaultLocale: string; pageBoost?: number },
 ): Promise<Understood> {
   const classifyTimer = stepSeconds.startTimer({ step: 'classify' });
   const { classification, vector } = await deps.classifier.analyse(message.text);
@@ -29,6 +29,7 @@ export async function understand(
     message.locale,
     options.topK,
     options.defaultLocale,
+    { pageUrl: message.pageUrl, pageBoost: options.pageBoost },
   );
   retrievalTimer();
   const best = ranked[0];
@@ -75,11 +76,17 @@ export async function proposeReply(
     conversation?: string;
     /** The person a draft is for, when a person holds the conversation (see RespondInput.draftFor). */
     draftFor?: string;
+    /** The page the customer is on (a path or a URL): articles for it are preferred. */
+    pageUrl?: string;
   },
-  options: { topK: number; defaultLocale: string },
+  options: { topK: number; defaultLocale: string; pageBoost?: number },
 ): Promise<Proposal> {
   const { question } = questionPart(message.text);
-  const understood = await understand(deps, { text: question, locale: message.locale }, options);
+  const understood = await understand(
+    deps,
+    { text: question, locale: message.locale, pageUrl: message.pageUrl },
+    options,
+  );
   const generateTimer = stepSeconds.startTimer({ step: 'generate' });
   try {
     return await respond({ ...message, question, ...understood }, { generator: deps.generator });

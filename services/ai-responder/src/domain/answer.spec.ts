@@ -295,6 +295,13 @@ describe('retrievalEvidence', () => {
     expect(retrievalEvidence(q, [ranked({ id: 'a', score: 30 })]).retrieval).toBe(0.75);
   });
 
+  it('given the customer’s page told two equal articles apart, then the margin counts the boost, the strength does not', () => {
+    const onPage = ranked({ id: 'a', score: 10, pageBoost: 1.5 });
+    const evidence = retrievalEvidence(q, [onPage, ranked({ id: 'b', score: 10 })]);
+    expect(evidence.margin).toBeCloseTo(1 / 3, 2);
+    expect(evidence.retrieval).toBe(0.5);
+  });
+
   it('given a runner-up, when weighed, then the margin is the relative lead', () => {
     expect(
       retrievalEvidence(q, [ranked({ id: 'a', score: 10 }), ranked({ id: 'b', score: 4 })]).margin,

@@ -8,9 +8,13 @@ export interface RankedArticle {
   body: string;
   tags: string[];
   productAreas: string[];
+  /** The article's page patterns; retrieval prefers it on those pages. */
+  pages?: string[];
   version: number;
   /** BM25 score of the best passage, higher is better, unbounded; 0 if found by vector only. */
   score: number;
+  /** How many times its score counted in the ranking: more than 1 for an article for the customer's page. */
+  pageBoost?: number;
   /** Cosine similarity of the best passage to the question, when embeddings are configured. */
   similarity?: number;
   passage: { id: string; heading: string; text: string };
@@ -53,17 +57,26 @@ export function coverage(questionStems: Set<string>, article: RankedArticle): nu
 /** The BM25 score at which retrieval strength is one half. */
 const BM25_HALF = 10;
 
-/** The retrieval part of the evidence: score strength, margin over the runner-up, coverage. */
+/**
+ * The retrieval part of the evidence: score strength, margin over the
+ * runner-up, coverage. The strength is the best passage's own score; the
+ * margin compares the scores as they ranked (an article for the customer's
+ * page counting its boost), so that the page telling two similar articles
+ * apart counts as a clear winner.
+ */
 export function retrievalEvidence(
   question: string,
   ranked: RankedArticle[],
 ): Pick<Evidence, 'retrieval' | 'margin' | 'coverage'> {
   const best = ranked[0];
   if (!best) return { retrieval: 0, margin: 0, coverage: 0 };
-  const top = best.score;
-  const runnerUp = ranked[1]?.score;
+  const ranking = (a: RankedArticle) => a.score * (a.pageBoost ?? 1);
+  const top = ranking(best);
+  const runnerUp = ranked[1] ? ranking(ranked[1]) : undefined;
   const strength =
-    top > 0 ? top / (top + BM25_HALF) : Math.max(0, (best.similarity ?? 0) - 0.3) / 0.7;
+    best.score > 0
+      ? best.score / (best.score + BM25_HALF)
+      : Math.max(0, (best.similarity ?? 0) - 0.3) / 0.7;
   const margin = runnerUp === undefined || top <= 0 ? 1 : Math.max(0, (top - runnerUp) / top);
   return {
     retrieval: round(strength),

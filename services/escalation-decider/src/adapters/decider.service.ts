@@ -34,8 +34,9 @@ import {
 import { buildBriefing, type BriefingInit } from '../domain/briefing.js';
 import { pagePath, type DecisionContext } from '../domain/context.js';
 import { decide, type Decision } from '../domain/decide.js';
-import type { Policy } from '../domain/policy.js';
+import { teamForSkills, type Policy } from '../domain/policy.js';
 import { AccountDirectory } from './accounts.js';
+import { DirectoryVocabularyStore } from './directory.js';
 import { PolicyStore } from './policy-store.js';
 import { BriefingSummarizer } from './summary.js';
 
@@ -56,6 +57,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     @Inject(REDIS) private readonly redis: Redis,
     private readonly policies: PolicyStore,
     private readonly accounts: AccountDirectory,
+    private readonly directory: DirectoryVocabularyStore,
     private readonly summarizer: BriefingSummarizer,
     private readonly logger: JsonLogger,
   ) {}
@@ -244,7 +246,12 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
       return [released];
     }
     const handoffId = deterministicId('handoff', messageId);
-    const briefing = buildBriefing(state, messageId, decision, context, policy);
+    // The team a rule names, else the one whose skills cover the handoff's (the directory's vocabulary).
+    const handoff = {
+      ...decision,
+      team: decision.team || teamForSkills(decision.requiredSkills, this.directory.current),
+    };
+    const briefing = buildBriefing(state, messageId, handoff, context, policy);
     const triggers = decision.triggers;
     const requested = conversationEvent(
       conversationId,
@@ -257,6 +264,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
         priority: decision.priority,
         requiredSkills: decision.requiredSkills,
         language: decision.language,
+        team: handoff.team,
         policyVersion,
         briefing,
         priorityReasons: decision.priorityReasons,
@@ -291,6 +299,8 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
           requestedAt: requested.occurredAt,
           revision: 1,
           priorityReasons: decision.priorityReasons,
+          team: handoff.team,
+          triggerMessageId: messageId,
         }),
         eventId: handoffId,
         ...trace,
@@ -308,6 +318,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
       conversationId,
       messageId,
       handoffId,
+      team: handoff.team,
       triggers: triggers.map((t) => t.rule),
       priorityReasons: decision.priorityReasons.map((t) => t.rule),
       missing: decision.missing,
@@ -367,6 +378,8 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
             briefing: { ...briefing, summary, summaryGenerator: generator },
             requestedAt: requested.occurredAt,
             revision: 2,
+            team: h?.team,
+            triggerMessageId: h?.messageId,
           }),
           eventId: deterministicId('handoff-revision-2', handoffId),
           ...trace,

@@ -15,6 +15,8 @@ import { loadPolicyFile, type Policy } from '../domain/policy.js';
 export class PolicyStore implements OnApplicationShutdown {
   private policy: Policy;
   readonly file: string;
+  /** Checks a reloaded policy must pass before it replaces the one in force (e.g. the directory's names). */
+  private readonly checks: ((policy: Policy, source: string) => void)[] = [];
 
   constructor(
     @Inject(CONFIG) config: Config,
@@ -30,9 +32,15 @@ export class PolicyStore implements OnApplicationShutdown {
     return this.policy;
   }
 
+  /** A check (throwing PolicyError) every reloaded policy must pass. */
+  addCheck(check: (policy: Policy, source: string) => void): void {
+    this.checks.push(check);
+  }
+
   reload(): void {
     try {
       const next = loadPolicyFile(this.file);
+      for (const check of this.checks) check(next, this.file);
       const previous = this.policy.version;
       this.policy = next;
       this.logger.log('escalation policy reloaded', {

@@ -136,7 +136,7 @@ export function buildBriefing(
     trajectory && trajectory.messages > 1
       ? `Mood: ${trajectory.start.toFixed(2)} -> ${trajectory.smoothed.toFixed(2)}${trajectory.shift ? ', turned negative' : ''}${turnedAt ? ` at message ${turnedAt}` : ''}.`
       : '',
-    `Priority ${PRIORITY_NAME[decision.priority] ?? 'normal'}; needs ${decision.requiredSkills.join(', ')}; language ${decision.language}.`,
+    `Priority ${PRIORITY_NAME[decision.priority] ?? 'normal'};${decision.team ? ` for team ${decision.team};` : ''} needs ${decision.requiredSkills.join(', ')}; language ${decision.language}.`,
   ].filter(Boolean);
 
   return {

@@ -34,6 +34,8 @@ export type Decision =
       priorityReasons: TriggerFired[];
       priority: Priority;
       requiredSkills: string[];
+      /** The team a fired rule names (the handoff's cause first); '' when none does. */
+      team: string;
       language: string;
       missing: string[];
     };
@@ -236,6 +238,7 @@ export async function decide(
     requiredSkills: [...new Set([...ruleSkills, ...intentSkills])].filter(
       (skill, _, all) => skill !== 'general' || all.length === 1,
     ),
+    team: [...causes, ...boosts].find((f) => f.team)?.team ?? '',
     // The words the customer wrote for a person say their language better than the widget's locale.
     language: human?.language || language,
     missing,

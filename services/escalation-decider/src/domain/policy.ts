@@ -65,8 +65,10 @@ export const policySchema = z.strictObject({
          * trigger causes, e.g. VIP accounts are served first.
          */
         effect: z.enum(['handoff', 'priority']).default('handoff'),
-        /** Skills a person needs when this rule fires, added to the intent's. */
+        /** Skills a person needs when this rule fires, added to the intent's (names from directory.teams). */
         skills: z.array(z.string().min(1)).default([]),
+        /** The team the handoff is meant for when this rule fires (a name from directory.teams). */
+        team: z.string().trim().min(1).max(100).optional(),
         when: condition,
       }),
     )
@@ -122,6 +124,8 @@ export interface FiredRule {
   priority: Priority;
   effect: 'handoff' | 'priority';
   skills: string[];
+  /** The team the rule names ('' when none). */
+  team: string;
 }
 
 export class PolicyError extends Error {}
@@ -193,9 +197,83 @@ export class Policy {
           priority: PRIORITIES[r.priority],
           effect: r.effect,
           skills: r.skills,
+          team: r.team ?? '',
         };
       });
   }
+}
+
+/**
+ * The router's vocabulary as the decider reads it from directory.teams: the
+ * teams with the skills each covers, and every known skill.
+ */
+export interface DirectoryVocabulary {
+  teams: readonly { name: string; skills: readonly string[] }[];
+  skills: readonly { name: string }[];
+}
+
+/** What is wrong with a policy against the directory: the field (e.g. `rules[3].team`), the rule broken, and a message naming the policy rule. */
+export interface PolicyIssue {
+  field: string;
+  rule: 'unknown_team' | 'unknown_skill' | 'skill_not_in_team';
+  message: string;
+}
+
+const known = (names: string[]) => (names.length ? names.join(', ') : '(none)');
+
+/**
+ * The team and skill names the policy's rules use that the directory does not
+ * know (or a team that does not cover a skill the same rule asks for), each
+ * naming the rule. Empty when every name is known. The policy API answers 400
+ * with these; the policy file fails to load at start-up.
+ */
+export function validatePolicyAgainstDirectory(
+  policy: Pick<PolicyDocument, 'rules'>,
+  vocabulary: DirectoryVocabulary,
+): PolicyIssue[] {
+  const teams = new Map(vocabulary.teams.map((t) => [t.name, new Set(t.skills)]));
+  const skills = new Set(vocabulary.skills.map((k) => k.name));
+  const issues: PolicyIssue[] = [];
+  policy.rules.forEach((r, i) => {
+    const covered = r.team ? teams.get(r.team) : undefined;
+    if (r.team && !covered)
+      issues.push({
+        field: `rules[${i}].team`,
+        rule: 'unknown_team',
+        message: `rule ${r.name} names team "${r.team}", which the directory does not know; known teams: ${known([...teams.keys()])}`,
+      });
+    r.skills.forEach((skill, j) => {
+      if (!skills.has(skill))
+        issues.push({
+          field: `rules[${i}].skills[${j}]`,
+          rule: 'unknown_skill',
+          message: `rule ${r.name} names skill "${skill}", which the directory does not know; known skills: ${known([...skills].sort())}`,
+        });
+      else if (covered && !covered.has(skill))
+        issues.push({
+          field: `rules[${i}].skills[${j}]`,
+          rule: 'skill_not_in_team',
+          message: `rule ${r.name} sends "${skill}" to team ${r.team}, which does not cover it; it covers ${known([...covered])}`,
+        });
+    });
+  });
+  return issues;
+}
+
+/**
+ * The team a handoff needing these skills is meant for when no rule names
+ * one: the team covering the most of them (the first skill, the most
+ * important, breaks a tie, then the name); '' when no team covers any.
+ */
+export function teamForSkills(skills: readonly string[], vocabulary: DirectoryVocabulary): string {
+  let best = { name: '', covered: 0, first: false };
+  for (const team of [...vocabulary.teams].sort((a, b) => a.name.localeCompare(b.name))) {
+    const covered = skills.filter((s) => team.skills.includes(s)).length;
+    const first = skills.length > 0 && team.skills.includes(skills[0]!);
+    if (covered > best.covered || (covered === best.covered && covered > 0 && first && !best.first))
+      best = { name: team.name, covered, first };
+  }
+  return best.name;
 }
 
 /** Parses and validates a policy document (YAML or JSON); throws PolicyError naming the problem. */

@@ -60,10 +60,11 @@ function conversationScript() {
         locale: 'en',
         accountId: 'acct-1',
       }),
-    handoff: (requiredSkills: string[]): ConversationEvent =>
+    handoff: (requiredSkills: string[], team = ''): ConversationEvent =>
       conversationEvent(conversationId, randomUUID(), 'handoffRequested', {
         handoffId,
         messageId,
+        team,
         triggers: [
           { rule: 'explicit_human_request', detail: 'asked for a person', value: 1, threshold: 1 },
         ],
@@ -88,6 +89,7 @@ describe('the agents directory admin API against PostgreSQL, Redis and Kafka', (
   let roster: Roster;
   const agentsToRemove = new Set<string>();
   const teamsToRemove = new Set<string>();
+  const skillsToRemove = new Set<string>();
   const conversationsToResolve: Conversation[] = [];
 
   async function api<T = unknown>(
@@ -121,17 +123,27 @@ describe('the agents directory admin API against PostgreSQL, Redis and Kafka', (
     return team;
   }
 
+  /** A new skill, declared in the vocabulary (agents may only have known skills). */
+  async function createSkill(prefix = 'skill'): Promise<string> {
+    const skill = unique(prefix);
+    skillsToRemove.add(skill);
+    expect(
+      (await api('PUT', `/v1/skills/${skill}`, { description: 'integration test' })).status,
+    ).toBe(200);
+    return skill;
+  }
+
   async function putAgent(id: string, body: Record<string, unknown>) {
     agentsToRemove.add(id);
     return api<AgentView>('PUT', `/v1/agents/${id}`, body);
   }
 
   /** Starts a conversation and asks for a person with these skills. */
-  async function requestHandoff(skills: string[]): Promise<Conversation> {
+  async function requestHandoff(skills: string[], team = ''): Promise<Conversation> {
     const c = conversationScript();
     conversationsToResolve.push(c);
     await rig.append(c.received());
-    await rig.append(c.handoff(skills));
+    await rig.append(c.handoff(skills, team));
     return c;
   }
 
@@ -175,7 +187,7 @@ describe('the agents directory admin API against PostgreSQL, Redis and Kafka', (
         what: 'the router consumer to join its group',
         check: (app) => app.get(Bus).health().ok,
       },
-      watch: [Topics.events, Topics.handoffAssignments],
+      watch: [Topics.events, Topics.handoffAssignments, Topics.directoryTeams],
     });
     redis = rig.app.get<Redis>(REDIS);
     roster = rig.app.get(Roster);
@@ -202,6 +214,7 @@ describe('the agents directory admin API against PostgreSQL, Redis and Kafka', (
         await redis.del(Keys.load(id)).catch(() => undefined);
       }
       for (const team of teamsToRemove) await roster.removeTeam(team).catch(() => undefined);
+      for (const skill of skillsToRemove) await roster.removeSkill(skill).catch(() => undefined);
     }
     await rig?.close();
   });
@@ -226,36 +239,60 @@ describe('the agents directory admin API against PostgreSQL, Redis and Kafka', (
     expect(await roster.get(id)).toBeUndefined();
   });
 
-  it('creates, reads, patches and deletes an agent in a team that must exist first', async () => {
+  it('creates, reads, patches and deletes an agent whose team and skills must exist first', async () => {
     const id = unique('itest-agent');
     const team = unique('itest-team');
     teamsToRemove.add(team);
     const skill = unique('skill');
+    const other = unique('billing');
+    skillsToRemove.add(skill).add(other);
     const body = {
       name: 'Dana Directory',
       team,
       email: 'dana@example.com',
-      skills: ['general', { name: skill, level: 5 }, { name: 'Billing', level: 1 }],
+      skills: ['general', { name: skill, level: 5 }, { name: other.toUpperCase(), level: 1 }],
       languages: ['en', 'de-AT'],
       maxConcurrent: 2,
       workingHours: { mon: [['09:00', '17:00']], sat: [] },
       timeZone: 'Europe/Berlin',
     };
 
-    // The team does not exist yet: a mistake to report, and nothing is stored.
-    const unknownTeam = await putAgent(id, body);
-    expect(unknownTeam.status).toBe(400);
-    expect(unknownTeam.body).toEqual({
+    // Neither the team nor two of the skills exist yet: mistakes to report, each named with
+    // the names that are known, and nothing is stored.
+    const unknown = await putAgent(id, body);
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toEqual({
       error: 'validation_failed',
-      issues: [expect.objectContaining({ field: 'team', rule: 'unknown_team' })],
+      issues: [
+        {
+          field: 'team',
+          rule: 'unknown_team',
+          message: expect.stringMatching(new RegExp(`unknown team "${team}"; known teams: .+`)),
+        },
+        {
+          field: 'skills[1].name',
+          rule: 'unknown_skill',
+          message: expect.stringMatching(
+            new RegExp(`unknown skill "${skill}"; known skills: .*\\bgeneral\\b`),
+          ),
+        },
+        expect.objectContaining({ field: 'skills[2].name', rule: 'unknown_skill' }),
+      ],
     });
     expect((await api('GET', `/v1/agents/${id}`)).status).toBe(404);
 
     const createdTeam = await api('PUT', `/v1/teams/${team}`, { description: 'Directory tests' });
     expect(createdTeam).toEqual({
       status: 200,
-      body: { name: team, description: 'Directory tests' },
+      body: { name: team, description: 'Directory tests', skills: [] },
     });
+    // The team alone is not enough: the skills are still unknown.
+    expect(issuesOf(await putAgent(id, body)).map((i) => i.field)).toEqual([
+      'skills[1].name',
+      'skills[2].name',
+    ]);
+    for (const name of [skill, other])
+      expect((await api('PUT', `/v1/skills/${name}`, {})).status).toBe(200);
 
     const created = await putAgent(id, body);
     expect(created.status).toBe(200);
@@ -267,7 +304,7 @@ describe('the agents directory admin API against PostgreSQL, Redis and Kafka', (
       skills: [
         { name: 'general', level: 3 },
         { name: skill, level: 5 },
-        { name: 'billing', level: 1 },
+        { name: other, level: 1 },
       ],
       languages: ['en', 'de-AT'],
       maxConcurrent: 2,
@@ -427,7 +464,7 @@ describe('the agents directory admin API against PostgreSQL, Redis and Kafka', (
 
   it('gives a handoff waiting in the queue to an agent created with its skill', async () => {
     const team = await createTeam();
-    const skill = unique('skill');
+    const skill = await createSkill();
     const first = unique('itest-agent');
     const second = unique('itest-agent');
     expect(
@@ -486,7 +523,7 @@ describe('the agents directory admin API against PostgreSQL, Redis and Kafka', (
 
   it('passes over an agent outside working hours, and not once the hours are lifted', async () => {
     const team = await createTeam();
-    const skill = unique('skill');
+    const skill = await createSkill();
     const id = unique('itest-agent');
     // Hours only on the weekday three days from now (UTC): whatever the time, now is outside them.
     const now = new Date();
@@ -521,5 +558,112 @@ describe('the agents directory admin API against PostgreSQL, Redis and Kafka', (
       expect.objectContaining({ handoffId: late.handoffId, agentId: id }),
     );
     expect(await redis.sismember(Keys.load(id), late.handoffId)).toBe(1);
+  });
+
+  it('keeps teams and skills as data: a team covers known skills, and every change is published on directory.teams', async () => {
+    const skill = await createSkill();
+    const team = unique('itest-team');
+    teamsToRemove.add(team);
+    const missing = unique('nope');
+
+    // A team may only cover known skills.
+    const bad = await api('PUT', `/v1/teams/${team}`, { skills: [skill, missing] });
+    expect(bad.status).toBe(400);
+    expect(issuesOf(bad)).toEqual([
+      expect.objectContaining({
+        field: 'skills[1]',
+        rule: 'unknown_skill',
+        message: expect.stringContaining(`unknown skill "${missing}"`),
+      }),
+    ]);
+    expect((await api<{ teams: { name: string }[] }>('GET', '/v1/teams')).body.teams).not.toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: team })]),
+    );
+
+    const created = await api('PUT', `/v1/teams/${team}`, {
+      description: 'Chargebacks',
+      skills: [skill, 'general'],
+    });
+    expect(created).toEqual({
+      status: 200,
+      body: { name: team, description: 'Chargebacks', skills: [skill, 'general'] },
+    });
+    const teams = await api<{ teams: { name: string; skills: string[] }[] }>('GET', '/v1/teams');
+    expect(teams.body.teams.find((t) => t.name === team)?.skills).toEqual([skill, 'general']);
+    const skills = await api<{ skills: { name: string; teams: string[]; agents: number }[] }>(
+      'GET',
+      '/v1/skills',
+    );
+    expect(skills.body.skills.find((k) => k.name === skill)).toEqual(
+      expect.objectContaining({
+        name: skill,
+        description: 'integration test',
+        teams: [team],
+        agents: 0,
+      }),
+    );
+
+    // The vocabulary other services check names against: the whole of it, on one key.
+    const [published] = await rig.watcher.waitFor(Topics.directoryTeams, (r) =>
+      r.value.teams.some((t) => t.name === team),
+    );
+    expect(published.key).toBe('vocabulary');
+    expect(published.value.teams.find((t) => t.name === team)).toEqual(
+      expect.objectContaining({
+        name: team,
+        description: 'Chargebacks',
+        skills: [skill, 'general'],
+      }),
+    );
+    expect(published.value.skills.map((k) => k.name)).toEqual(
+      expect.arrayContaining([skill, 'general']),
+    );
+
+    // A skill a team covers stays; once no team covers it, it goes, and the topic says so.
+    const inUse = await api('DELETE', `/v1/skills/${skill}`);
+    expect(inUse.status).toBe(409);
+    expect(JSON.stringify(inUse.body)).toContain(`team ${team}`);
+    expect((await api('PUT', `/v1/teams/${team}`, { skills: ['general'] })).status).toBe(200);
+    expect((await api('DELETE', `/v1/skills/${skill}`)).status).toBe(204);
+    expect((await api('DELETE', `/v1/skills/${skill}`)).status).toBe(404);
+    await rig.watcher.waitFor(
+      Topics.directoryTeams,
+      (r) =>
+        r.value.teams.some((t) => t.name === team && t.skills.join() === 'general') &&
+        !r.value.skills.some((k) => k.name === skill),
+    );
+    const badName = await api('PUT', `/v1/skills/${encodeURIComponent('Not A Skill!')}`, {});
+    expect(badName.status).toBe(400);
+    expect(issuesOf(badName)).toEqual([expect.objectContaining({ field: 'name' })]);
+  });
+
+  it('offers a handoff that names a team to that team first, over a better skilled agent elsewhere', async () => {
+    const skill = await createSkill();
+    const [elsewhere, meantFor] = [await createTeam(), await createTeam()];
+    const [expert, member] = [unique('itest-agent'), unique('itest-agent')];
+    for (const [id, team, level] of [
+      [expert, elsewhere, 5],
+      [member, meantFor, 1],
+    ] as const)
+      expect(
+        (
+          await putAgent(id, {
+            name: id,
+            team,
+            skills: [{ name: skill, level }],
+            languages: ['en'],
+            maxConcurrent: 2,
+          })
+        ).status,
+      ).toBe(200);
+
+    const withoutTeam = await requestHandoff([skill]);
+    expect(await assignedTo(withoutTeam.conversationId)).toEqual(
+      expect.objectContaining({ agentId: expert }),
+    );
+    const forTeam = await requestHandoff([skill], meantFor);
+    const assigned = await assignedTo(forTeam.conversationId);
+    expect(assigned).toEqual(expect.objectContaining({ agentId: member, team: meantFor }));
+    expect(assigned?.reason).toContain(`in team ${meantFor}, as asked`);
   });
 });

@@ -17,15 +17,17 @@ import {
   agentIdSchema,
   agentInputSchema,
   agentPatchSchema,
+  skillName,
   splitSkills,
-  teamInputSchema,
   type AgentInput,
 } from '../domain/directory.js';
+import { skillInputSchema, teamInputSchema } from '../domain/vocabulary.js';
 import type { AgentRow } from './db/schema.js';
-import { Roster, UnknownTeam } from './db/roster.js';
+import { Roster, UnknownNames } from './db/roster.js';
 import { LoadStore } from './load-store.js';
 import { PRESENCE_STATUSES, PresenceStore, type PresenceStatus } from './presence.js';
 import { RouterService } from './router.service.js';
+import { VocabularyFeed } from './vocabulary-feed.js';
 
 const presenceInput = z.strictObject({ status: z.enum(PRESENCE_STATUSES) });
 
@@ -62,6 +64,7 @@ export class RouterController {
     private readonly loads: LoadStore,
     private readonly presence: PresenceStore,
     private readonly router: RouterService,
+    private readonly vocabulary: VocabularyFeed,
   ) {}
 
   /** The roster with each agent's current load, and how many handoffs wait. */
@@ -106,7 +109,7 @@ export class RouterController {
   async putAgent(@Param('id') id: string, @Body() body: unknown) {
     parseInput(agentIdSchema, id, 'id');
     const input = parseInput(agentInputSchema, body);
-    return this.save(id, input);
+    return this.save(id, input, (body as { skills?: unknown[] }).skills);
   }
 
   /** Changes some fields of an agent, e.g. `{ "maxConcurrent": 5 }` or `{ "active": false }`. */
@@ -127,7 +130,7 @@ export class RouterController {
       timeZone: current.timeZone,
       ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)),
     };
-    return this.save(id, merged);
+    return this.save(id, merged, (body as { skills?: unknown[] }).skills);
   }
 
   /** Removes an agent who holds no conversation (deactivate one who does, and let them finish). */
@@ -147,12 +150,16 @@ export class RouterController {
     return { teams: await this.roster.teams() };
   }
 
+  /**
+   * Creates or replaces a team: `{ description, skills }`, the skills it
+   * covers, each a known one (a 400 naming the unknown one otherwise).
+   */
   @Put('teams/:name')
   async putTeam(@Param('name') name: string, @Body() body: unknown) {
     const team = parseInput(teamName, name, 'name');
-    const { description } = parseInput(teamInputSchema, body ?? {});
-    await this.roster.putTeam(team, description);
-    return { name: team, description };
+    const input = parseInput(teamInputSchema, body ?? {});
+    await this.vocabularyChange(() => this.roster.putTeam(team, input));
+    return { name: team, ...input };
   }
 
   @Delete('teams/:name')
@@ -162,15 +169,59 @@ export class RouterController {
     if (result === 'missing') throw new NotFoundException(`no team "${name}"`);
     if (result === 'in_use')
       throw new ConflictException(`team "${name}" still has agents; move them first`);
+    await this.vocabulary.publish();
   }
 
-  private async save(id: string, input: AgentInput) {
+  /** The known skills, each with the teams that cover it and how many agents have it. */
+  @Get('skills')
+  async skills() {
+    return { skills: await this.roster.skills() };
+  }
+
+  /** Adds a skill to the known set (or describes it): `{ description }`. */
+  @Put('skills/:name')
+  async putSkill(@Param('name') name: string, @Body() body: unknown) {
+    const skill = parseInput(skillName, name, 'name');
+    const { description } = parseInput(skillInputSchema, body ?? {});
+    await this.roster.putSkill(skill, description);
+    await this.vocabulary.publish();
+    return { name: skill, description };
+  }
+
+  /** Removes a skill that no agent has and no team covers (409 naming who does). */
+  @Delete('skills/:name')
+  @HttpCode(204)
+  async deleteSkill(@Param('name') name: string): Promise<void> {
+    const result = await this.roster.removeSkill(name);
+    if (result === 'missing') throw new NotFoundException(`no skill "${name}"`);
+    if (result !== 'deleted')
+      throw new ConflictException(
+        `skill "${name}" is still used by ${result.usedBy.join(', ')}; remove it from them first`,
+      );
+    await this.vocabulary.publish();
+  }
+
+  /** Runs a change of the vocabulary, reports unknown names as a 400, and publishes the vocabulary. */
+  private async vocabularyChange(change: () => Promise<void>): Promise<void> {
+    try {
+      await change();
+    } catch (err) {
+      if (err instanceof UnknownNames) throw invalidInput(err.issues);
+      throw err;
+    }
+    await this.vocabulary.publish();
+  }
+
+  /** `written`: the skills as the request wrote them (for the issues' field names), if it named them. */
+  private async save(id: string, input: AgentInput, written?: readonly unknown[]) {
     const { skills, ...rest } = input;
     try {
-      await this.roster.upsert([{ id, ...rest, ...splitSkills(skills) }], { requireTeams: true });
+      await this.roster.upsert([{ id, ...rest, ...splitSkills(skills) }], {
+        requireKnown: true,
+        written: Array.isArray(written) ? written : undefined,
+      });
     } catch (err) {
-      if (err instanceof UnknownTeam)
-        throw invalidInput([{ field: 'team', rule: 'unknown_team', message: err.message }]);
+      if (err instanceof UnknownNames) throw invalidInput(err.issues);
       throw err;
     }
     // New or more capacity, or new skills: waiting handoffs may now have someone.

@@ -219,6 +219,8 @@ describe('an assignment until the agent accepts, declines or hands back (30 s to
   beforeAll(async () => {
     ({ rig, redis } = await startRouter('router-lifecycle-itest', policyFile));
     expect(await api('PUT', `/v1/teams/${team}`, {})).toBe(200);
+    // Skills are known names: declared before an agent may have them.
+    for (const name of [skill, rare]) expect(await api('PUT', `/v1/skills/${name}`, {})).toBe(200);
     // For the same skill Ada ranks first (English, level 5), then Ben (English, level 4), then Cy (French only).
     const agents: [typeof ada, unknown[], string[], number][] = [
       [ada, [{ name: skill, level: 5 }, rare], ['en'], 1],
@@ -249,6 +251,7 @@ describe('an assignment until the agent accepts, declines or hands back (30 s to
         await roster.remove(a.id).catch(() => undefined);
       }
       await roster.removeTeam(team).catch(() => undefined);
+      for (const name of [skill, rare]) await roster.removeSkill(name).catch(() => undefined);
     }
     await rig?.close();
     rmSync(dirname(policyFile), { recursive: true, force: true });
@@ -465,6 +468,7 @@ describe('an assignment nobody accepts in time (1 s to accept)', () => {
   beforeAll(async () => {
     ({ rig, redis } = await startRouter('router-timeout-itest', policyFile));
     expect(await api('PUT', `/v1/teams/${team}`, {})).toBe(200);
+    expect(await api('PUT', `/v1/skills/${skill}`, {})).toBe(200);
     for (const [a, level] of [
       [dan, 5],
       [eve, 3],
@@ -492,6 +496,7 @@ describe('an assignment nobody accepts in time (1 s to accept)', () => {
         await roster.remove(a.id).catch(() => undefined);
       }
       await roster.removeTeam(team).catch(() => undefined);
+      await roster.removeSkill(skill).catch(() => undefined);
     }
     await rig?.close();
     rmSync(dirname(policyFile), { recursive: true, force: true });

@@ -109,6 +109,8 @@ describe('agent presence decides who gets new handoffs (ROUTER_PRESENCE=required
     await waitForGroupToCatchUp(rig.bus.kafka, 'router.log', Topics.events.name);
     await redis.del(Keys.queue, Keys.items, Keys.claimed, Keys.acceptDue, Keys.acceptItems);
     expect((await api('PUT', `/v1/teams/${team}`, {})).status).toBe(200);
+    for (const name of [skill, deskSkill])
+      expect((await api('PUT', `/v1/skills/${name}`, {})).status).toBe(200);
     const put = await api('PUT', `/v1/agents/${agentId}`, {
       name: 'Pia Presence',
       team,
@@ -146,6 +148,7 @@ describe('agent presence decides who gets new handoffs (ROUTER_PRESENCE=required
         await roster.remove(id).catch(() => undefined);
       }
       await roster.removeTeam(team).catch(() => undefined);
+      for (const name of [skill, deskSkill]) await roster.removeSkill(name).catch(() => undefined);
     }
     await rig?.close();
   });

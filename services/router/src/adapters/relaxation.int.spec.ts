@@ -120,6 +120,7 @@ describe('routing as data: a waiting handoff relaxes step by step, and every ass
     await waitForGroupToCatchUp(rig.bus.kafka, 'router.log', Topics.events.name);
     await redis.del(Keys.queue, Keys.items, Keys.claimed, Keys.acceptDue, Keys.acceptItems);
     expect((await api('PUT', `/v1/teams/${team}`, {})).status).toBe(200);
+    expect((await api('PUT', `/v1/skills/${skill}`, {})).status).toBe(200);
     const put = (id: string, skills: unknown[], languages: string[]) =>
       api('PUT', `/v1/agents/${id}`, { name: id, team, skills, languages, maxConcurrent: 1 });
     expect((await put(specialist, [{ name: skill, level: 4 }], ['en'])).status).toBe(200);
@@ -144,6 +145,7 @@ describe('routing as data: a waiting handoff relaxes step by step, and every ass
         await roster.remove(id).catch(() => undefined);
       }
       await roster.removeTeam(team).catch(() => undefined);
+      await roster.removeSkill(skill).catch(() => undefined);
     }
     await rig?.close();
     rmSync(dirname(policyFile), { recursive: true, force: true });

@@ -127,6 +127,7 @@ describe('two router replicas on one consumer group, Redis and database', () => 
     }
 
     expect(await api('PUT', `/v1/teams/${team}`, {})).toBe(200);
+    expect(await api('PUT', `/v1/skills/${skill}`, {})).toBe(200);
     for (const a of agents)
       expect(
         await api('PUT', `/v1/agents/${a.id}`, {
@@ -160,6 +161,7 @@ describe('two router replicas on one consumer group, Redis and database', () => 
         await roster.remove(a.id).catch(() => undefined);
       }
       await roster.removeTeam(team).catch(() => undefined);
+      await roster.removeSkill(skill).catch(() => undefined);
     }
     await second?.close();
     await rig?.close();

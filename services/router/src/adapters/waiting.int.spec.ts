@@ -241,6 +241,7 @@ describe('while a customer waits: the team, their place in line and the estimate
     previousAverage = await redis.get(Keys.handleAverage);
     await redis.del(Keys.handleAverage);
     expect(await api('PUT', `/v1/teams/${team}`, {})).toBe(200);
+    expect(await api('PUT', `/v1/skills/${skill}`, {})).toBe(200);
     expect(
       await api('PUT', `/v1/agents/${agentId}`, {
         name: agentName,
@@ -270,6 +271,7 @@ describe('while a customer waits: the team, their place in line and the estimate
       const roster = rig.app.get(Roster);
       await roster.remove(agentId).catch(() => undefined);
       await roster.removeTeam(team).catch(() => undefined);
+      await roster.removeSkill(skill).catch(() => undefined);
     }
     await rig?.close();
     rmSync(dirname(policyFile), { recursive: true, force: true });
@@ -450,6 +452,7 @@ describe('off hours: nobody on duty, a follow-up is promised and an address coll
       DATABASE_URL: databaseUrl.toString(),
     }));
     expect(await api('PUT', `/v1/teams/${team}`, {})).toBe(200);
+    expect(await api('PUT', `/v1/skills/${skill}`, {})).toBe(200);
     expect(
       await api('PUT', `/v1/agents/${agentId}`, {
         name: 'Otto Offhours',
@@ -484,6 +487,7 @@ describe('off hours: nobody on duty, a follow-up is promised and an address coll
       const roster = rig.app.get(Roster);
       await roster.remove(agentId).catch(() => undefined);
       await roster.removeTeam(team).catch(() => undefined);
+      await roster.removeSkill(skill).catch(() => undefined);
     }
     await rig?.close();
     await dropDatabase().catch(() => undefined);

@@ -6,7 +6,6 @@ import {
   onDuty,
   skillLevel,
   splitSkills,
-  teamInputSchema,
   type WorkingHours,
 } from './directory';
 
@@ -196,11 +195,6 @@ describe('the agent input schema', () => {
     expect(issues({ nickname: 'x' }, agentPatchSchema)).toEqual([
       expect.objectContaining({ field: 'nickname', rule: 'unknown_field' }),
     ]);
-  });
-
-  it('accepts a team with an optional description and nothing else', () => {
-    expect(teamInputSchema.parse({})).toEqual({ description: '' });
-    expect(teamInputSchema.safeParse({ description: 'x', lead: 'y' }).success).toBe(false);
   });
 });
 

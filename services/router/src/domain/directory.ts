@@ -37,7 +37,8 @@ export function isTimeZone(tz: string): boolean {
   }
 }
 
-const skill = z
+/** A skill's name: lower-cased, e.g. "billing". */
+export const skillName = z
   .string()
   .trim()
   .toLowerCase()
@@ -48,8 +49,8 @@ const skill = z
 
 /** A skill as a name (level 3) or `{ name, level }` with level 1 (basic) to 5 (expert). */
 const skillEntry = z.union([
-  skill.transform((name) => ({ name, level: DEFAULT_LEVEL })),
-  z.strictObject({ name: skill, level: z.number().int().min(1).max(5) }),
+  skillName.transform((name) => ({ name, level: DEFAULT_LEVEL })),
+  z.strictObject({ name: skillName, level: z.number().int().min(1).max(5) }),
 ]);
 
 const language = z
@@ -89,10 +90,6 @@ export type AgentInput = z.output<typeof agentInputSchema>;
 
 /** Some fields of an agent; without defaults, so that a field left out stays as it is. */
 export const agentPatchSchema = z.strictObject(agentFields).partial();
-
-export const teamInputSchema = z.strictObject({
-  description: z.string().max(1000).default(''),
-});
 
 export const agentIdSchema = z
   .string()

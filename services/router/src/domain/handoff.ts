@@ -45,6 +45,7 @@ export function handoffTarget(
     correlationId,
     contact: state.details.find((d) => d.name === 'account_email')?.value ?? '',
     passedBy: (h.passedBy ?? []).map((p) => p.agentId),
+    team: h.team ?? '',
   };
 }
 

@@ -215,3 +215,28 @@ describe('agents who passed on a handoff', () => {
     ).toEqual(['ann', 'dee']);
   });
 });
+
+describe('the team a handoff is meant for', () => {
+  const teams = [
+    { ...agent('sam', ['billing', 'refunds'], ['en']), team: 'Support' },
+    { ...agent('bea', ['billing'], ['en']), team: 'Billing' },
+  ];
+
+  it('given a handoff for a team, then its agent ranks first even with fewer skills covered', () => {
+    const needs = { requiredSkills: ['billing', 'refunds'], language: 'en', team: 'Billing' };
+    expect(rankAgents(teams, needs, loads()).map((a) => a.id)).toEqual(['bea', 'sam']);
+    expect(assignmentReason(teams[1], needs, loads(), step('any'), 2)).toContain(
+      'in team Billing, as asked',
+    );
+  });
+
+  it('given no team, then the skills decide as before', () => {
+    const needs = { requiredSkills: ['billing', 'refunds'], language: 'en' };
+    expect(rankAgents(teams, needs, loads()).map((a) => a.id)).toEqual(['sam', 'bea']);
+  });
+
+  it('given a team whose agents do not qualify at this step, then others still do', () => {
+    const needs = { requiredSkills: ['refunds'], language: 'en', team: 'Billing' };
+    expect(rankAgents(teams, needs, loads(), step('any')).map((a) => a.id)).toEqual(['sam']);
+  });
+});

@@ -29,6 +29,8 @@ export interface HandoffNeeds {
   language: string;
   /** Agents who were given this handoff and let it go (declined, or did not accept in time): never offered it again. */
   passedBy?: readonly string[];
+  /** The team the handoff is meant for (empty or absent: any); its agents rank first. */
+  team?: string;
 }
 
 /** Handoffs each agent holds right now, by agent id (missing = 0). */
@@ -108,9 +110,14 @@ export function hasCapacity(agent: AgentProfile, loads: Loads): boolean {
   return loadOf(loads, agent.id) < agent.maxConcurrent;
 }
 
+/** The agent is in the team the handoff is meant for (false when it names none). */
+export function inAskedTeam(agent: AgentProfile, needs: HandoffNeeds): boolean {
+  return !!needs.team && norm(agent.team) === norm(needs.team);
+}
+
 /**
- * The qualified agents with free capacity, best first: most wanted skills,
- * then speaking the customer's language, then least loaded (share of their
+ * The qualified agents with free capacity, best first: those of the team the
+ * handoff is meant for (when it names one), then most wanted skills, then speaking the customer's language, then least loaded (share of their
  * capacity in use, then count), then by id so that every replica ranks alike.
  */
 export function rankAgents(
@@ -124,6 +131,7 @@ export function rankAgents(
     .filter((a) => hasCapacity(a, loads))
     .map((agent) => ({
       agent,
+      team: inAskedTeam(agent, needs) ? 1 : 0,
       skills: skillsCovered(agent, wanted),
       language: speaks(agent, needs.language) ? 1 : 0,
       level: wanted.reduce(
@@ -134,6 +142,7 @@ export function rankAgents(
     }))
     .sort(
       (x, y) =>
+        y.team - x.team ||
         y.skills - x.skills ||
         y.language - x.language ||
         y.level - x.level ||
@@ -177,5 +186,10 @@ export function assignmentReason(
       ? `speaks ${needs.language}`
       : `does not speak ${needs.language}`;
   const load = `load ${loadOf(loads, agent.id)}/${agent.maxConcurrent}`;
-  return `step ${step.name} (${step.skills} skills${step.language === 'required' ? ', language required' : ''}): ${skills}; ${language}; ${load}; best of ${candidates} with room`;
+  const team = needs.team
+    ? inAskedTeam(agent, needs)
+      ? `; in team ${needs.team}, as asked`
+      : `; not in team ${needs.team} (asked)`
+    : '';
+  return `step ${step.name} (${step.skills} skills${step.language === 'required' ? ', language required' : ''}): ${skills}${team}; ${language}; ${load}; best of ${candidates} with room`;
 }

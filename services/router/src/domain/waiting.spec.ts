@@ -93,6 +93,16 @@ describe('expectedTeam', () => {
     expect(expectedTeam(roster, needs(['billing', 'refunds']))).toBe('Zulu');
   });
 
+  it('is the team the handoff is meant for when one of its agents qualifies', () => {
+    const roster = [
+      agent('a', 'Support', ['billing']),
+      agent('b', 'Support', ['billing']),
+      agent('c', 'Billing', ['billing']),
+    ];
+    expect(expectedTeam(roster, { ...needs(['billing']), team: 'Billing' })).toBe('Billing');
+    expect(expectedTeam(roster, { ...needs(['billing']), team: 'Legal' })).toBe('Support');
+  });
+
   it('breaks a tie by the team name', () => {
     const roster = [
       agent('a', 'Zulu', ['billing']),

@@ -1,4 +1,10 @@
-import { OPEN_STEP, qualifiedAgents, type AgentProfile, type HandoffNeeds } from './routing.js';
+import {
+  inAskedTeam,
+  OPEN_STEP,
+  qualifiedAgents,
+  type AgentProfile,
+  type HandoffNeeds,
+} from './routing.js';
 
 /**
  * What the customer is told while they wait: their place in line, the wait
@@ -24,10 +30,16 @@ export function qualifiedCapacity(roster: readonly AgentProfile[], needs: Handof
   return qualifiedAgents(roster, needs, OPEN_STEP).reduce((sum, a) => sum + a.maxConcurrent, 0);
 }
 
-/** The team of the agents best placed to take the handoff ('' when nobody qualifies). */
+/**
+ * The team of the agents best placed to take the handoff: the one it is meant
+ * for when someone of that team qualifies, else the team most of the
+ * qualified agents are in ('' when nobody qualifies).
+ */
 export function expectedTeam(roster: readonly AgentProfile[], needs: HandoffNeeds): string {
   const wanted = needs.requiredSkills.map((s) => s.trim().toLowerCase());
   const agents = qualifiedAgents(roster, needs, OPEN_STEP);
+  const asked = agents.find((a) => inAskedTeam(a, needs));
+  if (asked) return asked.team;
   const skilled = agents.filter((a) => a.skills.some((s) => wanted.includes(s.toLowerCase())));
   const pool = skilled.length ? skilled : agents;
   const counts = new Map<string, number>();

@@ -12,6 +12,7 @@ import {
 } from '../../domain/kb/article.js';
 import { languageOf } from '../../domain/kb/language.js';
 import { PassageIndex, type IndexedPassage } from '../../domain/kb/passage-index.js';
+import { DEFAULT_PAGE_BOOST, preferPage } from '../../domain/kb/pages.js';
 import {
   DEFAULT_SPLIT,
   splitArticle,
@@ -186,6 +187,7 @@ export class KnowledgeBase implements OnApplicationShutdown {
       tags: changes.tags ?? current.tags,
       locale: changes.locale ?? current.locale,
       productAreas: changes.productAreas ?? current.productAreas,
+      pages: changes.pages ?? current.pages,
       status: changes.status ?? current.status,
       source: 'api' as const,
     };
@@ -280,14 +282,17 @@ export class KnowledgeBase implements OnApplicationShutdown {
   /**
    * The published articles best matching the question, best first, each with
    * its best passage: BM25 over the passages in the question's language
-   * (falling back to the default language when nothing matches), fused with
-   * vector similarity when an embeddings provider is configured.
+   * (falling back to the default language when nothing matches), the
+   * passages of articles for the customer's page (`pageUrl`) counting
+   * `pageBoost` times their score, fused with vector similarity when an
+   * embeddings provider is configured.
    */
   async search(
     question: string,
     locale: string,
     limit: number,
     defaultLocale = 'en',
+    page: { pageUrl?: string; pageBoost?: number } = {},
   ): Promise<RankedArticle[]> {
     const index = await this.index();
     const lang = languageOf(locale, defaultLocale);
@@ -298,7 +303,11 @@ export class KnowledgeBase implements OnApplicationShutdown {
       searchLang = fallback;
       hits = index.search(question, fallback);
     }
-    let ranked: RankedArticle[] = hits.map((h) => rankedOf(h.passage, h.score));
+    let ranked: RankedArticle[] = preferPage(
+      hits.map((h) => rankedOf(h.passage, h.score)),
+      page.pageUrl ?? '',
+      page.pageBoost ?? DEFAULT_PAGE_BOOST,
+    );
     if (this.embedder) ranked = await this.fuseWithVectors(ranked, question, searchLang, index);
     const best = new Map<string, RankedArticle>();
     for (const r of ranked) {
@@ -328,6 +337,7 @@ export class KnowledgeBase implements OnApplicationShutdown {
         heading: passages.heading,
         tags: articles.tags,
         productAreas: articles.productAreas,
+        pages: articles.pages,
         locale: articles.locale,
         version: articles.version,
         text: passages.text,
@@ -468,6 +478,7 @@ function rankedOf(p: IndexedPassage, score: number): RankedArticle {
     body: p.body,
     tags: p.tags,
     productAreas: p.productAreas,
+    pages: p.pages,
     version: p.version,
     score,
     passage: { id: p.id, heading: p.heading, text: p.text },

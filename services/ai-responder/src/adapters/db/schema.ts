@@ -40,6 +40,8 @@ export const articles = aiResponder.table(
     locale: text('locale').notNull().default('en'),
     /** The product pages or features the article applies to. */
     productAreas: textArray('product_areas'),
+    /** The pages it applies to: path patterns ("/billing/*") or absolute URLs; retrieval prefers it there. */
+    pages: textArray('pages'),
     status: articleStatus('status').notNull().default('draft'),
     version: integer('version').notNull().default(1),
     /** Where the current version came from: json, markdown, html, api, seed or agent (a proposal from a conversation). */
@@ -63,6 +65,7 @@ export const articleVersions = aiResponder.table(
     tags: textArray('tags'),
     locale: text('locale').notNull(),
     productAreas: textArray('product_areas'),
+    pages: textArray('pages'),
     status: articleStatus('status').notNull(),
     source: text('source').notNull(),
     /** Who made the change: the API key's label, or "seed". */

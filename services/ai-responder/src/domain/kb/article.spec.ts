@@ -17,6 +17,7 @@ describe('validateArticle', () => {
         ...valid,
         tags: [],
         productAreas: [],
+        pages: [],
         locale: 'en',
         status: 'published',
       },
@@ -187,5 +188,21 @@ describe('sameContent', () => {
     ['status', { status: 'draft' as const }],
   ])('given a different %s, when compared, then it is not the same', (_what, change) => {
     expect(sameContent(a, { ...a, ...change })).toBe(false);
+  });
+});
+
+describe('the pages of an article', () => {
+  it('given different pages, then the article says something else (a new version)', () => {
+    const a = articleInputSchema.parse({ ...valid, pages: ['/billing/*'] });
+    expect(sameContent(a, { ...a, pages: ['/billing/*'] })).toBe(true);
+    expect(sameContent(a, { ...a, pages: ['/settings/*'] })).toBe(false);
+  });
+
+  it('given a patch of the pages only, then it is a change; a bad page is named', () => {
+    expect(articlePatchSchema.safeParse({ pages: ['/billing/*'] }).success).toBe(true);
+    const bad = articlePatchSchema.safeParse({ pages: ['billing'] });
+    expect(bad.success ? [] : issuesOf(bad.error, '')).toEqual([
+      expect.objectContaining({ field: 'pages[0]' }),
+    ]);
   });
 });

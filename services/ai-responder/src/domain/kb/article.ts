@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { issuesOf, type FieldIssue } from '@support/contracts';
+import { pagesSchema } from './pages.js';
 
 export { issuesOf, type FieldIssue };
 
@@ -22,6 +23,8 @@ const articleFields = {
   tags: labels,
   locale: z.string().regex(LOCALE, 'must be a language tag such as "en" or "pt-BR"'),
   productAreas: labels,
+  /** The product pages it applies to: paths ("/billing/*") or absolute URLs; retrieval prefers it there. */
+  pages: pagesSchema,
   status: z.enum(ARTICLE_STATUSES),
 };
 
@@ -32,6 +35,7 @@ export const articleInputSchema = z.strictObject({
   tags: articleFields.tags.default([]),
   locale: articleFields.locale.default('en'),
   productAreas: articleFields.productAreas.default([]),
+  pages: articleFields.pages.default([]),
   status: articleFields.status.default('published'),
 });
 
@@ -46,7 +50,7 @@ export const articlePatchSchema = z
   .partial()
   .refine((p) => Object.keys(p).some((k) => k !== 'expectedVersion'), {
     message:
-      'nothing to change: give at least one of title, body, tags, locale, productAreas, status',
+      'nothing to change: give at least one of title, body, tags, locale, productAreas, pages, status',
   });
 
 export type ArticlePatch = z.infer<typeof articlePatchSchema>;
@@ -81,6 +85,7 @@ export function sameContent(a: Omit<ArticleInput, 'id'>, b: Omit<ArticleInput, '
     list(a.tags) === list(b.tags) &&
     a.locale === b.locale &&
     list(a.productAreas) === list(b.productAreas) &&
+    list(a.pages ?? []) === list(b.pages ?? []) &&
     a.status === b.status
   );
 }

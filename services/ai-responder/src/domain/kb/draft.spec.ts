@@ -23,6 +23,7 @@ describe('article drafts from agents', () => {
       tags: ['refunds', 'cards'],
       locale: 'fr',
       productAreas: [],
+      pages: [],
       status: 'draft',
     });
     expect(draftArticleId('d-1', 'Refund to a closed card')).toMatch(

@@ -53,6 +53,7 @@ describe('JSON import', () => {
         ...article(),
         tags: [],
         productAreas: [],
+        pages: [],
         locale: 'de',
         status: 'draft',
         source: 'json',
@@ -61,6 +62,7 @@ describe('JSON import', () => {
         ...article({ id: 'two', title: 'Two' }),
         tags: ['a'],
         productAreas: [],
+        pages: [],
         locale: 'fr',
         status: 'draft',
         source: 'json',
@@ -397,6 +399,7 @@ describe('help-center HTML import', () => {
         body: 'Cliquez sur **Mot de passe oublié**.',
         tags: [],
         productAreas: [],
+        pages: [],
         locale: 'fr',
         status: 'published',
         source: 'html',
@@ -473,5 +476,66 @@ describe('help-center HTML import', () => {
     expect(parseImport('html', ' ', defaults).issues).toEqual([
       { field: '(body)', rule: 'required', message: 'must be a html document' },
     ]);
+  });
+});
+
+describe('the pages an article applies to', () => {
+  it('given pages in JSON, Markdown front matter (a list or commas) and HTML data-pages, when parsed, then each article carries them', () => {
+    const json = parseImport(
+      'json',
+      [article({ pages: ['/billing/*', 'https://app.example.com/settings/security'] })],
+      defaults,
+    );
+    const listed = parseImport(
+      'markdown',
+      '---\nid: a\ntitle: A\npages:\n  - /billing/*\n  - https://app.example.com/settings/security\n---\nBody.',
+      defaults,
+    );
+    const commas = parseImport(
+      'markdown',
+      '---\nid: a\ntitle: A\npages: /billing/*, https://app.example.com/settings/security\n---\nBody.',
+      defaults,
+    );
+    const html = parseImport(
+      'html',
+      '<article data-id="a" data-pages="/billing/*, https://app.example.com/settings/security"><h1>A</h1><p>Body.</p></article>',
+      defaults,
+    );
+    for (const parsed of [json, listed, commas, html]) {
+      expect(parsed.issues).toEqual([]);
+      expect(parsed.articles[0]?.pages).toEqual([
+        '/billing/*',
+        'https://app.example.com/settings/security',
+      ]);
+    }
+  });
+
+  it('given a page that is neither a path nor an http(s) URL, when parsed, then the issue names the article and the entry', () => {
+    expect(
+      parseImport(
+        'json',
+        { articles: [article(), article({ id: 'b', pages: ['/ok', 'billing'] })] },
+        defaults,
+      ).issues,
+    ).toEqual([
+      expect.objectContaining({
+        field: 'articles[1].pages[1]',
+        message: expect.stringContaining('must be a path starting with "/"'),
+      }),
+    ]);
+    expect(
+      parseImport(
+        'markdown',
+        '---\nid: a\ntitle: A\npages: javascript:alert(1)\n---\nBody.',
+        defaults,
+      ).issues,
+    ).toEqual([expect.objectContaining({ field: '(body).pages[0]' })]);
+    expect(
+      parseImport(
+        'html',
+        '<article data-id="a" data-pages="ftp://x/y"><h1>A</h1><p>B</p></article>',
+        defaults,
+      ).issues,
+    ).toEqual([expect.objectContaining({ field: '(body).pages[0]' })]);
   });
 });

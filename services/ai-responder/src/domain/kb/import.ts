@@ -54,7 +54,7 @@ const list = (value: unknown): unknown =>
 
 /**
  * One Markdown file with optional YAML front matter (id, title, tags, locale,
- * productAreas, status). Without a title in the front matter the first "# "
+ * productAreas, pages, status). Without a title in the front matter the first "# "
  * heading is the title; without an id the title's slug is the id.
  */
 export function parseMarkdown(text: string, field: string, defaults: ImportDefaults): ParsedImport {
@@ -92,6 +92,7 @@ export function parseMarkdown(text: string, field: string, defaults: ImportDefau
     body,
     tags: list(data.tags),
     productAreas: list(data.productAreas ?? data.product_areas),
+    pages: list(data.pages),
     status: data.status ?? defaults.status,
     locale: data.locale ?? defaults.locale,
   };
@@ -111,7 +112,8 @@ turndown.use(gfm);
  * A help-center export: every <article> element is an article (the whole page
  * when there is none). Title from its <h1> (or the page <title>), id from
  * data-id (or the title's slug), locale from data-locale (or <html lang>),
- * tags and product areas from data-tags and data-product-areas; the body,
+ * tags, product areas and pages from data-tags, data-product-areas and
+ * data-pages (comma-separated); the body,
  * from .article-body when present, becomes Markdown. Scripts, styles,
  * navigation, headers and footers are dropped.
  */
@@ -137,6 +139,7 @@ export function parseHtml(html: string, field: string, defaults: ImportDefaults)
       body: turndown.turndown(bodyHtml).trim(),
       tags: list(el.attr('data-tags') ?? ''),
       productAreas: list(el.attr('data-product-areas') ?? ''),
+      pages: list(el.attr('data-pages') ?? ''),
       locale: el.attr('data-locale') ?? el.attr('lang') ?? pageLocale ?? defaults.locale,
       status: el.attr('data-status') ?? defaults.status,
     };

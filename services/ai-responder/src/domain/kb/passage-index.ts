@@ -11,6 +11,8 @@ export interface IndexedPassage {
   heading: string;
   tags: string[];
   productAreas: string[];
+  /** The article's page patterns (see pages.ts). */
+  pages?: string[];
   locale: string;
   version: number;
   /** Markdown. */

@@ -1,13 +1,26 @@
+import { sql } from 'drizzle-orm';
 import { boolean, integer, jsonb, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
 import type { WorkingHours } from '../../domain/directory.js';
 
 /** The router's own PostgreSQL schema: reference data about the people who take handoffs. */
 export const routerSchema = pgSchema('router');
 
+/** The skills agents, teams and handoffs may name: the directory's vocabulary, as data. */
+export const skills = routerSchema.table('skills', {
+  name: text('name').primaryKey(),
+  description: text('description').notNull().default(''),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
 /** Teams agents belong to; a handoff's customer is told which team is coming. */
 export const teams = routerSchema.table('teams', {
   name: text('name').primaryKey(),
   description: text('description').notNull().default(''),
+  /** The skills the team covers (names in router.skills). */
+  skills: text('skills')
+    .array()
+    .notNull()
+    .default(sql`'{}'::text[]`),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
@@ -32,3 +45,4 @@ export const agents = routerSchema.table('agents', {
 
 export type AgentRow = typeof agents.$inferSelect;
 export type TeamRow = typeof teams.$inferSelect;
+export type SkillRow = typeof skills.$inferSelect;

@@ -1,0 +1,2 @@
+ALTER TABLE "ai_responder"."article_versions" ADD COLUMN "pages" text[] DEFAULT '{}'::text[] NOT NULL;--> statement-breakpoint
+ALTER TABLE "ai_responder"."articles" ADD COLUMN "pages" text[] DEFAULT '{}'::text[] NOT NULL;
