@@ -166,7 +166,7 @@ export const Topics = {
     deadLetter: 'admin.audit.dlq',
     external: false,
     description:
-      'Administrative changes in any service (who changed which agent, login, article, policy or webhook, and when), written with service-kit\'s AuditTrail; the desk keeps them for GET /v1/audit',
+      "Administrative changes in any service (who changed which agent, login, article, policy or webhook, and when), written with service-kit's AuditTrail; the desk keeps them for GET /v1/audit",
   }),
 } as const;
 

@@ -18,8 +18,8 @@ export interface AuditEntry {
   resourceId: string;
   /**
    * What changed, briefly (field names, new non-secret values). Values under secret-like keys
-   * (password, secret, token, key, hash, authorization, credential) are replaced with
-   * "[redacted]"; a detail longer than 2,000 characters of JSON is cut to its field names.
+   * (password, secret, token, key, hash, authorization, credential), other than true/false, are
+   * replaced with "[redacted]"; a detail longer than 2,000 characters of JSON is cut to its field names.
    */
   detail?: Record<string, unknown>;
   /** When; now if left out. */
@@ -50,7 +50,11 @@ function redact(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redact);
   if (value && typeof value === 'object')
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) ? '[redacted]' : redact(v)]),
+      Object.entries(value).map(([k, v]) => [
+        k,
+        // A flag (passwordChanged: true) says nothing secret.
+        SECRET_KEY.test(k) && typeof v !== 'boolean' && v !== null ? '[redacted]' : redact(v),
+      ]),
     );
   return value;
 }

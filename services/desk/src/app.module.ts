@@ -28,8 +28,7 @@ class TrustProxy implements OnModuleInit {
 
   onModuleInit(): void {
     const app = this.host.httpAdapter?.getInstance() as
-      | { set?: (name: string, value: unknown) => void }
-      | undefined;
+      { set?: (name: string, value: unknown) => void } | undefined;
     app?.set?.('trust proxy', this.setting);
   }
 }

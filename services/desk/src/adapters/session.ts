@@ -154,7 +154,9 @@ export class SessionGuard implements CanActivate {
       .getRequest<Request & { agent?: Agent; deskSession?: Session }>();
     const session = await this.sessions.current(req);
     if (!session)
-      throw new UnauthorizedException('sign in first (POST /v1/session); a session that ended or expired no longer counts');
+      throw new UnauthorizedException(
+        'sign in first (POST /v1/session); a session that ended or expired no longer counts',
+      );
     if (!SAFE_METHODS.has(req.method) && !this.sessions.csrfMatches(req, session.id))
       throw new ForbiddenException(
         `the session's CSRF token is missing or wrong: send it in ${CSRF_HEADER} (from GET /v1/session)`,

@@ -68,9 +68,7 @@ export class WebhookTargets {
   readonly lookup: LookupFunction = (hostname, options, callback) => {
     this.addresses(hostname).then(
       (found) => {
-        const wanted = options.family
-          ? found.filter((a) => a.family === options.family)
-          : found;
+        const wanted = options.family ? found.filter((a) => a.family === options.family) : found;
         if (wanted.length === 0)
           return callback(
             Object.assign(new Error(`${hostname} has no IPv${options.family} address`), {
@@ -78,7 +76,8 @@ export class WebhookTargets {
             }),
             '',
           );
-        if (options.all) (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, wanted);
+        if (options.all)
+          (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, wanted);
         else callback(null, wanted[0]!.address, wanted[0]!.family);
       },
       (err: Error) => callback(err as NodeJS.ErrnoException, ''),

@@ -280,7 +280,8 @@ export class WebhookService implements OnApplicationBootstrap, OnApplicationShut
       if (status < 200 || status > 299) error = `HTTP ${status}`;
     } catch (err) {
       const name = (err as Error).name;
-      error = name === 'TimeoutError' || name === 'AbortError' ? 'timed out' : (err as Error).message;
+      error =
+        name === 'TimeoutError' || name === 'AbortError' ? 'timed out' : (err as Error).message;
     }
     const attempts = d.attempts + 1;
     if (!error) {

@@ -49,7 +49,10 @@ export function ipLiteral(hostname: string): string | undefined {
 }
 
 function within(address: Address, cidr: [Address, number]): boolean {
-  return address.kind() === cidr[0].kind() && (address as ipaddr.IPv4).match(cidr as [ipaddr.IPv4, number]);
+  return (
+    address.kind() === cidr[0].kind() &&
+    (address as ipaddr.IPv4).match(cidr as [ipaddr.IPv4, number])
+  );
 }
 
 /** The range an address is in: `unicast` for the public internet, else the special range's name. */
