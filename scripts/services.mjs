@@ -74,6 +74,8 @@ export function localEnv() {
     DECIDER_URL: process.env.DECIDER_URL ?? 'http://127.0.0.1:3004',
     DECIDER_API_KEY: process.env.DECIDER_API_KEY ?? apiKey,
     DESK_SESSION_SECRET: process.env.DESK_SESSION_SECRET ?? saved.DESK_SESSION_SECRET,
+    // The desk is served over plain HTTP here: its session cookie cannot be Secure.
+    DESK_SECURE_COOKIES: process.env.DESK_SECURE_COOKIES ?? 'false',
     // Sign-ins for the demo agents (services/desk/seed/logins.json), printed by npm start.
     DESK_DEMO_PASSWORD: process.env.DESK_DEMO_PASSWORD ?? saved.DESK_DEMO_PASSWORD,
     STREAM_TOKEN_SECRET: process.env.STREAM_TOKEN_SECRET ?? saved.STREAM_TOKEN_SECRET,

@@ -49,6 +49,8 @@ const env = {
   DECIDER_URL: `http://127.0.0.1:${BASE_PORT + SERVICES.indexOf('escalation-decider')}`,
   DECIDER_API_KEY: API_KEY,
   DESK_SESSION_SECRET: randomBytes(24).toString('hex'),
+  // The desk is served over plain HTTP in these tests: its session cookie cannot be Secure.
+  DESK_SECURE_COOKIES: 'false',
   STREAM_TOKEN_SECRET: randomBytes(24).toString('hex'),
   KAFKA_SESSION_TIMEOUT_MS: '8000',
   LOG_LEVEL: 'info',

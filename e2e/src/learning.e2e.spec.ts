@@ -33,6 +33,8 @@ const agent = { id: `agent-learn-${run}`, name: 'Grace Hopper', team: 'Support' 
 const login = `grace-${run}@desk.example`;
 const password = `pw-${randomBytes(9).toString('hex')}`;
 let cookie = '';
+/** The session's CSRF token, sent with the desk requests that change something. */
+let csrfToken = '';
 let browser: Browser | undefined;
 const shots = join(root, 'e2e', 'screenshots');
 
@@ -56,7 +58,11 @@ async function desk<T>(
 ): Promise<{ status: number; body: T }> {
   const res = await fetch(url('desk', path), {
     method,
-    headers: { cookie, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      cookie,
+      ...(method === 'GET' ? {} : { 'x-csrf-token': csrfToken }),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -97,6 +103,7 @@ beforeAll(async () => {
     body: JSON.stringify({ login, password }),
   });
   cookie = (res.headers.get('set-cookie') ?? '').split(';')[0];
+  csrfToken = ((await res.json()) as { csrfToken: string }).csrfToken;
 }, 240_000);
 
 afterAll(async () => {

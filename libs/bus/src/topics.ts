@@ -7,6 +7,7 @@ import {
   AccountSchema,
   AgentAssignmentSchema,
   AgentPresenceSchema,
+  AuditRecordSchema,
   ConversationEventSchema,
   DeadLetterSchema,
   DeskActionSchema,
@@ -168,6 +169,17 @@ export const Topics = {
     external: true,
     description:
       'Signals the metrics service raises (churn risk, knowledge gaps), for webhooks and account teams',
+  }),
+  audit: topic({
+    name: 'admin.audit',
+    key: '<resource type>:<resource id>',
+    partitions: 3,
+    retentionMs: -1,
+    schema: AuditRecordSchema,
+    deadLetter: 'admin.audit.dlq',
+    external: false,
+    description:
+      "Administrative changes in any service (who changed which agent, login, article, policy or webhook, and when), written with service-kit's AuditTrail; the desk keeps them for GET /v1/audit",
   }),
 } as const;
 

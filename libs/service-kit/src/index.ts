@@ -8,3 +8,4 @@ export * from './db.js';
 export * from './log-consumer.js';
 export * from './main.js';
 export * from './validation.js';
+export * from './audit.js';

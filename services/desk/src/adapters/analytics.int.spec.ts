@@ -96,6 +96,8 @@ describe('desk: the analytics proxy to the metrics service (session, allow-list,
   const metrics = new MetricsStandIn();
   let rig: ServiceRig<INestApplication>;
   let cookie = '';
+  /** The session's CSRF token, sent with the cookie on requests that change something. */
+  let csrf = '';
 
   const http = async (
     method: string,
@@ -107,6 +109,7 @@ describe('desk: the analytics proxy to the metrics service (session, allow-list,
       headers: {
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...(session ? { cookie } : {}),
+        ...(session && method !== 'GET' ? { 'x-csrf-token': csrf } : {}),
         ...(accept ? { accept } : {}),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -152,6 +155,7 @@ describe('desk: the analytics proxy to the metrics service (session, allow-list,
     expect(signIn.status).toBe(200);
     cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0];
     expect(cookie.startsWith(`${SESSION_COOKIE}=`)).toBe(true);
+    csrf = ((await signIn.json()) as { csrfToken: string }).csrfToken;
   }, 90_000);
 
   afterAll(async () => {

@@ -3,7 +3,6 @@ import {
   Inject,
   ConflictException,
   Controller,
-  Delete,
   Get,
   Headers,
   HttpCode,
@@ -12,7 +11,6 @@ import {
   Post,
   Req,
   Res,
-  UnauthorizedException,
   UseGuards,
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
@@ -21,24 +19,19 @@ import { z } from 'zod';
 import { deterministicId } from '@support/bus';
 import { CONFIG, parseInput } from '@support/service-kit';
 import { actionInputSchema } from '../domain/actions.js';
-import { verifyPassword } from '../domain/password.js';
 import { articleDraftFrom, draftFor, laneOf, queueItem, sortQueue } from '../domain/queue.js';
 import type { Config } from '../config.js';
 import { DeskPublisher } from './actions.js';
-import { DeskDatabase, loginNameSchema } from './db/store.js';
 import { DeskReadModel } from './read-model.js';
-import { CurrentAgent, SessionGuard, Sessions, type Agent } from './session.js';
+import { CurrentAgent, SessionGuard, type Agent } from './session.js';
 
-const signInSchema = z.object({ login: loginNameSchema, password: z.string().min(1).max(200) });
 const presenceSchema = z.object({ status: z.enum(['online', 'away', 'offline']) });
 const conversationIdSchema = z.uuid({ message: 'must be a conversation id (UUID)' });
 const idempotencySchema = z.string().trim().min(1).max(200).optional();
-/** Checked against when the login is unknown, so that it takes as long as a wrong password. */
-const NO_SUCH_LOGIN_HASH = `scrypt$32768$8$1$${'A'.repeat(22)}==$${'A'.repeat(43)}=`;
 
 /**
- * The agent desk's API, for the desk's web app: sign-in with a session
- * cookie, the queue, a conversation with its briefing and the AI's draft,
+ * The agent desk's API, for the desk's web app (signed in with a session
+ * cookie, see SessionController): the queue, a conversation with its briefing and the AI's draft,
  * actions, presence, and a stream of changes (SSE).
  */
 @Controller('v1')
@@ -47,41 +40,10 @@ export class DeskController implements BeforeApplicationShutdown {
   private readonly streams = new Set<Response>();
 
   constructor(
-    private readonly db: DeskDatabase,
-    private readonly sessions: Sessions,
     private readonly model: DeskReadModel,
     private readonly publisher: DeskPublisher,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
-
-  @Post('session')
-  @HttpCode(200)
-  async signIn(@Body() body: unknown, @Res({ passthrough: true }) res: Response) {
-    const { login, password } = parseInput(signInSchema, body);
-    const row = await this.db.login(login);
-    // One answer, in about the same time, for an unknown login and a wrong password.
-    const matches = await verifyPassword(password, row?.passwordHash ?? NO_SUCH_LOGIN_HASH);
-    if (!row || row.disabled || !matches)
-      throw new UnauthorizedException('wrong login or password');
-    const agent: Agent = { login: row.login, agentId: row.agentId, name: row.name, team: row.team };
-    this.sessions.open(res, agent);
-    await this.publisher.presence(agent.agentId, 'online');
-    return agent;
-  }
-
-  @Get('session')
-  @UseGuards(SessionGuard)
-  me(@CurrentAgent() agent: Agent): Agent {
-    return agent;
-  }
-
-  @Delete('session')
-  @HttpCode(204)
-  async signOut(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
-    const agent = this.sessions.read(req);
-    this.sessions.close(res);
-    if (agent) await this.publisher.presence(agent.agentId, 'offline');
-  }
 
   /** The agent's desk: offered to them, theirs, the waiting queue and colleagues' conversations. */
   @Get('desk/queue')

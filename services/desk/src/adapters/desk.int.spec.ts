@@ -32,6 +32,11 @@ jest.setTimeout(60_000);
 const API_KEY = `itest-${randomUUID()}`;
 const SESSION_SECRET = `itest-session-secret-${randomUUID()}`;
 const run = randomUUID().slice(0, 8);
+/**
+ * The client address this run's requests come from (X-Forwarded-For, which the desk believes
+ * from loopback here): sign-in failures are counted per address, and other runs' do not count.
+ */
+const RUN_ADDRESS = `2001:db8:${run.slice(0, 4)}:${run.slice(4)}::1`;
 
 /** Two agents of this run, each with a desk login. */
 const ada = {
@@ -67,6 +72,8 @@ interface Issue {
 describe('desk: sign-in, the queue, a conversation, actions and live updates (Kafka, Redis, PostgreSQL)', () => {
   let rig: ServiceRig<INestApplication>;
   const conversations: string[] = [];
+  /** Each session's CSRF token, by its cookie: sent with the cookie on requests that change something. */
+  const csrfOf = new Map<string, string>();
 
   const http = async <T = Record<string, unknown>>(
     method: string,
@@ -81,8 +88,12 @@ describe('desk: sign-in, the queue, a conversation, actions and live updates (Ka
     const res = await fetch(`${rig.url}${path}`, {
       method,
       headers: {
+        'x-forwarded-for': RUN_ADDRESS,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...(cookie ? { cookie } : {}),
+        ...(cookie && method !== 'GET' && csrfOf.has(cookie)
+          ? { 'x-csrf-token': csrfOf.get(cookie)! }
+          : {}),
         ...(key ? { authorization: `Bearer ${key}` } : {}),
         ...headers,
       },
@@ -107,6 +118,7 @@ describe('desk: sign-in, the queue, a conversation, actions and live updates (Ka
     const setCookie = res.headers.get('set-cookie') ?? '';
     const pair = setCookie.split(';')[0];
     expect(pair.startsWith(`${SESSION_COOKIE}=`)).toBe(true);
+    csrfOf.set(pair, (res.body as { csrfToken: string }).csrfToken);
     return pair;
   };
 
@@ -172,6 +184,7 @@ describe('desk: sign-in, the queue, a conversation, actions and live updates (Ka
       DESK_API_KEYS: API_KEY,
       DESK_SESSION_SECRET: SESSION_SECRET,
       DESK_DEMO_PASSWORD: '',
+      DESK_TRUST_PROXY: 'loopback',
       LOG_LEVEL: 'warn',
     });
     const logger = new JsonLogger(SERVICE, 'warn');
@@ -236,7 +249,7 @@ describe('desk: sign-in, the queue, a conversation, actions and live updates (Ka
       expect(res.body.issues.map((i) => i.field)).toEqual(['password']);
     });
 
-    it('sets an HttpOnly, SameSite=Strict session cookie that GET /v1/session accepts', async () => {
+    it('sets a Secure, HttpOnly, SameSite=Strict session cookie that GET /v1/session accepts', async () => {
       const res = await http('POST', '/v1/session', {
         // the login in any case
         body: { login: ada.login.toUpperCase(), password: ada.password },
@@ -247,6 +260,7 @@ describe('desk: sign-in, the queue, a conversation, actions and live updates (Ka
         agentId: ada.agentId,
         name: ada.name,
         team: ada.team,
+        csrfToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       });
       const setCookie = res.headers.get('set-cookie') ?? '';
       expect(setCookie).toMatch(new RegExp(`^${SESSION_COOKIE}=[^;]+;`));
@@ -254,7 +268,8 @@ describe('desk: sign-in, the queue, a conversation, actions and live updates (Ka
       expect(setCookie).toMatch(/;\s*SameSite=Strict/i);
       expect(setCookie).toMatch(/;\s*Path=\//i);
       expect(setCookie).toMatch(/;\s*Max-Age=43200/i);
-      expect(setCookie).not.toMatch(/;\s*Secure/i);
+      // Secure by default (DESK_SECURE_COOKIES is false only where the desk is served over plain HTTP)
+      expect(setCookie).toMatch(/;\s*Secure/i);
 
       const cookie = setCookie.split(';')[0];
       const me = await http('GET', '/v1/session', { cookie });

@@ -152,6 +152,8 @@ describe('desk gateway: actions, logins and signed webhooks (Kafka, Redis, Postg
       DESK_WEBHOOK_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
       DESK_WEBHOOK_RETRY_BASE_MS: '50',
       DESK_WEBHOOK_POLL_MS: '50',
+      // The receiver listens on 127.0.0.1, which webhooks refuse unless an operator allows it.
+      DESK_WEBHOOK_ALLOW_PRIVATE: 'true',
       LOG_LEVEL: 'error',
     });
     const logger = new JsonLogger(SERVICE, 'error');

@@ -36,6 +36,8 @@ interface Suggestion {
 describe('desk: knowledge suggestions from knowledge.events, reviewed onto knowledge.reviews', () => {
   let rig: ServiceRig<INestApplication>;
   let cookie = '';
+  /** The session's CSRF token, sent with the cookie on requests that change something. */
+  let csrf = '';
 
   const http = async <T = Record<string, unknown>>(
     method: string,
@@ -47,6 +49,7 @@ describe('desk: knowledge suggestions from knowledge.events, reviewed onto knowl
       headers: {
         ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
         ...(opts.cookie ? { cookie: opts.cookie } : {}),
+        ...(opts.cookie && method !== 'GET' ? { 'x-csrf-token': csrf } : {}),
         ...(opts.key ? { authorization: `Bearer ${opts.key}` } : {}),
       },
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
@@ -81,6 +84,7 @@ describe('desk: knowledge suggestions from knowledge.events, reviewed onto knowl
     });
     cookie = (res.headers.get('set-cookie') ?? '').split(';')[0];
     expect(cookie.startsWith(`${SESSION_COOKIE}=`)).toBe(true);
+    csrf = ((await res.json()) as { csrfToken: string }).csrfToken;
   }, 90_000);
 
   afterAll(async () => {

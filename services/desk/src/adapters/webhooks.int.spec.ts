@@ -120,6 +120,8 @@ describe('desk webhooks for insight alerts and in the Slack format (Kafka, Postg
       DESK_WEBHOOK_MAX_ATTEMPTS: '5',
       DESK_WEBHOOK_RETRY_BASE_MS: '50',
       DESK_WEBHOOK_POLL_MS: '50',
+      // The receiver listens on 127.0.0.1: allowed as a range, as an operator would allow an internal one.
+      DESK_WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
       LOG_LEVEL: 'error',
     });
     const logger = new JsonLogger(SERVICE, 'error');

@@ -20,7 +20,7 @@ import {
   type HandoffRequest,
   type InsightAlert,
 } from '@support/contracts';
-import { CONFIG, JsonLogger } from '@support/service-kit';
+import { CONFIG, invalidInput, JsonLogger } from '@support/service-kit';
 import type { Config } from '../config.js';
 import {
   slackAssignment,
@@ -30,6 +30,7 @@ import {
   type SlackMessage,
 } from '../domain/webhook-format.js';
 import { DeskDatabase } from './db/store.js';
+import { WebhookTargets } from './webhook-target.js';
 import { deliveries, webhooks, type DeliveryRow, type WebhookRow } from './db/schema.js';
 
 /**
@@ -154,13 +155,19 @@ export class WebhookService implements OnApplicationBootstrap, OnApplicationShut
   private running = false;
   private stopped = false;
   private cache?: { at: number; rows: WebhookRow[] };
+  readonly targets: WebhookTargets;
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
     private readonly bus: Bus,
     private readonly store: DeskDatabase,
     private readonly logger: JsonLogger,
-  ) {}
+  ) {
+    this.targets = new WebhookTargets({
+      allowPrivate: config.DESK_WEBHOOK_ALLOW_PRIVATE,
+      allowedCidrs: config.DESK_WEBHOOK_ALLOWED_CIDRS,
+    });
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.bus.consume({
@@ -256,9 +263,11 @@ export class WebhookService implements OnApplicationBootstrap, OnApplicationShut
     let status: number | undefined;
     let error = '';
     try {
-      const response = await fetch(w.url, {
-        method: 'POST',
-        headers: {
+      // The target is checked again here, after DNS resolution, and the connection goes to the
+      // address checked; redirects are not followed.
+      status = await this.targets.post(
+        w.url,
+        {
           'content-type': 'application/json',
           'user-agent': 'support-desk-webhooks/1',
           'webhook-id': d.id,
@@ -266,14 +275,13 @@ export class WebhookService implements OnApplicationBootstrap, OnApplicationShut
           'webhook-signature': new Webhook(w.secret).sign(d.id, now, body),
         },
         body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.config.DESK_WEBHOOK_TIMEOUT_MS),
-      });
-      status = response.status;
-      await response.body?.cancel().catch(() => undefined);
-      if (!response.ok) error = `HTTP ${response.status}`;
+        this.config.DESK_WEBHOOK_TIMEOUT_MS,
+      );
+      if (status < 200 || status > 299) error = `HTTP ${status}`;
     } catch (err) {
-      error = (err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message;
+      const name = (err as Error).name;
+      error =
+        name === 'TimeoutError' || name === 'AbortError' ? 'timed out' : (err as Error).message;
     }
     const attempts = d.attempts + 1;
     if (!error) {
@@ -317,7 +325,10 @@ export class WebhookService implements OnApplicationBootstrap, OnApplicationShut
 
   // The admin API.
 
+  /** Registers a webhook; a 400 naming `url` when its target is refused (see WebhookTargets). */
   async create(input: WebhookInput): Promise<WebhookRow> {
+    const refusal = await this.targets.refusal(input.url);
+    if (refusal) throw invalidInput([{ field: 'url', rule: 'public_address', message: refusal }]);
     const [row] = await this.store.db
       .insert(webhooks)
       .values({
@@ -339,10 +350,11 @@ export class WebhookService implements OnApplicationBootstrap, OnApplicationShut
     return rows.map(({ secret: _s, ...rest }) => rest);
   }
 
-  async remove(id: string): Promise<boolean> {
-    const removed = await this.store.db.delete(webhooks).where(eq(webhooks.id, id)).returning();
+  /** Removes a webhook with its deliveries; the removed row, or undefined if there was none. */
+  async remove(id: string): Promise<WebhookRow | undefined> {
+    const [removed] = await this.store.db.delete(webhooks).where(eq(webhooks.id, id)).returning();
     this.cache = undefined;
-    return removed.length > 0;
+    return removed;
   }
 
   async deliveries(webhookId: string, status?: string, limit = 50): Promise<DeliveryRow[]> {

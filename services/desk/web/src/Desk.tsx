@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, type Agent, type Lane, type QueueItem } from './api';
 import { Conversation } from './Conversation';
+import { PasswordDialog } from './PasswordDialog';
 import { ago, priorityName, ruleName } from './format';
 
 const LANES: { lane: Lane; title: string; empty: string }[] = [
@@ -19,6 +20,7 @@ export function Desk({ agent, onSignOut }: { agent: Agent; onSignOut: () => void
   const [presence, setPresence] = useState<Presence>('online');
   const [live, setLive] = useState(false);
   const [version, setVersion] = useState(0);
+  const [changingPassword, setChangingPassword] = useState(false);
   const [, setTick] = useState(0);
   const selectedRef = useRef(selected);
   selectedRef.current = selected;
@@ -88,9 +90,13 @@ export function Desk({ agent, onSignOut }: { agent: Agent; onSignOut: () => void
           <option value="online">Online</option>
           <option value="away">Away</option>
         </select>
+        <button className="link" onClick={() => setChangingPassword(true)}>
+          Change password
+        </button>
         <button className="link" onClick={onSignOut}>
           Sign out
         </button>
+        {changingPassword && <PasswordDialog onClose={() => setChangingPassword(false)} />}
       </header>
       <nav className="queue" aria-label="Queue">
         {LANES.map(({ lane, title, empty }) => {

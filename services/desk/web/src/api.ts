@@ -110,6 +110,9 @@ export class ApiError extends Error {
   }
 }
 
+/** The session's CSRF token (from POST or GET /v1/session), sent with every request that changes something. */
+let csrfToken = '';
+
 async function call<T>(
   method: string,
   path: string,
@@ -119,7 +122,11 @@ async function call<T>(
   const response = await fetch(path, {
     method,
     credentials: 'same-origin',
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(method === 'GET' || !csrfToken ? {} : { 'x-csrf-token': csrfToken }),
+      ...headers,
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (response.status === 204) return undefined as T;
@@ -137,11 +144,23 @@ async function call<T>(
   return json as T;
 }
 
+/** Keeps the session's CSRF token; the agent without it. */
+function signedIn({ csrfToken: token, ...agent }: Agent & { csrfToken: string }): Agent {
+  csrfToken = token;
+  return agent;
+}
+
 export const api = {
-  me: () => call<Agent>('GET', '/v1/session'),
+  me: () => call<Agent & { csrfToken: string }>('GET', '/v1/session').then(signedIn),
   signIn: (login: string, password: string) =>
-    call<Agent>('POST', '/v1/session', { login, password }),
-  signOut: () => call<void>('DELETE', '/v1/session'),
+    call<Agent & { csrfToken: string }>('POST', '/v1/session', { login, password }).then(signedIn),
+  signOut: () =>
+    call<void>('DELETE', '/v1/session').finally(() => {
+      csrfToken = '';
+    }),
+  /** 204; every other session of the login ends. */
+  changePassword: (currentPassword: string, newPassword: string) =>
+    call<void>('PUT', '/v1/session/password', { currentPassword, newPassword }),
   queue: () => call<{ items: QueueItem[] }>('GET', '/v1/desk/queue'),
   conversation: (id: string) => call<ConversationView>('GET', `/v1/desk/conversations/${id}`),
   act: (id: string, action: Record<string, unknown>) =>

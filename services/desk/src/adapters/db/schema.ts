@@ -25,6 +25,47 @@ export const logins = deskSchema.table('logins', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+/**
+ * A signed-in session: the session cookie names it (the token's `jti`), and it counts only while
+ * its row is here and unexpired. Signing out deletes the row, a password change deletes the
+ * login's other rows, and removing the login deletes them all (cascade).
+ */
+export const sessions = deskSchema.table(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    login: text('login')
+      .notNull()
+      .references(() => logins.login, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('sessions_login').on(t.login), index('sessions_expiry').on(t.expiresAt)],
+);
+
+/**
+ * Administrative changes in every service, kept from admin.audit (one row per record id, so a
+ * record delivered twice is stored once), for GET /v1/audit.
+ */
+export const audit = deskSchema.table(
+  'audit',
+  {
+    auditId: text('audit_id').primaryKey(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
+    service: text('service').notNull(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    resourceType: text('resource_type').notNull(),
+    resourceId: text('resource_id').notNull(),
+    detail: jsonb('detail').notNull().default({}),
+  },
+  (t) => [
+    index('audit_time').on(t.occurredAt),
+    index('audit_resource').on(t.resourceType, t.occurredAt),
+    index('audit_actor').on(t.actor, t.occurredAt),
+  ],
+);
+
 /** A subscription: handoff records POSTed to `url`, signed with `secret` (Standard Webhooks). */
 export const webhooks = deskSchema.table('webhooks', {
   id: text('id').primaryKey(),
@@ -102,3 +143,5 @@ export type LoginRow = typeof logins.$inferSelect;
 export type WebhookRow = typeof webhooks.$inferSelect;
 export type DeliveryRow = typeof deliveries.$inferSelect;
 export type SuggestionRow = typeof suggestions.$inferSelect;
+export type SessionRow = typeof sessions.$inferSelect;
+export type AuditRow = typeof audit.$inferSelect;
