@@ -15,13 +15,14 @@ import {
   Res,
   UnauthorizedException,
 } from '@nestjs/common';
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { CustomerIdentity, parseInboundJson, ValidationError } from '@support/contracts';
 import { CONFIG } from '@support/service-kit';
 import type { Config } from '../config.js';
 import {
   checkConversationToken,
+  conversationTokenSecret,
   issueConversationToken,
   refreshRefusal,
   type ConversationClaims,
@@ -84,9 +85,7 @@ export class WidgetController {
     private readonly gate: WidgetGate,
     @Inject(CONFIG) private readonly config: Config,
   ) {
-    this.secret = createHmac('sha256', config.STREAM_TOKEN_SECRET)
-      .update('widget conversation tokens')
-      .digest();
+    this.secret = conversationTokenSecret(config.STREAM_TOKEN_SECRET);
   }
 
   /**

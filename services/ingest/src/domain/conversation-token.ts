@@ -6,9 +6,15 @@
  * INGEST_WIDGET_SESSION_MAX_S after the conversation began: a stolen token is of use for a
  * bounded time however often it is refreshed.
  */
+import { createHmac } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 
 const AUDIENCE = 'ingest-widget-conversation';
+
+/** The key conversation tokens are signed with: derived from STREAM_TOKEN_SECRET for this use only. */
+export function conversationTokenSecret(streamTokenSecret: string): Buffer {
+  return createHmac('sha256', streamTokenSecret).update('widget conversation tokens').digest();
+}
 
 export interface ConversationClaims {
   conversationId: string;
