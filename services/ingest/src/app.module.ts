@@ -10,6 +10,7 @@ import { REDIS, ServiceKitModule, SnapshotStore, type JsonLogger } from '@suppor
 import type { Config } from './config.js';
 import { SERVICE } from './config.js';
 import { Closer } from './adapters/closer.js';
+import { ConversationTokens } from './adapters/conversation-tokens.js';
 import { DeskActionsConsumer } from './adapters/desk-actions.consumer.js';
 import { IngestController } from './adapters/http.controller.js';
 import { IngestService } from './adapters/ingest.service.js';
@@ -49,6 +50,7 @@ export class AppModule implements NestModule {
         DeskActionsConsumer,
         ReadKeyGuard,
         WidgetGate,
+        ConversationTokens,
       ],
     };
   }

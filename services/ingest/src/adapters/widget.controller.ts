@@ -2,12 +2,10 @@ import {
   BadRequestException,
   Body,
   Controller,
-  ForbiddenException,
   Get,
   Headers,
   HttpCode,
   HttpException,
-  Inject,
   Param,
   Post,
   Query,
@@ -18,15 +16,7 @@ import {
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { CustomerIdentity, parseInboundJson, ValidationError } from '@support/contracts';
-import { CONFIG } from '@support/service-kit';
-import type { Config } from '../config.js';
-import {
-  checkConversationToken,
-  conversationTokenSecret,
-  issueConversationToken,
-  refreshRefusal,
-  type ConversationClaims,
-} from '../domain/conversation-token.js';
+import type { ConversationClaims } from '../domain/conversation-token.js';
 import {
   conversationIdFor,
   WIDGET_IDEMPOTENCY_KEY_MAX,
@@ -34,13 +24,9 @@ import {
   widgetIdempotencyKey,
 } from '../domain/ids.js';
 import { checkIdentity } from '../domain/identity.js';
-import {
-  acceptMessage,
-  checkConversationId,
-  confirmAnswer,
-  rateConversation,
-} from './customer-calls.js';
+import { acceptMessage, confirmAnswer, rateConversation } from './customer-calls.js';
 import { IngestService } from './ingest.service.js';
+import { ConversationTokens } from './conversation-tokens.js';
 import { bearer } from './keys.js';
 import { OutboundHistory } from './outbound-history.js';
 import { streamOutbound } from './sse.js';
@@ -76,17 +62,12 @@ function fieldsOf(
  */
 @Controller('v1/widget')
 export class WidgetController {
-  /** Conversation tokens are signed with a key of their own, derived from STREAM_TOKEN_SECRET. */
-  private readonly secret: Buffer;
-
   constructor(
     private readonly ingest: IngestService,
     private readonly outbound: OutboundHistory,
     private readonly gate: WidgetGate,
-    @Inject(CONFIG) private readonly config: Config,
-  ) {
-    this.secret = conversationTokenSecret(config.STREAM_TOKEN_SECRET);
-  }
+    private readonly tokens: ConversationTokens,
+  ) {}
 
   /**
    * A new conversation for the widget key in `Authorization: Bearer <widget key>`, with the
@@ -129,7 +110,7 @@ export class WidgetController {
         : { customerId: `anon-${randomBytes(9).toString('base64url')}`, verified: false }),
       sessionStart: Math.floor(now / 1000),
     };
-    const issued = this.issue(claims, now);
+    const issued = this.tokens.issue(claims, now);
     return {
       conversationId: claims.conversationId,
       ...issued,
@@ -148,7 +129,7 @@ export class WidgetController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { claims } = await this.authorise(id, bearer(req.headers.authorization), req, res);
+    const { claims } = await this.tokens.authorise(id, bearer(req.headers.authorization), req, res);
     const fields = fieldsOf(
       body,
       ['text', 'idempotencyKey', 'locale', 'pageUrl', 'sentAt'],
@@ -197,7 +178,7 @@ export class WidgetController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const { expiresAt } = await this.authorise(
+    const { expiresAt } = await this.tokens.authorise(
       id,
       token ?? bearer(req.headers.authorization),
       req,
@@ -218,7 +199,7 @@ export class WidgetController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    await this.authorise(id, bearer(req.headers.authorization), req, res);
+    await this.tokens.authorise(id, bearer(req.headers.authorization), req, res);
     return confirmAnswer(this.ingest, id, correlationHeader);
   }
 
@@ -233,15 +214,11 @@ export class WidgetController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    await this.authorise(id, bearer(req.headers.authorization), req, res);
+    await this.tokens.authorise(id, bearer(req.headers.authorization), req, res);
     return rateConversation(this.ingest, id, body, idempotencyKey, correlationHeader);
   }
 
-  /**
-   * A new token for the conversation of the token in `Authorization: Bearer <token>`, which may
-   * have expired up to INGEST_WIDGET_REFRESH_GRACE_S ago; never later than
-   * INGEST_WIDGET_SESSION_MAX_S after the conversation began (the customer starts a new one then).
-   */
+  /** See ConversationTokens.refresh. */
   @Post('conversations/:id/token')
   @HttpCode(200)
   async refresh(
@@ -249,76 +226,7 @@ export class WidgetController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    checkConversationId(id);
-    const now = Date.now();
-    const check = checkConversationToken(this.secret, bearer(req.headers.authorization), now);
-    const refusal = refreshRefusal(check, {
-      graceSeconds: this.config.INGEST_WIDGET_REFRESH_GRACE_S,
-      sessionMaxSeconds: this.config.INGEST_WIDGET_SESSION_MAX_S,
-      now,
-    });
-    if (refusal || (!check.ok && check.reason === 'invalid')) {
-      const reason = refusal ?? 'invalid';
-      throw new UnauthorizedException({
-        error: reason === 'invalid' ? 'token_invalid' : 'token_unrefreshable',
-        reason,
-        message: {
-          invalid: 'a conversation token is required: Authorization: Bearer <token>',
-          grace_passed: 'the token expired too long ago to be refreshed: start a new conversation',
-          session_over:
-            'the conversation is too old for its tokens to be refreshed: start a new conversation',
-        }[reason],
-      });
-    }
-    const key = this.keyFor(check.claims, id);
-    await this.gate.admit(key, req, res);
-    return { conversationId: id, ...this.issue(check.claims, now) };
-  }
-
-  private issue(claims: ConversationClaims, now: number) {
-    return issueConversationToken(this.secret, claims, {
-      ttlSeconds: this.config.INGEST_WIDGET_TOKEN_TTL_S,
-      now,
-    });
-  }
-
-  /** The widget key that issued a token for conversation `id`: 403 for another conversation. */
-  private keyFor(claims: ConversationClaims, id: string) {
-    if (claims.conversationId !== id) {
-      throw new ForbiddenException({
-        error: 'wrong_conversation',
-        message: 'this token is for another conversation',
-      });
-    }
-    const key = this.gate.byId(claims.widgetKeyId);
-    if (!key) {
-      throw new UnauthorizedException({
-        error: 'token_invalid',
-        message: `the token's widget key ${claims.widgetKeyId} is no longer configured`,
-      });
-    }
-    return key;
-  }
-
-  /** A valid token for conversation `id`, admitted by its widget key's origins and limits. */
-  private async authorise(id: string, token: string, req: Request, res: Response) {
-    checkConversationId(id);
-    const check = checkConversationToken(this.secret, token, Date.now());
-    if (!check.ok) {
-      throw new UnauthorizedException(
-        check.reason === 'expired'
-          ? {
-              error: 'token_expired',
-              message: `the conversation token has expired: refresh it with POST /v1/widget/conversations/${id}/token`,
-            }
-          : {
-              error: 'token_invalid',
-              message: 'a conversation token is required: Authorization: Bearer <token>',
-            },
-      );
-    }
-    const key = this.keyFor(check.claims, id);
-    await this.gate.admit(key, req, res);
-    return { claims: check.claims, expiresAt: check.expiresAt };
+    const issued = await this.tokens.refresh(id, bearer(req.headers.authorization), req, res);
+    return { conversationId: id, ...issued };
   }
 }
