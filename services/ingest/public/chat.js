@@ -126,7 +126,9 @@
   function scheduleRefresh() {
     clearTimeout(refreshTimer);
     if (!conversation) return;
-    const due = Date.parse(conversation.expiresAt) - Date.now() - 60_000;
+    // A minute before it expires (a fifth of its life before, for short-lived tokens).
+    const remaining = Date.parse(conversation.expiresAt) - Date.now();
+    const due = remaining - Math.min(60_000, remaining / 5);
     refreshTimer = setTimeout(() => void refresh(), Math.max(1_000, due));
   }
 
