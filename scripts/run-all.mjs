@@ -2,7 +2,8 @@
 // prints where each listens, and stops them all on Ctrl-C.
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { localEnv, services, serviceEntry, root, waitHealthy } from './services.mjs';
+import jwt from 'jsonwebtoken';
+import { localEnv, localKeys, services, serviceEntry, root, waitHealthy } from './services.mjs';
 
 const env = { ...process.env, ...localEnv() };
 const children = new Map();
@@ -72,7 +73,15 @@ try {
 } catch {
   console.error('could not publish the demo accounts (see above); account rules will see none');
 }
-const { API_KEY, DESK_DEMO_PASSWORD } = localEnv();
+const keys = localKeys();
+const chat = `http://127.0.0.1:3001/?key=${keys.WIDGET_KEY}`;
+// What a customer's site does on its server: signs who the signed-in customer is (here a demo
+// customer of the acct-helios account) with the widget key's identity secret.
+const identity = jwt.sign(
+  { sub: 'cust-helios-ana', accountId: 'acct-helios' },
+  keys.WIDGET_IDENTITY_SECRET,
+  { algorithm: 'HS256', expiresIn: '7d' },
+);
 console.log('\n  Support platform is running:\n');
 services.forEach((s, i) =>
   console.log(
@@ -80,20 +89,24 @@ services.forEach((s, i) =>
   ),
 );
 console.log(`
-  Web chat demo:       http://127.0.0.1:3001/#key=${API_KEY}
-    as a demo account:  http://127.0.0.1:3001/#key=${API_KEY}&account=acct-helios&page=https://app.ledgerly.example/billing/invoices
+  Web chat demo:       ${chat}
+                        (the page holds only the publishable widget key)
+    as a signed-in customer of a demo account (identity signed as the customer's site would, valid 7 days):
+                       ${chat}#identity=${identity}&page=https://app.ledgerly.example/billing/invoices
                         (accounts: services/escalation-decider/seed/accounts.json)
   Agent desk:          http://127.0.0.1:3007/
     sign in as maya.chen@ledgerly.example (or jonas.weber, lucia.romero, kofi.mensah @ledgerly.example)
-    password ${DESK_DEMO_PASSWORD}   (in .local/dev.env)
+    password ${keys.DESK_DEMO_PASSWORD}   (in .local/dev.env)
     Open the web chat in one tab and the desk in another: ask for a person in the chat.
   Knowledge and dashboard: http://127.0.0.1:3007/#/knowledge   http://127.0.0.1:3007/#/dashboard
-  Metrics API:         curl -H "Authorization: Bearer ${API_KEY}" http://127.0.0.1:3006/v1/metrics/overview
+  Metrics API:         curl -H "Authorization: Bearer ${keys.METRICS_ADMIN_KEY}" http://127.0.0.1:3006/v1/metrics/overview
                        (OpenAPI: http://127.0.0.1:3006/v1/metrics/openapi.json)
-  API key (dev only):  ${API_KEY}   (in .local/dev.env)
+  Keys (dev only, in .local/dev.env): CHANNEL_KEY for channel adapters (ingest's POST /v1/messages),
+    one admin key per service (INGEST_ADMIN_KEY, ROUTER_ADMIN_KEY, AI_RESPONDER_ADMIN_KEY,
+    DECIDER_ADMIN_KEY, METRICS_ADMIN_KEY, DESK_ADMIN_KEY), WIDGET_KEY for browsers
 
-  Try it:
-    curl -s -X POST http://127.0.0.1:3001/v1/messages -H "Authorization: Bearer ${API_KEY}" \\
+  Try it (with the channel key):
+    curl -s -X POST http://127.0.0.1:3001/v1/messages -H "Authorization: Bearer ${keys.CHANNEL_KEY}" \\
       -H 'Content-Type: application/json' \\
       -d '{"channel":"web","externalConversationId":"demo-1","customerId":"c-1","text":"How do I reset my password?","idempotencyKey":"demo-1-1"}'
 

@@ -14,6 +14,7 @@ import { OutboundKind, Resolution } from '@support/contracts';
 import { notice } from '@support/notices';
 import {
   API_KEY,
+  chatUrl,
   customerMessage,
   postMessage,
   root,
@@ -74,7 +75,7 @@ async function overview(): Promise<{ csat: { overall: CsatStat; aiOnly: CsatStat
 describe('CSAT and the end of a conversation', () => {
   it('a customer confirms the AI answer in the web chat, is asked to rate, and rates 5', async () => {
     const page = await browser.newPage();
-    await page.goto(`${url('ingest', '/')}#key=${API_KEY}`);
+    await page.goto(chatUrl());
     await page.getByLabel('Message').fill('How do I reset my password?');
     await page.getByRole('button', { name: 'Send' }).click();
     await page.locator('.msg.ai').first().waitFor({ timeout: 60_000 });

@@ -14,6 +14,7 @@ import { launchChromium } from './browser';
 import { notice as noticeText } from '@support/notices';
 import {
   API_KEY,
+  chatUrl,
   removeAgent,
   root,
   startAll,
@@ -90,7 +91,7 @@ async function signIn(): Promise<Page> {
 
 async function customerAsksForAPerson(customer: string): Promise<Page> {
   const chat = await browser.newPage({ viewport: { width: 700, height: 900 }, locale: 'en-US' });
-  await chat.goto(`${url('ingest', '/')}#key=${API_KEY}&customer=${customer}`);
+  await chat.goto(chatUrl({ customer }));
   await chat.getByLabel('Message').fill('I need to talk to a human about my account, please');
   await chat.getByRole('button', { name: 'Send' }).click();
   await chat

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import jwt from 'jsonwebtoken';
 import { Kafka, logLevel } from 'kafkajs';
 import { sleep, TopicWatcher, type WatchedTopic } from '@support/testing';
 
@@ -24,10 +25,40 @@ export const SERVICES = [
 ] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
+/** The tests' server-side key: every service's admin key, and ingest's channel key. */
 export const API_KEY = `e2e-${randomBytes(12).toString('hex')}`;
+/** The publishable widget key: the only key the web chat in the browser holds. */
+export const WIDGET_KEY = `wk_e2e_${randomBytes(12).toString('hex')}`;
+/** The tests' "customer site" secret for signing customer identities (never in a browser). */
+export const WIDGET_IDENTITY_SECRET = randomBytes(32).toString('hex');
 const BASE_PORT = Number(process.env.E2E_BASE_PORT ?? 4101);
 export const port = (s: ServiceName) => BASE_PORT + SERVICES.indexOf(s);
 export const url = (s: ServiceName, path: string) => `http://127.0.0.1:${port(s)}${path}`;
+/** A site allowed to embed the widget (a test may serve a page there). */
+export const WIDGET_ORIGIN = `http://127.0.0.1:${BASE_PORT + 40}`;
+
+/** A customer identity as the customer's site signs it: an HS256 JWT (sub, accountId, exp). */
+export function signedIdentity(
+  customerId: string,
+  opts: { accountId?: string; expiresInSeconds?: number; secret?: string } = {},
+): string {
+  return jwt.sign(
+    { sub: customerId, ...(opts.accountId ? { accountId: opts.accountId } : {}) },
+    opts.secret ?? WIDGET_IDENTITY_SECRET,
+    { algorithm: 'HS256', expiresIn: opts.expiresInSeconds ?? 3600 },
+  );
+}
+
+/**
+ * The web chat with the widget key only; with `customer`, signed in as that customer (and
+ * `account`) the way the customer's site would sign them in.
+ */
+export function chatUrl(opts: { customer?: string; account?: string; key?: string } = {}): string {
+  const base = url('ingest', `/?key=${encodeURIComponent(opts.key ?? WIDGET_KEY)}`);
+  return opts.customer
+    ? `${base}#identity=${signedIdentity(opts.customer, { accountId: opts.account })}`
+    : base;
+}
 
 const env = {
   ...process.env,
@@ -35,6 +66,17 @@ const env = {
   REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0',
   DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/support',
   INGEST_API_KEYS: API_KEY,
+  INGEST_ADMIN_KEYS: API_KEY,
+  INGEST_WIDGET_KEYS: JSON.stringify([
+    {
+      id: 'e2e',
+      key: WIDGET_KEY,
+      origins: [WIDGET_ORIGIN],
+      identitySecret: WIDGET_IDENTITY_SECRET,
+      // The browser tests all come from 127.0.0.1, one file after another.
+      requestsPerMinutePerAddress: 600,
+    },
+  ]),
   ROUTER_API_KEYS: API_KEY,
   // No desk reports presence in these tests: every agent on duty counts as online.
   ROUTER_PRESENCE: 'ignored',

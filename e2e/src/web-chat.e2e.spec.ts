@@ -1,14 +1,15 @@
 /**
- * The demo web-chat channel in a real browser (Debian's Chromium through
- * playwright-core): a customer asks a question and sees the AI's cited answer
- * arrive over SSE; asking for a person shows the handoff notice.
+ * The web chat in a real browser (Debian's Chromium through playwright-core),
+ * holding only the publishable widget key: a customer asks a question and sees
+ * the AI's cited answer arrive over SSE; asking for a person shows the handoff
+ * notice.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser } from 'playwright-core';
 import { launchChromium } from './browser';
 import { notice as noticeText } from '@support/notices';
-import { API_KEY, root, startAll, url, type ServiceName, type ServiceProcess } from './harness';
+import { chatUrl, root, startAll, type ServiceName, type ServiceProcess } from './harness';
 
 let procs: Map<ServiceName, ServiceProcess>;
 let browser: Browser;
@@ -28,7 +29,7 @@ afterAll(async () => {
 describe('demo web chat in Chromium', () => {
   it('shows the AI answer with its source, then the handoff notice when the customer asks for a person', async () => {
     const page = await browser.newPage();
-    await page.goto(`${url('ingest', '/')}#key=${API_KEY}`);
+    await page.goto(chatUrl());
     await page.getByLabel('Message').fill('How do I reset my password?');
     await page.getByRole('button', { name: 'Send' }).click();
 
@@ -52,7 +53,7 @@ describe('demo web chat in Chromium', () => {
 
   it('tells the customer when a message could not be sent', async () => {
     const page = await browser.newPage();
-    await page.goto(`${url('ingest', '/')}#key=wrong-key`);
+    await page.goto(chatUrl({ key: 'wk_not-a-configured-widget-key' }));
     await page.getByLabel('Message').fill('hello');
     await page.getByRole('button', { name: 'Send' }).click();
     const error = page.locator('.msg.system', { hasText: 'Could not send' });

@@ -1,18 +1,28 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import {
+  Module,
+  RequestMethod,
+  type DynamicModule,
+  type MiddlewareConsumer,
+  type NestModule,
+} from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { REDIS, ServiceKitModule, SnapshotStore, type JsonLogger } from '@support/service-kit';
 import type { Config } from './config.js';
 import { SERVICE } from './config.js';
 import { Closer } from './adapters/closer.js';
+import { ConversationTokens } from './adapters/conversation-tokens.js';
 import { DeskActionsConsumer } from './adapters/desk-actions.consumer.js';
 import { IngestController } from './adapters/http.controller.js';
 import { IngestService } from './adapters/ingest.service.js';
+import { ReadKeyGuard } from './adapters/keys.js';
 import { OutboundHistory } from './adapters/outbound-history.js';
 import { QuietWindow } from './adapters/quiet-window.js';
 import { WebChatController } from './adapters/web-chat.controller.js';
+import { WidgetController } from './adapters/widget.controller.js';
+import { WidgetCorsMiddleware, WidgetGate } from './adapters/widget-gate.js';
 
 @Module({})
-export class AppModule {
+export class AppModule implements NestModule {
   static create(config: Config, logger: JsonLogger): DynamicModule {
     return {
       module: AppModule,
@@ -21,10 +31,11 @@ export class AppModule {
           service: SERVICE,
           config,
           logger,
+          // The channel keys: ApiKeyGuard admits them (widget keys are never among them).
           apiKeys: config.INGEST_API_KEYS,
         }),
       ],
-      controllers: [IngestController, WebChatController],
+      controllers: [IngestController, WidgetController, WebChatController],
       providers: [
         // Ingest's snapshots of the log: fed by IngestService's log consumer, read by the HTTP API and the desk actions.
         {
@@ -37,7 +48,17 @@ export class AppModule {
         IngestService,
         OutboundHistory,
         DeskActionsConsumer,
+        ReadKeyGuard,
+        WidgetGate,
+        ConversationTokens,
       ],
     };
+  }
+
+  /** CORS (preflights and the origin allowlist) for the widget API only. */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply(WidgetCorsMiddleware)
+      .forRoutes({ path: 'v1/widget/{*path}', method: RequestMethod.ALL });
   }
 }

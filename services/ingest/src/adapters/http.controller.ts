@@ -18,32 +18,20 @@ import {
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { deterministicId } from '@support/bus';
-import { parseCsatJson, parseInboundJson, ValidationError } from '@support/contracts';
+import { parseInboundJson, ValidationError } from '@support/contracts';
 import { ApiKeyGuard, CONFIG } from '@support/service-kit';
 import type { Config } from '../config.js';
 import { streamToken, verifyStreamToken } from '../domain/ids.js';
 import {
-  AlreadyResolved,
-  ConfirmRefused,
-  ConversationNotFound,
-  IngestService,
-  RatingRejected,
-} from './ingest.service.js';
+  acceptMessage,
+  checkConversationId,
+  confirmAnswer,
+  rateConversation,
+} from './customer-calls.js';
+import { AlreadyResolved, ConversationNotFound, IngestService } from './ingest.service.js';
+import { ReadKeyGuard } from './keys.js';
 import { OutboundHistory } from './outbound-history.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-function checkConversationId(id: string): void {
-  if (!UUID.test(id)) {
-    throw new BadRequestException({
-      error: 'validation_failed',
-      issues: [
-        { field: 'conversationId', rule: 'uuid', message: 'must be a conversation id (UUID)' },
-      ],
-    });
-  }
-}
+import { streamOutbound } from './sse.js';
 
 @Controller('v1')
 export class IngestController {
@@ -83,7 +71,7 @@ export class IngestController {
       throw err;
     }
     const correlationId = correlationHeader || randomUUID();
-    const result = await this.ingest.accept(message, correlationId);
+    const result = await acceptMessage(this.ingest, message, correlationId);
     const token = streamToken(this.config.STREAM_TOKEN_SECRET, result.conversationId);
     return {
       ...result,
@@ -95,7 +83,7 @@ export class IngestController {
 
   /** The conversation's state as ingest folds it from the log (for agents and operators). */
   @Get('conversations/:id')
-  @UseGuards(ApiKeyGuard)
+  @UseGuards(ReadKeyGuard)
   async getConversation(@Param('id') id: string) {
     checkConversationId(id);
     const state = await this.ingest.state(id);
@@ -162,12 +150,7 @@ export class IngestController {
     }
   }
 
-  /**
-   * The customer confirms that the AI's answer resolved their question: the
-   * conversation is resolved as the AI's (resolved_by "customer") and they are
-   * asked to rate it. 409 with the reason when a person has or awaits the
-   * conversation, the AI has not answered, or it is resolved already.
-   */
+  /** See confirmAnswer. */
   @Post('conversations/:id/confirm')
   @HttpCode(200)
   @UseGuards(ApiKeyGuard)
@@ -177,33 +160,10 @@ export class IngestController {
     @Headers('x-correlation-id') correlationHeader: string | undefined,
   ) {
     this.checkCustomer(id, token);
-    try {
-      return {
-        conversationId: id,
-        resolvedBy: 'customer',
-        ...(await this.ingest.confirm(id, correlationHeader || randomUUID())),
-      };
-    } catch (err) {
-      if (err instanceof ConfirmRefused) {
-        if (err.refusal.reason === 'not_found')
-          throw new NotFoundException(`no conversation ${id}`);
-        throw new ConflictException({
-          error: 'conflict',
-          reason: err.refusal.reason,
-          message: err.refusal.message,
-        });
-      }
-      throw err;
-    }
+    return confirmAnswer(this.ingest, id, correlationHeader);
   }
 
-  /**
-   * The customer's rating of the conversation, { score 1-5, comment?, requestId? }
-   * (requestId: the CSAT request it answers; the latest by default). 400
-   * naming the field; 409 when the conversation was never asked to rate or
-   * the request is not its own. A later rating of the same request replaces
-   * the earlier; the same Idempotency-Key is the same rating.
-   */
+  /** See rateConversation. */
   @Post('conversations/:id/csat')
   @HttpCode(200)
   @UseGuards(ApiKeyGuard)
@@ -215,30 +175,7 @@ export class IngestController {
     @Headers('x-correlation-id') correlationHeader: string | undefined,
   ) {
     this.checkCustomer(id, token);
-    let rating;
-    try {
-      rating = parseCsatJson(body);
-    } catch (err) {
-      if (err instanceof ValidationError)
-        throw new BadRequestException({ error: 'validation_failed', issues: err.issues });
-      throw err;
-    }
-    const eventId = idempotencyKey
-      ? deterministicId('csat-rated', id, idempotencyKey)
-      : randomUUID();
-    try {
-      const result = await this.ingest.rate(id, rating, eventId, {
-        correlationId: correlationHeader || randomUUID(),
-      });
-      return { conversationId: id, score: rating.score, ...result };
-    } catch (err) {
-      if (err instanceof RatingRejected) {
-        const { status, ...issue } = err.rejection;
-        if (status === 404) throw new NotFoundException(`no conversation ${id}`);
-        throw new ConflictException({ error: 'conflict', reason: issue.rule, issues: [issue] });
-      }
-      throw err;
-    }
+    return rateConversation(this.ingest, id, body, idempotencyKey, correlationHeader);
   }
 
   /**
@@ -257,34 +194,6 @@ export class IngestController {
     if (!token || !verifyStreamToken(this.config.STREAM_TOKEN_SECRET, id, token)) {
       throw new ForbiddenException('a valid stream token for this conversation is required');
     }
-    res.status(200);
-    res.setHeader('Content-Type', 'text/event-stream');
-    res.setHeader('Cache-Control', 'no-cache');
-    res.setHeader('Connection', 'keep-alive');
-    res.flushHeaders();
-    const sent = new Set<string>();
-    const send = (m: { messageId: string }) => {
-      if (sent.has(m.messageId)) return;
-      sent.add(m.messageId);
-      res.write(`id: ${m.messageId}\nevent: message\ndata: ${JSON.stringify(m)}\n\n`);
-    };
-    const buffered: { messageId: string }[] = [];
-    let live = false;
-    const unsubscribe = await this.outbound.subscribe(id, (m) =>
-      live ? send(m) : buffered.push(m),
-    );
-    const history = await this.outbound.history(id);
-    const lastEventId = req.headers['last-event-id'];
-    const resumeAt =
-      typeof lastEventId === 'string' ? history.findIndex((m) => m.messageId === lastEventId) : -1;
-    for (const m of history.slice(resumeAt + 1)) send(m);
-    for (const m of history.slice(0, resumeAt + 1)) sent.add(m.messageId);
-    for (const m of buffered) send(m);
-    live = true;
-    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    req.on('close', () => {
-      clearInterval(keepAlive);
-      void unsubscribe();
-    });
+    await streamOutbound(this.outbound, id, req, res);
   }
 }

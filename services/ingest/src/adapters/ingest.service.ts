@@ -27,8 +27,14 @@ import {
   type ConfirmRefusal,
   type RatingRejection,
 } from '../domain/closing.js';
-import { conversationIdFor, messageIdFor, resolutionFor } from '../domain/ids.js';
+import {
+  conversationIdFor,
+  messageFingerprint,
+  messageIdFor,
+  resolutionFor,
+} from '../domain/ids.js';
 import { Closer } from './closer.js';
+import { claimFingerprint, IdempotencyConflict } from './fingerprints.js';
 import { OutboundHistory } from './outbound-history.js';
 import { QuietWindow } from './quiet-window.js';
 
@@ -88,13 +94,21 @@ export class IngestService implements OnApplicationBootstrap {
     await this.history.start();
   }
 
-  /** Publishes an accepted HTTP message on support.inbound, like any channel adapter would. */
+  /**
+   * Publishes an accepted HTTP message on support.inbound, like any channel adapter would.
+   * A repeat of an idempotency key is the same message (duplicate, once appended); the key
+   * repeated for a different message throws IdempotencyConflict and nothing is published.
+   */
   async accept(
     message: InboundMessage,
     correlationId: string,
   ): Promise<{ conversationId: string; messageId: string; duplicate: boolean }> {
     const conversationId = conversationIdFor(message.channel, message.externalConversationId);
     const messageId = messageIdFor(message.channel, message.idempotencyKey);
+    const claim = await claimFingerprint(this.redis, messageId, messageFingerprint(message));
+    if (claim === 'conflict') throw new IdempotencyConflict(message.idempotencyKey);
+    // Not yet appended (a retry after a failed publish, or one racing the first): published
+    // again, and appended once.
     const duplicate = await isDone(this.redis, messageKey(messageId));
     if (!duplicate) {
       await this.bus.publish({
@@ -111,11 +125,22 @@ export class IngestService implements OnApplicationBootstrap {
   /**
    * support.inbound -> CustomerMessageReceived on the log, once per
    * idempotency key; a record with `csat` is a rating instead (CsatRated).
+   * A key reused for a different message is dead-lettered naming idempotencyKey.
    */
   private async append(record: Incoming<typeof InboundMessageSchema>): Promise<void> {
     const m = record.value;
     const conversationId = conversationIdFor(m.channel, m.externalConversationId);
     const messageId = messageIdFor(m.channel, m.idempotencyKey);
+    if ((await claimFingerprint(this.redis, messageId, messageFingerprint(m))) === 'conflict') {
+      this.logger.warn('idempotency key reused for a different message', {
+        conversationId,
+        correlationId: record.meta.correlationId,
+        field: 'idempotencyKey',
+      });
+      throw new InvalidRecordError(
+        `rejected ${Topics.inbound.schema.typeName}: idempotencyKey (reused): ${new IdempotencyConflict(m.idempotencyKey).message}`,
+      );
+    }
     if (m.csat) return this.appendRating(record, m.csat, conversationId, messageId);
     const appended = await once(this.redis, messageKey(messageId), async () => {
       const event = conversationEvent(
@@ -133,6 +158,7 @@ export class IngestService implements OnApplicationBootstrap {
           idempotencyKey: m.idempotencyKey,
           accountId: m.accountId,
           sentAt: m.sentAt,
+          customerIdentity: m.customerIdentity,
         },
       );
       await this.bus.publish({
