@@ -16,6 +16,7 @@ import {
   KnowledgeEventSchema,
   KnowledgeReviewSchema,
   OutboundMessageSchema,
+  PolicyRecordSchema,
   type DescMessage,
 } from '@support/contracts';
 
@@ -155,6 +156,18 @@ export const Topics = {
     external: true,
     description:
       'Signals the metrics service raises (churn risk, knowledge gaps), for webhooks and account teams',
+  }),
+  policyVersions: topic({
+    name: 'policy.versions',
+    key: '<policy set>/version/<version> or <policy set>/activation/<activation id>',
+    partitions: 1,
+    retentionMs: -1,
+    cleanupPolicy: 'compact',
+    schema: PolicyRecordSchema,
+    deadLetter: 'policy.versions.dlq',
+    external: false,
+    description:
+      "The escalation decider's policy versions and their activations, in one ordered partition; every decider replica follows it and the latest activation is in force",
   }),
 } as const;
 

@@ -3,6 +3,10 @@ import { ServiceKitModule, type JsonLogger } from '@support/service-kit';
 import { SERVICE, type Config } from './config.js';
 import { DeciderService } from './adapters/decider.service.js';
 import { AccountDirectory } from './adapters/accounts.js';
+import { AccountsController } from './adapters/accounts.controller.js';
+import { AccountWriter } from './adapters/account-writer.js';
+import { PolicyAdmin } from './adapters/policy-admin.service.js';
+import { PolicyController } from './adapters/policy.controller.js';
 import { PolicyStore } from './adapters/policy-store.js';
 import { BriefingSummarizer } from './adapters/summary.js';
 import { WhatIfController } from './adapters/whatif.controller.js';
@@ -20,8 +24,15 @@ export class AppModule {
           apiKeys: config.DECIDER_API_KEYS,
         }),
       ],
-      controllers: [WhatIfController],
-      providers: [PolicyStore, AccountDirectory, BriefingSummarizer, DeciderService],
+      controllers: [PolicyController, WhatIfController, AccountsController],
+      providers: [
+        PolicyStore,
+        PolicyAdmin,
+        AccountDirectory,
+        AccountWriter,
+        BriefingSummarizer,
+        DeciderService,
+      ],
     };
   }
 }
