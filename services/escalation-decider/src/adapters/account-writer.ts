@@ -3,13 +3,7 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { Partitioners, type Producer } from 'kafkajs';
 import { Bus, encodeHeaders, Topics } from '@support/bus';
-import {
-  AccountSchema,
-  create,
-  SCHEMA_VERSION,
-  toBinary,
-  type Account,
-} from '@support/contracts';
+import { AccountSchema, create, SCHEMA_VERSION, toBinary, type Account } from '@support/contracts';
 import { CONFIG, REDIS } from '@support/service-kit';
 import type { Config } from '../config.js';
 import { AccountDirectory } from './accounts.js';
@@ -74,9 +68,7 @@ export class AccountWriter implements OnApplicationShutdown {
         },
       ],
     });
-    return this.until(
-      async () => (await this.redis.exists(AccountDirectory.key(accountId))) === 0,
-    );
+    return this.until(async () => (await this.redis.exists(AccountDirectory.key(accountId))) === 0);
   }
 
   private async until(applied: () => Promise<boolean>): Promise<boolean> {

@@ -57,10 +57,13 @@ export class PolicyAdmin {
   }
 
   /** A version stored on the topic, or the policy file while it is in force. */
-  async find(version: string): Promise<{ policy: Policy; source: string; summary: VersionSummary }> {
+  async find(
+    version: string,
+  ): Promise<{ policy: Policy; source: string; summary: VersionSummary }> {
     const summary = (await this.list()).find((v) => v.version === version);
     const stored = this.store.versions.versions.get(version);
-    const policy = stored?.policy ?? (version === this.store.seed.version ? this.store.seed : undefined);
+    const policy =
+      stored?.policy ?? (version === this.store.seed.version ? this.store.seed : undefined);
     if (!summary || !policy) throw new NotFoundException(`no policy version ${version}`);
     return { policy, source: stored?.source ?? '', summary };
   }
@@ -79,9 +82,11 @@ export class PolicyAdmin {
         await this.caughtUp();
         this.recordChange(actor, 'submit', candidate.version);
       }
-      const version = listVersions(this.store.versions, this.store.seed, this.store.seedOrigin).find(
-        (v) => v.version === candidate.version,
-      );
+      const version = listVersions(
+        this.store.versions,
+        this.store.seed,
+        this.store.seedOrigin,
+      ).find((v) => v.version === candidate.version);
       return { created, version: version! };
     });
   }
@@ -118,7 +123,10 @@ export class PolicyAdmin {
     if (previous.version === version) return { changed: false, active: version };
     const records: PolicyRecord[] = [];
     // The file in force so far becomes a stored version, so that it can be rolled back to.
-    if (!currentActivation(this.store.versions) && !this.store.versions.versions.has(previous.version))
+    if (
+      !currentActivation(this.store.versions) &&
+      !this.store.versions.versions.has(previous.version)
+    )
       records.push(this.versionRecord(previous, '', actor, this.store.seedOrigin));
     const activationId = randomUUID();
     records.push(
@@ -130,7 +138,8 @@ export class PolicyAdmin {
             activationId,
             version,
             previousVersion: previous.version,
-            kind: kind === 'rollback' ? PolicyActivationKind.ROLLBACK : PolicyActivationKind.ACTIVATE,
+            kind:
+              kind === 'rollback' ? PolicyActivationKind.ROLLBACK : PolicyActivationKind.ACTIVATE,
             actor: actor.name,
             keyId: actor.keyId,
             activatedAt: new Date().toISOString(),
@@ -163,7 +172,12 @@ export class PolicyAdmin {
     });
   }
 
-  private versionRecord(policy: Policy, source: string, actor: Actor, origin: string): PolicyRecord {
+  private versionRecord(
+    policy: Policy,
+    source: string,
+    actor: Actor,
+    origin: string,
+  ): PolicyRecord {
     const fromFile = origin !== 'api';
     return create(PolicyRecordSchema, {
       policySet: this.store.versions.policySet,
@@ -185,16 +199,14 @@ export class PolicyAdmin {
   private async publish(...records: PolicyRecord[]): Promise<void> {
     const set = this.store.versions.policySet;
     await this.bus.publish(
-      ...records.map(
-        (value): Outgoing<typeof PolicyRecordSchema> => ({
-          topic: Topics.policyVersions,
-          key:
-            value.record.case === 'version'
-              ? `${set}/version/${value.record.value.version}`
-              : `${set}/activation/${value.record.case === 'activation' ? value.record.value.activationId : ''}`,
-          value,
-        }),
-      ),
+      ...records.map((value): Outgoing<typeof PolicyRecordSchema> => ({
+        topic: Topics.policyVersions,
+        key:
+          value.record.case === 'version'
+            ? `${set}/version/${value.record.value.version}`
+            : `${set}/activation/${value.record.case === 'activation' ? value.record.value.activationId : ''}`,
+        value,
+      })),
     );
   }
 

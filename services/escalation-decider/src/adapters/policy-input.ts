@@ -17,7 +17,11 @@ export function policyText(body: unknown): string {
         : '';
   if (!text.trim())
     throw invalidInput([
-      { field: 'body', rule: 'required', message: 'the policy document (YAML or JSON) is required' },
+      {
+        field: 'body',
+        rule: 'required',
+        message: 'the policy document (YAML or JSON) is required',
+      },
     ]);
   return text;
 }

@@ -81,7 +81,8 @@ export class PolicyController {
   async submit(
     @Body() body: unknown,
     @Headers() headers: HeaderMap,
-    @Res({ passthrough: true }) res: { status(code: number): void; setHeader(k: string, v: string): void },
+    @Res({ passthrough: true })
+    res: { status(code: number): void; setHeader(k: string, v: string): void },
   ) {
     const actor = actorOf(headers);
     const { policy, text } = policyFromBody(body);

@@ -83,7 +83,8 @@ export class TopicFollower {
     }
     const behind = () =>
       ends.some(
-        (p) => BigInt(p.high) > BigInt(p.low) && (this.applied.get(p.partition) ?? 0n) < BigInt(p.high),
+        (p) =>
+          BigInt(p.high) > BigInt(p.low) && (this.applied.get(p.partition) ?? 0n) < BigInt(p.high),
       );
     if (!behind()) return;
     await new Promise<void>((resolve, reject) => {

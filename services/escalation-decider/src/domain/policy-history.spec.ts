@@ -76,7 +76,11 @@ describe('the fold of policy.versions into the policy in force', () => {
     expect(activePolicy(h)).toBeUndefined();
     expect(currentActivation(h)).toBeUndefined();
     expect(listVersions(h, seed, 'file:default.yaml')).toEqual([
-      expect.objectContaining({ version: seed.version, status: 'active', origin: 'file:default.yaml' }),
+      expect.objectContaining({
+        version: seed.version,
+        status: 'active',
+        origin: 'file:default.yaml',
+      }),
       expect.objectContaining({ version: strict.version, status: 'candidate', author: 'ana' }),
     ]);
   });
@@ -129,7 +133,10 @@ describe('the fold of policy.versions into the policy in force', () => {
   });
 
   it("ignores another policy set's records", () => {
-    const h = fold(stored(strict, 'staging'), activated(strict.version, seed.version, undefined, 'staging'));
+    const h = fold(
+      stored(strict, 'staging'),
+      activated(strict.version, seed.version, undefined, 'staging'),
+    );
     expect(h.versions.size).toBe(0);
     expect(h.activations).toHaveLength(0);
   });

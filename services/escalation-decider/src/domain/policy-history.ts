@@ -67,7 +67,8 @@ export function evolveHistory(history: PolicyHistory, record: PolicyRecord): App
 
 function storeVersion(history: PolicyHistory, v: PolicyVersion): Applied {
   if (!v.version) return { history, ignored: 'a version without its name' };
-  if (history.versions.has(v.version)) return { history, ignored: `${v.version} is stored already` };
+  if (history.versions.has(v.version))
+    return { history, ignored: `${v.version} is stored already` };
   let policy: Policy;
   try {
     const document = policyFromObject(JSON.parse(v.documentJson), v.version).document;
@@ -92,7 +93,10 @@ function storeVersion(history: PolicyHistory, v: PolicyVersion): Applied {
 
 function activate(history: PolicyHistory, a: PolicyActivation): Applied {
   if (!history.versions.has(a.version))
-    return { history, ignored: `activation ${a.activationId} names an unknown version ${a.version}` };
+    return {
+      history,
+      ignored: `activation ${a.activationId} names an unknown version ${a.version}`,
+    };
   const activation: Activation = {
     activationId: a.activationId,
     version: a.version,
@@ -153,7 +157,13 @@ export function listVersions(h: PolicyHistory, seed: Policy, seedOrigin: string)
   // The file in force before any activation, not (yet) stored on the topic.
   if (!currentActivation(h) && !h.versions.has(seed.version))
     list.unshift(
-      summary({ version: seed.version, policy: seed, origin: seedOrigin, author: '', createdAt: '' }),
+      summary({
+        version: seed.version,
+        policy: seed,
+        origin: seedOrigin,
+        author: '',
+        createdAt: '',
+      }),
     );
   return list;
 }
