@@ -580,7 +580,7 @@ describe('the AI first line, end to end through Kafka', () => {
       candidate: { handoffs: number; rules: Record<string, number> };
       changed: { recorded: string; candidate: string }[];
     };
-    expect(report.candidateVersion).toBe('no-threshold-1');
+    expect(report.candidateVersion).toMatch(/^no-threshold-1@[0-9a-f]{8}$/);
     expect(report.decisions).toBeGreaterThan(10);
     expect(report.recorded.rules.low_confidence).toBeGreaterThan(0);
     expect(report.candidate.rules.low_confidence).toBeUndefined();

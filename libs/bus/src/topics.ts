@@ -18,6 +18,7 @@ import {
   KnowledgeEventSchema,
   KnowledgeReviewSchema,
   OutboundMessageSchema,
+  PolicyRecordSchema,
   type DescMessage,
 } from '@support/contracts';
 
@@ -180,6 +181,18 @@ export const Topics = {
     external: false,
     description:
       "Administrative changes in any service (who changed which agent, login, article, policy or webhook, and when), written with service-kit's AuditTrail; the desk keeps them for GET /v1/audit",
+  }),
+  policyVersions: topic({
+    name: 'policy.versions',
+    key: '<policy set>/version/<version> or <policy set>/activation/<activation id>',
+    partitions: 1,
+    retentionMs: -1,
+    cleanupPolicy: 'compact',
+    schema: PolicyRecordSchema,
+    deadLetter: 'policy.versions.dlq',
+    external: false,
+    description:
+      "The escalation decider's policy versions and their activations, in one ordered partition; every decider replica follows it and the latest activation is in force",
   }),
 } as const;
 

@@ -10,6 +10,7 @@ export * from './gen/support/v1/knowledge_pb.js';
 export * from './gen/support/v1/insights_pb.js';
 export * from './gen/support/v1/directory_pb.js';
 export * from './gen/support/v1/audit_pb.js';
+export * from './gen/support/v1/policy_pb.js';
 export * from './validation.js';
 export * from './zod-issues.js';
 export * from './events.js';

@@ -4,6 +4,10 @@ import { SERVICE, type Config } from './config.js';
 import { DeciderService } from './adapters/decider.service.js';
 import { AccountDirectory } from './adapters/accounts.js';
 import { DirectoryVocabularyStore } from './adapters/directory.js';
+import { AccountsController } from './adapters/accounts.controller.js';
+import { AccountWriter } from './adapters/account-writer.js';
+import { PolicyAdmin } from './adapters/policy-admin.service.js';
+import { PolicyController } from './adapters/policy.controller.js';
 import { PolicyStore } from './adapters/policy-store.js';
 import { BriefingSummarizer } from './adapters/summary.js';
 import { WhatIfController } from './adapters/whatif.controller.js';
@@ -21,10 +25,12 @@ export class AppModule {
           apiKeys: config.DECIDER_API_KEYS,
         }),
       ],
-      controllers: [WhatIfController],
+      controllers: [PolicyController, WhatIfController, AccountsController],
       providers: [
         PolicyStore,
+        PolicyAdmin,
         AccountDirectory,
+        AccountWriter,
         DirectoryVocabularyStore,
         BriefingSummarizer,
         DeciderService,

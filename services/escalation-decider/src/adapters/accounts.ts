@@ -52,6 +52,13 @@ export class AccountDirectory implements OnApplicationBootstrap {
     return `crm:account:${accountId}`;
   }
 
+  /** The cached word of the CRM that an account does not exist. */
+  static readonly UNKNOWN = UNKNOWN;
+
+  static decode(bytes: Uint8Array): Account {
+    return fromBinary(AccountSchema, bytes);
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     await this.bus.consume({
       group: 'accounts',

@@ -63,6 +63,9 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    // Nothing is decided before this replica has read policy.versions to its end: an activation
+    // acknowledged before it started must not be decided past with an older policy.
+    await this.policies.ready();
     this.store = await consumeConversationLog(this.bus, this.redis, {
       mutex: this.mutex,
       react: (a) => this.react(a),

@@ -57,14 +57,16 @@ describe('the policy against the directory vocabulary', () => {
 `);
     expect(validatePolicyAgainstDirectory(policy.document, vocabulary)).toEqual([
       {
-        field: 'rules[1].team',
+        field: 'rules[chargeback].team',
         rule: 'unknown_team',
+        policyRule: 'chargeback',
         message:
           'rule chargeback names team "Payments", which the directory does not know; known teams: Billing, Support, Technical',
       },
       {
-        field: 'rules[1].skills[1]',
+        field: 'rules[chargeback].skills[1]',
         rule: 'unknown_skill',
+        policyRule: 'chargeback',
         message: expect.stringMatching(
           /^rule chargeback names skill "chargebacks", which the directory does not know; known skills: account, api, billing/,
         ),
@@ -81,7 +83,7 @@ describe('the policy against the directory vocabulary', () => {
     when: { all: [{ fact: openIncidents, operator: greaterThan, value: 0 }] }
 `);
     expect(validatePolicyAgainstDirectory(policy.document, vocabulary)).toEqual([
-      expect.objectContaining({ field: 'rules[0].skills[0]', rule: 'skill_not_in_team' }),
+      expect.objectContaining({ field: 'rules[outage].skills[0]', rule: 'skill_not_in_team' }),
     ]);
   });
 

@@ -3,7 +3,9 @@ import { Engine, type RuleProperties, type TopLevelConditionResult } from 'json-
 import picomatch from 'picomatch';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { Priority } from '@support/contracts';
+import { issuesOf, Priority } from '@support/contracts';
+import { checkPolicy, ruleLabel, type PolicyIssue } from './policy-check.js';
+import { versionOf } from './policy-version.js';
 
 /**
  * The escalation policy as data: a versioned YAML or JSON document of named
@@ -128,14 +130,30 @@ export interface FiredRule {
   team: string;
 }
 
-export class PolicyError extends Error {}
+/** A document that is not a valid policy: `issues` name each field and the rule it is in. */
+export class PolicyError extends Error {
+  constructor(
+    source: string,
+    readonly issues: PolicyIssue[],
+  ) {
+    super(`${source}: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`);
+    this.name = 'PolicyError';
+  }
+}
 
 /** A policy ready to evaluate. */
 export class Policy {
   private readonly engine: Engine;
   private readonly pageMatchers: { test: (path: string) => boolean; area: string }[];
+  /** `<document version>@<content hash>` (see versionOf): what decisions record. */
+  readonly version: string;
 
-  constructor(readonly document: PolicyDocument) {
+  /** `version`: the stored name of this document (policy.versions); by default computed from it. */
+  constructor(
+    readonly document: PolicyDocument,
+    version?: string,
+  ) {
+    this.version = version ?? versionOf(document);
     this.engine = new Engine([], { allowUndefinedFacts: false });
     // A list fact shares an element with the given list (e.g. riskTopics containsAny [legal_dispute]).
     this.engine.addOperator('containsAny', (fact: unknown, value: unknown) =>
@@ -157,10 +175,6 @@ export class Policy {
       };
       this.engine.addRule(rule);
     }
-  }
-
-  get version(): string {
-    return this.document.version;
   }
 
   get joinTimeoutMs(): number {
@@ -212,13 +226,6 @@ export interface DirectoryVocabulary {
   skills: readonly { name: string }[];
 }
 
-/** What is wrong with a policy against the directory: the field (e.g. `rules[3].team`), the rule broken, and a message naming the policy rule. */
-export interface PolicyIssue {
-  field: string;
-  rule: 'unknown_team' | 'unknown_skill' | 'skill_not_in_team';
-  message: string;
-}
-
 const known = (names: string[]) => (names.length ? names.join(', ') : '(none)');
 
 /**
@@ -234,25 +241,28 @@ export function validatePolicyAgainstDirectory(
   const teams = new Map(vocabulary.teams.map((t) => [t.name, new Set(t.skills)]));
   const skills = new Set(vocabulary.skills.map((k) => k.name));
   const issues: PolicyIssue[] = [];
-  policy.rules.forEach((r, i) => {
+  policy.rules.forEach((r) => {
     const covered = r.team ? teams.get(r.team) : undefined;
     if (r.team && !covered)
       issues.push({
-        field: `rules[${i}].team`,
+        field: `rules[${r.name}].team`,
         rule: 'unknown_team',
+        policyRule: r.name,
         message: `rule ${r.name} names team "${r.team}", which the directory does not know; known teams: ${known([...teams.keys()])}`,
       });
     r.skills.forEach((skill, j) => {
       if (!skills.has(skill))
         issues.push({
-          field: `rules[${i}].skills[${j}]`,
+          field: `rules[${r.name}].skills[${j}]`,
           rule: 'unknown_skill',
+          policyRule: r.name,
           message: `rule ${r.name} names skill "${skill}", which the directory does not know; known skills: ${known([...skills].sort())}`,
         });
       else if (covered && !covered.has(skill))
         issues.push({
-          field: `rules[${i}].skills[${j}]`,
+          field: `rules[${r.name}].skills[${j}]`,
           rule: 'skill_not_in_team',
+          policyRule: r.name,
           message: `rule ${r.name} sends "${skill}" to team ${r.team}, which does not cover it; it covers ${known([...covered])}`,
         });
     });
@@ -276,25 +286,54 @@ export function teamForSkills(skills: readonly string[], vocabulary: DirectoryVo
   return best.name;
 }
 
-/** Parses and validates a policy document (YAML or JSON); throws PolicyError naming the problem. */
+/**
+ * Parses and validates a policy document (YAML or JSON); throws PolicyError
+ * naming each problem's field and, inside a rule, the rule by its name.
+ */
 export function parsePolicy(text: string, source = 'policy'): Policy {
   let raw: unknown;
   try {
     raw = parseYaml(text);
   } catch (err) {
-    throw new PolicyError(`${source}: not valid YAML or JSON: ${(err as Error).message}`);
+    throw new PolicyError(source, [
+      {
+        field: '(document)',
+        rule: 'syntax',
+        message: `not valid YAML or JSON: ${(err as Error).message}`,
+      },
+    ]);
   }
+  return policyFromObject(raw, source);
+}
+
+/** Validates a parsed document (an object from YAML or JSON); throws PolicyError. */
+export function policyFromObject(raw: unknown, source = 'policy'): Policy {
   const parsed = policySchema.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map(
-      (i) => `${i.path.join('.') || '(document)'}: ${i.message}`,
+    const rules = (raw as { rules?: unknown } | null)?.rules;
+    throw new PolicyError(
+      source,
+      parsed.error.issues.map((issue) => {
+        const [first] = issuesOf(new z.ZodError([issue]));
+        if (issue.path[0] !== 'rules' || typeof issue.path[1] !== 'number')
+          return { ...first, field: first.field === '(body)' ? '(document)' : first.field };
+        const { label, name } = ruleLabel(rules, issue.path[1]);
+        return {
+          ...first,
+          field: first.field.replace(/^rules\[\d+\]/, label),
+          ...(name ? { policyRule: name } : {}),
+        };
+      }),
     );
-    throw new PolicyError(`${source}: ${issues.join('; ')}`);
   }
+  const issues = checkPolicy(parsed.data);
+  if (issues.length) throw new PolicyError(source, issues);
   try {
     return new Policy(parsed.data);
   } catch (err) {
-    throw new PolicyError(`${source}: ${(err as Error).message}`);
+    throw new PolicyError(source, [
+      { field: '(document)', rule: 'policy', message: (err as Error).message },
+    ]);
   }
 }
 

@@ -22,6 +22,7 @@ import {
   TriggerChart,
 } from './charts';
 import { dateTime } from './format';
+import { policyInForce } from './policy';
 import { Section, type Load } from './Section';
 import { ChurnTable, RulesTable } from './tables';
 
@@ -146,6 +147,11 @@ export default function DashboardPage({ agent: _agent }: { agent: Agent }) {
               : `${dateTime(range.from)} – ${range.to ? dateTime(range.to) : 'now'}, by ${interval}`}
             {updatedAt && <span className="muted"> · updated {dateTime(updatedAt)}</span>}
           </p>
+          <PolicyLine
+            rules={rules}
+            filtered={filters.policyVersion}
+            onFilter={(v) => set('policyVersion', v)}
+          />
         </div>
         <button type="button" className="secondary" onClick={() => setAsOf(Date.now())}>
           Refresh
@@ -368,5 +374,40 @@ export default function DashboardPage({ agent: _agent }: { agent: Agent }) {
         </div>
       )}
     </main>
+  );
+}
+
+/** Which escalation policy decisions are made under now, with a filter to its conversations. */
+function PolicyLine({
+  rules,
+  filtered,
+  onFilter,
+}: {
+  rules: Load<Awaited<ReturnType<typeof analytics.rules>>>;
+  filtered: string;
+  onFilter: (version: string) => void;
+}) {
+  const policy = policyInForce(rules);
+  return (
+    <p className="dash-subtitle" data-testid="policy-in-force">
+      Escalation policy in force:{' '}
+      {policy.state === 'loading' ? (
+        '…'
+      ) : policy.state === 'unknown' ? (
+        <span title={policy.why}>unknown</span>
+      ) : (
+        <>
+          <span className="mono">{policy.version}</span>
+          {filtered !== policy.version && (
+            <>
+              {' '}
+              <button type="button" className="link" onClick={() => onFilter(policy.version)}>
+                show its conversations
+              </button>
+            </>
+          )}
+        </>
+      )}
+    </p>
   );
 }

@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { Partitioners, type Producer } from 'kafkajs';
+import { Bus, encodeHeaders, Topics } from '@support/bus';
+import { AccountSchema, create, SCHEMA_VERSION, toBinary, type Account } from '@support/contracts';
+import { CONFIG, REDIS } from '@support/service-kit';
+import type { Config } from '../config.js';
+import { AccountDirectory } from './accounts.js';
+
+const POLL_MS = 25;
+
+/**
+ * Account writes over HTTP: an upsert or a tombstone published on
+ * crm.accounts (so every replica applies it through its existing consumer,
+ * and the compacted topic stays the only truth), answered once the account
+ * store the replicas share shows it, so the next decision sees it. A write
+ * not seen applied within DECIDER_ACCOUNT_APPLY_MS is reported as such: it is
+ * on the topic and will be applied.
+ */
+@Injectable()
+export class AccountWriter implements OnApplicationShutdown {
+  private tombstones?: Promise<Producer>;
+
+  constructor(
+    private readonly bus: Bus,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  /** The account as the decider has it (from the topic, or cached from the CRM lookup). */
+  async stored(accountId: string): Promise<Account | undefined> {
+    const bytes = await this.redis.getBuffer(AccountDirectory.key(accountId));
+    if (!bytes || bytes.equals(AccountDirectory.UNKNOWN)) return undefined;
+    return AccountDirectory.decode(bytes);
+  }
+
+  /** Publishes the account; true once the shared store holds exactly it. */
+  async upsert(account: Account): Promise<boolean> {
+    const value = create(AccountSchema, account);
+    await this.bus.publish({ topic: Topics.accounts, key: value.accountId, value });
+    const bytes = Buffer.from(toBinary(AccountSchema, value));
+    return this.until(async () =>
+      Boolean((await this.redis.getBuffer(AccountDirectory.key(value.accountId)))?.equals(bytes)),
+    );
+  }
+
+  /** Publishes a tombstone; true once the shared store no longer holds the account. */
+  async remove(accountId: string): Promise<boolean> {
+    const producer = await this.producer();
+    const eventId = randomUUID();
+    await producer.send({
+      topic: Topics.accounts.name,
+      acks: -1,
+      messages: [
+        {
+          key: accountId,
+          value: null,
+          headers: encodeHeaders({
+            eventId,
+            eventType: `${AccountSchema.typeName}.tombstone`,
+            schemaVersion: SCHEMA_VERSION,
+            correlationId: eventId,
+            causationId: '',
+            time: new Date().toISOString(),
+            producer: this.bus.service,
+          }),
+        },
+      ],
+    });
+    return this.until(async () => (await this.redis.exists(AccountDirectory.key(accountId))) === 0);
+  }
+
+  private async until(applied: () => Promise<boolean>): Promise<boolean> {
+    const deadline = Date.now() + this.config.DECIDER_ACCOUNT_APPLY_MS;
+    for (;;) {
+      if (await applied()) return true;
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+
+  /** The bus publishes values only; a tombstone needs a record with none. */
+  private producer(): Promise<Producer> {
+    this.tombstones ??= (async () => {
+      // The bus's partitioner (murmur2, as the Java client): the tombstone lands where the account is.
+      const producer = this.bus.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      await producer.connect();
+      return producer;
+    })();
+    return this.tombstones;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.tombstones) await (await this.tombstones).disconnect().catch(() => undefined);
+  }
+}

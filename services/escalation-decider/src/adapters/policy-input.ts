@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import { BadRequestException } from '@nestjs/common';
+import { z } from 'zod';
+import type { Bus } from '@support/bus';
+import type { ConversationEvent } from '@support/contracts';
+import { invalidInput, replayLog } from '@support/service-kit';
+import { parsePolicy, PolicyError, type Policy } from '../domain/policy.js';
+import { whatIf, type WhatIfReport } from '../domain/whatif.js';
+
+/** A policy document from a request body: YAML or JSON text, or a parsed JSON object. */
+export function policyText(body: unknown): string {
+  const text =
+    typeof body === 'string'
+      ? body
+      : body && typeof body === 'object' && Object.keys(body).length
+        ? JSON.stringify(body)
+        : '';
+  if (!text.trim())
+    throw invalidInput([
+      {
+        field: 'body',
+        rule: 'required',
+        message: 'the policy document (YAML or JSON) is required',
+      },
+    ]);
+  return text;
+}
+
+/**
+ * The validated policy of a request body, or a 400 `invalid_policy` whose
+ * issues name each field and, inside a rule, the rule by its name
+ * (`policyRule`).
+ */
+export function policyFromBody(body: unknown): { policy: Policy; text: string } {
+  const text = policyText(body);
+  try {
+    return { policy: parsePolicy(text, 'body'), text };
+  } catch (err) {
+    if (!(err instanceof PolicyError)) throw err;
+    throw new BadRequestException({ error: 'invalid_policy', issues: err.issues });
+  }
+}
+
+const instant = z
+  .string()
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an RFC 3339 time')
+  .transform((s) => new Date(s).toISOString());
+
+/** `?from=&to=` of a what-if replay. */
+export const windowQuery = z.strictObject({ from: instant.optional(), to: instant.optional() });
+
+/** Replays the whole conversation log under `candidate` (no side effects). */
+export async function replayWhatIf(
+  bus: Bus,
+  candidate: Policy,
+  window: { from?: string; to?: string },
+): Promise<WhatIfReport> {
+  const events: ConversationEvent[] = [];
+  await replayLog(bus, async (event) => {
+    events.push(event);
+  });
+  return whatIf(events, candidate, window);
+}
+
+/** Who changes something: the X-Actor the caller names (optional), and the key it used. */
+export interface Actor {
+  /** X-Actor, else the key's id. */
+  name: string;
+  /** `key:<first 8 hex digits of the SHA-256 of the API key>`: never the key itself. */
+  keyId: string;
+}
+
+const ACTOR = /^[^\p{Cc}]{1,200}$/u;
+
+export function actorOf(headers: Record<string, string | string[] | undefined>): Actor {
+  const key = /^Bearer\s+(.+)$/i.exec(String(headers.authorization ?? ''))?.[1]?.trim() ?? '';
+  const keyId = `key:${createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
+  const given = headers['x-actor'];
+  if (given === undefined) return { name: keyId, keyId };
+  if (typeof given !== 'string' || !ACTOR.test(given.trim()))
+    throw invalidInput([
+      {
+        field: 'header.x-actor',
+        rule: 'format',
+        message: 'must be 1-200 characters without control characters (who makes the change)',
+      },
+    ]);
+  return { name: given.trim(), keyId };
+}

@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import type { Consumer } from 'kafkajs';
+import { Bus, type Incoming, type TopicSpec } from '@support/bus';
+import type { DescMessage } from '@support/contracts';
+
+/** A replica that did not catch up in time (the broker is slow or the topic unreadable). */
+export class NotCaughtUp extends Error {}
+
+/**
+ * Every record of a topic, on every replica: a consumer group of this
+ * replica's own (so no other replica takes partitions away from it) that reads
+ * from the beginning at start-up and then follows the topic. `catchUp()` is
+ * the read-your-writes barrier: it resolves once this replica has applied
+ * everything the topic held when it was called, so a caller that published
+ * first and then waits sees its own write applied here.
+ */
+export class TopicFollower {
+  /** Per partition: the offset after the last record applied (or skipped as bad). */
+  private readonly applied = new Map<number, bigint>();
+  private readonly waiters = new Set<() => void>();
+  private consumer?: Consumer;
+
+  private constructor(
+    private readonly bus: Bus,
+    private readonly topic: TopicSpec,
+    readonly groupId: string,
+  ) {}
+
+  /**
+   * Starts following `topic`; `handle` gets every record in order per
+   * partition, `onTombstone` every record with no value. Undecodable records
+   * are dead-lettered by the bus and count as applied.
+   */
+  static async start<Desc extends DescMessage>(
+    bus: Bus,
+    options: {
+      topic: TopicSpec<Desc>;
+      /** The group name without the replica's suffix, e.g. "policy". */
+      name: string;
+      handle: (record: Incoming<Desc>) => Promise<void> | void;
+      onTombstone?: (key: string) => Promise<void> | void;
+    },
+  ): Promise<TopicFollower> {
+    const group = `${options.name}.${randomUUID()}`;
+    const follower = new TopicFollower(bus, options.topic as TopicSpec, `${bus.service}.${group}`);
+    follower.consumer = await bus.consume({
+      group,
+      topic: options.topic,
+      fromBeginning: true,
+      partitionsConcurrently: 1,
+      handle: async (record) => {
+        await options.handle(record);
+        follower.advance(record.partition, record.offset);
+      },
+      onTombstone: async (key, { partition, offset }) => {
+        await options.onTombstone?.(key);
+        follower.advance(partition, offset);
+      },
+    });
+    // The end of each batch covers what the handler never saw: dead-lettered and control records.
+    follower.consumer.on(follower.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      follower.advance(payload.partition, payload.lastOffset);
+    });
+    return follower;
+  }
+
+  private advance(partition: number, offset: string): void {
+    const next = BigInt(offset) + 1n;
+    if (next <= (this.applied.get(partition) ?? 0n)) return;
+    this.applied.set(partition, next);
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  /** Resolves once every record the topic holds now has been applied here; throws NotCaughtUp after `timeoutMs`. */
+  async catchUp(timeoutMs: number): Promise<void> {
+    const admin = this.bus.kafka.admin();
+    await admin.connect();
+    let ends: { partition: number; high: string; low: string }[];
+    try {
+      ends = await admin.fetchTopicOffsets(this.topic.name);
+    } finally {
+      await admin.disconnect();
+    }
+    const behind = () =>
+      ends.some(
+        (p) =>
+          BigInt(p.high) > BigInt(p.low) && (this.applied.get(p.partition) ?? 0n) < BigInt(p.high),
+      );
+    if (!behind()) return;
+    await new Promise<void>((resolve, reject) => {
+      const wake = () => {
+        if (behind()) return;
+        this.waiters.delete(wake);
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(wake);
+        reject(
+          new NotCaughtUp(
+            `${this.topic.name} was not read to its end within ${timeoutMs} ms on this replica`,
+          ),
+        );
+      }, timeoutMs);
+      this.waiters.add(wake);
+    });
+  }
+
+  /** After the bus has stopped its consumers: the replica's group is of no use to anyone. */
+  async forget(): Promise<void> {
+    const admin = this.bus.kafka.admin();
+    try {
+      await admin.connect();
+      await admin.deleteGroups([this.groupId]);
+    } catch {
+      // The broker removes an empty group by itself eventually.
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+}
