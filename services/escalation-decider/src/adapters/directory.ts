@@ -9,8 +9,8 @@ import {
   type DirectoryVocabulary,
   type Policy,
   type PolicyDocument,
-  type PolicyIssue,
 } from '../domain/policy.js';
+import type { PolicyIssue } from '../domain/policy-check.js';
 import { PolicyStore } from './policy-store.js';
 
 const EMPTY: DirectoryVocabulary = { teams: [], skills: [] };
@@ -59,10 +59,7 @@ export class DirectoryVocabularyStore implements OnModuleInit, OnApplicationBoot
   /** Throws PolicyError naming every unknown name, as a policy file that does not load. */
   check(policy: Policy, source: string): void {
     const issues = this.issues(policy.document);
-    if (issues.length)
-      throw new PolicyError(
-        `${source}: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`,
-      );
+    if (issues.length) throw new PolicyError(source, issues);
   }
 
   async onModuleInit(): Promise<void> {
