@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ServiceKitModule, type JsonLogger } from '@support/service-kit';
+import { AuditTrail, ServiceKitModule, type JsonLogger } from '@support/service-kit';
 import type { Config } from './config.js';
 import { SERVICE } from './config.js';
 import { classifierProvider } from './adapters/classifier.js';
@@ -11,6 +11,7 @@ import { KnowledgeBaseController } from './adapters/kb.controller.js';
 import { LearningService } from './adapters/learning.service.js';
 import { KnowledgeOutbox } from './adapters/db/outbox.js';
 import { ResponderService } from './adapters/responder.service.js';
+import { SuggestionsController } from './adapters/suggestions.controller.js';
 
 @Module({})
 export class AppModule {
@@ -25,7 +26,7 @@ export class AppModule {
           apiKeys: config.AI_RESPONDER_API_KEYS,
         }),
       ],
-      controllers: [KnowledgeBaseController],
+      controllers: [KnowledgeBaseController, SuggestionsController],
       providers: [
         databaseProvider,
         embedderProvider,
@@ -35,6 +36,7 @@ export class AppModule {
         LearningService,
         KbStartup,
         ResponderService,
+        AuditTrail,
       ],
     };
   }

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ServiceKitModule, type JsonLogger } from '@support/service-kit';
+import { AuditTrail, ServiceKitModule, type JsonLogger } from '@support/service-kit';
 import type { Config } from './config.js';
 import { SERVICE } from './config.js';
 import { Roster } from './adapters/db/roster.js';
@@ -9,6 +9,7 @@ import { PresenceStore } from './adapters/presence.js';
 import { PresenceFeed } from './adapters/presence-feed.js';
 import { RouterPublisher } from './adapters/publisher.js';
 import { RouterService } from './adapters/router.service.js';
+import { VocabularyController } from './adapters/vocabulary.controller.js';
 import { VocabularyFeed } from './adapters/vocabulary-feed.js';
 
 @Module({})
@@ -24,7 +25,7 @@ export class AppModule {
           apiKeys: config.ROUTER_API_KEYS,
         }),
       ],
-      controllers: [RouterController],
+      controllers: [RouterController, VocabularyController],
       providers: [
         Roster,
         LoadStore,
@@ -33,6 +34,7 @@ export class AppModule {
         RouterService,
         PresenceFeed,
         VocabularyFeed,
+        AuditTrail,
       ],
     };
   }

@@ -16,24 +16,34 @@ import {
 } from '@nestjs/common';
 import { z } from 'zod';
 import { inboundMessageRules, validateMessage } from '@support/contracts';
-import { ApiKeyGuard, invalidInput, parseInput } from '@support/service-kit';
-import { ARTICLE_STATUSES, articlePatchSchema, validateArticle } from '../domain/kb/article.js';
-import { formatOfContentType, parseImport } from '../domain/kb/import.js';
 import {
-  approveSuggestionBody,
-  rejectSuggestionBody,
-  suggestionIdSchema,
-  suggestionListQuery,
-} from '../domain/kb/suggestion.js';
+  ApiKeyGuard,
+  apiKeyActor,
+  AuditTrail,
+  invalidInput,
+  parseInput,
+} from '@support/service-kit';
+import {
+  ARTICLE_STATUSES,
+  articlePatchSchema,
+  validateArticle,
+  type ArticlePatch,
+} from '../domain/kb/article.js';
+import {
+  articleCreated,
+  articleImported,
+  articlePatched,
+  type AuditedChange,
+} from '../domain/kb/audit.js';
+import { formatOfContentType, parseImport } from '../domain/kb/import.js';
 import { ArticleNotFound, KnowledgeBase, VersionConflict } from './db/knowledge-base.js';
-import { LearningService, type ReviewOutcome } from './learning.service.js';
 import { ResponderService } from './responder.service.js';
 
 const invalid = invalidInput;
 const parse = parseInput;
 
 /** Who made a change, without storing the key: "key:" and the first 8 hex digits of its SHA-256. */
-function editor(authorization: string | undefined): string {
+export function editor(authorization: string | undefined): string {
   const token = /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1]?.trim() ?? '';
   return `key:${createHash('sha256').update(token).digest('hex').slice(0, 8)}`;
 }
@@ -74,14 +84,25 @@ const previewBody = z.strictObject({
     .default(''),
 });
 
+/** Records a change on admin.audit, as made by the request's API key; nothing when nothing changed. */
+export async function recordChange(
+  audit: AuditTrail,
+  authorization: string | undefined,
+  resource: { resourceType: string; resourceId: string },
+  change: AuditedChange | undefined,
+): Promise<void> {
+  if (!change) return;
+  await audit.record({ actor: apiKeyActor(authorization), ...resource, ...change });
+}
+
 const ID = z.string().regex(/^[a-z0-9][a-z0-9-]{0,119}$/, 'must be an article id (a slug)');
 
 /**
  * The knowledge-base admin API: import (JSON, Markdown, help-center HTML),
- * list, read, update and retire articles, see every version, review the
- * learning loop's suggestions (approve or reject), and preview what the AI would
- * answer. Every route needs `Authorization: Bearer <key>` from
- * AI_RESPONDER_API_KEYS.
+ * list, read, update and retire articles, see every version, and preview what
+ * the AI would answer (the learning loop's suggestions: suggestions.controller.ts).
+ * Every route needs `Authorization: Bearer <key>` from AI_RESPONDER_API_KEYS;
+ * every change is recorded on admin.audit, with the key's fingerprint as the actor.
  */
 @Controller('v1/kb')
 @UseGuards(ApiKeyGuard)
@@ -89,7 +110,7 @@ export class KnowledgeBaseController {
   constructor(
     private readonly kb: KnowledgeBase,
     private readonly responder: ResponderService,
-    private readonly learning: LearningService,
+    private readonly audit: AuditTrail,
   ) {}
 
   /**
@@ -124,6 +145,12 @@ export class KnowledgeBaseController {
     const parsed = parseImport(format, body, defaults);
     if (parsed.issues.length) throw invalid(parsed.issues);
     const results = await this.kb.import(parsed.articles, editor(authorization));
+    const titles = new Map(parsed.articles.map((a) => [a.id, a.title]));
+    await Promise.all(
+      results.map((r) =>
+        this.record(authorization, r.id, articleImported(r, titles.get(r.id) ?? '')),
+      ),
+    );
     const count = (o: string) => results.filter((r) => r.outcome === o).length;
     return {
       imported: results.length,
@@ -156,6 +183,7 @@ export class KnowledgeBaseController {
       editor(authorization),
       'api',
     );
+    await this.record(authorization, result.id, articleCreated(result, checked.article.title));
     return result;
   }
 
@@ -188,7 +216,7 @@ export class KnowledgeBaseController {
     @Body() body: unknown,
   ) {
     const patch = parse(articlePatchSchema, body);
-    return this.guard(() => this.kb.update(parse(ID, id, 'id'), patch, editor(authorization)));
+    return this.change(parse(ID, id, 'id'), patch, authorization);
   }
 
   /** Takes an article out of answers for good; it and its versions stay readable. */
@@ -198,64 +226,7 @@ export class KnowledgeBaseController {
     @Param('id') id: string,
     @Headers('authorization') authorization: string | undefined,
   ) {
-    return this.guard(() =>
-      this.kb.update(parse(ID, id, 'id'), { status: 'retired' }, editor(authorization)),
-    );
-  }
-
-  /**
-   * The learning loop's suggestions (from people's resolutions and agents'
-   * proposals), newest first: `?status=pending` (default), `approved`,
-   * `rejected` or `expired`, `limit`, `offset`. Desks review them through
-   * knowledge.reviews; this is the same review for API clients.
-   */
-  @Get('suggestions')
-  async suggestions(@Query() query: unknown) {
-    return this.learning.list(parse(suggestionListQuery, query));
-  }
-
-  /** Publishes a pending suggestion as an article (optionally edited: title, body, tags); answers use it at once. */
-  @Post('suggestions/:id/approve')
-  @HttpCode(200)
-  async approve(
-    @Param('id') id: string,
-    @Headers('authorization') authorization: string | undefined,
-    @Body() body: unknown,
-  ) {
-    const suggestionId = parse(suggestionIdSchema, id, 'id');
-    const edits = parse(approveSuggestionBody, body ?? {});
-    return reviewed(
-      await this.learning.review({
-        reviewId: randomUUID(),
-        suggestionId,
-        decision: 'approve',
-        reviewerId: editor(authorization),
-        ...edits,
-      }),
-      id,
-    );
-  }
-
-  /** Rejects a pending suggestion (optional `{reason}`). */
-  @Post('suggestions/:id/reject')
-  @HttpCode(200)
-  async reject(
-    @Param('id') id: string,
-    @Headers('authorization') authorization: string | undefined,
-    @Body() body: unknown,
-  ) {
-    const suggestionId = parse(suggestionIdSchema, id, 'id');
-    const { reason } = parse(rejectSuggestionBody, body ?? {});
-    return reviewed(
-      await this.learning.review({
-        reviewId: randomUUID(),
-        suggestionId,
-        decision: 'reject',
-        reviewerId: editor(authorization),
-        reason,
-      }),
-      id,
-    );
+    return this.change(parse(ID, id, 'id'), { status: 'retired' }, authorization);
   }
 
   /** What the AI would propose for a message: intent, evidence, confidence, citations. Changes nothing. */
@@ -264,6 +235,23 @@ export class KnowledgeBaseController {
   async preview(@Body() body: unknown) {
     const { text, locale, pageUrl } = parse(previewBody, body);
     return this.responder.propose({ messageId: randomUUID(), text, locale, pageUrl });
+  }
+
+  /** Applies a patch (a retirement too) and records what it changed. */
+  private async change(id: string, patch: ArticlePatch, authorization: string | undefined) {
+    const before = await this.kb.get(id);
+    const result = await this.guard(() => this.kb.update(id, patch, editor(authorization)));
+    if (before) await this.record(authorization, id, articlePatched(before, patch, result));
+    return result;
+  }
+
+  private record(
+    authorization: string | undefined,
+    articleId: string,
+    change: AuditedChange | undefined,
+  ): Promise<void> {
+    const resource = { resourceType: 'article', resourceId: articleId };
+    return recordChange(this.audit, authorization, resource, change);
   }
 
   private async guard<T>(action: () => Promise<T>): Promise<T> {
@@ -288,18 +276,4 @@ export class KnowledgeBaseController {
       throw err;
     }
   }
-}
-
-/** A review's outcome as the API answers it: 404 unknown, 409 no longer pending. */
-function reviewed(outcome: ReviewOutcome, id: string) {
-  if (outcome.kind === 'unknown')
-    throw new NotFoundException({ error: 'not_found', message: `no suggestion "${id}"` });
-  if (outcome.kind === 'not_pending') {
-    throw new ConflictException({
-      error: 'already_reviewed',
-      message: `suggestion "${id}" is ${outcome.status}`,
-      issues: [{ field: 'id', rule: 'pending', message: `the suggestion is ${outcome.status}` }],
-    });
-  }
-  return outcome;
 }

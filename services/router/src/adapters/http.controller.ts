@@ -4,6 +4,7 @@ import {
   Controller,
   Delete,
   Get,
+  Headers,
   HttpCode,
   NotFoundException,
   Param,
@@ -12,26 +13,34 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { z } from 'zod';
-import { ApiKeyGuard, invalidInput, parseInput } from '@support/service-kit';
+import {
+  ApiKeyGuard,
+  apiKeyActor,
+  AuditTrail,
+  invalidInput,
+  parseInput,
+} from '@support/service-kit';
+import {
+  agentFacts,
+  AGENT_SHOWN,
+  presenceChange,
+  putChange,
+  type AuditedChange,
+} from '../domain/audit.js';
 import {
   agentIdSchema,
   agentInputSchema,
   agentPatchSchema,
-  skillName,
   splitSkills,
   type AgentInput,
 } from '../domain/directory.js';
-import { skillInputSchema, teamInputSchema } from '../domain/vocabulary.js';
 import type { AgentRow } from './db/schema.js';
 import { Roster, UnknownNames } from './db/roster.js';
 import { LoadStore } from './load-store.js';
 import { PRESENCE_STATUSES, PresenceStore, type PresenceStatus } from './presence.js';
 import { RouterService } from './router.service.js';
-import { VocabularyFeed } from './vocabulary-feed.js';
 
 const presenceInput = z.strictObject({ status: z.enum(PRESENCE_STATUSES) });
-
-const teamName = z.string().trim().min(1).max(100);
 
 /** An agent as the API shows it: skills with their levels, as they are written. */
 function present(a: AgentRow, load: number, presence: PresenceStatus) {
@@ -52,9 +61,28 @@ function present(a: AgentRow, load: number, presence: PresenceStatus) {
   };
 }
 
+/** The skills as the request wrote them (for the issues' field names), if it named them. */
+const skillsWritten = (body: unknown): unknown[] | undefined => {
+  const skills = (body as { skills?: unknown } | null)?.skills;
+  return Array.isArray(skills) ? skills : undefined;
+};
+
+/** Records a change on admin.audit, as made by the request's API key; nothing when nothing changed. */
+export async function recordChange(
+  audit: AuditTrail,
+  authorization: string | undefined,
+  resource: { resourceType: string; resourceId: string },
+  change: AuditedChange | undefined,
+): Promise<void> {
+  if (!change) return;
+  await audit.record({ actor: apiKeyActor(authorization), ...resource, ...change });
+}
+
 /**
- * The agents directory's admin API. Every route needs `Authorization: Bearer`
- * with a key from ROUTER_API_KEYS; invalid input gets a 400 naming the field.
+ * The agents directory's admin API (teams and skills: vocabulary.controller.ts).
+ * Every route needs `Authorization: Bearer` with a key from ROUTER_API_KEYS;
+ * invalid input gets a 400 naming the field. Every change is recorded on
+ * admin.audit, with the key's fingerprint as the actor.
  */
 @Controller('v1')
 @UseGuards(ApiKeyGuard)
@@ -64,7 +92,7 @@ export class RouterController {
     private readonly loads: LoadStore,
     private readonly presence: PresenceStore,
     private readonly router: RouterService,
-    private readonly vocabulary: VocabularyFeed,
+    private readonly audit: AuditTrail,
   ) {}
 
   /** The roster with each agent's current load, and how many handoffs wait. */
@@ -93,12 +121,17 @@ export class RouterController {
    * Coming online serves waiting handoffs at once.
    */
   @Put('agents/:id/presence')
-  async setPresence(@Param('id') id: string, @Body() body: unknown) {
+  async setPresence(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('authorization') authorization: string | undefined,
+  ) {
     const { status } = parseInput(presenceInput, body);
     const row = await this.roster.get(id);
     if (!row) throw new NotFoundException(`no agent "${id}"`);
     const [before] = (await this.presence.of([id])).values();
     await this.presence.set(id, status);
+    await this.record(authorization, 'agent', id, presenceChange(before, status));
     if (status === 'online' && before !== 'online')
       await this.router.serveQueue({ correlationId: '', causationId: '' });
     return this.agent(id);
@@ -106,15 +139,24 @@ export class RouterController {
 
   /** Creates or replaces an agent. More capacity may serve waiting handoffs at once. */
   @Put('agents/:id')
-  async putAgent(@Param('id') id: string, @Body() body: unknown) {
+  async putAgent(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('authorization') authorization: string | undefined,
+  ) {
     parseInput(agentIdSchema, id, 'id');
     const input = parseInput(agentInputSchema, body);
-    return this.save(id, input, (body as { skills?: unknown[] }).skills);
+    const before = await this.roster.get(id);
+    return this.save(id, input, { before, authorization, written: skillsWritten(body) });
   }
 
   /** Changes some fields of an agent, e.g. `{ "maxConcurrent": 5 }` or `{ "active": false }`. */
   @Patch('agents/:id')
-  async patchAgent(@Param('id') id: string, @Body() body: unknown) {
+  async patchAgent(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('authorization') authorization: string | undefined,
+  ) {
     const patch = parseInput(agentPatchSchema, body);
     const current = await this.roster.get(id);
     if (!current) throw new NotFoundException(`no agent "${id}"`);
@@ -130,100 +172,70 @@ export class RouterController {
       timeZone: current.timeZone,
       ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)),
     };
-    return this.save(id, merged, (body as { skills?: unknown[] }).skills);
+    return this.save(id, merged, {
+      before: current,
+      authorization,
+      written: skillsWritten(body),
+    });
   }
 
   /** Removes an agent who holds no conversation (deactivate one who does, and let them finish). */
   @Delete('agents/:id')
   @HttpCode(204)
-  async deleteAgent(@Param('id') id: string): Promise<void> {
+  async deleteAgent(
+    @Param('id') id: string,
+    @Headers('authorization') authorization: string | undefined,
+  ): Promise<void> {
     const load = (await this.loads.loads([id])).get(id) ?? 0;
     if (load > 0)
       throw new ConflictException(
         `agent "${id}" holds ${load} conversation(s); set "active": false and remove them once free`,
       );
-    if (!(await this.roster.remove(id))) throw new NotFoundException(`no agent "${id}"`);
+    const row = await this.roster.get(id);
+    if (!row || !(await this.roster.remove(id))) throw new NotFoundException(`no agent "${id}"`);
+    await this.record(authorization, 'agent', id, {
+      action: 'agent.removed',
+      detail: { name: row.name, team: row.team },
+    });
   }
 
-  @Get('teams')
-  async teams() {
-    return { teams: await this.roster.teams() };
+  private record(
+    authorization: string | undefined,
+    resourceType: string,
+    resourceId: string,
+    change: AuditedChange | undefined,
+  ): Promise<void> {
+    return recordChange(this.audit, authorization, { resourceType, resourceId }, change);
   }
 
   /**
-   * Creates or replaces a team: `{ description, skills }`, the skills it
-   * covers, each a known one (a 400 naming the unknown one otherwise).
+   * Stores the agent and records the change (against `before`, the agent as it was).
+   * `written`: the skills as the request wrote them, for the issues' field names.
    */
-  @Put('teams/:name')
-  async putTeam(@Param('name') name: string, @Body() body: unknown) {
-    const team = parseInput(teamName, name, 'name');
-    const input = parseInput(teamInputSchema, body ?? {});
-    await this.vocabularyChange(() => this.roster.putTeam(team, input));
-    return { name: team, ...input };
-  }
-
-  @Delete('teams/:name')
-  @HttpCode(204)
-  async deleteTeam(@Param('name') name: string): Promise<void> {
-    const result = await this.roster.removeTeam(name);
-    if (result === 'missing') throw new NotFoundException(`no team "${name}"`);
-    if (result === 'in_use')
-      throw new ConflictException(`team "${name}" still has agents; move them first`);
-    await this.vocabulary.publish();
-  }
-
-  /** The known skills, each with the teams that cover it and how many agents have it. */
-  @Get('skills')
-  async skills() {
-    return { skills: await this.roster.skills() };
-  }
-
-  /** Adds a skill to the known set (or describes it): `{ description }`. */
-  @Put('skills/:name')
-  async putSkill(@Param('name') name: string, @Body() body: unknown) {
-    const skill = parseInput(skillName, name, 'name');
-    const { description } = parseInput(skillInputSchema, body ?? {});
-    await this.roster.putSkill(skill, description);
-    await this.vocabulary.publish();
-    return { name: skill, description };
-  }
-
-  /** Removes a skill that no agent has and no team covers (409 naming who does). */
-  @Delete('skills/:name')
-  @HttpCode(204)
-  async deleteSkill(@Param('name') name: string): Promise<void> {
-    const result = await this.roster.removeSkill(name);
-    if (result === 'missing') throw new NotFoundException(`no skill "${name}"`);
-    if (result !== 'deleted')
-      throw new ConflictException(
-        `skill "${name}" is still used by ${result.usedBy.join(', ')}; remove it from them first`,
-      );
-    await this.vocabulary.publish();
-  }
-
-  /** Runs a change of the vocabulary, reports unknown names as a 400, and publishes the vocabulary. */
-  private async vocabularyChange(change: () => Promise<void>): Promise<void> {
-    try {
-      await change();
-    } catch (err) {
-      if (err instanceof UnknownNames) throw invalidInput(err.issues);
-      throw err;
-    }
-    await this.vocabulary.publish();
-  }
-
-  /** `written`: the skills as the request wrote them (for the issues' field names), if it named them. */
-  private async save(id: string, input: AgentInput, written?: readonly unknown[]) {
+  private async save(
+    id: string,
+    input: AgentInput,
+    opts: { before?: AgentRow; authorization?: string; written?: readonly unknown[] },
+  ) {
     const { skills, ...rest } = input;
     try {
       await this.roster.upsert([{ id, ...rest, ...splitSkills(skills) }], {
         requireKnown: true,
-        written: Array.isArray(written) ? written : undefined,
+        written: opts.written,
       });
     } catch (err) {
       if (err instanceof UnknownNames) throw invalidInput(err.issues);
       throw err;
     }
+    const after = await this.roster.get(id);
+    const was = opts.before && agentFacts(opts.before);
+    if (after)
+      await this.record(
+        opts.authorization,
+        'agent',
+        id,
+        putChange('agent', was, agentFacts(after), AGENT_SHOWN),
+      );
     // New or more capacity, or new skills: waiting handoffs may now have someone.
     await this.router.serveQueue({ correlationId: '', causationId: '' });
     return this.agent(id);
