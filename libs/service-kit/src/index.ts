@@ -8,3 +8,6 @@ export * from './db.js';
 export * from './log-consumer.js';
 export * from './main.js';
 export * from './validation.js';
+export * from './input-checks.js';
+export * from './input-guard.js';
+export * from './security-headers.js';
