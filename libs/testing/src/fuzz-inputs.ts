@@ -114,7 +114,8 @@ class RouteCases {
     target: string,
     headers: [string, string][],
     body?: string | Buffer,
-    contentType: string | undefined = 'application/json',
+    /** null: no Content-Type header at all. */
+    contentType: string | null = 'application/json',
   ): FuzzRequest {
     const all = [...headers];
     if (body !== undefined && contentType && !all.some(([k]) => k.toLowerCase() === 'content-type'))
@@ -220,7 +221,7 @@ class RouteCases {
         this.fill(),
         [...headers, ...extra],
         body,
-        type,
+        type ?? null,
       );
     });
   }

@@ -261,6 +261,8 @@ export const CONTENT_TYPE_CASES: readonly (() => [
   () => ['application/json', '{"a":1}', [['content-type', 'text/plain']]],
   () => ['application/yaml', 'a: !!js/function "return 1"\n', []],
   () => ['application/json', '{"a":1}', [['transfer-encoding', 'chunked']]],
+  // Over the services' 5 MB body limit.
+  () => ['application/json', `"${'x'.repeat(5 * 1024 * 1024)}"`, []],
 ];
 
 /** Header values (latin1) that are odd, over-long or carry bytes outside ASCII. */
