@@ -9,3 +9,6 @@ export * from './log-consumer.js';
 export * from './main.js';
 export * from './validation.js';
 export * from './audit.js';
+export * from './input-checks.js';
+export * from './input-guard.js';
+export * from './security-headers.js';

@@ -26,6 +26,8 @@ import type { BaseConfig } from './config.js';
 import { JsonLogger } from './logger.js';
 import { startProfilingIfAsked, stopProfiling } from './profiling.js';
 import { healthChecks } from './health.js';
+import { bodyGuard, bodyParserErrors, requestLineGuard } from './input-guard.js';
+import { securityHeaders } from './security-headers.js';
 
 export const REDIS = Symbol('REDIS');
 export const SERVICE_NAME = Symbol('SERVICE_NAME');
@@ -180,8 +182,16 @@ const BODY_LIMIT = '5mb';
 
 /**
  * Creates a service's Nest application, configured the same way in production
- * and in tests: JSON and text bodies (bulk imports arrive as JSON, Markdown or
- * HTML documents) up to 5 MB, shutdown hooks on.
+ * and in tests, in this order for every request:
+ * - security headers (helmet, security-headers.ts; a route overrides its page's CSP with
+ *   overrideSecurityHeaders), no X-Powered-By;
+ * - the shared input check of the path, query string and headers (input-guard.ts): a 400
+ *   naming the field for NUL and other control characters, lone surrogates, invalid
+ *   percent-encoding or over-long values, before the body is read;
+ * - JSON, text (bulk imports arrive as JSON, Markdown or HTML documents) and form bodies up
+ *   to 5 MB; a body that is not valid JSON is a 400 naming `body`;
+ * - the same check of every key and string of the parsed body;
+ * - then the routes. Shutdown hooks are on.
  */
 export async function createServiceApp(
   rootModule: Type<unknown> | DynamicModule,
@@ -191,12 +201,20 @@ export async function createServiceApp(
   const app = await NestFactory.create<NestExpressApplication>(rootModule, {
     logger,
     abortOnError: false,
+    // The parsers are registered below, before the body check; Nest would add its own after it.
+    bodyParser: false,
   });
+  app.disable('x-powered-by');
+  app.use(securityHeaders());
+  app.use(requestLineGuard);
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.useBodyParser('text', {
     type: ['text/*', 'application/yaml', 'application/x-yaml'],
     limit: BODY_LIMIT,
   });
+  app.useBodyParser('urlencoded', { extended: true, limit: BODY_LIMIT });
+  app.use(bodyParserErrors);
+  app.use(bodyGuard);
   app.enableShutdownHooks();
   return app;
 }

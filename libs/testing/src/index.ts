@@ -5,3 +5,7 @@ export * from './service-rig.js';
 export * from './redelivery.js';
 export * from './fake-llm-server.js';
 export * from './group-lag.js';
+export * from './http-routes.js';
+export * from './raw-http.js';
+export * from './fuzz-inputs.js';
+export * from './http-fuzz.js';
