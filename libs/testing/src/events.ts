@@ -15,14 +15,15 @@ type CustomerMessageFields = Omit<
 
 /**
  * A customerMessageReceived event as ingest writes it (its id derived from the
- * message id), with the fields a test does not name filled in: channel "web",
+ * message id, and from the conversation too: tests reuse short message ids such
+ * as "m1" across conversations, which ingest's UUIDs never do), with the fields a test does not name filled in: channel "web",
  * external conversation `ext-<conversation id>`, customer `cust-<conversation id>`,
  * locale "en", the message id as idempotency key.
  */
 export function customerMessageReceived(
   conversationId: string,
   fields: CustomerMessageFields & { messageId: string; text: string },
-  eventId = deterministicId('received', fields.messageId),
+  eventId = deterministicId('received', conversationId, fields.messageId),
 ): ConversationEvent {
   return create(ConversationEventSchema, {
     eventId,
