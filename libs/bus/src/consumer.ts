@@ -140,7 +140,8 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, () => {
       this.status = 'running';
-      // Another member may have crashed on a partition this one now owns.
+      // Another member may have crashed on a partition this one now owns. Records wait for
+      // this read (kafkajs emits the event before it fetches).
       void this.deps.marks.refresh();
       this.options.onAssignment?.();
     });
@@ -156,7 +157,6 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
       });
       if (!restart && !this.deps.stopping()) this.deps.crashedForGood(this, error);
     });
-    await this.deps.marks.refresh();
     await consumer.connect();
     await consumer.subscribe({
       topic: this.options.topic.name,
