@@ -78,7 +78,7 @@ afterAll(async () => {
 describe('failure containment', () => {
   it('dead-letters oversized and malformed records once per consuming group, and every service goes on', async () => {
     const topics = CONSUMERS.map(([t]) => t.name);
-    await raiseMaxMessageBytes(kafka, topics, 8 * MiB);
+    const restoreLimits = await raiseMaxMessageBytes(kafka, topics, 8 * MiB);
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     const sent = new Map<string, number>();
@@ -90,6 +90,7 @@ describe('failure containment', () => {
         }
     } finally {
       await producer.disconnect();
+      await restoreLimits();
     }
 
     // A customer writes after all of that, and is answered.

@@ -17,7 +17,7 @@ import { raiseMaxMessageBytes, TopicWatcher, type WatchedRecord } from '@support
 import { Bus } from './bus';
 import { InvalidRecordError, type Incoming } from './consumer';
 import { deadLetterId } from './dead-letter';
-import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from './size';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, RecordTooLargeError } from './size';
 import { AllTopics, CrashMarksTopic, type TopicSpec } from './topics';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -105,18 +105,21 @@ describe('bus on the real broker', () => {
         (name) => ({ type: 2, name, configNames }),
       ),
     });
-    const entries = configs.resources.map((r) =>
+    const [log, dlq, marks] = configs.resources.map((r) =>
       Object.fromEntries(r.configEntries.map((e) => [e.configName, e.configValue])),
     );
-    expect(entries).toEqual([
-      { 'retention.ms': '-1', 'cleanup.policy': 'delete', 'max.message.bytes': '1048588' },
-      {
-        'retention.ms': String(30 * 86_400_000),
-        'cleanup.policy': 'delete',
-        'max.message.bytes': '2097176',
-      },
-      { 'retention.ms': '-1', 'cleanup.policy': 'compact', 'max.message.bytes': '1048588' },
-    ]);
+    expect(log).toMatchObject({ 'retention.ms': '-1', 'cleanup.policy': 'delete' });
+    // Dead-letter topics take twice their topic's records; crash marks are compacted.
+    expect(dlq).toEqual({
+      'retention.ms': String(30 * 86_400_000),
+      'cleanup.policy': 'delete',
+      'max.message.bytes': '2097176',
+    });
+    expect(marks).toEqual({
+      'retention.ms': '-1',
+      'cleanup.policy': 'compact',
+      'max.message.bytes': '1048588',
+    });
     await admin.disconnect();
   });
 
@@ -183,6 +186,49 @@ describe('bus on the real broker', () => {
     expect(fromBinary(InboundMessageSchema, letters[1].value).text).toBe('invalid');
     expect(got).toEqual(['after']);
     expect(bus.stats.deadLettered).toBe(3);
+  });
+
+  it('fails only the caller whose record the broker refuses as too large, keeps publishing, and learns the limit', async () => {
+    const { topic, dlq } = tempTopics();
+    const bus = newBus();
+    await bus.ensureTopics([topic, dlq]);
+    // A topic the bus has not been told of, which takes less than Kafka's default.
+    const small = `test.bus.small.${randomUUID()}`;
+    const admin = bus.kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic: small,
+          numPartitions: 1,
+          configEntries: [{ name: 'max.message.bytes', value: '100000' }],
+        },
+      ],
+    });
+    await admin.disconnect();
+    const got: string[] = [];
+    await bus.consume({ group: 'g', topic, handle: async (r) => void got.push(r.value.text) });
+    // The first goes out at once; the other two share the next request.
+    const [before, big, along] = await Promise.allSettled([
+      bus.publish({ topic, key: 'a', value: inbound('before') }),
+      bus.publishRaw(small, 'big', Buffer.alloc(200_000, 1)),
+      bus.publish({ topic, key: 'b', value: inbound('along') }),
+    ]);
+    expect(big).toMatchObject({ status: 'rejected' });
+    expect((big as PromiseRejectedResult).reason).toBeInstanceOf(RecordTooLargeError);
+    expect([before.status, along.status]).toEqual(['fulfilled', 'fulfilled']);
+    await bus.publish({ topic, key: 'c', value: inbound('after') });
+    await until(() =>
+      ['before', 'along', 'after'].every((t) => got.includes(t)) ? true : undefined,
+    );
+
+    // Told of the topic with a larger limit than it has, the bus keeps to the actual one.
+    await bus.ensureTopics([{ ...topic, name: small, maxMessageBytes: 1048588 }]);
+    expect(bus.limitOf(small)).toBe(100000);
+    await expect(bus.publishRaw(small, 'big', Buffer.alloc(200_000, 1))).rejects.toThrow(
+      `does not fit topic ${small} (max.message.bytes 100000)`,
+    );
   });
 
   it('contains bad records: two groups in one process dead-letter each once, whatever its size, and go on', async () => {

@@ -32,7 +32,8 @@ import { GroupConsumer, type ConsumeOptions, type ConsumerStatus } from './consu
 import { CrashMarks } from './crash-marks.js';
 import { DeadLetterWriter } from './dead-letter.js';
 import { retryPolicyFromEnv, type RetryPolicy } from './retry.js';
-import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from './size.js';
+import { createMissingTopics } from './topic-admin.js';
+import { isTooLarge, KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from './size.js';
 
 export interface BusOptions {
   /** Service name: the client id, the producer header and the consumer group prefix. */
@@ -135,39 +136,18 @@ export class Bus {
 
   /**
    * Creates every catalogued topic that does not exist yet, with its retention,
-   * clean-up policy and max.message.bytes; safe to call from every service at start-up.
+   * clean-up policy and max.message.bytes; safe to call from every service at
+   * start-up. Of a topic that exists, the bus keeps to its actual
+   * max.message.bytes where that is smaller than the spec's.
    */
   async ensureTopics(specs: TopicSpec[] = AllTopics): Promise<void> {
     for (const s of specs) this.limits.set(s.name, maxMessageBytesOf(s));
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const existing = new Set(await admin.listTopics());
-      const missing = specs.filter((s) => !existing.has(s.name));
-      if (missing.length === 0) return;
-      try {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((s) => ({
-            topic: s.name,
-            numPartitions: s.partitions,
-            replicationFactor: 1,
-            configEntries: [
-              { name: 'retention.ms', value: String(s.retentionMs) },
-              { name: 'cleanup.policy', value: s.cleanupPolicy },
-              { name: 'max.message.bytes', value: String(maxMessageBytesOf(s)) },
-            ],
-          })),
-        });
-      } catch (err) {
-        // Another service may have created them at the same moment.
-        if (!String((err as Error).message).includes('already exists')) throw err;
-      }
-      await waitForLeaders(
-        admin,
-        missing.map((s) => s.name),
-      );
-      this.logger.log('topics created', { topics: missing.map((s) => s.name) });
+      const { created, smaller } = await createMissingTopics(admin, specs, this.logger);
+      for (const [topic, bytes] of smaller) this.limits.set(topic, bytes);
+      if (created.length) this.logger.log('topics created', { topics: created });
     } finally {
       await admin.disconnect();
     }
@@ -205,13 +185,25 @@ export class Bus {
       if (list) list.push(r);
       else byTopic.set(r.topic, [r]);
     }
-    await producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({
-        topic,
-        messages: messages.map(({ key, value, headers }) => ({ key, value, headers })),
-      })),
-    });
+    try {
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({
+          topic,
+          messages: messages.map(({ key, value, headers }) => ({ key, value, headers })),
+        })),
+      });
+    } catch (err) {
+      // The broker wrote the request's other partitions, but kafkajs rolls back the sequence
+      // numbers of all of them: a producer that went on would reuse them. A new one (a new
+      // producer id) starts afresh; what it sends again may repeat a record (at least once).
+      if (isTooLarge(err) && this.producer === producer) {
+        this.producer = undefined;
+        this.producerReady = undefined;
+        void producer.disconnect().catch(() => undefined);
+      }
+      throw err;
+    }
   }
 
   /**
@@ -267,7 +259,8 @@ export class Bus {
    * (via onFatal) so that a supervisor restarts it.
    */
   async consume<Desc extends DescMessage>(options: ConsumeOptions<Desc>): Promise<Consumer> {
-    this.limits.set(options.topic.name, maxMessageBytesOf(options.topic));
+    if (!this.limits.has(options.topic.name))
+      this.limits.set(options.topic.name, maxMessageBytesOf(options.topic));
     const consumer = new GroupConsumer<Desc>(
       {
         kafka: this.kafka,
@@ -342,29 +335,6 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
       timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
-}
-
-/** Waits until every partition of the topics has a leader that serves it (new topics take a moment in KRaft). */
-async function waitForLeaders(
-  admin: ReturnType<Kafka['admin']>,
-  topics: string[],
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
-      if (meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) {
-        await Promise.all(topics.map((t) => admin.fetchTopicOffsets(t)));
-        return;
-      }
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`topics not ready after ${timeoutMs} ms: ${topics.join(', ')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 function defaultFatal(reason: Error): void {

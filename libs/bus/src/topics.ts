@@ -37,7 +37,10 @@ export interface TopicSpec<Desc extends DescMessage = DescMessage> {
    */
   maxMessageBytes?: number;
   schema: Desc;
-  /** Where records that cannot be decoded or validated go; undefined for a dead-letter topic itself. */
+  /**
+   * Where records go that cannot be decoded or validated, whose handler kept failing, or that a
+   * consumer crashed on; undefined for a dead-letter topic itself.
+   */
   deadLetter?: string;
   /** Public topics are the product's interface to channel adapters and agent desks. */
   external: boolean;

@@ -5,13 +5,13 @@ import { ConfigResourceTypes, ConfigSource, type Kafka } from 'kafkajs';
  * hand, so that a test can put records larger than the catalogue allows on
  * them. kafkajs's alterConfigs replaces a topic's whole dynamic configuration,
  * so the topic's other settings (retention, clean-up policy) are read first and
- * kept.
+ * kept. Returns a function that puts the topics' settings back as they were.
  */
 export async function raiseMaxMessageBytes(
   kafka: Kafka,
   topics: readonly string[],
   bytes: number,
-): Promise<void> {
+): Promise<() => Promise<void>> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -19,22 +19,42 @@ export async function raiseMaxMessageBytes(
       includeSynonyms: false,
       resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
     });
-    await admin.alterConfigs({
-      validateOnly: false,
-      resources: described.resources.map((r) => ({
-        type: ConfigResourceTypes.TOPIC,
-        name: r.resourceName,
-        configEntries: [
-          ...r.configEntries
-            // Only what was set on the topic itself.
-            .filter(
-              (e) =>
-                e.configSource === ConfigSource.TOPIC_CONFIG &&
-                e.configName !== 'max.message.bytes',
-            )
-            .map((e) => ({ name: e.configName, value: e.configValue })),
+    // Only what was set on the topic itself.
+    const before = described.resources.map((r) => ({
+      name: r.resourceName,
+      entries: r.configEntries
+        .filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG)
+        .map((e) => ({ name: e.configName, value: e.configValue })),
+    }));
+    await alter(
+      kafka,
+      before.map(({ name, entries }) => ({
+        name,
+        entries: [
+          ...entries.filter((e) => e.name !== 'max.message.bytes'),
           { name: 'max.message.bytes', value: String(bytes) },
         ],
+      })),
+    );
+    return () => alter(kafka, before);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function alter(
+  kafka: Kafka,
+  topics: { name: string; entries: { name: string; value: string }[] }[],
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: topics.map(({ name, entries }) => ({
+        type: ConfigResourceTypes.TOPIC,
+        name,
+        configEntries: entries,
       })),
     });
   } finally {
