@@ -5,12 +5,24 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { create, fromBinary, DeadLetterSchema, InboundMessageSchema } from '@support/contracts';
-import { Bus, InvalidRecordError, type Incoming } from './bus';
-import { AllTopics, type TopicSpec } from './topics';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import {
+  create,
+  fromBinary,
+  toBinary,
+  DeadLetterSchema,
+  InboundMessageSchema,
+} from '@support/contracts';
+import { raiseMaxMessageBytes, TopicWatcher, type WatchedRecord } from '@support/testing';
+import { Bus } from './bus';
+import { InvalidRecordError, type Incoming } from './consumer';
+import { deadLetterId } from './dead-letter';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, RecordTooLargeError } from './size';
+import { AllTopics, CrashMarksTopic, type TopicSpec } from './topics';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const root = join(__dirname, '..', '..', '..');
+const MiB = 1024 * 1024;
 
 function tempTopics(): {
   topic: TopicSpec<typeof InboundMessageSchema>;
@@ -24,6 +36,8 @@ function tempTopics(): {
     external: false,
     description: 'test',
     key: 'test',
+    // As the catalogue: Kafka's default. Larger records get there only once a test raises the limit.
+    maxMessageBytes: KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
   };
   return {
     topic: { ...base, name, schema: InboundMessageSchema, deadLetter: `${name}.dlq` },
@@ -62,7 +76,9 @@ describe('bus on the real broker', () => {
     buses.push(bus);
     return bus;
   };
+  const stops: (() => Promise<unknown>)[] = [];
   afterAll(async () => {
+    await Promise.allSettled(stops.map((stop) => stop()));
     await Promise.all(buses.map((b) => b.close()));
   });
 
@@ -82,16 +98,28 @@ describe('bus on the real broker', () => {
     await admin.connect();
     const topics = await admin.listTopics();
     for (const t of AllTopics) expect(topics).toContain(t.name);
+    const configNames = ['retention.ms', 'cleanup.policy', 'max.message.bytes'];
     const configs = await admin.describeConfigs({
       includeSynonyms: false,
-      resources: [
-        { type: 2, name: 'conversation.events', configNames: ['retention.ms', 'cleanup.policy'] },
-      ],
+      resources: ['conversation.events', 'conversation.events.dlq', CrashMarksTopic.name].map(
+        (name) => ({ type: 2, name, configNames }),
+      ),
     });
-    const entries = Object.fromEntries(
-      configs.resources[0].configEntries.map((e) => [e.configName, e.configValue]),
+    const [log, dlq, marks] = configs.resources.map((r) =>
+      Object.fromEntries(r.configEntries.map((e) => [e.configName, e.configValue])),
     );
-    expect(entries).toEqual({ 'retention.ms': '-1', 'cleanup.policy': 'delete' });
+    expect(log).toMatchObject({ 'retention.ms': '-1', 'cleanup.policy': 'delete' });
+    // Dead-letter topics take twice their topic's records; crash marks are compacted.
+    expect(dlq).toEqual({
+      'retention.ms': String(30 * 86_400_000),
+      'cleanup.policy': 'delete',
+      'max.message.bytes': '2097176',
+    });
+    expect(marks).toEqual({
+      'retention.ms': '-1',
+      'cleanup.policy': 'compact',
+      'max.message.bytes': '1048588',
+    });
     await admin.disconnect();
   });
 
@@ -160,21 +188,187 @@ describe('bus on the real broker', () => {
     expect(bus.stats.deadLettered).toBe(3);
   });
 
-  it('reports a consumer that crashed for good instead of leaving a zombie', async () => {
+  it('fails only the caller whose record the broker refuses as too large, keeps publishing, and learns the limit', async () => {
     const { topic, dlq } = tempTopics();
-    const fatal: Error[] = [];
-    const bus = newBus({ onFatal: (e) => fatal.push(e) });
+    const bus = newBus();
     await bus.ensureTopics([topic, dlq]);
-    await bus.consume({
+    // A topic the bus has not been told of, which takes less than Kafka's default.
+    const small = `test.bus.small.${randomUUID()}`;
+    const admin = bus.kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic: small,
+          numPartitions: 1,
+          configEntries: [{ name: 'max.message.bytes', value: '100000' }],
+        },
+      ],
+    });
+    await admin.disconnect();
+    const got: string[] = [];
+    await bus.consume({ group: 'g', topic, handle: async (r) => void got.push(r.value.text) });
+    // The first goes out at once; the other two share the next request.
+    const [before, big, along] = await Promise.allSettled([
+      bus.publish({ topic, key: 'a', value: inbound('before') }),
+      bus.publishRaw(small, 'big', Buffer.alloc(200_000, 1)),
+      bus.publish({ topic, key: 'b', value: inbound('along') }),
+    ]);
+    expect(big).toMatchObject({ status: 'rejected' });
+    expect((big as PromiseRejectedResult).reason).toBeInstanceOf(RecordTooLargeError);
+    expect([before.status, along.status]).toEqual(['fulfilled', 'fulfilled']);
+    await bus.publish({ topic, key: 'c', value: inbound('after') });
+    await until(() =>
+      ['before', 'along', 'after'].every((t) => got.includes(t)) ? true : undefined,
+    );
+
+    // Told of the topic with a larger limit than it has, the bus keeps to the actual one.
+    await bus.ensureTopics([{ ...topic, name: small, maxMessageBytes: 1048588 }]);
+    expect(bus.limitOf(small)).toBe(100000);
+    await expect(bus.publishRaw(small, 'big', Buffer.alloc(200_000, 1))).rejects.toThrow(
+      `does not fit topic ${small} (max.message.bytes 100000)`,
+    );
+  });
+
+  it('contains bad records: two groups in one process dead-letter each once, whatever its size, and go on', async () => {
+    const { topic, dlq } = tempTopics();
+    const service = `test-contain-${randomUUID().slice(0, 6)}`;
+    const fatal: Error[] = [];
+    const retry = { maxAttempts: 3, initialBackoffMs: 50, maxBackoffMs: 100 };
+    const bus = newBus({ service, onFatal: (e) => fatal.push(e), retry });
+    await bus.ensureTopics([topic, dlq]);
+    // Raised by hand on the broker, above what the catalogue states: records up to 8 MiB get in.
+    await raiseMaxMessageBytes(bus.kafka, [topic.name], 8 * MiB);
+    const watcher = await TopicWatcher.start(bus.kafka, [dlq], { timeoutMs: 90_000 });
+    stops.push(() => watcher.stop());
+    const handled: Record<string, string[]> = { a: [], b: [] };
+    const consumeBoth = async (b: Bus) => {
+      for (const group of ['a', 'b'])
+        await b.consume({
+          group,
+          topic,
+          handle: async (r) => {
+            if (r.value.text === 'poison') throw new Error('boom');
+            handled[group].push(r.value.text);
+          },
+        });
+    };
+    await consumeBoth(bus);
+
+    // A partner's producer, which knows nothing of the catalogue's limits.
+    const partner = new Kafka({ brokers, logLevel: logLevel.NOTHING }).producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await partner.connect();
+    stops.push(() => partner.disconnect());
+    const garbage = (mb: number) => Buffer.alloc(Math.floor(mb * MiB), 0xff);
+    const bad: [string, Buffer][] = [
+      ['0.9 MB', garbage(0.9)],
+      ['1.5 MB', garbage(1.5)],
+      ['5 MB', garbage(5)],
+      ['malformed', Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f])],
+      ['poison', Buffer.from(toBinary(InboundMessageSchema, inbound('poison')))],
+    ];
+    const sent = new Map<string, { partition: number; offset: string; value: Buffer }>();
+    for (const [name, value] of bad) {
+      const [meta] = await partner.send({ topic: topic.name, messages: [{ key: name, value }] });
+      sent.set(name, { partition: meta.partition, offset: meta.baseOffset!, value });
+    }
+    for (const [name] of bad) await bus.publish({ topic, key: name, value: inbound('after') });
+
+    const letters = await watcher.waitFor(dlq, () => true, { count: 2 * bad.length });
+    await until(() => (handled.a.length === 5 && handled.b.length === 5 ? true : undefined));
+    expect(fatal).toEqual([]);
+    expect(handled).toEqual({ a: Array(5).fill('after'), b: Array(5).fill('after') });
+    expect(letters).toHaveLength(2 * bad.length);
+    const byRecord = (group: string, name: string): WatchedRecord<typeof DeadLetterSchema>[] =>
+      letters.filter(
+        (l) =>
+          l.value.consumerGroup === `${service}.${group}` &&
+          l.value.partition === sent.get(name)!.partition &&
+          l.value.offset === sent.get(name)!.offset,
+      );
+    for (const group of ['a', 'b']) {
+      for (const [name, value] of bad) {
+        const found = byRecord(group, name);
+        expect({ group, name, letters: found.length }).toEqual({ group, name, letters: 1 });
+        const [{ value: l, headers }] = found;
+        const { partition, offset } = sent.get(name)!;
+        expect(l).toMatchObject({ originalTopic: topic.name, originalValueSize: value.length });
+        expect(headers['event-id']).toBe(
+          deadLetterId(`${service}.${group}`, topic.name, partition, offset),
+        );
+        expect(l.reason).toMatch(
+          name === 'poison'
+            ? /^handler failed 3 times: boom$/
+            : /^undecodable support.v1.InboundMessage: /,
+        );
+        // A prefix of the original: the whole of it where it fits the dead-letter topic's 1 MiB.
+        expect(l.truncated).toBe(name === '1.5 MB' || name === '5 MB');
+        expect(value.subarray(0, l.originalValue.length).equals(l.originalValue)).toBe(true);
+        if (!l.truncated) expect(l.originalValue.length).toBe(value.length);
+      }
+    }
+
+    // After a restart of the process, nothing is dead-lettered again.
+    await bus.close();
+    const again = newBus({ service, onFatal: (e) => fatal.push(e), retry });
+    await consumeBoth(again);
+    await again.publish({ topic, key: 'x', value: inbound('after restart') });
+    await until(() =>
+      handled.a.includes('after restart') && handled.b.includes('after restart') ? true : undefined,
+    );
+    await watcher.waitFor(dlq, () => true);
+    expect(watcher.records(dlq)).toHaveLength(2 * bad.length);
+    expect(fatal).toEqual([]);
+  }, 120_000);
+
+  it('dead-letters the record a consumer crashed on when its group comes back, instead of crashing again', async () => {
+    const { topic, dlq } = tempTopics();
+    const service = `test-crash-${randomUUID().slice(0, 6)}`;
+    const fatal: Error[] = [];
+    const first = newBus({
+      service,
+      onFatal: (e) => fatal.push(e),
+      retry: { maxAttempts: 1000, maxRetryMs: 600_000, initialBackoffMs: 50, maxBackoffMs: 200 },
+    });
+    await first.ensureTopics([topic, dlq]);
+    const watcher = await TopicWatcher.start(first.kafka, [dlq]);
+    stops.push(() => watcher.stop());
+    let attempts = 0;
+    await first.consume({
       group: 'g',
       topic,
-      handle: async () => Promise.reject(new TypeError('bug in handler')),
+      handle: async (r) => {
+        if (r.value.text !== 'poison') return;
+        attempts++;
+        throw new Error('boom');
+      },
     });
-    await bus.publish({ topic, key: 'k', value: inbound('boom') });
-    // kafkajs retries the handler, then crashes without restart for a non-retriable error.
-    const error = await until(() => fatal[0], 60_000);
-    expect(error.message).toContain('bug in handler');
-    expect(bus.health().ok).toBe(false);
+    await first.publish({ topic, key: 'k', value: inbound('poison') });
+    await until(() => (attempts >= 2 ? true : undefined));
+    // What kafkajs giving up on a consumer runs before the process exits (onFatal only records it here).
+    await first.crash(new Error('simulated crash'));
+    expect(fatal.map((e) => e.message)).toEqual(['simulated crash']);
+    expect(first.health().ok).toBe(false);
+    await first.close();
+
+    const second = newBus({ service, onFatal: (e) => fatal.push(e) });
+    const seen: string[] = [];
+    await second.consume({ group: 'g', topic, handle: async (r) => void seen.push(r.value.text) });
+    await second.publish({ topic, key: 'k', value: inbound('after') });
+    const [letter] = await watcher.waitFor(dlq, () => true);
+    await until(() => (seen.includes('after') ? true : undefined));
+    expect(seen).toEqual(['after']);
+    expect(letter.value.reason).toMatch(
+      /^consumer crashed on this record after \d+ failed attempts: boom$/,
+    );
+    expect(letter.headers['event-id']).toBe(
+      deadLetterId(`${service}.g`, topic.name, letter.value.partition, letter.value.offset),
+    );
+    expect(fatal).toHaveLength(1);
+    expect(watcher.records(dlq)).toHaveLength(1);
   });
 
   it('commits what was processed on graceful shutdown, so a restart resumes after it', async () => {

@@ -11,40 +11,29 @@ import {
   Partitioners,
   logLevel,
   type Consumer,
-  type EachMessagePayload,
-  type KafkaMessage,
   type Producer,
   type LogEntry,
   type ISocketFactory,
 } from 'kafkajs';
 import {
-  create,
-  fromBinary,
   toBinary,
   ConversationEventSchema,
-  DeadLetterSchema,
   eventTypeName,
   SCHEMA_VERSION,
   type ConversationEvent,
   type DescMessage,
   type MessageShape,
 } from '@support/contracts';
-import { Histogram } from 'prom-client';
-import { encodeHeaders, decodeHeaders, headersToStrings, type RecordMeta } from './headers.js';
-import { AllTopics, type TopicSpec } from './topics.js';
+import { encodeHeaders } from './headers.js';
+import { AllTopics, CrashMarksTopic, maxMessageBytesOf, type TopicSpec } from './topics.js';
 import { BatchingSender, type OutgoingRecord } from './batching.js';
-
-export interface BusLogger {
-  log(message: string, context?: Record<string, unknown>): void;
-  warn(message: string, context?: Record<string, unknown>): void;
-  error(message: string, context?: Record<string, unknown>): void;
-}
-
-const consoleLogger: BusLogger = {
-  log: (m, c) => console.log(JSON.stringify({ level: 'info', msg: m, ...c })),
-  warn: (m, c) => console.warn(JSON.stringify({ level: 'warn', msg: m, ...c })),
-  error: (m, c) => console.error(JSON.stringify({ level: 'error', msg: m, ...c })),
-};
+import { consoleLogger, type BusLogger } from './logger.js';
+import { GroupConsumer, type ConsumeOptions, type ConsumerStatus } from './consumer.js';
+import { CrashMarks } from './crash-marks.js';
+import { DeadLetterWriter } from './dead-letter.js';
+import { retryPolicyFromEnv, type RetryPolicy } from './retry.js';
+import { createMissingTopics } from './topic-admin.js';
+import { isTooLarge, KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from './size.js';
 
 export interface BusOptions {
   /** Service name: the client id, the producer header and the consumer group prefix. */
@@ -55,6 +44,8 @@ export interface BusOptions {
   onFatal?: (reason: Error) => void;
   /** Consumer session timeout: how soon a dead member's partitions move to a live one. */
   sessionTimeoutMs?: number;
+  /** How failing handlers are retried before their record is dead-lettered. Default: from the environment (retryPolicyFromEnv). */
+  retry?: Partial<RetryPolicy>;
 }
 
 /** A record this service wants to publish. */
@@ -66,43 +57,6 @@ export interface Outgoing<Desc extends DescMessage> {
   eventId?: string;
   correlationId?: string;
   causationId?: string;
-}
-
-/** A decoded record handed to a consumer's handler. */
-export interface Incoming<Desc extends DescMessage> {
-  topic: string;
-  partition: number;
-  offset: string;
-  key: string;
-  value: MessageShape<Desc>;
-  meta: RecordMeta;
-  raw: KafkaMessage;
-}
-
-/** Thrown by a handler for a record that is well-formed protobuf but not acceptable: it is dead-lettered. */
-export class InvalidRecordError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidRecordError';
-  }
-}
-
-export interface ConsumeOptions<Desc extends DescMessage> {
-  /** Consumer group, without the service prefix. */
-  group: string;
-  topic: TopicSpec<Desc>;
-  fromBeginning?: boolean;
-  partitionsConcurrently?: number;
-  /** Returns a reason when the decoded value is not acceptable (the record is dead-lettered). */
-  validate?: (value: MessageShape<Desc>) => string | undefined;
-  handle: (record: Incoming<Desc>) => Promise<void>;
-  /**
-   * For compacted topics: a record with no value (a tombstone) deletes its key.
-   * Without this handler a tombstone is an undecodable record and is dead-lettered.
-   */
-  onTombstone?: (key: string, meta: { partition: number; offset: string }) => Promise<void>;
-  /** Called whenever the group (re)assigns partitions: drop any cache of what other members may have changed. */
-  onAssignment?: () => void;
 }
 
 /**
@@ -122,49 +76,30 @@ export const noDelaySocketFactory: ISocketFactory = ({ host, port, ssl, onConnec
   return socket;
 };
 
-const recordAge = new Histogram({
-  name: 'bus_record_age_seconds',
-  help: 'Time from a record being produced to its handler starting, by topic and consumer group',
-  labelNames: ['topic', 'group'],
-  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-});
-const handleTime = new Histogram({
-  name: 'bus_handle_seconds',
-  help: 'Time a handler took for one record, by topic and consumer group',
-  labelNames: ['topic', 'group'],
-  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
-});
-
-export type ConsumerStatus = 'starting' | 'running' | 'stopped' | 'crashed';
-
 export class Bus {
   readonly kafka: Kafka;
   private producer?: Producer;
   private producerReady?: Promise<Producer>;
-  private readonly sender = new BatchingSender(async (records) => {
-    const producer = await this.getProducer();
-    const byTopic = new Map<string, OutgoingRecord[]>();
-    for (const r of records) {
-      const list = byTopic.get(r.topic);
-      if (list) list.push(r);
-      else byTopic.set(r.topic, [r]);
-    }
-    await producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({
-        topic,
-        messages: messages.map(({ key, value, headers }) => ({ key, value, headers })),
-      })),
-    });
+  /** max.message.bytes by topic, from the catalogue and every spec this bus was given. */
+  private readonly limits = new Map<string, number>(
+    AllTopics.map((t) => [t.name, maxMessageBytesOf(t)]),
+  );
+  private readonly sender = new BatchingSender((records) => this.sendBatch(records), {
+    limitOf: (topic) => this.limitOf(topic),
   });
-  private readonly consumers = new Map<string, { consumer: Consumer; status: ConsumerStatus }>();
+  private readonly consumers = new Map<string, GroupConsumer>();
   private readonly logger: BusLogger;
+  private readonly retry: RetryPolicy;
+  private readonly marks: CrashMarks;
+  private readonly deadLetters: DeadLetterWriter;
   private stopping = false;
+  private crashing?: Promise<void>;
   /** Counters for Prometheus: dead letters written and records handled, per topic. */
   readonly stats = { deadLettered: 0, handled: 0, published: 0 };
 
   constructor(private readonly options: BusOptions) {
     this.logger = options.logger ?? consoleLogger;
+    this.retry = { ...retryPolicyFromEnv(), ...options.retry };
     const logger = this.logger;
     this.kafka = new Kafka({
       clientId: options.service,
@@ -180,42 +115,39 @@ export class Bus {
           else logger.warn(`kafkajs: ${message}`, rest);
         },
     });
+    this.marks = new CrashMarks({
+      kafka: this.kafka,
+      service: options.service,
+      sender: this.sender,
+      ensureTopic: () => this.ensureTopics([CrashMarksTopic]),
+      logger,
+    });
+    this.deadLetters = new DeadLetterWriter(this.sender, (t) => this.limitOf(t), logger);
   }
 
   get service(): string {
     return this.options.service;
   }
 
-  /** Creates every catalogued topic that does not exist yet; safe to call from every service at start-up. */
+  /** A topic's max.message.bytes as this bus knows it (Kafka's default for a topic it was not told of). */
+  limitOf(topic: string): number {
+    return this.limits.get(topic) ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+  }
+
+  /**
+   * Creates every catalogued topic that does not exist yet, with its retention,
+   * clean-up policy and max.message.bytes; safe to call from every service at
+   * start-up. Of a topic that exists, the bus keeps to its actual
+   * max.message.bytes where that is smaller than the spec's.
+   */
   async ensureTopics(specs: TopicSpec[] = AllTopics): Promise<void> {
+    for (const s of specs) this.limits.set(s.name, maxMessageBytesOf(s));
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const existing = new Set(await admin.listTopics());
-      const missing = specs.filter((s) => !existing.has(s.name));
-      if (missing.length === 0) return;
-      try {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((s) => ({
-            topic: s.name,
-            numPartitions: s.partitions,
-            replicationFactor: 1,
-            configEntries: [
-              { name: 'retention.ms', value: String(s.retentionMs) },
-              { name: 'cleanup.policy', value: s.cleanupPolicy },
-            ],
-          })),
-        });
-      } catch (err) {
-        // Another service may have created them at the same moment.
-        if (!String((err as Error).message).includes('already exists')) throw err;
-      }
-      await waitForLeaders(
-        admin,
-        missing.map((s) => s.name),
-      );
-      this.logger.log('topics created', { topics: missing.map((s) => s.name) });
+      const { created, smaller } = await createMissingTopics(admin, specs, this.logger);
+      for (const [topic, bytes] of smaller) this.limits.set(topic, bytes);
+      if (created.length) this.logger.log('topics created', { topics: created });
     } finally {
       await admin.disconnect();
     }
@@ -231,15 +163,54 @@ export class Bus {
         allowAutoTopicCreation: false,
         createPartitioner: Partitioners.DefaultPartitioner,
       });
-      this.producerReady = producer.connect().then(() => {
-        this.producer = producer;
-        return producer;
-      });
+      this.producerReady = producer.connect().then(
+        () => {
+          this.producer = producer;
+          return producer;
+        },
+        (err) => {
+          this.producerReady = undefined;
+          throw err;
+        },
+      );
     }
     return this.producerReady;
   }
 
-  /** Publishes records with acks=all through the idempotent producer, with the standard headers. */
+  private async sendBatch(records: OutgoingRecord[]): Promise<void> {
+    const producer = await this.getProducer();
+    const byTopic = new Map<string, OutgoingRecord[]>();
+    for (const r of records) {
+      const list = byTopic.get(r.topic);
+      if (list) list.push(r);
+      else byTopic.set(r.topic, [r]);
+    }
+    try {
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({
+          topic,
+          messages: messages.map(({ key, value, headers }) => ({ key, value, headers })),
+        })),
+      });
+    } catch (err) {
+      // The broker wrote the request's other partitions, but kafkajs rolls back the sequence
+      // numbers of all of them: a producer that went on would reuse them. A new one (a new
+      // producer id) starts afresh; what it sends again may repeat a record (at least once).
+      if (isTooLarge(err) && this.producer === producer) {
+        this.producer = undefined;
+        this.producerReady = undefined;
+        void producer.disconnect().catch(() => undefined);
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Publishes records with acks=all through the idempotent producer, with the
+   * standard headers. A record larger than its topic's max.message.bytes is
+   * refused with RecordTooLargeError and nothing of the call is published.
+   */
   async publish(...records: Outgoing<DescMessage>[]): Promise<void> {
     const time = new Date().toISOString();
     await this.sender.submit(
@@ -279,164 +250,60 @@ export class Bus {
   }
 
   /**
-   * Consumes one topic in a consumer group. Undecodable or invalid records go
-   * to the topic's dead-letter topic with the reason and original bytes; other
-   * handler errors are retried by kafkajs, and a consumer that crashes for good
-   * ends the process (via onFatal) so that a supervisor restarts it.
+   * Consumes one topic in a consumer group. No record stops the consumer:
+   * undecodable or invalid ones go to the topic's dead-letter topic with the
+   * reason and original bytes (truncated if they would not fit); a failing
+   * handler is retried within the retry policy, then its record is
+   * dead-lettered; a record the group crashed on is dead-lettered when the
+   * group comes back. A consumer that kafkajs gives up on ends the process
+   * (via onFatal) so that a supervisor restarts it.
    */
   async consume<Desc extends DescMessage>(options: ConsumeOptions<Desc>): Promise<Consumer> {
-    const groupId = `${this.options.service}.${options.group}`;
-    const consumer = this.kafka.consumer({
-      groupId,
-      sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: Math.min(3_000, Math.floor((this.options.sessionTimeoutMs ?? 30_000) / 4)),
-      rebalanceTimeout: 60_000,
-      allowAutoTopicCreation: false,
-      retry: { retries: 10, initialRetryTime: 300 },
-    });
-    const entry = { consumer, status: 'starting' as ConsumerStatus };
-    this.consumers.set(groupId, entry);
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      entry.status = 'running';
-      options.onAssignment?.();
-    });
-    consumer.on(consumer.events.STOP, () => {
-      if (entry.status !== 'crashed') entry.status = 'stopped';
-    });
-    consumer.on(consumer.events.CRASH, (event) => {
-      const { error, restart } = event.payload;
-      this.logger.error('consumer crashed', { groupId, error: error.message, restart });
-      if (!restart && !this.stopping) {
-        entry.status = 'crashed';
-        (this.options.onFatal ?? defaultFatal)(error);
-      }
-    });
-    await consumer.connect();
-    await consumer.subscribe({
-      topic: options.topic.name,
-      fromBeginning: options.fromBeginning ?? true,
-    });
-    await consumer.run({
-      // Offsets are committed at most once a second (and on shutdown), not after every
-      // batch: a crash replays at most that second, which redelivery handling absorbs.
-      autoCommitInterval: 1000,
-      partitionsConsumedConcurrently:
-        options.partitionsConcurrently ?? Number(process.env.KAFKA_PARTITIONS_CONCURRENTLY ?? 6),
-      eachMessage: (payload) => this.handleOne(options, groupId, payload),
-    });
-    return consumer;
-  }
-
-  private async handleOne<Desc extends DescMessage>(
-    options: ConsumeOptions<Desc>,
-    groupId: string,
-    { topic, partition, message, heartbeat }: EachMessagePayload,
-  ): Promise<void> {
-    let value: MessageShape<Desc>;
-    const key = message.key?.toString('utf8') ?? '';
-    if (!message.value && options.onTombstone) {
-      await options.onTombstone(key, { partition, offset: message.offset });
-      return;
-    }
-    try {
-      if (!message.value) throw new Error('empty value');
-      value = fromBinary(options.topic.schema, message.value);
-    } catch (err) {
-      await this.deadLetter(
-        options.topic,
-        groupId,
-        partition,
-        message,
-        `undecodable ${options.topic.schema.typeName}: ${(err as Error).message}`,
-      );
-      return;
-    }
-    const invalid = options.validate?.(value);
-    if (invalid) {
-      await this.deadLetter(
-        options.topic,
-        groupId,
-        partition,
-        message,
-        `invalid ${options.topic.schema.typeName}: ${invalid}`,
-      );
-      return;
-    }
-    const labels = { topic, group: groupId };
-    recordAge.observe(labels, Math.max(0, Date.now() - Number(message.timestamp)) / 1000);
-    const stopTimer = handleTime.startTimer(labels);
-    try {
-      await options.handle({
-        topic,
-        partition,
-        offset: message.offset,
-        key,
-        value,
-        meta: decodeHeaders(message.headers),
-        raw: message,
-      });
-      stopTimer();
-      this.stats.handled++;
-    } catch (err) {
-      if (err instanceof InvalidRecordError) {
-        await this.deadLetter(options.topic, groupId, partition, message, err.message);
-        return;
-      }
-      this.logger.warn('handler failed; kafkajs will retry', {
-        groupId,
-        topic,
-        partition,
-        offset: message.offset,
-        error: (err as Error).message,
-      });
-      await heartbeat().catch(() => undefined);
-      throw err;
-    }
-  }
-
-  private async deadLetter(
-    spec: TopicSpec,
-    groupId: string,
-    partition: number,
-    message: KafkaMessage,
-    reason: string,
-  ): Promise<void> {
-    if (!spec.deadLetter) {
-      this.logger.error('dropping bad record of a dead-letter topic', { topic: spec.name, reason });
-      return;
-    }
-    const letter = create(DeadLetterSchema, {
-      originalTopic: spec.name,
-      partition,
-      offset: message.offset,
-      originalKey: message.key ? new Uint8Array(message.key) : new Uint8Array(),
-      originalValue: message.value ? new Uint8Array(message.value) : new Uint8Array(),
-      originalHeaders: headersToStrings(message.headers),
-      reason,
-      consumerGroup: groupId,
-      failedAt: new Date().toISOString(),
-    });
-    await this.sender.submit([
+    if (!this.limits.has(options.topic.name))
+      this.limits.set(options.topic.name, maxMessageBytesOf(options.topic));
+    const consumer = new GroupConsumer<Desc>(
       {
-        topic: spec.deadLetter,
-        key: message.key,
-        value: Buffer.from(toBinary(DeadLetterSchema, letter)),
-        headers: {
-          'event-type': DeadLetterSchema.typeName,
-          reason,
-          'original-topic': spec.name,
-          'consumer-group': groupId,
-        },
+        kafka: this.kafka,
+        service: this.options.service,
+        logger: this.logger,
+        sessionTimeoutMs: this.options.sessionTimeoutMs ?? 30_000,
+        retry: this.retry,
+        deadLetters: this.deadLetters,
+        marks: this.marks,
+        stats: this.stats,
+        stopping: () => this.stopping,
+        crashedForGood: (c, error) => void this.crashPath(error, [c]),
       },
-    ]);
-    this.stats.deadLettered++;
-    this.logger.warn('record dead-lettered', {
-      topic: spec.name,
-      partition,
-      offset: message.offset,
-      reason,
-      deadLetter: spec.deadLetter,
-    });
+      options,
+    );
+    this.consumers.set(consumer.groupId, consumer as unknown as GroupConsumer);
+    return consumer.start();
+  }
+
+  /**
+   * The crash path, which a consumer crashing for good takes; also for a
+   * service that must stop for a reason of its own (an uncaught exception).
+   * Leaves a crash mark for each record a consumer of this process is failing
+   * on (so that the restarted consumer dead-letters it instead of crashing on
+   * it again), turns health red, then calls onFatal (by default: exit 1).
+   */
+  crash(reason: Error): Promise<void> {
+    return this.crashPath(reason, [...this.consumers.values()]);
+  }
+
+  private crashPath(reason: Error, crashed: GroupConsumer[]): Promise<void> {
+    this.crashing ??= (async () => {
+      for (const c of crashed) c.status = 'crashed';
+      const marks = crashed.flatMap((c) => c.crashMarks(reason));
+      try {
+        await withTimeout(this.marks.put(marks), 10_000);
+        if (marks.length) this.logger.warn('crash marks left', { marks: marks.length });
+      } catch (err) {
+        this.logger.error('crash marks not written', { error: (err as Error).message });
+      }
+      (this.options.onFatal ?? defaultFatal)(reason);
+    })();
+    return this.crashing;
   }
 
   /** Health: every consumer has joined its group and none has crashed. */
@@ -454,33 +321,20 @@ export class Bus {
   async close(): Promise<void> {
     this.stopping = true;
     await Promise.allSettled(
-      [...this.consumers.values()].map(({ consumer }) => consumer.disconnect()),
+      [...this.consumers.values()].map(({ consumer }) => consumer?.disconnect()),
     );
     if (this.producer) await this.producer.disconnect();
   }
 }
 
-/** Waits until every partition of the topics has a leader that serves it (new topics take a moment in KRaft). */
-async function waitForLeaders(
-  admin: ReturnType<Kafka['admin']>,
-  topics: string[],
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
-      if (meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) {
-        await Promise.all(topics.map((t) => admin.fetchTopicOffsets(t)));
-        return;
-      }
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`topics not ready after ${timeoutMs} ms: ${topics.join(', ')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 function defaultFatal(reason: Error): void {

@@ -1,5 +1,11 @@
 export * from './topics.js';
 export * from './headers.js';
 export * from './bus.js';
+export * from './consumer.js';
+export * from './logger.js';
 export * from './ids.js';
 export * from './batching.js';
+export * from './size.js';
+export * from './dead-letter.js';
+export * from './retry.js';
+export { markKey } from './crash-marks.js';

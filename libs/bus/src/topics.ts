@@ -20,7 +20,9 @@ import {
   OutboundMessageSchema,
   PolicyRecordSchema,
   type DescMessage,
+  CrashMarkSchema,
 } from '@support/contracts';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from './size.js';
 
 export interface TopicSpec<Desc extends DescMessage = DescMessage> {
   name: string;
@@ -30,8 +32,18 @@ export interface TopicSpec<Desc extends DescMessage = DescMessage> {
   /** -1 keeps records forever. */
   retentionMs: number;
   cleanupPolicy: 'delete' | 'compact';
+  /**
+   * The topic's max.message.bytes, set when the topic is created: the most a
+   * record batch (one partition's share of a produce request) may take. The
+   * bus splits requests by it and refuses a record that can never fit.
+   * Default: Kafka's message.max.bytes default, 1048588.
+   */
+  maxMessageBytes?: number;
   schema: Desc;
-  /** Where records that cannot be decoded or validated go; undefined for a dead-letter topic itself. */
+  /**
+   * Where records go that cannot be decoded or validated, whose handler kept failing, or that a
+   * consumer crashed on; undefined for a dead-letter topic itself.
+   */
   deadLetter?: string;
   /** Public topics are the product's interface to channel adapters and agent desks. */
   external: boolean;
@@ -41,8 +53,12 @@ export interface TopicSpec<Desc extends DescMessage = DescMessage> {
 const DAY = 24 * 60 * 60 * 1000;
 const partitions = Number(process.env.KAFKA_PARTITIONS ?? 6);
 
+/** Kafka's default, stated for every topic so the bus knows each destination's limit. */
+const MAX_MESSAGE_BYTES = KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+
 function topic<Desc extends DescMessage>(
-  spec: Omit<TopicSpec<Desc>, 'partitions' | 'cleanupPolicy'> & Partial<TopicSpec<Desc>>,
+  spec: Omit<TopicSpec<Desc>, 'partitions' | 'cleanupPolicy'> &
+    Partial<TopicSpec<Desc>> & { maxMessageBytes: number },
 ): TopicSpec<Desc> {
   return { partitions, cleanupPolicy: 'delete', ...spec };
 }
@@ -52,6 +68,7 @@ export const Topics = {
     name: 'support.inbound',
     key: '<channel>:<external conversation id>',
     retentionMs: 7 * DAY,
+    maxMessageBytes: MAX_MESSAGE_BYTES,
     schema: InboundMessageSchema,
     deadLetter: 'support.inbound.dlq',
     external: true,
@@ -61,6 +78,7 @@ export const Topics = {
     name: 'conversation.events',
     key: 'conversation id',
     retentionMs: -1,
+    maxMessageBytes: MAX_MESSAGE_BYTES,
     schema: ConversationEventSchema,
     deadLetter: 'conversation.events.dlq',
     external: false,
@@ -70,6 +88,7 @@ export const Topics = {
     name: 'support.outbound',
     key: 'conversation id',
     retentionMs: 7 * DAY,
+    maxMessageBytes: MAX_MESSAGE_BYTES,
     schema: OutboundMessageSchema,
     deadLetter: 'support.outbound.dlq',
     external: true,
@@ -79,6 +98,7 @@ export const Topics = {
     name: 'handoff.requests',
     key: 'conversation id',
     retentionMs: 30 * DAY,
+    maxMessageBytes: MAX_MESSAGE_BYTES,
     schema: HandoffRequestSchema,
     deadLetter: 'handoff.requests.dlq',
     external: true,
@@ -88,6 +108,7 @@ export const Topics = {
     name: 'handoff.assignments',
     key: 'conversation id',
     retentionMs: 30 * DAY,
+    maxMessageBytes: MAX_MESSAGE_BYTES,
     schema: AgentAssignmentSchema,
     deadLetter: 'handoff.assignments.dlq',
     external: true,
@@ -97,6 +118,7 @@ export const Topics = {
     name: 'desk.actions',
     key: 'conversation id',
     retentionMs: 7 * DAY,
+    maxMessageBytes: MAX_MESSAGE_BYTES,
     schema: DeskActionSchema,
     deadLetter: 'desk.actions.dlq',
     external: true,
@@ -108,6 +130,7 @@ export const Topics = {
     key: 'agent id',
     partitions: 3,
     retentionMs: DAY,
+    maxMessageBytes: MAX_MESSAGE_BYTES,
     schema: AgentPresenceSchema,
     deadLetter: 'agent.presence.dlq',
     external: true,
@@ -119,6 +142,7 @@ export const Topics = {
     key: 'account id',
     partitions: 3,
     retentionMs: -1,
+    maxMessageBytes: MAX_MESSAGE_BYTES,
     cleanupPolicy: 'compact',
     schema: AccountSchema,
     deadLetter: 'crm.accounts.dlq',
@@ -143,6 +167,7 @@ export const Topics = {
     key: 'suggestion id (or article id)',
     partitions: 3,
     retentionMs: -1,
+    maxMessageBytes: MAX_MESSAGE_BYTES,
     schema: KnowledgeEventSchema,
     deadLetter: 'knowledge.events.dlq',
     external: true,
@@ -154,6 +179,7 @@ export const Topics = {
     key: 'suggestion id',
     partitions: 3,
     retentionMs: 30 * DAY,
+    maxMessageBytes: MAX_MESSAGE_BYTES,
     schema: KnowledgeReviewSchema,
     deadLetter: 'knowledge.reviews.dlq',
     external: true,
@@ -165,6 +191,7 @@ export const Topics = {
     key: 'account id or topic',
     partitions: 3,
     retentionMs: 30 * DAY,
+    maxMessageBytes: MAX_MESSAGE_BYTES,
     schema: InsightAlertSchema,
     deadLetter: 'insights.alerts.dlq',
     external: true,
@@ -196,17 +223,50 @@ export const Topics = {
   }),
 } as const;
 
-/** Dead-letter topics: one per topic, same partitions, kept 30 days. */
+/**
+ * Dead-letter topics: one per topic, same partitions, kept 30 days, taking
+ * records twice the size of their topic's (a dead letter holds the original
+ * key, value and headers): any record its topic accepted is dead-lettered
+ * whole. A larger one (a topic whose limit was raised by hand) is truncated.
+ */
 export const DeadLetterTopics: TopicSpec<typeof DeadLetterSchema>[] = Object.values(Topics).map(
   (t) =>
     topic({
       name: t.deadLetter!,
       key: 'the original key',
       retentionMs: 30 * DAY,
+      maxMessageBytes: 2 * (t.maxMessageBytes ?? MAX_MESSAGE_BYTES),
       schema: DeadLetterSchema,
       external: false,
-      description: `Records of ${t.name} that could not be decoded or validated`,
+      description: `Records of ${t.name} that could not be decoded or validated, whose handler kept failing, or that a consumer crashed on`,
     }),
 );
 
-export const AllTopics: TopicSpec[] = [...Object.values(Topics), ...DeadLetterTopics];
+/**
+ * Crash marks: the record a consumer was failing on when its process went
+ * down, so that the member that next owns the partition dead-letters it
+ * instead of crashing again. Compacted; the bus's own topic.
+ */
+export const CrashMarksTopic: TopicSpec<typeof CrashMarkSchema> = topic({
+  name: 'bus.crash-marks',
+  key: '<consumer group>|<topic>|<partition>',
+  partitions: 1,
+  retentionMs: -1,
+  cleanupPolicy: 'compact',
+  maxMessageBytes: MAX_MESSAGE_BYTES,
+  schema: CrashMarkSchema,
+  external: false,
+  description:
+    'Records consumers crashed on, so that a restarted consumer dead-letters them instead of crashing again; an empty value clears the mark',
+});
+
+export const AllTopics: TopicSpec[] = [
+  ...Object.values(Topics),
+  ...DeadLetterTopics,
+  CrashMarksTopic,
+];
+
+/** A topic's max.message.bytes as declared (Kafka's default when it states none). */
+export function maxMessageBytesOf(spec: Pick<TopicSpec, 'maxMessageBytes'>): number {
+  return spec.maxMessageBytes ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+}

@@ -9,3 +9,4 @@ export * from './http-routes.js';
 export * from './raw-http.js';
 export * from './fuzz-inputs.js';
 export * from './http-fuzz.js';
+export * from './topic-config.js';

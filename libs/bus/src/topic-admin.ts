@@ -1,0 +1,106 @@
+/**
+ * Topic administration: creating the catalogue's topics with their settings,
+ * and reading what an existing topic actually takes.
+ */
+import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import type { BusLogger } from './logger.js';
+import { maxMessageBytesOf, type TopicSpec } from './topics.js';
+
+/**
+ * Creates the topics that do not exist yet (retention, clean-up policy,
+ * max.message.bytes) and waits for their leaders. Returns the ones created, and
+ * the existing ones whose max.message.bytes is smaller than their spec says (a
+ * topic created before its limit was declared, or changed by hand), so that
+ * the bus keeps to it and the broker never has to refuse a request.
+ */
+export async function createMissingTopics(
+  admin: Admin,
+  specs: TopicSpec[],
+  logger: BusLogger,
+): Promise<{ created: string[]; smaller: Map<string, number> }> {
+  const existing = new Set(await admin.listTopics());
+  const smaller = await smallerLimits(
+    admin,
+    specs.filter((s) => existing.has(s.name)),
+    logger,
+  );
+  const missing = specs.filter((s) => !existing.has(s.name));
+  if (missing.length === 0) return { created: [], smaller };
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((s) => ({
+        topic: s.name,
+        numPartitions: s.partitions,
+        replicationFactor: 1,
+        configEntries: [
+          { name: 'retention.ms', value: String(s.retentionMs) },
+          { name: 'cleanup.policy', value: s.cleanupPolicy },
+          { name: 'max.message.bytes', value: String(maxMessageBytesOf(s)) },
+        ],
+      })),
+    });
+  } catch (err) {
+    // Another service may have created them at the same moment.
+    if (!String((err as Error).message).includes('already exists')) throw err;
+  }
+  await waitForLeaders(
+    admin,
+    missing.map((s) => s.name),
+  );
+  return { created: missing.map((s) => s.name), smaller };
+}
+
+async function smallerLimits(
+  admin: Admin,
+  specs: TopicSpec[],
+  logger: BusLogger,
+): Promise<Map<string, number>> {
+  const smaller = new Map<string, number>();
+  if (specs.length === 0) return smaller;
+  try {
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: specs.map((s) => ({
+        type: ConfigResourceTypes.TOPIC,
+        name: s.name,
+        configNames: ['max.message.bytes'],
+      })),
+    });
+    for (const r of resources) {
+      const actual = Number(r.configEntries[0]?.configValue);
+      const spec = specs.find((s) => s.name === r.resourceName);
+      const declared = spec ? maxMessageBytesOf(spec) : actual;
+      if (actual > 0 && actual < declared) {
+        smaller.set(r.resourceName, actual);
+        logger.warn('topic takes smaller records than its spec states', {
+          topic: r.resourceName,
+          maxMessageBytes: actual,
+          declared,
+        });
+      }
+    }
+  } catch (err) {
+    logger.warn('topic limits not read; keeping the specs', { error: (err as Error).message });
+  }
+  return smaller;
+}
+
+/** Waits until every partition of the topics has a leader that serves it (new topics take a moment in KRaft). */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      if (meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) {
+        await Promise.all(topics.map((t) => admin.fetchTopicOffsets(t)));
+        return;
+      }
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`topics not ready after ${timeoutMs} ms: ${topics.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
