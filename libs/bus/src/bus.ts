@@ -103,6 +103,13 @@ export interface ConsumeOptions<Desc extends DescMessage> {
   onTombstone?: (key: string, meta: { partition: number; offset: string }) => Promise<void>;
   /** Called whenever the group (re)assigns partitions: drop any cache of what other members may have changed. */
   onAssignment?: () => void;
+  /**
+   * Commit the group's offsets (default true). False for a group that always reads from the
+   * beginning (a replica following a compacted topic): nothing to resume, and the broker removes
+   * an empty group without offsets at its next clean-up (offsets.retention.check.interval.ms, 10
+   * minutes by default), where one with offsets stays for offsets.retention.minutes (7 days).
+   */
+  commitOffsets?: boolean;
 }
 
 /**
@@ -317,6 +324,7 @@ export class Bus {
       fromBeginning: options.fromBeginning ?? true,
     });
     await consumer.run({
+      autoCommit: options.commitOffsets ?? true,
       // Offsets are committed at most once a second (and on shutdown), not after every
       // batch: a crash replays at most that second, which redelivery handling absorbs.
       autoCommitInterval: 1000,
