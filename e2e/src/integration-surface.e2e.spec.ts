@@ -3,14 +3,14 @@
  * checked with the what-if replay, activated, and the next conversation decided under it (the
  * version on the decision), then rolled back; and a CRM account written over HTTP that changes the
  * next decision. The decider follows a policy set of this file's own (DECIDER_POLICY_SET), so the
- * activation never reaches another test file.
+ * activation never reaches another test file. Every write is on the desk's audit log.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Topics } from '@support/bus';
 import type { AiReplyReleased, HandoffRequested } from '@support/contracts';
-import type { TopicWatcher } from '@support/testing';
+import { waitUntil, type TopicWatcher } from '@support/testing';
 import {
   API_KEY,
   customerMessage,
@@ -107,6 +107,28 @@ async function ask(
 const rulesOf = (d: Decision) =>
   d.case === 'handoffRequested' ? d.value.triggers.map((t) => t.rule) : [];
 
+/** The e2e key as the audit log names it (`api-key:` and 12 hex digits of its SHA-256). */
+const KEY_ACTOR = `api-key:${createHash('sha256').update(API_KEY).digest('hex').slice(0, 12)}`;
+
+interface AuditView {
+  service: string;
+  actor: string;
+  action: string;
+  detail: Record<string, unknown>;
+}
+
+/** The desk's audit log (GET /v1/audit) of one resource, newest first, once it holds `count` records. */
+async function auditOf(resourceType: string, resourceId: string, count: number) {
+  let records: AuditView[] = [];
+  const query = new URLSearchParams({ resourceType, resourceId });
+  await waitUntil(`${count} audit records of ${resourceType} ${resourceId}`, async () => {
+    const res = await api('desk', 'GET', `/v1/audit?${query}`);
+    records = (res.json as unknown as { records: AuditView[] }).records ?? [];
+    return records.length >= count;
+  });
+  return records.map(({ service, actor, action, detail }) => ({ service, actor, action, detail }));
+}
+
 beforeAll(async () => {
   procs = await startAll({ 'escalation-decider': { DECIDER_POLICY_SET: `e2e-${run}` } });
   watcher = await watchTopics([Topics.events, Topics.handoffRequests]);
@@ -156,6 +178,21 @@ describe('the integration surface: policy and CRM over HTTP', () => {
     );
     expect((await api('escalation-decider', 'GET', `/v1/accounts/${accountId}`)).status).toBe(404);
     expect((await ask(unhappy, { accountId })).case).toBe('aiReplyReleased');
+
+    // Both writes are on the desk's audit log, with the key that made them; the invalid one is not.
+    expect(await auditOf('account', accountId, 2)).toEqual([
+      expect.objectContaining({
+        service: 'escalation-decider',
+        actor: KEY_ACTOR,
+        action: 'account.deleted',
+      }),
+      {
+        service: 'escalation-decider',
+        actor: KEY_ACTOR,
+        action: 'account.upserted',
+        detail: { fields: ['name', 'tier', 'currency', 'atRisk'], via: KEY_ACTOR },
+      },
+    ]);
   });
 
   it('a policy submitted, checked with what-if, activated: the next conversation is decided under it, named on the decision', async () => {
@@ -273,5 +310,14 @@ describe('the integration surface: policy and CRM over HTTP', () => {
       ['rollback', ACTOR],
       ['activate', ACTOR],
     ]);
+
+    // Who changed the policy, and how, is on the desk's audit log (the failed submit is not).
+    const audited = await auditOf('policy', `e2e-${run}`, 3);
+    expect(audited.map((a) => [a.service, a.actor, a.action, a.detail.version])).toEqual([
+      ['escalation-decider', ACTOR, 'policy.rolled_back', seedVersion],
+      ['escalation-decider', ACTOR, 'policy.activated', version],
+      ['escalation-decider', ACTOR, 'policy.submitted', version],
+    ]);
+    expect(audited[1]!.detail).toMatchObject({ previous: seedVersion, reason: 'e2e' });
   });
 });

@@ -58,6 +58,13 @@ export interface ConsumeOptions<Desc extends DescMessage> {
   onAssignment?: () => void;
   /** Overrides the bus's retry policy for this consumer's handler. */
   retry?: Partial<RetryPolicy>;
+  /**
+   * Commit the group's offsets (default true). False for a group that always reads from the
+   * beginning (a replica following a compacted topic): nothing to resume, and the broker removes
+   * an empty group without offsets at its next clean-up (offsets.retention.check.interval.ms, 10
+   * minutes by default), where one with offsets stays for offsets.retention.minutes (7 days).
+   */
+  commitOffsets?: boolean;
 }
 
 export type ConsumerStatus = 'starting' | 'running' | 'stopped' | 'crashed';
@@ -166,7 +173,7 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
       // Offsets are committed at most once a second (and on shutdown), not after every
       // batch: a crash replays at most that second, which redelivery handling absorbs.
       // A dead-lettering is committed at once.
-      autoCommit: true,
+      autoCommit: this.options.commitOffsets ?? true,
       autoCommitInterval: 1000,
       partitionsConsumedConcurrently:
         this.options.partitionsConcurrently ??
@@ -364,6 +371,7 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
         truncated: written?.truncated,
       });
     }
+    if (this.options.commitOffsets === false) return;
     await this.consumer
       ?.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }])
       .catch((err: Error) =>

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ServiceKitModule, type JsonLogger } from '@support/service-kit';
+import { AuditTrail, ServiceKitModule, type JsonLogger } from '@support/service-kit';
 import { SERVICE, type Config } from './config.js';
 import { DeciderService } from './adapters/decider.service.js';
 import { AccountDirectory } from './adapters/accounts.js';
@@ -27,11 +27,12 @@ export class AppModule {
       ],
       controllers: [PolicyController, WhatIfController, AccountsController],
       providers: [
+        AuditTrail,
+        DirectoryVocabularyStore,
         PolicyStore,
         PolicyAdmin,
         AccountDirectory,
         AccountWriter,
-        DirectoryVocabularyStore,
         BriefingSummarizer,
         DeciderService,
       ],

@@ -3,10 +3,18 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { Partitioners, type Producer } from 'kafkajs';
 import { Bus, encodeHeaders, Topics } from '@support/bus';
-import { AccountSchema, create, SCHEMA_VERSION, toBinary, type Account } from '@support/contracts';
-import { CONFIG, REDIS } from '@support/service-kit';
+import {
+  AccountSchema,
+  create,
+  SCHEMA_VERSION,
+  toBinary,
+  toJson,
+  type Account,
+} from '@support/contracts';
+import { AuditTrail, CONFIG, REDIS } from '@support/service-kit';
 import type { Config } from '../config.js';
 import { AccountDirectory } from './accounts.js';
+import type { Actor } from './actor.js';
 
 const POLL_MS = 25;
 
@@ -16,7 +24,8 @@ const POLL_MS = 25;
  * and the compacted topic stays the only truth), answered once the account
  * store the replicas share shows it, so the next decision sees it. A write
  * not seen applied within DECIDER_ACCOUNT_APPLY_MS is reported as such: it is
- * on the topic and will be applied.
+ * on the topic and will be applied. Every write is recorded on admin.audit
+ * (`account.upserted`, `account.deleted`) once it is on the topic.
  */
 @Injectable()
 export class AccountWriter implements OnApplicationShutdown {
@@ -26,6 +35,7 @@ export class AccountWriter implements OnApplicationShutdown {
     private readonly bus: Bus,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(CONFIG) private readonly config: Config,
+    private readonly audit: AuditTrail,
   ) {}
 
   /** The account as the decider has it (from the topic, or cached from the CRM lookup). */
@@ -36,9 +46,14 @@ export class AccountWriter implements OnApplicationShutdown {
   }
 
   /** Publishes the account; true once the shared store holds exactly it. */
-  async upsert(account: Account): Promise<boolean> {
+  async upsert(account: Account, actor: Actor): Promise<boolean> {
     const value = create(AccountSchema, account);
     await this.bus.publish({ topic: Topics.accounts, key: value.accountId, value });
+    // The fields given (the account replaces the one before): names only, values stay in the CRM.
+    const fields = Object.keys(toJson(AccountSchema, value) as object).filter(
+      (f) => f !== 'accountId',
+    );
+    await this.record(actor, 'upserted', value.accountId, { fields });
     const bytes = Buffer.from(toBinary(AccountSchema, value));
     return this.until(async () =>
       Boolean((await this.redis.getBuffer(AccountDirectory.key(value.accountId)))?.equals(bytes)),
@@ -46,7 +61,7 @@ export class AccountWriter implements OnApplicationShutdown {
   }
 
   /** Publishes a tombstone; true once the shared store no longer holds the account. */
-  async remove(accountId: string): Promise<boolean> {
+  async remove(accountId: string, actor: Actor): Promise<boolean> {
     const producer = await this.producer();
     const eventId = randomUUID();
     await producer.send({
@@ -68,7 +83,23 @@ export class AccountWriter implements OnApplicationShutdown {
         },
       ],
     });
+    await this.record(actor, 'deleted', accountId);
     return this.until(async () => (await this.redis.exists(AccountDirectory.key(accountId))) === 0);
+  }
+
+  private async record(
+    actor: Actor,
+    verb: 'upserted' | 'deleted',
+    accountId: string,
+    detail: Record<string, unknown> = {},
+  ): Promise<void> {
+    await this.audit.record({
+      actor: actor.name,
+      action: `account.${verb}`,
+      resourceType: 'account',
+      resourceId: accountId,
+      detail: { ...detail, via: actor.keyId },
+    });
   }
 
   private async until(applied: () => Promise<boolean>): Promise<boolean> {

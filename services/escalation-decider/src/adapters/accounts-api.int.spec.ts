@@ -4,7 +4,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Topics } from '@support/bus';
 import { ReplyKind } from '@support/contracts';
 import { conversationEvent } from '@support/conversation';
-import { createServiceApp, JsonLogger, loadConfig } from '@support/service-kit';
+import { apiKeyActor, createServiceApp, JsonLogger, loadConfig } from '@support/service-kit';
 import { customerMessageReceived, startServiceRig, type ServiceRig } from '@support/testing';
 import { AppModule } from '../app.module';
 import { configSchema, SERVICE } from '../config';
@@ -44,7 +44,7 @@ describe('escalation-decider: CRM accounts over HTTP', () => {
       name: 'escalation-decider-accounts-api-int-test',
       brokers: config.KAFKA_BROKERS,
       createApp: () => createServiceApp(AppModule.create(config, logger), logger),
-      watch: [Topics.events, Topics.accounts],
+      watch: [Topics.events, Topics.accounts, Topics.audit],
     });
   });
 
@@ -55,12 +55,13 @@ describe('escalation-decider: CRM accounts over HTTP', () => {
   const call = async (
     method: 'GET' | 'PUT' | 'DELETE',
     id: string,
-    { key = KEY, body }: { key?: string | null; body?: unknown } = {},
+    { key = KEY, body, actor }: { key?: string | null; body?: unknown; actor?: string } = {},
   ) => {
     const res = await fetch(`${rig.url}/v1/accounts/${encodeURIComponent(id)}`, {
       method,
       headers: {
         ...(key === null ? {} : { authorization: `Bearer ${key}` }),
+        ...(actor ? { 'x-actor': actor } : {}),
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -69,6 +70,16 @@ describe('escalation-decider: CRM accounts over HTTP', () => {
   };
   const recordsOf = (id: string) =>
     rig.watcher.records(Topics.accounts).filter((r) => r.key === id);
+  const auditOf = (id: string) =>
+    rig.watcher
+      .records(Topics.audit)
+      .filter((r) => r.value.resourceType === 'account' && r.value.resourceId === id)
+      .map((r) => ({
+        actor: r.value.actor,
+        action: r.value.action,
+        service: r.value.service,
+        detail: JSON.parse(r.value.detailJson) as unknown,
+      }));
 
   /** An unhappy message from the account, answered confidently by the AI: the decision on it. */
   async function decideFor(accountId: string) {
@@ -192,5 +203,35 @@ describe('escalation-decider: CRM accounts over HTTP', () => {
     // Deleting again is no error.
     expect((await call('DELETE', id)).status).toBe(204);
     expect((await call('GET', `acct-${run}-never`)).status).toBe(404);
+  });
+
+  it('records every write on admin.audit: who (X-Actor, else the key), what, and the fields given', async () => {
+    const id = `acct-${run}-audited`;
+    const bad = await call('PUT', id, { body: { tier: 'pro', colour: 'red' }, actor: 'crm-sync' });
+    expect(bad.status).toBe(400);
+    expect(
+      (await call('PUT', id, { body: { name: 'Umbrella', tier: 'pro' }, actor: 'crm-sync' }))
+        .status,
+    ).toBe(200);
+    expect((await call('DELETE', id)).status).toBe(204);
+    await rig.watcher.waitFor(
+      Topics.audit,
+      (r) => r.value.resourceId === id && r.value.action === 'account.deleted',
+    );
+    const key = apiKeyActor(`Bearer ${KEY}`);
+    const service = 'escalation-decider';
+    // The refused write recorded nothing.
+    expect(auditOf(id)).toEqual([
+      {
+        actor: 'crm-sync',
+        action: 'account.upserted',
+        service,
+        detail: { fields: ['name', 'tier'], via: key },
+      },
+      { actor: key, action: 'account.deleted', service, detail: { via: key } },
+    ]);
+    const badActor = await call('DELETE', id, { actor: 'x'.repeat(201) });
+    expect(badActor.status).toBe(400);
+    expect(badActor.body.issues).toEqual([expect.objectContaining({ field: 'header.x-actor' })]);
   });
 });

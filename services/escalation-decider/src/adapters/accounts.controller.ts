@@ -3,6 +3,7 @@ import {
   Controller,
   Delete,
   Get,
+  Headers,
   HttpCode,
   NotFoundException,
   Param,
@@ -21,11 +22,14 @@ import {
 } from '@support/contracts';
 import { ApiKeyGuard, invalidInput } from '@support/service-kit';
 import { accountIdIssues, accountIssues } from '../domain/account-input.js';
+import { actorOf } from './actor.js';
 import { AccountWriter } from './account-writer.js';
 
 interface Reply {
   status(code: number): void;
 }
+
+type HeaderMap = Record<string, string | string[] | undefined>;
 
 /**
  * CRM accounts over HTTP, for CRMs that cannot feed Kafka (a key from
@@ -34,7 +38,8 @@ interface Reply {
  * `GET` answers the account as the decider has it. Writes go onto
  * crm.accounts and are answered 200/204 once applied (202 when published
  * but not seen applied in time); invalid input is a 400 naming the field, and
- * nothing is published for it.
+ * nothing is published for it. Writes are audited (admin.audit), the actor
+ * named by `X-Actor` or else the key, as on the policy API.
  */
 @Controller('v1/accounts')
 @UseGuards(ApiKeyGuard)
@@ -53,9 +58,11 @@ export class AccountsController {
   async put(
     @Param('id') id: string,
     @Body() body: unknown,
+    @Headers() headers: HeaderMap,
     @Res({ passthrough: true }) res: Reply,
   ): Promise<{ applied: boolean; account: JsonValue }> {
     checkId(id);
+    const actor = actorOf(headers);
     let decoded: Account;
     try {
       decoded = decodeJsonBody(AccountSchema, body);
@@ -66,16 +73,21 @@ export class AccountsController {
     const issues = accountIssues(decoded, id);
     if (issues.length) throw invalidInput(issues);
     const account = create(AccountSchema, { ...decoded, accountId: id });
-    const applied = await this.writer.upsert(account);
+    const applied = await this.writer.upsert(account, actor);
     res.status(applied ? 200 : 202);
     return { applied, account: toJson(AccountSchema, account) };
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@Param('id') id: string, @Res({ passthrough: true }) res: Reply): Promise<void> {
+  async remove(
+    @Param('id') id: string,
+    @Headers() headers: HeaderMap,
+    @Res({ passthrough: true }) res: Reply,
+  ): Promise<void> {
     checkId(id);
-    if (!(await this.writer.remove(id))) res.status(202);
+    const actor = actorOf(headers);
+    if (!(await this.writer.remove(id, actor))) res.status(202);
   }
 }
 

@@ -1,41 +1,39 @@
-import { hostname } from 'node:os';
-import { Injectable, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Bus, Topics } from '@support/bus';
 import type { DirectoryVocabulary as VocabularyRecord } from '@support/contracts';
-import { JsonLogger, replayTopic } from '@support/service-kit';
+import { CONFIG } from '@support/service-kit';
+import type { Config } from '../config.js';
 import {
-  PolicyError,
   validatePolicyAgainstDirectory,
   type DirectoryVocabulary,
-  type Policy,
   type PolicyDocument,
 } from '../domain/policy.js';
 import type { PolicyIssue } from '../domain/policy-check.js';
-import { PolicyStore } from './policy-store.js';
+import { TopicFollower } from './topic-follower.js';
 
 const EMPTY: DirectoryVocabulary = { teams: [], skills: [] };
 
 /**
  * The router's vocabulary of teams and skills, kept from the compacted
- * directory.teams topic (one record, the whole vocabulary). At start-up the
- * topic is read to its end and the policy file checked against it: a rule
- * naming an unknown team or skill stops the service, naming the rule. Then
- * every replica follows the topic (a consumer group of its own, from the
- * beginning) and checks the policy in force again on each change; a policy
- * reloaded from its file is checked before it replaces the one in force.
- * Until the router has published anything, nothing is known and nothing is
- * checked (the decider does not wait for the router).
+ * directory.teams topic (one record, the whole vocabulary), followed by every
+ * replica with the same TopicFollower as policy.versions. It is read to its end
+ * before the application bootstraps (DECIDER_POLICY_CATCH_UP_MS), so the policy
+ * in force is checked against it at start-up (PolicyStore); later changes are
+ * passed to the `onChange` listeners. Until the router has published anything,
+ * nothing is known and nothing is checked (the decider does not wait for the
+ * router).
  */
 @Injectable()
-export class DirectoryVocabularyStore implements OnModuleInit, OnApplicationBootstrap {
+export class DirectoryVocabularyStore implements OnModuleInit, OnApplicationShutdown {
   private vocabulary?: DirectoryVocabulary;
-  /** The last offset per partition read at start-up: the consumer skips up to there, never going back to older records. */
-  private readonly readUpTo = new Map<number, bigint>();
+  private follower?: TopicFollower;
+  /** Set once the topic has been read to the end it had at start-up: later records are changes. */
+  private following = false;
+  private readonly listeners: (() => void)[] = [];
 
   constructor(
     private readonly bus: Bus,
-    private readonly policies: PolicyStore,
-    private readonly logger: JsonLogger,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
   /** The latest vocabulary (empty until the router has published one). */
@@ -50,51 +48,39 @@ export class DirectoryVocabularyStore implements OnModuleInit, OnApplicationBoot
 
   /**
    * What is wrong with a policy against the directory (nothing while no
-   * vocabulary is known): for the policy API's 400 and the file's load.
+   * vocabulary is known), each issue naming the rule and its field.
    */
   issues(policy: Pick<PolicyDocument, 'rules'>): PolicyIssue[] {
     return this.vocabulary ? validatePolicyAgainstDirectory(policy, this.vocabulary) : [];
   }
 
-  /** Throws PolicyError naming every unknown name, as a policy file that does not load. */
-  check(policy: Policy, source: string): void {
-    const issues = this.issues(policy.document);
-    if (issues.length) throw new PolicyError(source, issues);
+  /** Called after each change of the vocabulary once this replica has caught up. */
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
   }
 
   async onModuleInit(): Promise<void> {
-    await replayTopic(this.bus, Topics.directoryTeams, async (value, partition, offset) => {
-      this.take(value);
-      this.readUpTo.set(partition, BigInt(offset));
-    });
-    this.check(this.policies.current, this.policies.file);
-    this.policies.addCheck((policy, source) => this.check(policy, source));
-  }
-
-  async onApplicationBootstrap(): Promise<void> {
-    await this.bus.consume({
-      // Every replica keeps the whole vocabulary: a group of its own, from the beginning.
-      group: `directory-${hostname()}-${process.pid}`,
+    this.follower = await TopicFollower.start(this.bus, {
       topic: Topics.directoryTeams,
-      fromBeginning: true,
-      partitionsConcurrently: 1,
-      handle: async ({ value, partition, offset }) => {
-        if (BigInt(offset) <= (this.readUpTo.get(partition) ?? -1n)) return;
-        this.take(value);
-        const issues = this.issues(this.policies.current.document);
-        if (issues.length)
-          this.logger.error(
-            'the policy in force names teams or skills the directory no longer knows',
-            { version: this.policies.current.version, issues },
-          );
-      },
+      name: 'directory',
+      handle: ({ value }) => this.take(value),
+      // The router removed its vocabulary: nothing is known, nothing is checked.
+      onTombstone: () => this.take(undefined),
     });
+    await this.follower.catchUp(this.config.DECIDER_POLICY_CATCH_UP_MS);
+    this.following = true;
   }
 
-  private take(value: VocabularyRecord): void {
-    this.vocabulary = {
+  async onApplicationShutdown(): Promise<void> {
+    // The bus has stopped its consumers by now (service-kit's beforeApplicationShutdown).
+    await this.follower?.forget();
+  }
+
+  private take(value: VocabularyRecord | undefined): void {
+    this.vocabulary = value && {
       teams: value.teams.map((t) => ({ name: t.name, skills: [...t.skills] })),
       skills: value.skills.map((k) => ({ name: k.name })),
     };
+    if (this.following) for (const listener of this.listeners) listener();
   }
 }

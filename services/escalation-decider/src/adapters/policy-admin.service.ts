@@ -12,7 +12,7 @@ import {
   PolicyRecordSchema,
   type PolicyRecord,
 } from '@support/contracts';
-import { JsonLogger, KeyedMutex } from '@support/service-kit';
+import { AuditTrail, JsonLogger, KeyedMutex } from '@support/service-kit';
 import type { Policy } from '../domain/policy.js';
 import {
   currentActivation,
@@ -22,7 +22,8 @@ import {
   type VersionSummary,
 } from '../domain/policy-history.js';
 import { canonicalJson } from '../domain/policy-version.js';
-import type { Actor } from './policy-input.js';
+import type { Actor } from './actor.js';
+import { invalidPolicy } from './policy-input.js';
 import { PolicyStore } from './policy-store.js';
 import { NotCaughtUp } from './topic-follower.js';
 
@@ -39,6 +40,9 @@ export interface ActivationAnswer {
  * activations and rollbacks, each published on policy.versions and answered
  * only once this replica has applied it (PolicyStore.catchUp), so the caller's
  * next decision here uses what it was told. One write at a time per replica.
+ * A candidate, and the version an activation or a rollback puts in force, must
+ * pass PolicyStore.issues (the directory's teams and skills, as a reloaded
+ * policy file must). Each change is recorded on admin.audit.
  */
 @Injectable()
 export class PolicyAdmin {
@@ -47,6 +51,7 @@ export class PolicyAdmin {
   constructor(
     private readonly bus: Bus,
     private readonly store: PolicyStore,
+    private readonly audit: AuditTrail,
     private readonly logger: JsonLogger,
   ) {}
 
@@ -74,13 +79,15 @@ export class PolicyAdmin {
     source: string,
     actor: Actor,
   ): Promise<{ created: boolean; version: VersionSummary }> {
+    const issues = this.store.issues(candidate);
+    if (issues.length) throw invalidPolicy(issues);
     return this.writes.run('policy', async () => {
       await this.caughtUp();
       const created = !this.store.versions.versions.has(candidate.version);
       if (created) {
         await this.publish(this.versionRecord(candidate, source, actor, 'api'));
         await this.caughtUp();
-        this.recordChange(actor, 'submit', candidate.version);
+        await this.recordChange(actor, 'submitted', candidate.version);
       }
       const version = listVersions(
         this.store.versions,
@@ -121,6 +128,7 @@ export class PolicyAdmin {
   ): Promise<ActivationAnswer> {
     const previous = this.store.current;
     if (previous.version === version) return { changed: false, active: version };
+    this.checkAgainstDirectory(version, kind);
     const records: PolicyRecord[] = [];
     // The file in force so far becomes a stored version, so that it can be rolled back to.
     if (
@@ -150,25 +158,55 @@ export class PolicyAdmin {
     );
     await this.publish(...records);
     await this.caughtUp();
-    this.recordChange(actor, kind, version, previous.version);
+    await this.recordChange(actor, kind === 'rollback' ? 'rolled_back' : 'activated', version, {
+      previous: previous.version,
+      activationId,
+      reason: reason || undefined,
+    });
     const activation = this.store.versions.activations.find((a) => a.activationId === activationId);
     return { changed: true, activation, active: this.store.current.version };
   }
 
   /**
-   * The one place a policy change is audited (submit, activate, rollback).
-   * For now a structured log line; service-kit's AuditTrail is to be called
-   * from here.
+   * A stored version may name teams or skills the directory has dropped since
+   * it was submitted: such a version is not put in force (409 with the issues,
+   * as the 400 of a candidate names them).
    */
-  private recordChange(actor: Actor, action: string, version: string, previous?: string): void {
-    this.logger.log('policy change', {
-      audit: true,
+  private checkAgainstDirectory(version: string, kind: Activation['kind']): void {
+    const policy =
+      this.store.versions.versions.get(version)?.policy ??
+      (version === this.store.seed.version ? this.store.seed : undefined);
+    if (!policy) return;
+    const issues = this.store.issues(policy);
+    if (issues.length)
+      throw new ConflictException({
+        error: 'invalid_policy',
+        message: `version ${version} names teams or skills the directory does not know (any more): not ${kind === 'rollback' ? 'rolled back to' : 'activated'}`,
+        issues,
+      });
+  }
+
+  /**
+   * The one place a policy change is audited (submit, activate, rollback): on
+   * admin.audit (`policy.submitted`, `policy.activated`, `policy.rolled_back`,
+   * resource `policy` / the policy set, so one set's changes stay in order),
+   * and as a log line.
+   */
+  private async recordChange(
+    actor: Actor,
+    verb: 'submitted' | 'activated' | 'rolled_back',
+    version: string,
+    change: { previous?: string; activationId?: string; reason?: string } = {},
+  ): Promise<void> {
+    const policySet = this.store.versions.policySet;
+    const detail = { version, ...change, via: actor.keyId };
+    this.logger.log('policy change', { actor: actor.name, action: verb, policySet, ...detail });
+    await this.audit.record({
       actor: actor.name,
-      keyId: actor.keyId,
-      action,
-      version,
-      ...(previous ? { previous } : {}),
-      policySet: this.store.versions.policySet,
+      action: `policy.${verb}`,
+      resourceType: 'policy',
+      resourceId: policySet,
+      detail,
     });
   }
 

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { BadRequestException } from '@nestjs/common';
 import { z } from 'zod';
 import type { Bus } from '@support/bus';
 import type { ConversationEvent } from '@support/contracts';
 import { invalidInput, replayLog } from '@support/service-kit';
 import { parsePolicy, PolicyError, type Policy } from '../domain/policy.js';
+import type { PolicyIssue } from '../domain/policy-check.js';
 import { whatIf, type WhatIfReport } from '../domain/whatif.js';
 
 /** A policy document from a request body: YAML or JSON text, or a parsed JSON object. */
@@ -37,9 +37,13 @@ export function policyFromBody(body: unknown): { policy: Policy; text: string } 
     return { policy: parsePolicy(text, 'body'), text };
   } catch (err) {
     if (!(err instanceof PolicyError)) throw err;
-    throw new BadRequestException({ error: 'invalid_policy', issues: err.issues });
+    throw invalidPolicy(err.issues);
   }
 }
+
+/** The 400 for a policy with problems: `{ error: 'invalid_policy', issues }`. */
+export const invalidPolicy = (issues: PolicyIssue[]): BadRequestException =>
+  new BadRequestException({ error: 'invalid_policy', issues });
 
 const instant = z
   .string()
@@ -60,30 +64,4 @@ export async function replayWhatIf(
     events.push(event);
   });
   return whatIf(events, candidate, window);
-}
-
-/** Who changes something: the X-Actor the caller names (optional), and the key it used. */
-export interface Actor {
-  /** X-Actor, else the key's id. */
-  name: string;
-  /** `key:<first 8 hex digits of the SHA-256 of the API key>`: never the key itself. */
-  keyId: string;
-}
-
-const ACTOR = /^[^\p{Cc}]{1,200}$/u;
-
-export function actorOf(headers: Record<string, string | string[] | undefined>): Actor {
-  const key = /^Bearer\s+(.+)$/i.exec(String(headers.authorization ?? ''))?.[1]?.trim() ?? '';
-  const keyId = `key:${createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
-  const given = headers['x-actor'];
-  if (given === undefined) return { name: keyId, keyId };
-  if (typeof given !== 'string' || !ACTOR.test(given.trim()))
-    throw invalidInput([
-      {
-        field: 'header.x-actor',
-        rule: 'format',
-        message: 'must be 1-200 characters without control characters (who makes the change)',
-      },
-    ]);
-  return { name: given.trim(), keyId };
 }

@@ -10,7 +10,8 @@ import type { PolicyRecord } from '@support/contracts';
 import { CONFIG, JsonLogger } from '@support/service-kit';
 import type { Config } from '../config.js';
 import { DEFAULT_POLICY_FILE } from '../domain/decide.js';
-import { loadPolicyFile, type Policy } from '../domain/policy.js';
+import { loadPolicyFile, PolicyError, type Policy } from '../domain/policy.js';
+import type { PolicyIssue } from '../domain/policy-check.js';
 import {
   activePolicy,
   currentActivation,
@@ -19,6 +20,7 @@ import {
   type Activation,
   type PolicyHistory,
 } from '../domain/policy-history.js';
+import { DirectoryVocabularyStore } from './directory.js';
 import { TopicFollower } from './topic-follower.js';
 
 /**
@@ -31,6 +33,11 @@ import { TopicFollower } from './topic-follower.js';
  * the problem) and reloaded whenever it changes (an invalid edit is logged and
  * the policy in force stays). Once a version is activated, the file is only
  * the seed.
+ *
+ * Beyond its own validation (parsePolicy), a policy must name only teams and
+ * skills the router's directory knows: `issues()` is that one check, for the
+ * file at start-up and on reload, and for the policy API (a candidate, an
+ * activation, a rollback target).
  */
 @Injectable()
 export class PolicyStore implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -40,12 +47,11 @@ export class PolicyStore implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly caughtUp: Promise<void>;
   private markCaughtUp!: (error?: Error) => void;
   readonly file: string;
-  /** Checks a reloaded policy must pass before it replaces the one in force (e.g. the directory's names). */
-  private readonly checks: ((policy: Policy, source: string) => void)[] = [];
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
     private readonly bus: Bus,
+    private readonly directory: DirectoryVocabularyStore,
     private readonly logger: JsonLogger,
   ) {
     this.file = config.DECIDER_POLICY_FILE || DEFAULT_POLICY_FILE;
@@ -60,6 +66,7 @@ export class PolicyStore implements OnApplicationBootstrap, OnApplicationShutdow
       version: this.seedPolicy.version,
     });
     watchFile(this.file, { interval: config.DECIDER_POLICY_POLL_MS }, () => this.reload());
+    directory.onChange(() => this.recheck());
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -74,8 +81,18 @@ export class PolicyStore implements OnApplicationBootstrap, OnApplicationShutdow
       this.markCaughtUp(err as Error);
       throw err;
     }
-    this.markCaughtUp();
     const activation = currentActivation(this.history);
+    if (!activation) {
+      // The file is in force: like a file that does not parse, one naming unknown teams or skills
+      // stops the service (the directory has been read to its end before this).
+      const issues = this.issues(this.current);
+      if (issues.length) {
+        const error = new PolicyError(this.file, issues);
+        this.markCaughtUp(error);
+        throw error;
+      }
+    } else this.recheck();
+    this.markCaughtUp();
     this.logger.log('escalation policy in force', {
       policySet: this.history.policySet,
       version: this.current.version,
@@ -133,15 +150,35 @@ export class PolicyStore implements OnApplicationBootstrap, OnApplicationShutdow
       });
   }
 
-  /** A check (throwing PolicyError) every reloaded policy must pass. */
-  addCheck(check: (policy: Policy, source: string) => void): void {
-    this.checks.push(check);
+  /**
+   * What keeps a valid policy document from being put in force here: the teams
+   * and skills it names that the directory does not know (none while the router
+   * has published no vocabulary). The one check for the file (start-up,
+   * reload) and the API (candidate, activation, rollback).
+   */
+  issues(policy: Policy): PolicyIssue[] {
+    return this.directory.issues(policy.document);
+  }
+
+  /**
+   * The policy in force no longer matches the directory (it changed under it,
+   * or an activated version was checked against an older one): logged; the
+   * policy stays in force, since stopping would not bring the names back.
+   */
+  private recheck(): void {
+    const issues = this.issues(this.current);
+    if (issues.length)
+      this.logger.error('the policy in force names teams or skills the directory does not know', {
+        version: this.current.version,
+        issues,
+      });
   }
 
   reload(): void {
     try {
       const next = loadPolicyFile(this.file);
-      for (const check of this.checks) check(next, this.file);
+      const issues = this.issues(next);
+      if (issues.length) throw new PolicyError(this.file, issues);
       const previous = this.seedPolicy.version;
       this.seedPolicy = next;
       const active = currentActivation(this.history);

@@ -16,7 +16,8 @@ import { Bus, Topics } from '@support/bus';
 import { ApiKeyGuard, parseInput } from '@support/service-kit';
 import type { WhatIfReport } from '../domain/whatif.js';
 import { PolicyAdmin, type ActivationAnswer } from './policy-admin.service.js';
-import { actorOf, policyFromBody, replayWhatIf, windowQuery } from './policy-input.js';
+import { actorOf } from './actor.js';
+import { policyFromBody, replayWhatIf, windowQuery } from './policy-input.js';
 import { PolicyStore } from './policy-store.js';
 
 type HeaderMap = Record<string, string | string[] | undefined>;

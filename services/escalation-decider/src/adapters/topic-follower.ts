@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Consumer } from 'kafkajs';
 import { Bus, type Incoming, type TopicSpec } from '@support/bus';
 import type { DescMessage } from '@support/contracts';
@@ -7,12 +8,27 @@ import type { DescMessage } from '@support/contracts';
 export class NotCaughtUp extends Error {}
 
 /**
- * Every record of a topic, on every replica: a consumer group of this
- * replica's own (so no other replica takes partitions away from it) that reads
- * from the beginning at start-up and then follows the topic. `catchUp()` is
- * the read-your-writes barrier: it resolves once this replica has applied
- * everything the topic held when it was called, so a caller that published
- * first and then waits sees its own write applied here.
+ * Every record of a compacted topic, on every replica (policy.versions,
+ * directory.teams): a consumer group of this replica's own (so no other
+ * replica takes partitions away from it) that reads from the beginning at
+ * start-up and then follows the topic. `catchUp()` is the read-your-writes
+ * barrier: it resolves once this replica has applied everything the topic held
+ * when it was called, so a caller that published first and then waits sees its
+ * own write applied here.
+ *
+ * The group is one per process start, `<service>.<name>.<host>-<pid>-<random>`,
+ * commits no offsets and is deleted on shutdown (`forget`), so groups do not
+ * pile up: a graceful stop leaves nothing behind, and a crashed replica's group,
+ * having no offsets, is removed by the broker at its next clean-up
+ * (offsets.retention.check.interval.ms, 10 minutes by default) instead of
+ * staying for the offsets' retention (7 days). A stable per-replica group id
+ * (from HOSTNAME) was the alternative, and is worse here: pod names change on
+ * every restart of a Deployment anyway; two processes sharing a host name
+ * (two replicas on one machine or in one test process) would share the group,
+ * and one of them would never get the single partition; and a group that
+ * committed offsets would resume mid-topic after a restart, missing the
+ * records before, while a follower needs all of them in memory. The random part
+ * keeps two followers in one process apart; host and pid say whose it is.
  */
 export class TopicFollower {
   /** Per partition: the offset after the last record applied (or skipped as bad). */
@@ -41,12 +57,14 @@ export class TopicFollower {
       onTombstone?: (key: string) => Promise<void> | void;
     },
   ): Promise<TopicFollower> {
-    const group = `${options.name}.${randomUUID()}`;
+    const group = `${options.name}.${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
     const follower = new TopicFollower(bus, options.topic as TopicSpec, `${bus.service}.${group}`);
     follower.consumer = await bus.consume({
       group,
       topic: options.topic,
       fromBeginning: true,
+      // Nothing to resume: every start reads the topic from the beginning (see above).
+      commitOffsets: false,
       partitionsConcurrently: 1,
       handle: async (record) => {
         await options.handle(record);
