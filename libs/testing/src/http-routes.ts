@@ -17,6 +17,9 @@ interface Layer {
  * Every route of a running (initialised) Nest application on Express, read
  * from Express's router stack, so that endpoints added later are listed
  * without naming them anywhere. `_all` routes are listed as GET and POST.
+ * CONNECT is left out: Node's HTTP server hands it to its 'connect' event (a
+ * proxy tunnel), never to Express, and closes the socket when nothing listens,
+ * whatever route a middleware registered for it.
  */
 export function listRoutes(app: HasHttpAdapter): HttpRoute[] {
   const express = app.getHttpAdapter().getInstance() as {
@@ -33,7 +36,7 @@ export function listRoutes(app: HasHttpAdapter): HttpRoute[] {
     for (const path of paths) {
       if (typeof path !== 'string') continue;
       for (const [method, on] of Object.entries(route.methods ?? {})) {
-        if (!on) continue;
+        if (!on || method === 'connect') continue;
         for (const m of method === '_all' ? ['get', 'post'] : [method]) {
           const key = `${m.toUpperCase()} ${path}`;
           if (seen.has(key)) continue;
