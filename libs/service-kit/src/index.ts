@@ -9,3 +9,4 @@ export * from './log-consumer.js';
 export * from './main.js';
 export * from './validation.js';
 export * from './audit.js';
+export * from './openapi.js';

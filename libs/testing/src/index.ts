@@ -5,3 +5,4 @@ export * from './service-rig.js';
 export * from './redelivery.js';
 export * from './fake-llm-server.js';
 export * from './group-lag.js';
+export * from './openapi.js';
