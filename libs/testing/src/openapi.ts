@@ -302,3 +302,58 @@ export function assertValidOpenApiDocument(document: OpenApiDoc): void {
   if (problems.length)
     throw new Error(`the OpenAPI document is not valid:\n  ${problems.join('\n  ')}`);
 }
+
+/** A response as `fetchChecked` returns it: the body parsed when it is JSON, the text otherwise. */
+export interface CheckedResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  contentType: string;
+  body: T;
+  text: string;
+}
+
+/**
+ * Sends a request to the service and checks the response against the document
+ * (expectMatchesOpenApi) before returning it, so that every call a spec makes
+ * also tests the documentation. A `body` that is not a string is sent as JSON.
+ */
+export async function fetchChecked<T = any>( // eslint-disable-line @typescript-eslint/no-explicit-any -- specs read fields freely
+  document: OpenApiDoc,
+  baseUrl: string,
+  method: string,
+  path: string,
+  init: { body?: unknown; headers?: Record<string, string> } = {},
+): Promise<CheckedResponse<T>> {
+  const json = init.body !== undefined && typeof init.body !== 'string';
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { ...(json ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    body: json ? JSON.stringify(init.body) : (init.body as string | undefined),
+  });
+  const text = await res.text();
+  const contentType = res.headers.get('content-type') ?? '';
+  const body: unknown = /json/.test(contentType) && text ? JSON.parse(text) : text;
+  expectMatchesOpenApi(document, method, path, res.status, body, contentType || undefined);
+  return { status: res.status, headers: res.headers, contentType, body: body as T, text };
+}
+
+/**
+ * Reads the document the service serves at GET /v1/openapi.json (no key), and
+ * checks it: a valid document (assertValidOpenApiDocument) that describes
+ * exactly the routes the application registered (assertRoutesDocumented), and
+ * whose own answer, /health's and /metrics' match it.
+ */
+export async function checkServedOpenApi(
+  app: HttpApp,
+  baseUrl: string,
+  options: { ignore?: readonly string[] } = {},
+): Promise<OpenApiDoc> {
+  const res = await fetch(`${baseUrl}/v1/openapi.json`);
+  if (res.status !== 200) throw new Error(`GET /v1/openapi.json answered ${res.status}`);
+  const document = (await res.json()) as OpenApiDoc;
+  assertValidOpenApiDocument(document);
+  assertRoutesDocumented(app, document, options);
+  for (const path of ['/v1/openapi.json', '/health', '/metrics'])
+    await fetchChecked(document, baseUrl, 'GET', path);
+  return document;
+}
