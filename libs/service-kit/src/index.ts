@@ -12,3 +12,4 @@ export * from './audit.js';
 export * from './input-checks.js';
 export * from './input-guard.js';
 export * from './security-headers.js';
+export * from './openapi.js';

@@ -10,3 +10,4 @@ export * from './raw-http.js';
 export * from './fuzz-inputs.js';
 export * from './http-fuzz.js';
 export * from './topic-config.js';
+export * from './openapi.js';

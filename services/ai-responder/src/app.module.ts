@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { AuditTrail, ServiceKitModule, type JsonLogger } from '@support/service-kit';
+import { join } from 'node:path';
+import { AuditTrail, OpenApiModule, ServiceKitModule, type JsonLogger } from '@support/service-kit';
 import type { Config } from './config.js';
 import { SERVICE } from './config.js';
 import { classifierProvider } from './adapters/classifier.js';
@@ -25,6 +26,8 @@ export class AppModule {
           logger,
           apiKeys: config.AI_RESPONDER_API_KEYS,
         }),
+        // openapi.yaml beside src/ and dist/.
+        OpenApiModule.serve(join(__dirname, '..', 'openapi.yaml')),
       ],
       controllers: [KnowledgeBaseController, SuggestionsController],
       providers: [

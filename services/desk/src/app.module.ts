@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { AuditTrail, ServiceKitModule, type JsonLogger } from '@support/service-kit';
+import { join } from 'node:path';
+import { AuditTrail, OpenApiModule, ServiceKitModule, type JsonLogger } from '@support/service-kit';
 import type { Config } from './config.js';
 import { SERVICE } from './config.js';
 import { DeskPublisher } from './adapters/actions.js';
@@ -45,6 +46,8 @@ export class AppModule {
           logger,
           apiKeys: config.DESK_API_KEYS,
         }),
+        // openapi.yaml beside src/ and dist/ (the web app's catch-all leaves /v1 to it).
+        OpenApiModule.serve(join(__dirname, '..', 'openapi.yaml')),
       ],
       // The web app's catch-all comes last.
       controllers: [

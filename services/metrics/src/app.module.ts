@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ServiceKitModule, type JsonLogger } from '@support/service-kit';
+import { join } from 'node:path';
+import { OpenApiModule, ServiceKitModule, type JsonLogger } from '@support/service-kit';
 import type { Config } from './config.js';
 import { SERVICE } from './config.js';
 import { MetricsController, ReadKeyGuard } from './adapters/http.controller.js';
@@ -20,6 +21,8 @@ export class AppModule {
           logger,
           apiKeys: config.METRICS_API_KEYS,
         }),
+        // openapi.yaml beside src/ and dist/; also at its first address, /v1/metrics/openapi.json.
+        OpenApiModule.serve(join(__dirname, '..', 'openapi.yaml'), ['v1/metrics/openapi.json']),
       ],
       controllers: [MetricsController],
       providers: [ReadModelService, MetricsGauges, DeciderClient, ReadKeyGuard, InsightsService],

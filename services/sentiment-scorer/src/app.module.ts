@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ServiceKitModule, type JsonLogger } from '@support/service-kit';
+import { join } from 'node:path';
+import { OpenApiModule, ServiceKitModule, type JsonLogger } from '@support/service-kit';
 import type { Config } from './config.js';
 import { SERVICE } from './config.js';
 import { ScorerService } from './adapters/scorer.service.js';
@@ -9,7 +10,11 @@ export class AppModule {
   static create(config: Config, logger: JsonLogger): DynamicModule {
     return {
       module: AppModule,
-      imports: [ServiceKitModule.forRoot({ service: SERVICE, config, logger })],
+      imports: [
+        ServiceKitModule.forRoot({ service: SERVICE, config, logger }),
+        // openapi.yaml beside src/ and dist/.
+        OpenApiModule.serve(join(__dirname, '..', 'openapi.yaml')),
+      ],
       providers: [ScorerService],
     };
   }

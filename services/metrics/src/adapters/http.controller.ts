@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   CanActivate,
   Controller,
@@ -19,7 +17,6 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { stringify } from 'csv-stringify/sync';
-import { parse as parseYaml } from 'yaml';
 import { API_KEYS, ApiKeyGuard, CONFIG, invalidInput } from '@support/service-kit';
 import type { Config } from '../config.js';
 import type { RuleWhatIf, Rules } from '../domain/api.js';
@@ -62,10 +59,6 @@ interface Reply {
   setHeader(name: string, value: string): void;
 }
 
-/** The OpenAPI document, from services/metrics/openapi.yaml (the same from src/ and dist/). */
-const OPENAPI_FILE = join(__dirname, '..', '..', 'openapi.yaml');
-let openapi: unknown;
-
 /**
  * The analysts' API. Every GET takes from/to (ISO 8601, on the conversation's start), the segment
  * filters, and format=csv (or Accept: text/csv) for the same rows as CSV; bad input is a 400 naming
@@ -92,12 +85,6 @@ export class MetricsController {
     const flat = rows(body);
     const columns = [...new Set(flat.flatMap((r) => Object.keys(r)))];
     return stringify(flat, { header: true, columns: columns.length ? columns : ['empty'] });
-  }
-
-  @Get('openapi.json')
-  openapi(): unknown {
-    openapi ??= parseYaml(readFileSync(OPENAPI_FILE, 'utf8'));
-    return openapi;
   }
 
   /** Totals and rates over the conversations started in [from, to). */

@@ -3,8 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
-import Ajv2020 from 'ajv/dist/2020';
-import addFormats from 'ajv-formats';
 import { inArray, sql } from 'drizzle-orm';
 import { Bus, Topics } from '@support/bus';
 import {
@@ -18,7 +16,12 @@ import {
 } from '@support/contracts';
 import { conversationEvent, type PayloadInitOf } from '@support/conversation';
 import { createServiceApp, JsonLogger, loadConfig } from '@support/service-kit';
-import { waitUntil } from '@support/testing';
+import {
+  checkServedOpenApi,
+  expectMatchesOpenApi,
+  waitUntil,
+  type OpenApiDoc,
+} from '@support/testing';
 import { AppModule } from '../app.module';
 import { configSchema } from '../config';
 import { foldEvents } from '../domain/read-model';
@@ -415,8 +418,7 @@ describe('metrics against Kafka and PostgreSQL', () => {
   let bus: Bus;
   let decider: Server;
   let readModel: ReadModelService;
-  const ajv = new Ajv2020({ strict: false, allErrors: true });
-  addFormats(ajv);
+  let openapi: OpenApiDoc;
 
   const get = async (path: string, headers: Record<string, string> = {}) => {
     const res = await fetch(`${url}${path}`, {
@@ -424,6 +426,7 @@ describe('metrics against Kafka and PostgreSQL', () => {
     });
     const text = await res.text();
     return {
+      path,
       status: res.status,
       type: res.headers.get('content-type') ?? '',
       text,
@@ -485,8 +488,7 @@ describe('metrics against Kafka and PostgreSQL', () => {
     await waitUntil('the consumers to join their groups', () => appBus.health().ok, {
       timeoutMs: 60_000,
     });
-    const openapi = (await get('/v1/metrics/openapi.json')).body;
-    ajv.addSchema({ $id: 'openapi', components: openapi.components });
+    openapi = (await get('/v1/openapi.json')).body;
 
     // The handoff of c4 is delivered twice at once, the match twice, as after a producer retry.
     const events = all.flatMap((c) => c.events);
@@ -513,16 +515,19 @@ describe('metrics against Kafka and PostgreSQL', () => {
     decider?.close();
   });
 
-  /** Validates a response against the OpenAPI document's schema for it. */
-  const conforms = (schema: string, body: unknown) => {
-    const ok = ajv.validate({ $ref: `openapi#/components/schemas/${schema}` }, body);
-    if (!ok) throw new Error(`${schema}: ${ajv.errorsText(ajv.errors)}`);
-  };
+  /** Validates a GET's response against the OpenAPI document's schema for its path and status. */
+  const conforms = (res: Awaited<ReturnType<typeof get>>) =>
+    expectMatchesOpenApi(openapi, 'GET', res.path, res.status, res.body ?? res.text, res.type);
+
+  it('serves its OpenAPI document at both addresses, describing every route it serves', async () => {
+    expect(await checkServedOpenApi(app, url)).toEqual(openapi);
+    expect((await get('/v1/metrics/openapi.json')).body).toEqual(openapi);
+  });
 
   it('answers every metric of the overview as computed by hand', async () => {
     const res = await get(`/v1/metrics/overview?${range}`);
     expect(res.status).toBe(200);
-    conforms('Overview', res.body);
+    conforms(res);
     expect(res.body).toEqual({
       filters: { from: at(0), to: at(2 * DAY) },
       conversations: 11,
@@ -580,7 +585,7 @@ describe('metrics against Kafka and PostgreSQL', () => {
 
   it('answers a daily timeseries', async () => {
     const res = await get(`/v1/metrics/timeseries?${range}&interval=day`);
-    conforms('Timeseries', res.body);
+    conforms(res);
     expect(res.body.points).toEqual([
       {
         // Day 1: c1..c4; AI-resolved c1, c2, c3; h4 false; AI-only CSAT (5 + 2) / 2; handed off c4 1.
@@ -618,7 +623,7 @@ describe('metrics against Kafka and PostgreSQL', () => {
 
   it('answers a breakdown by channel and by language', async () => {
     const res = await get(`/v1/metrics/breakdown?${range}&groupBy=channel`);
-    conforms('Breakdown', res.body);
+    conforms(res);
     expect(res.body.rows).toEqual([
       // web: c1 c2 c4 c5 c7 c8 c9 c10 c11. AI-resolved c1 c2 c8 c9 c10 (5 / 9), handed off c4 c5 c7 (3 / 9),
       // false h4 h5 of h4 h5 h7 (2 / 3), missed none of 5, AI-only CSAT c1 5 c9 5, handed off (1 + 4) / 2.
@@ -668,7 +673,7 @@ describe('metrics against Kafka and PostgreSQL', () => {
 
   it('answers handoffs by rule and by trigger', async () => {
     const res = await get(`/v1/metrics/handoffs?${range}`);
-    conforms('Handoffs', res.body);
+    conforms(res);
     expect(res.body).toEqual({
       filters: { from: at(0), to: at(2 * DAY) },
       handoffs: 4,
@@ -689,7 +694,7 @@ describe('metrics against Kafka and PostgreSQL', () => {
 
   it('answers rules with a threshold suggestion named from the policy', async () => {
     const res = await get(`/v1/metrics/rules?${range}`);
-    conforms('Rules', res.body);
+    conforms(res);
     expect(res.body).toEqual({
       filters: { from: at(0), to: at(2 * DAY) },
       policyVersion: 'v2',
@@ -731,7 +736,7 @@ describe('metrics against Kafka and PostgreSQL', () => {
 
   it('answers topics with their trend and the rate before and after each article', async () => {
     const res = await get(`/v1/metrics/topics?${range}&interval=day`);
-    conforms('Topics', res.body);
+    conforms(res);
     const day1 = at(0).replace('.000Z', 'Z');
     const day2 = at(DAY).replace('.000Z', 'Z');
     expect(res.body.topics).toEqual([
@@ -789,7 +794,7 @@ describe('metrics against Kafka and PostgreSQL', () => {
 
   it('answers churn risk for accounts that matter showing trouble', async () => {
     const res = await get(`/v1/metrics/churn-risk?${range}`);
-    conforms('ChurnRisk', res.body);
+    conforms(res);
     expect(res.body.accounts).toEqual([
       {
         // A: enterprise; c1, c4, c7; c4 fell to -0.6 (a fall of -0.5), c7 fell by -0.45; c4 handed off and rated 1.
@@ -827,7 +832,7 @@ describe('metrics against Kafka and PostgreSQL', () => {
 
   it('keeps /summary working', async () => {
     const res = await get(`/v1/metrics/summary?${range}`);
-    conforms('Summary', res.body);
+    conforms(res);
     expect(res.body).toEqual(
       expect.objectContaining({
         conversations: 11,
@@ -842,6 +847,7 @@ describe('metrics against Kafka and PostgreSQL', () => {
   it('answers the same rows as CSV', async () => {
     const overview = await get(`/v1/metrics/overview?${range}&format=csv`);
     expect(overview.type).toMatch(/text\/csv/);
+    conforms(overview);
     const [header, row] = overview.text.trim().split('\n');
     const values = Object.fromEntries(header!.split(',').map((h, i) => [h, row!.split(',')[i]]));
     expect(values).toEqual(
@@ -871,9 +877,12 @@ describe('metrics against Kafka and PostgreSQL', () => {
     ]) {
       const res = await get(`/v1/metrics/breakdown?${query}`);
       expect(res.status).toBe(400);
+      conforms(res);
       expect(res.body.issues).toEqual([expect.objectContaining({ field })]);
     }
-    expect((await fetch(`${url}/v1/metrics/overview`)).status).toBe(401);
+    const anonymous = await fetch(`${url}/v1/metrics/overview`);
+    expect(anonymous.status).toBe(401);
+    expectMatchesOpenApi(openapi, 'GET', '/v1/metrics/overview', 401, await anonymous.json());
     expect((await fetch(`${url}/health`)).status).toBe(200);
     const prom = await (await fetch(`${url}/metrics`)).text();
     expect(prom).toMatch(/^metrics_handoff_rate_24h \d/m);
@@ -887,12 +896,20 @@ describe('metrics against Kafka and PostgreSQL', () => {
         headers: { authorization: `Bearer ${key}` },
       });
     expect((await post('low_confidence', 'wrong')).status).toBe(401);
-    expect((await post('nothing_like_it')).status).toBe(404);
+    const unknown = await post('nothing_like_it');
+    expect(unknown.status).toBe(404);
+    expectMatchesOpenApi(
+      openapi,
+      'POST',
+      '/v1/metrics/rules/nothing_like_it/whatif',
+      404,
+      await unknown.json(),
+    );
     expect((await post('frustration')).status).toBe(409);
     const res = await post('low_confidence');
     expect(res.status).toBe(200);
     const body = await res.json();
-    conforms('RuleWhatIf', body);
+    expectMatchesOpenApi(openapi, 'POST', '/v1/metrics/rules/low_confidence/whatif', 200, body);
     expect(body).toEqual({
       rule: 'low_confidence',
       suggestion: expect.objectContaining({ threshold: 'minConfidence', suggested: 0.87 }),
