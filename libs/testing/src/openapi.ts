@@ -1,5 +1,6 @@
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import { listRoutes } from './http-routes.js';
 
 /**
  * Checks a service's OpenAPI 3.1 document against the service itself: every
@@ -24,31 +25,14 @@ export interface HttpApp {
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'] as const;
 
-interface ExpressLayer {
-  route?: { path: string | string[]; methods: Record<string, boolean> };
-}
-
 /**
  * The routes the application registered, as `METHOD /path` with OpenAPI's
- * `{param}` for Express's `:param`, sorted. Reads the Express router stack
- * (Express 5's `app.router`, Express 4's `app._router`).
+ * `{param}` for Express's `:param`, sorted (from `listRoutes`, the fuzzer's
+ * reading of the Express router stack).
  */
 export function registeredRoutes(app: HttpApp): string[] {
-  const express = app.getHttpAdapter().getInstance() as {
-    router?: { stack: ExpressLayer[] };
-    _router?: { stack: ExpressLayer[] };
-  };
-  const stack = (express.router ?? express._router)?.stack;
-  if (!stack) throw new Error('no Express router: is this a Nest application on Express?');
-  const routes = new Set<string>();
-  for (const layer of stack) {
-    if (!layer.route) continue;
-    const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
-    for (const path of paths)
-      for (const [method, on] of Object.entries(layer.route.methods))
-        if (on) routes.add(`${method.toUpperCase()} ${path.replace(/:(\w+)/g, '{$1}')}`);
-  }
-  return [...routes].sort();
+  const routes = listRoutes(app).map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`);
+  return [...new Set(routes)].sort();
 }
 
 /** The operations the document describes, as `METHOD /path`, sorted. */
