@@ -63,6 +63,9 @@ function topic<Desc extends DescMessage>(
   return { partitions, cleanupPolicy: 'delete', ...spec };
 }
 
+/** The one key of directory.teams: its record is the whole vocabulary (records of other keys are not). */
+export const DIRECTORY_VOCABULARY_KEY = 'vocabulary';
+
 export const Topics = {
   inbound: topic({
     name: 'support.inbound',
@@ -152,7 +155,7 @@ export const Topics = {
   }),
   directoryTeams: topic({
     name: 'directory.teams',
-    key: '"vocabulary" (one record: the whole vocabulary)',
+    key: `"${DIRECTORY_VOCABULARY_KEY}" (one record: the whole vocabulary)`,
     partitions: 1,
     retentionMs: -1,
     maxMessageBytes: MAX_MESSAGE_BYTES,

@@ -4,8 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
+import { Partitioners } from 'kafkajs';
 import { register } from 'prom-client';
-import { Bus, Topics } from '@support/bus';
+import { Bus, DeadLetterTopics, Topics } from '@support/bus';
 import { create, DirectoryVocabularySchema, ReplyKind } from '@support/contracts';
 import { conversationEvent } from '@support/conversation';
 import { createServiceApp, JsonLogger, loadConfig } from '@support/service-kit';
@@ -50,6 +51,10 @@ function vocabulary(withDisputes = true) {
     publishedAt: new Date().toISOString(),
   });
 }
+
+const directoryDeadLetters = DeadLetterTopics.find(
+  (t) => t.name === Topics.directoryTeams.deadLetter,
+)!;
 
 describe('escalation-decider with the directory vocabulary (directory.teams)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'policy-directory-'));
@@ -106,7 +111,7 @@ describe('escalation-decider with the directory vocabulary (directory.teams)', (
         name: 'decider-directory-itest',
         brokers: config.KAFKA_BROKERS,
         createApp: () => createServiceApp(AppModule.create(config, logger), logger),
-        watch: [Topics.events, Topics.handoffRequests],
+        watch: [Topics.events, Topics.handoffRequests, directoryDeadLetters],
       });
     });
 
@@ -168,6 +173,33 @@ describe('escalation-decider with the directory vocabulary (directory.teams)', (
         expect.objectContaining({ team: 'Billing', triggerMessageId: messageId }),
       );
       expect(logged.team).toBe('Billing');
+    });
+
+    it('keeps the vocabulary through records of other keys: a tombstone deletes nothing, a vocabulary is dead-lettered', async () => {
+      const stray = `stray-${randomUUID()}`;
+      const producer = publisher.kafka.producer({
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      await producer.connect();
+      try {
+        await producer.send({
+          topic: Topics.directoryTeams.name,
+          messages: [{ key: `${stray}-gone`, value: null }],
+        });
+      } finally {
+        await producer.disconnect();
+      }
+      await publisher.publish({
+        topic: Topics.directoryTeams,
+        key: stray,
+        value: vocabulary(false),
+      });
+      // One partition, read in order: once the second is dead-lettered, the first was read too.
+      const [letter] = await rig.watcher.waitFor(directoryDeadLetters, (r) => r.key === stray);
+      expect(letter.value.reason).toMatch(/^not the vocabulary: keyed "stray-/);
+      // Neither emptied the vocabulary nor replaced it with the one without Disputes.
+      const store = rig.app.get(DirectoryVocabularyStore);
+      expect(store.current.teams.map((t) => t.name)).toContain('Disputes');
     });
 
     it('follows the vocabulary as it changes, and refuses a policy file naming a team it no longer knows', async () => {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { Bus, Topics } from '@support/bus';
+import { Bus, DIRECTORY_VOCABULARY_KEY, InvalidRecordError, Topics } from '@support/bus';
 import type { DirectoryVocabulary as VocabularyRecord } from '@support/contracts';
 import { CONFIG } from '@support/service-kit';
 import type { Config } from '../config.js';
@@ -15,13 +15,14 @@ const EMPTY: DirectoryVocabulary = { teams: [], skills: [] };
 
 /**
  * The router's vocabulary of teams and skills, kept from the compacted
- * directory.teams topic (one record, the whole vocabulary), followed by every
- * replica with the same TopicFollower as policy.versions. It is read to its end
- * before the application bootstraps (DECIDER_POLICY_CATCH_UP_MS), so the policy
- * in force is checked against it at start-up (PolicyStore); later changes are
- * passed to the `onChange` listeners. Until the router has published anything,
- * nothing is known and nothing is checked (the decider does not wait for the
- * router).
+ * directory.teams topic (one record keyed "vocabulary", the whole vocabulary: a
+ * record of another key is dead-lettered, a tombstone of another key changes
+ * nothing), followed by every replica with the same TopicFollower as
+ * policy.versions. It is read to its end before the application bootstraps
+ * (DECIDER_POLICY_CATCH_UP_MS), so the policy in force is checked against it
+ * at start-up (PolicyStore); later changes are passed to the `onChange`
+ * listeners. Until the router has published anything, nothing is known and
+ * nothing is checked (the decider does not wait for the router).
  */
 @Injectable()
 export class DirectoryVocabularyStore implements OnModuleInit, OnApplicationShutdown {
@@ -63,9 +64,17 @@ export class DirectoryVocabularyStore implements OnModuleInit, OnApplicationShut
     this.follower = await TopicFollower.start(this.bus, {
       topic: Topics.directoryTeams,
       name: 'directory',
-      handle: ({ value }) => this.take(value),
+      handle: ({ key, value }) => {
+        if (key !== DIRECTORY_VOCABULARY_KEY)
+          throw new InvalidRecordError(
+            `not the vocabulary: keyed "${key}", where directory.teams holds one record keyed "${DIRECTORY_VOCABULARY_KEY}"`,
+          );
+        this.take(value);
+      },
       // The router removed its vocabulary: nothing is known, nothing is checked.
-      onTombstone: () => this.take(undefined),
+      onTombstone: (key) => {
+        if (key === DIRECTORY_VOCABULARY_KEY) this.take(undefined);
+      },
     });
     await this.follower.catchUp(this.config.DECIDER_POLICY_CATCH_UP_MS);
     this.following = true;

@@ -1,12 +1,12 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { sql } from 'drizzle-orm';
-import { Bus, Topics } from '@support/bus';
+import { Bus, DIRECTORY_VOCABULARY_KEY, Topics } from '@support/bus';
 import { create, DirectoryVocabularySchema, type DirectoryVocabulary } from '@support/contracts';
 import { JsonLogger } from '@support/service-kit';
 import { Roster } from './db/roster.js';
 
 /** The one key of the compacted directory.teams topic: each record is the whole vocabulary. */
-export const VOCABULARY_KEY = 'vocabulary';
+export const VOCABULARY_KEY = DIRECTORY_VOCABULARY_KEY;
 
 /**
  * Publishes the directory's vocabulary (teams with their skills, and every
