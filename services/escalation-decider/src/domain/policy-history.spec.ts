@@ -109,6 +109,16 @@ describe('the fold of policy.versions into the policy in force', () => {
     expect(history.versions.get(strict.version)?.policy.threshold('minConfidence', NaN)).toBe(0.99);
   });
 
+  it('applies an activation once: the same record read again (a follower re-reading its topic) changes nothing', () => {
+    const first = activated(strict.version, seed.version);
+    const second = activated(lenient.version, strict.version);
+    const history = fold(stored(seed), stored(strict), stored(lenient), first, second);
+    const { history: again, ignored } = evolveHistory(history, first);
+    expect(ignored).toMatch(/applied already/);
+    expect(again.activations.map((a) => a.version)).toEqual([strict.version, lenient.version]);
+    expect(currentActivation(again)?.version).toBe(lenient.version);
+  });
+
   it('names a stored version by its record, even if its document would hash otherwise today', () => {
     const h = fold(
       create(PolicyRecordSchema, {

@@ -97,6 +97,9 @@ function activate(history: PolicyHistory, a: PolicyActivation): Applied {
       history,
       ignored: `activation ${a.activationId} names an unknown version ${a.version}`,
     };
+  // A follower group commits no offsets, so a rejoin reads the topic again from the start.
+  if (history.activations.some((x) => x.activationId === a.activationId))
+    return { history, ignored: `activation ${a.activationId} applied already` };
   const activation: Activation = {
     activationId: a.activationId,
     version: a.version,
