@@ -97,6 +97,30 @@ describe("ingest's OpenAPI document against its real answers", () => {
     const type = res.headers.get('content-type') ?? '';
     const body: unknown = /json/.test(type) ? JSON.parse(text) : text;
     expectMatchesOpenApi(doc, 'GET', path, res.status, body, type);
+    // Each event's data against the document's OutboundMessage schema (a path made for the check).
+    const data: OpenApiDoc = {
+      ...doc,
+      paths: {
+        '/event-data': {
+          get: {
+            responses: {
+              '200': {
+                content: {
+                  'application/json': { schema: { $ref: '#/components/schemas/OutboundMessage' } },
+                },
+              },
+            },
+          },
+        },
+      },
+    };
+    for (const line of text.split('\n').filter((l) => l.startsWith('data: '))) {
+      try {
+        expectMatchesOpenApi(data, 'GET', '/event-data', 200, JSON.parse(line.slice(6)));
+      } catch (err) {
+        throw new Error(`an event of ${path}: ${(err as Error).message}`);
+      }
+    }
     return { status: res.status, text };
   };
 
