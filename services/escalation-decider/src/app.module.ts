@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { AuditTrail, ServiceKitModule, type JsonLogger } from '@support/service-kit';
+import { join } from 'node:path';
+import { AuditTrail, OpenApiModule, ServiceKitModule, type JsonLogger } from '@support/service-kit';
 import { SERVICE, type Config } from './config.js';
 import { DeciderService } from './adapters/decider.service.js';
 import { AccountDirectory } from './adapters/accounts.js';
@@ -24,6 +25,8 @@ export class AppModule {
           logger,
           apiKeys: config.DECIDER_API_KEYS,
         }),
+        // openapi.yaml beside src/ and dist/.
+        OpenApiModule.serve(join(__dirname, '..', 'openapi.yaml')),
       ],
       controllers: [PolicyController, WhatIfController, AccountsController],
       providers: [

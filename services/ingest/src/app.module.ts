@@ -5,8 +5,15 @@ import {
   type MiddlewareConsumer,
   type NestModule,
 } from '@nestjs/common';
+import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { REDIS, ServiceKitModule, SnapshotStore, type JsonLogger } from '@support/service-kit';
+import {
+  OpenApiModule,
+  REDIS,
+  ServiceKitModule,
+  SnapshotStore,
+  type JsonLogger,
+} from '@support/service-kit';
 import type { Config } from './config.js';
 import { SERVICE } from './config.js';
 import { Closer } from './adapters/closer.js';
@@ -34,6 +41,8 @@ export class AppModule implements NestModule {
           // The channel keys: ApiKeyGuard admits them (widget keys are never among them).
           apiKeys: config.INGEST_API_KEYS,
         }),
+        // openapi.yaml beside src/ and dist/.
+        OpenApiModule.serve(join(__dirname, '..', 'openapi.yaml')),
       ],
       controllers: [IngestController, WidgetController, WebChatController],
       providers: [
