@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Shared by `npm start`, `npm test` and `npm run bench`: installs what is missing
-# (npm dependencies, generated contracts, the build) and, unless --no-infra,
+# (npm dependencies, the sentence encoder's model, generated contracts, the build) and, unless --no-infra,
 # brings up the local infrastructure (Kafka from Maven jars, PostgreSQL, Redis).
 # Idempotent.
 set -euo pipefail
@@ -10,8 +10,13 @@ if [ ! -d node_modules/.bin ] || [ package-lock.json -nt node_modules/.package-l
   echo "==> installing npm dependencies"
   # npm install, not npm ci: the registry these machines reach lacks some other platforms'
   # optional binaries (e.g. buf for darwin), so the lock cannot list them and npm ci refuses it.
-  npm install --no-audit --no-fund
+  # onnxruntime-node's install script only downloads GPU (CUDA) libraries, which the CPU encoder
+  # does not use: skipped here for npm versions that run install scripts (package.json's
+  # allowScripts denies it to those that ask).
+  ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund
 fi
+# The sentence encoder's model (libs/encoder) from Maven Central, once; quiet when cached.
+bash deploy/local/models/fetch.sh
 echo "==> generating contracts and building"
 npm run --silent build
 if [ "${1:-}" != "--no-infra" ]; then
