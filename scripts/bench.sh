@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Benchmark: the metrics read model over a million events (rebuild and queries) beside raw Kafka
-# produce/consume, then messages through the running pipeline, beside raw Kafka produce/consume.
+# Benchmark: the sentiment figures, the sentence encoder, the metrics read model over a million
+# events (rebuild and queries) beside raw Kafka produce/consume, then messages through the
+# running pipeline, beside raw Kafka produce/consume.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure.sh
 node bench/eval-sentiment.mjs
+echo
+# The sentence encoder the project runs: quality, encode time per message, load time, memory
+# (`node bench/encoders.mjs` compares every candidate model).
+node bench/encoders.mjs --project
 echo
 # The metrics read model at scale (METRICS_BENCH_EVENTS, default a million), on a Kafka broker and
 # a PostgreSQL database of its own, wiped first, so the log the system runs on is never touched.
