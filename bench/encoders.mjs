@@ -26,6 +26,7 @@ import { cpus, loadavg } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parse as parseCsvRows } from 'csv-parse/sync';
 
 const require = createRequire(import.meta.url);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -440,41 +441,9 @@ async function classifyClinc(encoder) {
   return classify(encoder, pairs(data.train), pairs(data.test));
 }
 
-/** RFC 4180 CSV: quoted fields, doubled quotes, newlines inside quotes. */
+/** CSV rows as objects keyed by the header row (csv-parse: RFC 4180 quoting, newlines inside quotes). */
 function parseCsv(text) {
-  const rows = [];
-  let row = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  const [header, ...body] = rows;
-  return body
-    .filter((r) => r.length > 1 || r[0] !== '')
-    .map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
+  return parseCsvRows(text, { columns: true, skip_empty_lines: true, relax_column_count: true });
 }
 
 // Last, so that every helper above is initialised.
