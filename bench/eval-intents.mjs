@@ -48,7 +48,8 @@ try {
   console.error('cannot load @support/intent: build it first with `npx tsc -b libs/intent`');
   throw error;
 }
-const { trainClassifier, universalSentenceEncoder, DEFAULT_TRAIN_OPTIONS } = intent;
+const { trainClassifier, DEFAULT_TRAIN_OPTIONS } = intent;
+const { sentenceEncoder } = require('@support/encoder');
 
 const pct = (x) => (x === null || x === undefined ? '  n/a' : (100 * x).toFixed(1).padStart(5));
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
@@ -370,7 +371,7 @@ console.log(
     `${d.outOfScopeRecallWeight} × OOS recall; text with no known word is OOS: ${d.unknownTextIsOutOfScope}`,
 );
 const loadStart = performance.now();
-const encoder = await universalSentenceEncoder();
+const encoder = await sentenceEncoder();
 console.log(
   `encoder: ${encoder.name} (${encoder.dimensions} dims), loaded in ${secs(performance.now() - loadStart)}`,
 );

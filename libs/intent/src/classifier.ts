@@ -2,7 +2,7 @@
 // TF-IDF n-grams) → softmax regression → temperature → out-of-scope decision;
 // and its exact serialisation. Training is in train.ts.
 import { base64ToFloat32, float32ToBase64 } from './codec.js';
-import { l2Normalize, type SentenceEncoder } from './encoder.js';
+import { l2Normalize, type SentenceEncoder } from '@support/encoder';
 import { NgramFeaturizer, type SerializedNgramFeaturizer } from './features.js';
 import {
   buildFeatureMatrix,

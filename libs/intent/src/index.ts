@@ -16,12 +16,7 @@ export {
   type TrainOptions,
   type TrainingReport,
 } from './train.js';
-export {
-  cosineSimilarity,
-  l2Normalize,
-  universalSentenceEncoder,
-  type SentenceEncoder,
-} from './encoder.js';
+export { cosineSimilarity, l2Normalize, type SentenceEncoder } from '@support/encoder';
 export { expectedCalibrationError } from './calibration.js';
 export { normalizeText } from './text.js';
 export { stratifiedSplit } from './rng.js';

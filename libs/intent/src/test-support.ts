@@ -1,6 +1,6 @@
 // Helpers shared by the specs (not exported from the package).
 import type { Example } from './classifier.js';
-import { l2Normalize, type SentenceEncoder } from './encoder.js';
+import { l2Normalize, type SentenceEncoder } from '@support/encoder';
 import { seededRandom } from './rng.js';
 
 /** Deterministic stand-in encoder: hashed bag of words into `dimensions` buckets. */

@@ -13,7 +13,7 @@ import {
   type ThresholdMetrics,
 } from './calibration.js';
 import { IntentClassifier, type Example } from './classifier.js';
-import { l2Normalize, type SentenceEncoder } from './encoder.js';
+import { l2Normalize, type SentenceEncoder } from '@support/encoder';
 import { NgramFeaturizer, type NgramOptions } from './features.js';
 import { stratifiedSplit } from './rng.js';
 import {

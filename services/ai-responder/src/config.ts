@@ -28,7 +28,7 @@ export const configSchema = baseConfigSchema.extend(llmConfigSchema.shape).exten
   /** The product the assistant supports, as the LLM prompt names it. */
   PRODUCT_NAME: z.string().default('Ledgerly'),
   /** Vectors for hybrid retrieval: none (full-text only), local (offline sentence encoder) or openai (any OpenAI-compatible embeddings API). */
-  EMBEDDINGS_PROVIDER: z.enum(['none', 'local', 'openai']).default('none'),
+  EMBEDDINGS_PROVIDER: z.enum(['none', 'local', 'openai']).default('local'),
   EMBEDDINGS_MODEL: z.string().default('text-embedding-3-small'),
   EMBEDDINGS_BASE_URL: z.string().default(''),
   EMBEDDINGS_API_KEY: z.string().default(''),

@@ -3,14 +3,12 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Provider } from '@nestjs/common';
+import { cosineSimilarity, sentenceEncoder, type SentenceEncoder } from '@support/encoder';
 import {
-  cosineSimilarity,
   DEFAULT_TRAIN_OPTIONS,
   IntentClassifier,
   trainClassifier,
-  universalSentenceEncoder,
   type Example,
-  type SentenceEncoder,
 } from '@support/intent';
 import { CONFIG, JsonLogger } from '@support/service-kit';
 import type { Config } from '../config.js';
@@ -20,7 +18,7 @@ import { SERVICE_ROOT } from './db/database.js';
 
 export const CORPUS_DIR = join(SERVICE_ROOT, 'corpus', 'intents');
 
-/** Passage vectors kept in memory (512 floats each: 20,000 take about 40 MB). */
+/** Passage vectors kept in memory (384 floats each: 20,000 take about 30 MB). */
 const VECTOR_CACHE = 20_000;
 
 /**
@@ -47,7 +45,7 @@ export class SupportClassifier {
    * `analyse`) to each of the others, by the sentence encoder. Each other text
    * has a key (e.g. passage id and version) under which its vector is kept, so
    * that a passage is embedded once, not on every question: long texts cost
-   * the encoder ~100 ms each.
+   * the encoder several milliseconds each.
    */
   async similarity(
     message: Float32Array,
@@ -55,7 +53,10 @@ export class SupportClassifier {
   ): Promise<number[]> {
     const missing = others.filter((o) => !this.vectors.has(o.key));
     if (missing.length) {
-      const fresh = await this.encoder.embed(missing.map((o) => o.text));
+      const fresh = await this.encoder.embed(
+        missing.map((o) => o.text),
+        'passage',
+      );
       missing.forEach((o, i) => this.remember(o.key, fresh[i]));
     }
     return others.map((o) => Math.max(0, cosineSimilarity(message, this.vectors.get(o.key)!)));
@@ -124,7 +125,7 @@ export async function loadSupportClassifier(
     log?: (msg: string, meta: object) => void;
   } = {},
 ): Promise<SupportClassifier> {
-  const encoder = options.encoder ?? (await universalSentenceEncoder());
+  const encoder = options.encoder ?? (await sentenceEncoder());
   const examples = await readCorpus(options.corpusDir);
   const key = createHash('sha256')
     .update(

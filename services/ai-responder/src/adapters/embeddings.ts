@@ -1,6 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import { OpenAIEmbeddings } from '@langchain/openai';
-import { universalSentenceEncoder } from '@support/intent';
+import { sentenceEncoder, type EmbedKind } from '@support/encoder';
 import { CONFIG } from '@support/service-kit';
 import type { Config } from '../config.js';
 
@@ -8,19 +8,24 @@ import type { Config } from '../config.js';
 export interface Embedder {
   /** Stored beside each passage vector, so that a change of model re-embeds rather than mixes. */
   readonly model: string;
-  embed(texts: string[]): Promise<number[][]>;
+  /** `passage` for knowledge-base passages, `query` (the default) for questions. */
+  embed(texts: string[], kind?: EmbedKind): Promise<number[][]>;
 }
 
 export const EMBEDDER = Symbol('EMBEDDER');
 
-/** The embeddings provider the configuration names; undefined (full-text search only) by default. */
-export function createEmbedder(config: Config): Embedder | undefined {
+/**
+ * The embeddings provider the configuration names: the process's own sentence
+ * encoder (`local`, the default), an OpenAI-compatible API, or none
+ * (full-text search only).
+ */
+export async function createEmbedder(config: Config): Promise<Embedder | undefined> {
   if (config.EMBEDDINGS_PROVIDER === 'none') return undefined;
   if (config.EMBEDDINGS_PROVIDER === 'local') {
-    const encoder = universalSentenceEncoder();
+    const encoder = await sentenceEncoder();
     return {
-      model: 'local:universal-sentence-encoder-lite',
-      embed: async (texts) => (await (await encoder).embed(texts)).map((v) => Array.from(v)),
+      model: `local:${encoder.name}`,
+      embed: async (texts, kind) => (await encoder.embed(texts, kind)).map((v) => Array.from(v)),
     };
   }
   const embeddings = new OpenAIEmbeddings({
@@ -32,12 +37,15 @@ export function createEmbedder(config: Config): Embedder | undefined {
   });
   return {
     model: `openai:${config.EMBEDDINGS_MODEL}`,
-    embed: (texts) => embeddings.embedDocuments(texts),
+    embed: (texts, kind) =>
+      kind === 'passage'
+        ? embeddings.embedDocuments(texts)
+        : Promise.all(texts.map((t) => embeddings.embedQuery(t))),
   };
 }
 
 export const embedderProvider: Provider = {
   provide: EMBEDDER,
   inject: [CONFIG],
-  useFactory: (config: Config) => createEmbedder(config) ?? null,
+  useFactory: async (config: Config) => (await createEmbedder(config)) ?? null,
 };

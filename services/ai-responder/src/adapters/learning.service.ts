@@ -8,7 +8,7 @@ import {
 import type { Redis } from 'ioredis';
 import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import { Bus, deterministicId, Topics } from '@support/bus';
-import { cosineSimilarity } from '@support/intent';
+import { cosineSimilarity } from '@support/encoder';
 import { KnowledgeDecision, type KnowledgeReview } from '@support/contracts';
 import {
   CONFIG,

@@ -16,7 +16,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openDatabase } from '@support/service-kit';
+import { loadConfig, openDatabase } from '@support/service-kit';
+import { configSchema } from '../config.js';
+import { createEmbedder } from '../adapters/embeddings.js';
 import { loadSupportClassifier } from '../adapters/classifier.js';
 import { MIGRATIONS_FOLDER, SERVICE_ROOT, type KbDatabase } from '../adapters/db/database.js';
 import { KnowledgeBase } from '../adapters/db/knowledge-base.js';
@@ -124,7 +126,10 @@ async function main(): Promise<void> {
     pgSchema: 'ai_responder',
   })) as KbDatabase;
   await database.pool.query('truncate ai_responder.articles cascade');
-  const kb = new KnowledgeBase(database);
+  // Retrieval as the service runs it: EMBEDDINGS_PROVIDER (default local: BM25 fused with the
+  // sentence encoder's passage vectors; none: BM25 alone).
+  const embedder = await createEmbedder(loadConfig(configSchema, process.env));
+  const kb = new KnowledgeBase(database, embedder);
   const seeded = await seedKnowledgeBase(kb);
   const classifier = await loadSupportClassifier();
 
@@ -169,7 +174,7 @@ async function main(): Promise<void> {
     `AI responder evaluation: ${questions.length} questions written for the demo knowledge base`,
   );
   console.log(
-    `  settings: ${seeded.length} articles seeded, retrieval top 3, extractive answers, ${FOLDS}-fold cross-validated confidence, max wrong ${pct(MAX_WRONG)}`,
+    `  settings: ${seeded.length} articles seeded, retrieval top 3 (${embedder ? `BM25 + ${embedder.model}` : 'BM25 only'}), extractive answers, ${FOLDS}-fold cross-validated confidence, max wrong ${pct(MAX_WRONG)}`,
   );
   for (const k of ['answerable', 'unanswerable', 'injection'] as const) {
     const list = byKind(k);

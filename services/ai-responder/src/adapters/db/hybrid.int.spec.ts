@@ -22,7 +22,7 @@ describe('hybrid retrieval with the offline sentence encoder (EMBEDDINGS_PROVIDE
       migrationsFolder: MIGRATIONS_FOLDER,
       pgSchema: 'ai_responder',
     })) as KbDatabase;
-    kb = new KnowledgeBase(database, createEmbedder(config));
+    kb = new KnowledgeBase(database, await createEmbedder(config));
     await kb.import(
       [
         {

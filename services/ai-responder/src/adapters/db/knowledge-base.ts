@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional, type OnApplicationShutdown } from '@nestjs/common';
-import { cosineSimilarity } from '@support/intent';
+import { cosineSimilarity } from '@support/encoder';
 import { and, asc, desc, eq, getTableColumns, or, sql, type SQL } from 'drizzle-orm';
 import { deterministicId } from '@support/bus';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
@@ -389,7 +389,10 @@ export class KnowledgeBase implements OnApplicationShutdown {
   private async prepare(input: ArticleInput & { source: ArticleSource }): Promise<Prepared> {
     const drafts = await splitArticle(input.body, DEFAULT_SPLIT);
     const embeddings = this.embedder
-      ? await this.embedder.embed(drafts.map((d) => `${input.title}\n${d.heading}\n${d.text}`))
+      ? await this.embedder.embed(
+          drafts.map((d) => `${input.title}\n${d.heading}\n${d.text}`),
+          'passage',
+        )
       : undefined;
     return { input, passages: drafts, embeddings };
   }
