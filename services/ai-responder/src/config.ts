@@ -37,7 +37,7 @@ export const configSchema = baseConfigSchema.extend(llmConfigSchema.shape).exten
   /** Similarity (0..1, meaning and shared words) at which a resolution merges into a pending suggestion. */
   KB_SUGGESTION_MERGE_SIMILARITY: z.coerce.number().min(0).max(1).default(0.7),
   /** Similarity at which a resolution counts as answered by a published article (a false escalation). */
-  KB_RESOLUTION_MATCH_SIMILARITY: z.coerce.number().min(0).max(1).default(0.72),
+  KB_RESOLUTION_MATCH_SIMILARITY: z.coerce.number().min(0).max(1).default(0.65),
   /** How often each replica looks for overdue suggestions to expire. */
   KB_SUGGESTION_SWEEP_MS: z.coerce.number().int().min(100).default(60_000),
   /** How often the knowledge-event outbox is relayed besides right after each write. */

@@ -29,7 +29,12 @@ export async function understand(
     message.locale,
     options.topK,
     options.defaultLocale,
-    { pageUrl: message.pageUrl, pageBoost: options.pageBoost },
+    {
+      pageUrl: message.pageUrl,
+      pageBoost: options.pageBoost,
+      // The message's vector from the classifier, reused when retrieval embeds with the same model.
+      vector: { model: `local:${deps.classifier.encoderName}`, values: vector },
+    },
   );
   retrievalTimer();
   const best = ranked[0];

@@ -283,7 +283,12 @@ describe('retrievalEvidence', () => {
   const q = 'reset password link';
 
   it('given nothing ranked, when weighed, then all evidence is 0', () => {
-    expect(retrievalEvidence(q, [])).toEqual({ retrieval: 0, margin: 0, coverage: 0 });
+    expect(retrievalEvidence(q, [])).toEqual({
+      retrieval: 0,
+      margin: 0,
+      coverage: 0,
+      agreement: 0,
+    });
   });
 
   it('given one article, when weighed, then the margin is full and retrieval is score/(score+10)', () => {
@@ -291,8 +296,19 @@ describe('retrievalEvidence', () => {
       retrieval: 0.5,
       margin: 1,
       coverage: 1,
+      // Without hybrid retrieval nobody knows whether the meaning ranking would agree.
+      agreement: 0.5,
     });
     expect(retrievalEvidence(q, [ranked({ id: 'a', score: 30 })]).retrieval).toBe(0.75);
+  });
+
+  it('given hybrid retrieval, then agreement is 1 only when both rankings put the best article first', () => {
+    const both = ranked({ id: 'a', score: 10, ranks: { words: 0, meaning: 0 } });
+    expect(retrievalEvidence(q, [both]).agreement).toBe(1);
+    const wordsOnly = ranked({ id: 'a', score: 10, ranks: { words: 0, meaning: 2 } });
+    expect(retrievalEvidence(q, [wordsOnly]).agreement).toBe(0);
+    const meaningOnly = ranked({ id: 'a', score: 0, ranks: { words: -1, meaning: 0 } });
+    expect(retrievalEvidence(q, [meaningOnly]).agreement).toBe(0);
   });
 
   it('given the customer’s page told two equal articles apart, then the margin counts the boost, the strength does not', () => {

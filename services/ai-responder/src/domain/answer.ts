@@ -17,6 +17,11 @@ export interface RankedArticle {
   pageBoost?: number;
   /** Cosine similarity of the best passage to the question, when embeddings are configured. */
   similarity?: number;
+  /**
+   * Where the article stood in the word ranking (BM25) and in the meaning
+   * ranking (passage vectors), 0 = first, -1 = absent; only with hybrid retrieval.
+   */
+  ranks?: { words: number; meaning: number };
   passage: { id: string; heading: string; text: string };
   /** The article's other matching passages, best first, with their scores. */
   alternatives?: { id: string; heading: string; text: string; score: number }[];
@@ -41,6 +46,11 @@ export interface Evidence {
   grounding: number;
   /** Sentence-encoder similarity of the question to the best passage. */
   similarity: number;
+  /**
+   * 1 when the word ranking and the meaning ranking both put the best article
+   * first, 0 when they disagree, 0.5 without hybrid retrieval (unknown).
+   */
+  agreement: number;
 }
 
 /** Fraction of the question's stems that the article (title, tags and body) contains. */
@@ -67,9 +77,9 @@ const BM25_HALF = 10;
 export function retrievalEvidence(
   question: string,
   ranked: RankedArticle[],
-): Pick<Evidence, 'retrieval' | 'margin' | 'coverage'> {
+): Pick<Evidence, 'retrieval' | 'margin' | 'coverage' | 'agreement'> {
   const best = ranked[0];
-  if (!best) return { retrieval: 0, margin: 0, coverage: 0 };
+  if (!best) return { retrieval: 0, margin: 0, coverage: 0, agreement: 0 };
   const ranking = (a: RankedArticle) => a.score * (a.pageBoost ?? 1);
   const top = ranking(best);
   const runnerUp = ranked[1] ? ranking(ranked[1]) : undefined;
@@ -82,6 +92,7 @@ export function retrievalEvidence(
     retrieval: round(strength),
     margin: round(margin),
     coverage: round(coverage(contentStems(question), best)),
+    agreement: best.ranks ? (best.ranks.words === 0 && best.ranks.meaning === 0 ? 1 : 0) : 0.5,
   };
 }
 

@@ -15,13 +15,14 @@ const evidence = (over: Partial<Evidence> = {}): Evidence => ({
   outOfScope: 0.1,
   grounding: 1,
   similarity: 0.3,
+  agreement: 1,
   ...over,
 });
 
 const grid = [0, 0.25, 0.5, 0.75, 1];
 
 describe('confidenceOf', () => {
-  it.each([['coverage'], ['margin'], ['retrieval'], ['similarity']] as const)(
+  it.each([['coverage'], ['margin'], ['retrieval'], ['similarity'], ['agreement']] as const)(
     'never falls as %s grows, and rises from its lowest to its highest',
     (feature) => {
       for (const base of [evidence(), evidence({ coverage: 0.9, margin: 0.9, retrieval: 0.9 })]) {
@@ -50,7 +51,7 @@ describe('confidenceOf', () => {
   it('ignores grounding in the model: only the listed features are weighed', () => {
     expect(FEATURES).not.toContain('grounding');
     expect(featureVector(evidence({ grounding: 0.2 }))).toEqual(featureVector(evidence()));
-    expect(featureVector(evidence())).toEqual([0.5, 0.5, 0.5, 0.8, 0.1, 0.3]);
+    expect(featureVector(evidence())).toEqual([0.5, 0.5, 0.5, 0.8, 0.1, 0.3, 1]);
   });
 
   it('stays within 0..1 at the extremes and rounds to 3 places', () => {

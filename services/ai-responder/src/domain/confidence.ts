@@ -14,6 +14,7 @@ export const FEATURES = [
   'classifier',
   'outOfScope',
   'similarity',
+  'agreement',
 ] as const satisfies readonly (keyof Evidence)[];
 
 /** A logistic model over the evidence, fitted on labelled questions (see src/eval/calibrate.ts). */

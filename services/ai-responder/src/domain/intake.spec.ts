@@ -1,4 +1,11 @@
-import { askForDetails, extractDetails, mergeDetails, missingDetails, type Detail } from './intake';
+import {
+  askForDetails,
+  asksHowTo,
+  extractDetails,
+  mergeDetails,
+  missingDetails,
+  type Detail,
+} from './intake';
 
 const found = (text: string) =>
   Object.fromEntries(extractDetails(text, 'm1').map((d) => [d.name, d.value]));
@@ -102,6 +109,33 @@ describe('extractDetails', () => {
     ['I paid 2 invoices last week'],
   ])('finds nothing in the ordinary question %j', (text) => {
     expect(extractDetails(text, 'm1')).toEqual([]);
+  });
+});
+
+describe('asksHowTo', () => {
+  it.each([
+    'How do I change the e-mail address my invoices go to?',
+    'how can we switch to yearly billing',
+    'Hi! Where can I download last year’s receipts as PDF?',
+    'Is it possible to pay by bank transfer instead of card?',
+    'Can I add a second payment method?',
+    'Comment puis-je changer l’adresse de facturation ?',
+    'Wie kann ich die Rechnungsadresse ändern?',
+    '¿Cómo puedo cambiar mi método de pago?',
+  ])('given a question that only asks how: %s', (text) => {
+    expect(asksHowTo(text)).toBe(true);
+  });
+
+  it.each([
+    'How do I get my money back? You charged me twice this month.',
+    'How can I dispute invoice INV-20931?',
+    'Where can I see why I was charged $49 yesterday?',
+    'How do I fix the sync error on my invoices?',
+    'My invoice shows the wrong VAT number',
+    'I need the invoice for order 123456',
+    'Can I get a refund, the payment didn’t go through but money left my account',
+  ])('given a concrete case or no how-question: %s', (text) => {
+    expect(asksHowTo(text)).toBe(false);
   });
 });
 

@@ -38,6 +38,33 @@ export function extractDetails(text: string, messageId: string): Detail[] {
   return found;
 }
 
+/** A question about how or where to do something, or whether it can be done, in the main European languages. */
+const HOW_TO =
+  /^[\s¿¡"'(]*(?:(?:hi|hello|hey|hallo|bonjour|hola|ciao)\b[^a-z]*)?(?:how (?:do|can|could|should|would) (?:i|we|you|one)|how to|where (?:do|can|could|should) (?:i|we)|where is the (?:option|setting)|what(?:'s| is) the (?:best )?way to|is (?:it|there) (?:possible|a way|an? (?:option|setting))|can (?:i|we)|could (?:i|we)|do you (?:support|offer|allow)|comment (?:puis-je|pouvons-nous|faire|est-ce qu)|où (?:puis-je|trouver)|est-il possible|wie (?:kann|können|ändere|finde|lege)|wo (?:kann|finde)|ist es möglich|kann ich|cómo (?:puedo|hago|se)|dónde (?:puedo|encuentro)|es posible|puedo|come (?:posso|faccio|si)|dove (?:posso|trovo)|è possibile|posso|hoe (?:kan|kunnen|wijzig|verander)|waar (?:kan|vind)|como (?:posso|faço)|onde (?:posso|encontro))\b/i;
+
+/**
+ * A concrete case: something that happened or fails (a charge, an error, a
+ * refusal), an amount, a date, or words of a problem. Its details are needed
+ * even when the customer phrases it as a question ("how do I get my money back
+ * for the charge I didn't authorise?").
+ */
+const CONCRETE_CASE =
+  /\b(?:was|were|got|been|has been|have been|get) (?:charged|billed|debited|refused|declined|rejected|locked|blocked|suspended|deleted|hacked)|\b(?:charged|billed|debited) (?:me|us|twice|double)|\b(?:i|we) (?:paid|was charged|were charged|lost|cannot|can'?t|couldn'?t|didn'?t|never)\b|\b(?:twice|double|wrong|incorrect|unauthori[sz]ed|fraud\w*|error\w*|fail\w*|broken|still|again|yesterday|last (?:week|month|night)|(?:does|did|is|was)n'?t|not (?:working|arrived|received))\b|[$€£¥]\s?\d|\d\s?(?:€|eur|usd|gbp)\b/i;
+
+/**
+ * The message only asks how to do something (change a billing e-mail, find
+ * an invoice), with no concrete case to investigate: it gets the answer, not
+ * a request for the details a case would need.
+ */
+export function asksHowTo(text: string): boolean {
+  const plain = text.replace(/[\u2018\u2019]/g, "'");
+  return (
+    HOW_TO.test(plain) &&
+    !CONCRETE_CASE.test(plain) &&
+    !extractDetails(text, '').some((d) => d.name === 'invoice_or_order_number')
+  );
+}
+
 /**
  * The details an intent needs that are not known yet, in the profile's order;
  * none when the intent needs them only for a specific case and the

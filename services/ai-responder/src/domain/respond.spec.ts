@@ -365,11 +365,16 @@ describe('respond', () => {
 
   describe('intake', () => {
     const accountAccess = classified('account_access');
+    // A concrete case: a plain "how do I…" gets the answer instead (below).
+    const LOCKED_OUT = 'I cannot sign in to my account since this morning.';
 
     it('given missing details, low confidence and no earlier ask, when answered, then it asks for them', async () => {
-      const p = await respond(input({ classification: accountAccess, locale: 'fr' }), {
-        generator: extractiveGenerator,
-      });
+      const p = await respond(
+        input({ text: LOCKED_OUT, classification: accountAccess, locale: 'fr' }),
+        {
+          generator: extractiveGenerator,
+        },
+      );
 
       expect(p.kind).toBe('intake');
       expect(p.missingDetails).toEqual(['account_email']);
@@ -393,24 +398,30 @@ describe('respond', () => {
     });
 
     it('given the details were asked for before, when answered, then it does not ask again', async () => {
-      const p = await respond(input({ classification: accountAccess, askedBefore: true }), {
-        generator: extractiveGenerator,
-      });
+      const p = await respond(
+        input({ text: LOCKED_OUT, classification: accountAccess, askedBefore: true }),
+        {
+          generator: extractiveGenerator,
+        },
+      );
       expect(p.kind).toBe('answer');
       expect(p.missingDetails).toEqual(['account_email']);
       expect(p.citations).toHaveLength(1);
     });
 
     it('given nothing retrieved but details missing, when answered the first time, then it asks for them', async () => {
-      const p = await respond(input({ classification: accountAccess, ranked: [] }), {
-        generator: untouchable,
-      });
+      const p = await respond(
+        input({ text: LOCKED_OUT, classification: accountAccess, ranked: [] }),
+        {
+          generator: untouchable,
+        },
+      );
       expect(p.kind).toBe('intake');
     });
 
     it('given confidence at or above the threshold, when answered, then it answers instead of asking', async () => {
       const sure: ConfidenceModel = { bias: 10, weights: [0, 0, 0, 0, 0, 0], threshold: 0.9 };
-      const p = await respond(input({ classification: accountAccess }), {
+      const p = await respond(input({ text: LOCKED_OUT, classification: accountAccess }), {
         generator: extractiveGenerator,
         model: sure,
       });
@@ -425,16 +436,35 @@ describe('respond', () => {
       ['an uncertain intent', classified('account_access', { probability: 0.3 })],
       ['an out-of-scope message', classified('account_access', { outOfScope: true })],
     ])('given %s, when answered, then it does not ask', async (_what, classification) => {
-      const p = await respond(input({ classification }), {
+      const p = await respond(input({ text: LOCKED_OUT, classification }), {
         generator: extractiveGenerator,
         model: unreachable,
       });
       expect(p.kind).toBe('answer');
     });
 
+    it.each([
+      ['account_access', 'How do I reset my password?'],
+      ['billing', 'How can I change which e-mail address my invoices are sent to?'],
+    ])(
+      'given a %s question that only asks how, when unsure, then it answers instead of asking for case details',
+      async (intent, text) => {
+        const p = await respond(input({ text, classification: classified(intent) }), {
+          generator: extractiveGenerator,
+          model: unreachable,
+        });
+        expect(p.kind).toBe('answer');
+        expect(p.missingDetails).toEqual([]);
+        expect(p.citations).toHaveLength(1);
+      },
+    );
+
     it('given a lower intake minimum, when the intent is uncertain, then it asks', async () => {
       const p = await respond(
-        input({ classification: classified('account_access', { probability: 0.3 }) }),
+        input({
+          text: LOCKED_OUT,
+          classification: classified('account_access', { probability: 0.3 }),
+        }),
         { generator: extractiveGenerator, intakeMin: 0.2, model: unreachable },
       );
       expect(p.kind).toBe('intake');
@@ -623,7 +653,11 @@ describe('respond', () => {
 
     it('given details are missing, when drafted, then it does not ask for them: the person does', async () => {
       const p = await respond(
-        input({ classification: classified('account_access'), draftFor: 'Ada' }),
+        input({
+          text: 'I cannot sign in to my account since this morning.',
+          classification: classified('account_access'),
+          draftFor: 'Ada',
+        }),
         { generator: extractiveGenerator },
       );
       expect(p.kind).toBe('answer');

@@ -14,6 +14,7 @@ import {
   askForDetails,
   extractDetails,
   mergeDetails,
+  asksHowTo,
   missingDetails,
   type Detail,
 } from './intake.js';
@@ -198,7 +199,10 @@ export async function respond(input: RespondInput, options: RespondOptions): Pro
   if (looksLikeInjection(input.text)) flags.push('prompt_injection_suspected');
   const question = input.question ?? input.text;
   const collectedDetails = mergeDetails(input.known, extractDetails(input.text, input.messageId));
-  const missing = missingDetails(c.intent, collectedDetails, [...(input.earlier ?? []), question]);
+  // A plain how-to question gets the answer, even on a topic whose cases need details first.
+  const missing = asksHowTo(question)
+    ? []
+    : missingDetails(c.intent, collectedDetails, [...(input.earlier ?? []), question]);
   const retrieval = retrievalEvidence(question, ranked);
   const best = ranked[0];
   const base = {

@@ -78,7 +78,7 @@ describe('escalation decider', () => {
       false,
     );
     expect(d.kind === 'handoff' && d.triggers[0]).toEqual(
-      expect.objectContaining({ rule: 'low_confidence', value: 0.7, threshold: 0.9 }),
+      expect.objectContaining({ rule: 'low_confidence', value: 0.7, threshold: 0.77 }),
     );
   });
 
@@ -361,9 +361,9 @@ describe('briefing', () => {
     triggers: [
       {
         rule: 'low_confidence',
-        detail: 'the AI answer is below the calibrated confidence (confidence 0.3 lessThan 0.9)',
+        detail: 'the AI answer is below the calibrated confidence (confidence 0.3 lessThan 0.77)',
         value: 0.3,
-        threshold: 0.9,
+        threshold: 0.77,
       },
     ],
     priorityReasons: [],

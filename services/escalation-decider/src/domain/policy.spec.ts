@@ -40,7 +40,7 @@ describe('the escalation policy as data', () => {
 
   it('loads the shipped policy, versioned', () => {
     expect(policy.version).toMatch(/^default-\d+@[0-9a-f]{8}$/);
-    expect(policy.threshold('minConfidence', NaN)).toBe(0.9);
+    expect(policy.threshold('minConfidence', NaN)).toBe(0.77);
   });
 
   it('fires nothing for a confident answer to a calm customer', async () => {
@@ -52,11 +52,11 @@ describe('the escalation policy as data', () => {
       facts({ confidence: 0.4, valence: -0.7, signals: ['frustration'] }),
     );
     expect(fired.map((f) => [f.rule, f.value, f.threshold])).toEqual([
-      ['low_confidence', 0.4, 0.9],
+      ['low_confidence', 0.4, 0.77],
       ['frustration', -0.7, -0.5],
     ]);
     expect(fired[1].priority).toBe(Priority.HIGH);
-    expect(fired[0].detail).toContain('confidence 0.4 lessThan 0.9');
+    expect(fired[0].detail).toContain('confidence 0.4 lessThan 0.77');
   });
 
   it('hands off when the AI keeps failing the customer', async () => {
@@ -76,7 +76,7 @@ describe('the escalation policy as data', () => {
   it('decides by the document: the same facts, another threshold, another decision', async () => {
     const lenient = parsePolicy(
       text
-        .replace('minConfidence: 0.9', 'minConfidence: 0.3')
+        .replace('minConfidence: 0.77', 'minConfidence: 0.3')
         .replace(/version: .*/, 'version: lenient-1'),
     );
     expect(lenient.version).toMatch(/^lenient-1@[0-9a-f]{8}$/);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { inArray } from 'drizzle-orm';
+import { sentenceEncoder } from '@support/encoder';
 import { loadConfig, openDatabase } from '@support/service-kit';
 import { configSchema } from '../../config';
 import { createEmbedder } from '../embeddings';
@@ -61,9 +62,10 @@ describe('hybrid retrieval with the offline sentence encoder (EMBEDDINGS_PROVIDE
       .from(schema.passages)
       .where(inArray(schema.passages.articleId, ids));
     expect(rows.length).toBeGreaterThanOrEqual(2);
+    const encoder = await sentenceEncoder();
     for (const r of rows) {
-      expect(r.model).toBe('local:universal-sentence-encoder-lite');
-      expect(r.embedding).toHaveLength(512);
+      expect(r.model).toBe(`local:${encoder.name}`);
+      expect(r.embedding).toHaveLength(encoder.dimensions);
     }
   });
 

@@ -10,6 +10,7 @@ import {
   type ArticleSource,
   type ArticleStatus,
 } from '../../domain/kb/article.js';
+import { fuseRankings } from '../../domain/kb/fusion.js';
 import { languageOf } from '../../domain/kb/language.js';
 import { PassageIndex, type IndexedPassage } from '../../domain/kb/passage-index.js';
 import { DEFAULT_PAGE_BOOST, preferPage } from '../../domain/kb/pages.js';
@@ -292,7 +293,7 @@ export class KnowledgeBase implements OnApplicationShutdown {
     locale: string,
     limit: number,
     defaultLocale = 'en',
-    page: { pageUrl?: string; pageBoost?: number } = {},
+    page: { pageUrl?: string; pageBoost?: number; vector?: QueryVector } = {},
   ): Promise<RankedArticle[]> {
     const index = await this.index();
     const lang = languageOf(locale, defaultLocale);
@@ -308,7 +309,8 @@ export class KnowledgeBase implements OnApplicationShutdown {
       page.pageUrl ?? '',
       page.pageBoost ?? DEFAULT_PAGE_BOOST,
     );
-    if (this.embedder) ranked = await this.fuseWithVectors(ranked, question, searchLang, index);
+    if (this.embedder)
+      ranked = await this.fuseWithVectors(ranked, question, searchLang, index, page.vector);
     const best = new Map<string, RankedArticle>();
     for (const r of ranked) {
       const seen = best.get(r.id);
@@ -358,32 +360,35 @@ export class KnowledgeBase implements OnApplicationShutdown {
     return index;
   }
 
-  /** Reciprocal-rank fusion of the BM25 ranking with cosine similarity over passage vectors. */
+  /**
+   * The BM25 ranking fused with the meaning ranking over passage vectors
+   * (domain/kb/fusion.ts). The question's vector is the caller's when it comes
+   * from this knowledge base's embedding model, else embedded here.
+   */
   private async fuseWithVectors(
     textRanked: RankedArticle[],
     question: string,
     lang: string,
     index: PassageIndex,
+    given?: QueryVector,
   ): Promise<RankedArticle[]> {
-    const [vector] = await this.embedder!.embed([question]);
+    const vector =
+      given && given.model === this.embedder!.model
+        ? given.values
+        : (await this.embedder!.embed([question]))[0];
     const byVector = index
       .all()
       .filter((p) => languageOf(p.locale) === lang && this.vectors.has(p.id))
-      .map((p) => ({ p, similarity: cosine(vector, this.vectors.get(p.id)!) }))
+      .map((p) => ({
+        article: rankedOf(p, 0),
+        similarity: cosine(vector, this.vectors.get(p.id)!),
+      }))
       .sort((a, b) => b.similarity - a.similarity)
       .slice(0, 40);
-    const K = 60;
-    const fused = new Map<string, { article: RankedArticle; rrf: number }>();
-    textRanked.forEach((a, i) =>
-      fused.set(a.passage.id, { article: { ...a }, rrf: 1 / (K + i + 1) }),
-    );
-    byVector.forEach(({ p, similarity }, i) => {
-      const entry = fused.get(p.id) ?? { article: rankedOf(p, 0), rrf: 0 };
-      entry.article.similarity = similarity;
-      entry.rrf += 1 / (K + i + 1);
-      fused.set(p.id, entry);
+    return fuseRankings(textRanked, byVector, (id) => {
+      const v = this.vectors.get(id);
+      return v ? cosine(vector, v) : undefined;
     });
-    return [...fused.values()].sort((a, b) => b.rrf - a.rrf).map((e) => e.article);
   }
 
   private async prepare(input: ArticleInput & { source: ArticleSource }): Promise<Prepared> {
@@ -488,7 +493,13 @@ function rankedOf(p: IndexedPassage, score: number): RankedArticle {
   };
 }
 
+/** A question's vector made by the caller, with the embedding model that made it. */
+export interface QueryVector {
+  model: string;
+  values: ArrayLike<number>;
+}
+
 /** Cosine similarity, 0 for vectors of different lengths (a passage vector from another model). */
-function cosine(a: number[], b: number[]): number {
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return a.length > 0 && a.length === b.length ? cosineSimilarity(a, b) : 0;
 }
