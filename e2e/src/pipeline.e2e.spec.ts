@@ -557,7 +557,7 @@ describe('the AI first line, end to end through Kafka', () => {
     writeFileSync(
       candidate,
       readFileSync(join(root, 'services/escalation-decider/policy/default.yaml'), 'utf8')
-        .replace('minConfidence: 0.9', 'minConfidence: 0')
+        .replace(/minConfidence: [0-9.]+/, 'minConfidence: 0')
         .replace(/^version: .*$/m, 'version: no-threshold-1'),
     );
     const out = execFileSync(

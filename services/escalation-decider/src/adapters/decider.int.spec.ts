@@ -156,7 +156,7 @@ describe('escalation-decider on the real Kafka and Redis', () => {
     writeFileSync(
       policyFile,
       shipped
-        .replace('minConfidence: 0.9', 'minConfidence: 0.5')
+        .replace(/minConfidence: [0-9.]+/, 'minConfidence: 0.5')
         .replace(/^version: .*$/m, 'version: lenient-7'),
     );
     await waitUntil(

@@ -273,7 +273,7 @@ describe('escalation-decider: the policy and what-if API', () => {
     });
 
     const strict = shipped
-      .replace('minConfidence: 0.9', 'minConfidence: 0.95')
+      .replace(/minConfidence: [0-9.]+/, 'minConfidence: 0.95')
       .replace(/^version: .*$/m, 'version: strict-1');
 
     const report = async (res: Response): Promise<WhatIfReport> => {

@@ -23,7 +23,7 @@ const named = (name: string, minConfidence: number) =>
   parsePolicy(
     shipped
       .replace(/^version: .*$/m, `version: ${name}`)
-      .replace('minConfidence: 0.77', `minConfidence: ${minConfidence}`),
+      .replace(/minConfidence: [0-9.]+/, `minConfidence: ${minConfidence}`),
   );
 const seed = parsePolicy(shipped);
 const strict = named('strict-1', 0.99);

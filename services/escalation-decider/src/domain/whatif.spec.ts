@@ -18,7 +18,7 @@ const shipped = readFileSync(DEFAULT_POLICY_FILE, 'utf8');
 const withMinConfidence = (n: number, version: string) =>
   parsePolicy(
     shipped
-      .replace('minConfidence: 0.77', `minConfidence: ${n}`)
+      .replace(/minConfidence: [0-9.]+/, `minConfidence: ${n}`)
       .replace(/^version: .*$/m, `version: ${version}`),
   );
 
