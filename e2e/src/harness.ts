@@ -156,11 +156,17 @@ export async function startAll(
   extraEnv: Partial<Record<ServiceName, Record<string, string>>> = {},
 ): Promise<Map<ServiceName, ServiceProcess>> {
   const procs = new Map(SERVICES.map((s) => [s, new ServiceProcess(s, extraEnv[s])]));
-  // Start one first so that topics exist and migrations run before the others race for them.
-  procs.get('ingest')!.start();
-  await procs.get('ingest')!.healthy();
-  for (const [name, p] of procs) if (name !== 'ingest') p.start();
-  await Promise.all([...procs.values()].map((p) => p.healthy()));
+  try {
+    // Start one first so that topics exist and migrations run before the others race for them.
+    procs.get('ingest')!.start();
+    await procs.get('ingest')!.healthy();
+    for (const [name, p] of procs) if (name !== 'ingest') p.start();
+    await Promise.all([...procs.values()].map((p) => p.healthy()));
+  } catch (error) {
+    // A file whose services never came up must not leave them holding the ports of the next one.
+    await Promise.all([...procs.values()].map((p) => p.stop('SIGKILL')));
+    throw error;
+  }
   return procs;
 }
 

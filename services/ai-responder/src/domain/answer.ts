@@ -64,6 +64,17 @@ export function coverage(questionStems: Set<string>, article: RankedArticle): nu
   return found / questionStems.size;
 }
 
+/**
+ * What the customer asks: the sentences that are questions, when some are
+ * ("How do I reset my password? This is ridiculous!" asks the first), else
+ * the whole message. Remarks, feelings and context beside a question are not
+ * what the answer must cover.
+ */
+export function askedPart(text: string): string {
+  const asked = sentences(text).filter((s) => s.trimEnd().endsWith('?'));
+  return asked.length ? asked.join(' ') : text;
+}
+
 /** The BM25 score at which retrieval strength is one half. */
 const BM25_HALF = 10;
 
@@ -91,7 +102,13 @@ export function retrievalEvidence(
   return {
     retrieval: round(strength),
     margin: round(margin),
-    coverage: round(coverage(contentStems(question), best)),
+    // The whole message, or its questions alone when remarks beside them dilute it.
+    coverage: round(
+      Math.max(
+        coverage(contentStems(question), best),
+        coverage(contentStems(askedPart(question)), best),
+      ),
+    ),
     agreement: best.ranks ? (best.ranks.words === 0 && best.ranks.meaning === 0 ? 1 : 0) : 0.5,
   };
 }

@@ -214,6 +214,18 @@ async function main(): Promise<void> {
       ` answerable questions answered right: ${pct(released.filter((c) => c.correct).length / answerable.length)};` +
       ` unanswerable or injection released: ${wrong.filter((c) => c.q.expected === null).length})`,
   );
+  const strict = safeThreshold(answeredCases, 0.01);
+  const strictReleased = answeredCases.filter((c) => c.confidence >= strict);
+  console.log(
+    `Threshold keeping wrong answers under 1% (the decider's vipMinConfidence): ${strict.toFixed(3)}` +
+      `  (released ${strictReleased.length}, wrong ${strictReleased.filter((c) => !c.correct).length})`,
+  );
+  const rightFirst = answerable.filter((c) => c.correct).length / answerable.length;
+  const answeredRight = released.filter((c) => c.correct).length / answerable.length;
+  console.log(
+    `  goals: right article first ${pct(rightFirst)} (goal >= 90%, was 79% with BM25 alone and the former encoder);` +
+      ` answered right with no person at < ${pct(MAX_WRONG)} wrong ${pct(answeredRight)} (goal >= 50%, was 26%)`,
+  );
   for (const c of wrong)
     console.log(
       `    wrong above threshold: ${c.q.id} (${c.q.kind}) cited ${c.cited} expected ${c.q.expected}: ${c.q.question.slice(0, 80)}`,

@@ -78,7 +78,7 @@ describe('escalation decider', () => {
       false,
     );
     expect(d.kind === 'handoff' && d.triggers[0]).toEqual(
-      expect.objectContaining({ rule: 'low_confidence', value: 0.7, threshold: 0.77 }),
+      expect.objectContaining({ rule: 'low_confidence', value: 0.7, threshold: 0.8 }),
     );
   });
 
@@ -361,9 +361,9 @@ describe('briefing', () => {
     triggers: [
       {
         rule: 'low_confidence',
-        detail: 'the AI answer is below the calibrated confidence (confidence 0.3 lessThan 0.77)',
+        detail: 'the AI answer is below the calibrated confidence (confidence 0.3 lessThan 0.8)',
         value: 0.3,
-        threshold: 0.77,
+        threshold: 0.8,
       },
     ],
     priorityReasons: [],
@@ -426,7 +426,7 @@ describe('deciding with the account and the page', () => {
   const onPage = (pageUrl: string): DecisionContext => ({ accountLookup: 'none', pageUrl });
   const rules = (d: Awaited<ReturnType<typeof decide>>) =>
     d.kind === 'handoff' ? d.triggers.map((t) => t.rule) : [];
-  const confident = () => stateWith({ proposal: proposal(0.95), score: score(0.1) });
+  const confident = () => stateWith({ proposal: proposal(0.9), score: score(0.1) });
 
   it('given a confident answer for a VIP account, hands off with high priority instead of releasing', async () => {
     const d = await decide(
@@ -439,7 +439,7 @@ describe('deciding with the account and the page', () => {
     expect(d.kind).toBe('handoff');
     if (d.kind !== 'handoff') return;
     expect(d.triggers).toEqual([
-      expect.objectContaining({ rule: 'vip_account', value: 0.95, threshold: 0.97 }),
+      expect.objectContaining({ rule: 'vip_account', value: 0.9, threshold: 0.94 }),
     ]);
     expect(d.priorityReasons.map((r) => r.rule)).toEqual(['vip_priority']);
     expect(d.priority).toBe(Priority.HIGH);

@@ -181,13 +181,13 @@ describe('what-if replay with the recorded account and page', () => {
       ...conversation('vip', [
         {
           text: 'How do I add a user?',
-          confidence: 0.95,
+          confidence: 0.9,
           handedOff: false,
           context: { account: vip, accountLookup: 'found' },
         },
       ]),
       ...conversation('plain', [
-        { text: 'How do I add a user?', confidence: 0.95, handedOff: false },
+        { text: 'How do I add a user?', confidence: 0.9, handedOff: false },
       ]),
     ];
     expect((await whatIf(events, withoutVipRules)).changed).toEqual([]);
