@@ -9,7 +9,8 @@ export type DeskActionKind =
   | 'handBack'
   | 'resolve'
   | 'markFalseEscalation'
-  | 'proposeArticle';
+  | 'proposeArticle'
+  | 'review';
 
 /** Why an agent's action does not fit the conversation: the field, the rule and a sentence. */
 export interface DeskBreach {
@@ -21,7 +22,8 @@ export interface DeskBreach {
     | 'open'
     | 'with_human'
     | 'holder'
-    | 'not_accepted';
+    | 'not_accepted'
+    | 'review_pending';
   message: string;
   /**
    * The state may only be behind the log (the conversation, handoff or
@@ -44,6 +46,23 @@ const breach = (
   message: string,
   mayCatchUp = false,
 ): DeskBreach => ({ field, rule, message, mayCatchUp });
+
+/**
+ * A review (a handoff carrying the AI's draft) is decided first: while it is
+ * pending, the reviewer approves, edits or takes it over (accept and decline
+ * as for any offer); a review action needs a pending review.
+ */
+function reviewRule(pending: boolean, kind: DeskActionKind): DeskBreach | undefined {
+  if (kind === 'review' && !pending)
+    return breach('action', 'review_pending', 'the handoff has no review waiting for a decision');
+  if (pending && (kind === 'reply' || kind === 'handBack' || kind === 'resolve'))
+    return breach(
+      'action',
+      'review_pending',
+      'the AI draft waits for review: approve it, edit it or take the conversation over first',
+    );
+  return undefined;
+}
 
 /**
  * The rules of the desk, shared by ingest (which appends the action's event)
@@ -87,6 +106,10 @@ export function deskActionBreach(
     return breach('conversationId', 'open', 'the conversation is resolved already');
   if (h.handedBackAt)
     return breach('conversationId', 'with_human', 'the conversation was handed back to the AI');
+  if (h.reviewedAt)
+    return breach('conversationId', 'with_human', 'the review is done: the AI carries on');
+  const reviewBreach = reviewRule(h.review?.outcome === 'pending', kind);
+  if (reviewBreach) return reviewBreach;
   const holds = state.status === 'with_human' && h.agent?.agentId === agentId;
   // An agent who let this handoff go is not offered it again; anyone else may be assigned next.
   if (!holds && (h.passedBy ?? []).some((p) => p.agentId === agentId))

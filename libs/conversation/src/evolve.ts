@@ -17,6 +17,7 @@ import type {
   TranscriptLine,
 } from './state.js';
 import { initialState, isResolved, isWithPerson } from './state.js';
+import { reviewCompleted, reviewRequested } from './review.js';
 
 function citations(list: Citation[]): CitationView[] {
   return list.map((c) => ({
@@ -451,6 +452,10 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
           : {}),
       };
     }
+    case 'reviewRequested':
+      return reviewRequested(state, base, payload.value, at);
+    case 'reviewCompleted':
+      return reviewCompleted(state, base, payload.value, at);
     default:
       return base;
   }

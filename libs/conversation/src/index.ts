@@ -2,3 +2,4 @@ export * from './state.js';
 export * from './evolve.js';
 export * from './events.js';
 export * from './desk-rules.js';
+export * from './review.js';

@@ -67,8 +67,37 @@ export interface ScoreView {
 }
 
 export interface DecisionView {
-  kind: 'released' | 'handoff';
+  /**
+   * released: the AI's reply went out (also after a person approved or edited it: see `review`);
+   * handoff: a person took the conversation (also a review taken over); review: the reply waits
+   * for a person's check.
+   */
+  kind: 'released' | 'handoff' | 'review';
   at: string;
+  /** The decision was a review, and how it ended (absent for a decision that was not reviewed). */
+  review?: ReviewOutcomeView;
+}
+
+/** How a review of the AI's draft ended: pending until the reviewer acts. */
+export type ReviewOutcomeView = 'pending' | 'approved' | 'edited' | 'taken_over';
+
+/**
+ * The AI's draft a person checks before the customer gets it (ReviewRequested), on the handoff
+ * that routes it to them; `outcome` pending until they approve, edit or take over.
+ */
+export interface ReviewView {
+  messageId: string;
+  replyId: string;
+  /** The AI's draft. */
+  text: string;
+  confidence: number;
+  citations: CitationView[];
+  policyVersion: string;
+  outcome: ReviewOutcomeView;
+  /** What the customer was sent (approved: the draft; edited: the edit; otherwise empty). */
+  finalText: string;
+  completedAt: string;
+  reviewerId: string;
 }
 
 /** One customer message and what the services made of it. */
@@ -108,8 +137,11 @@ export interface HumanStretch {
   agentName: string;
   from: string;
   to: string;
-  /** How it ended: 'handed_back' (with the agent's note) or 'resolved'; empty while it lasts. */
-  ended: '' | 'handed_back' | 'resolved';
+  /**
+   * How it ended: 'handed_back' (with the agent's note), 'resolved', or 'reviewed' (the person
+   * approved or edited the AI's draft and the AI carries on); empty while it lasts.
+   */
+  ended: '' | 'handed_back' | 'resolved' | 'reviewed';
   note: string;
 }
 
@@ -144,6 +176,13 @@ export interface HandoffView {
   handedBackAt?: string;
   /** An agent said the AI could have handled this. */
   falseEscalation?: { agentId: string; note: string; at: string };
+  /**
+   * Set when the handoff is a review of the AI's draft (ReviewRequested) rather than a handoff;
+   * a review taken over is a handoff from then on (outcome taken_over).
+   */
+  review?: ReviewView;
+  /** When the reviewer approved or edited the draft and the AI carried on (absent otherwise). */
+  reviewedAt?: string;
   /** Knowledge-base drafts agents proposed from this handoff. */
   articleDrafts?: { draftId: string; title: string; agentId: string; at: string }[];
 }
@@ -244,6 +283,11 @@ export function isWithPerson(state: ConversationState): boolean {
 export function currentStretch(state: ConversationState): HumanStretch | undefined {
   const last = state.humanStretches?.at(-1);
   return last && !last.to ? last : undefined;
+}
+
+/** The handoff is a review of the AI's draft that nobody has decided yet. */
+export function isPendingReview(state: ConversationState): boolean {
+  return state.handoff?.review?.outcome === 'pending' && isWithPerson(state);
 }
 
 /** When the AI last took the conversation back from a person (empty: never). */

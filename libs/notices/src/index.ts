@@ -10,6 +10,8 @@ export type Language = (typeof LANGUAGES)[number];
 export interface Templates {
   /** Sent by the decider the moment it hands off. */
   handoff: string;
+  /** Sent by the decider when a person is to check the AI's answer before the customer gets it. */
+  review: string;
   /** "{team}" is `teamNamed` or `ourTeam`. */
   teamNamed: string;
   ourTeam: string;
@@ -33,6 +35,8 @@ export const TEMPLATES: Record<Language, Templates> = {
   en: {
     handoff:
       "I'm bringing in a person from our team. They will see this whole conversation, so you won't need to repeat anything.",
+    review:
+      "I have an answer for you; a person from our team is checking it before I send it. It won't be long.",
     teamNamed: 'the {team} team',
     ourTeam: 'our team',
     assigned: '{agent} from {team} has joined the conversation and can see everything so far.',
@@ -56,6 +60,8 @@ export const TEMPLATES: Record<Language, Templates> = {
   de: {
     handoff:
       'Ich hole eine Person aus unserem Team dazu. Sie sieht dieses ganze Gespräch, Sie müssen also nichts wiederholen.',
+    review:
+      'Ich habe eine Antwort für Sie; eine Person aus unserem Team prüft sie noch, bevor ich sie sende. Es dauert nicht lange.',
     teamNamed: 'dem Team {team}',
     ourTeam: 'unserem Team',
     assigned: '{agent} aus {team} ist dem Gespräch beigetreten und sieht alles Bisherige.',
@@ -80,6 +86,8 @@ export const TEMPLATES: Record<Language, Templates> = {
   fr: {
     handoff:
       "Je fais appel à une personne de notre équipe. Elle verra toute cette conversation, vous n'aurez rien à répéter.",
+    review:
+      "J'ai une réponse pour vous ; une personne de notre équipe la vérifie avant que je l'envoie. Cela ne sera pas long.",
     teamNamed: "l'équipe {team}",
     ourTeam: 'notre équipe',
     assigned: '{agent} de {team} a rejoint la conversation et voit tout ce qui précède.',
@@ -103,6 +111,8 @@ export const TEMPLATES: Record<Language, Templates> = {
   es: {
     handoff:
       'Voy a pasar la conversación a una persona de nuestro equipo. Verá toda esta conversación, así que no tendrá que repetir nada.',
+    review:
+      'Tengo una respuesta para usted; una persona de nuestro equipo la está revisando antes de enviarla. No tardará mucho.',
     teamNamed: 'nuestro equipo de {team}',
     ourTeam: 'nuestro equipo',
     assigned: '{agent}, de {team}, se ha unido a la conversación y puede ver todo lo anterior.',
@@ -126,6 +136,8 @@ export const TEMPLATES: Record<Language, Templates> = {
   it: {
     handoff:
       'Sto coinvolgendo una persona del nostro team. Vedrà tutta questa conversazione, quindi non dovrà ripetere nulla.',
+    review:
+      'Ho una risposta per lei; una persona del nostro team la sta verificando prima che la invii. Non ci vorrà molto.',
     teamNamed: 'team {team}',
     ourTeam: 'nostro team',
     assigned:
@@ -149,6 +161,8 @@ export const TEMPLATES: Record<Language, Templates> = {
   nl: {
     handoff:
       'Ik schakel iemand van ons team in. Die ziet dit hele gesprek, dus u hoeft niets te herhalen.',
+    review:
+      'Ik heb een antwoord voor u; iemand van ons team controleert het voordat ik het verstuur. Het duurt niet lang.',
     teamNamed: 'het {team}-team',
     ourTeam: 'ons team',
     assigned: '{agent} van {team} neemt deel aan het gesprek en ziet alles wat er al is gezegd.',
@@ -172,6 +186,8 @@ export const TEMPLATES: Record<Language, Templates> = {
   pt: {
     handoff:
       'Vou chamar uma pessoa da nossa equipa. Ela verá toda esta conversa, por isso não precisa de repetir nada.',
+    review:
+      'Tenho uma resposta para si; uma pessoa da nossa equipa está a verificá-la antes de a enviar. Não vai demorar.',
     teamNamed: 'nossa equipa de {team}',
     ourTeam: 'nossa equipa',
     assigned: '{agent}, da {team}, juntou-se à conversa e vê tudo o que foi escrito.',

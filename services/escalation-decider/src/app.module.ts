@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { AuditTrail, OpenApiModule, ServiceKitModule, type JsonLogger } from '@support/service-kit';
 import { SERVICE, type Config } from './config.js';
 import { DeciderService } from './adapters/decider.service.js';
+import { ReviewPublisher } from './adapters/review-publisher.js';
 import { AccountDirectory } from './adapters/accounts.js';
 import { DirectoryVocabularyStore } from './adapters/directory.js';
 import { AccountsController } from './adapters/accounts.controller.js';
@@ -38,6 +39,7 @@ export class AppModule {
         AccountWriter,
         BriefingSummarizer,
         DeciderService,
+        ReviewPublisher,
       ],
     };
   }

@@ -19,7 +19,14 @@ import { z } from 'zod';
 import { deterministicId } from '@support/bus';
 import { CONFIG, parseInput } from '@support/service-kit';
 import { actionInputSchema } from '../domain/actions.js';
-import { articleDraftFrom, draftFor, laneOf, queueItem, sortQueue } from '../domain/queue.js';
+import {
+  articleDraftFrom,
+  draftFor,
+  laneOf,
+  queueItem,
+  reviewOf,
+  sortQueue,
+} from '../domain/queue.js';
 import type { Config } from '../config.js';
 import { DeskPublisher } from './actions.js';
 import { DeskReadModel } from './read-model.js';
@@ -74,6 +81,7 @@ export class DeskController implements BeforeApplicationShutdown {
       briefing: (await this.model.briefing(handoffId)) ?? null,
       assignment: (await this.model.assignment(handoffId)) ?? null,
       draft: draftFor(state) ?? null,
+      review: reviewOf(state) ?? null,
       articleDraft: articleDraftFrom(state),
     };
   }

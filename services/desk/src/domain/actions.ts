@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DeskActionSchema, MessageInitShape } from '@support/contracts';
+import { ReviewOutcome, type DeskActionSchema, type MessageInitShape } from '@support/contracts';
 import {
   deskActionBreach,
   type ConversationState,
@@ -34,6 +34,18 @@ export const actionInputSchema = z.discriminatedUnion(
       handoffId: z.string().min(1).max(200),
       note,
     }),
+    z
+      .object({
+        type: z.literal('review'),
+        handoffId: z.string().min(1).max(200),
+        /** approve: the AI draft as is; edit: `text` instead; take_over: the conversation is theirs. */
+        outcome: z.enum(['approve', 'edit', 'take_over']),
+        text: z.string().trim().max(5000).default(''),
+      })
+      .refine((r) => r.outcome !== 'edit' || r.text.length > 0, {
+        path: ['text'],
+        message: 'an edited draft must not be empty',
+      }),
     z.object({
       type: z.literal('propose_article'),
       handoffId: z.string().min(1).max(200),
@@ -44,7 +56,7 @@ export const actionInputSchema = z.discriminatedUnion(
   ],
   {
     error:
-      'must be one of accept, decline, reply, hand_back, resolve, mark_false_escalation, propose_article',
+      'must be one of accept, decline, reply, hand_back, resolve, mark_false_escalation, propose_article, review',
   },
 );
 
@@ -75,6 +87,14 @@ export function actionCase(
       return { case: 'resolve' as const, value: { note: input.note } };
     case 'mark_false_escalation':
       return { case: 'markFalseEscalation' as const, value: { note: input.note } };
+    case 'review':
+      return {
+        case: 'review' as const,
+        value: {
+          outcome: REVIEW_OUTCOME[input.outcome],
+          text: input.outcome === 'edit' ? input.text : '',
+        },
+      };
     case 'propose_article':
       return {
         case: 'proposeArticle' as const,
@@ -83,7 +103,14 @@ export function actionCase(
   }
 }
 
+const REVIEW_OUTCOME = {
+  approve: ReviewOutcome.APPROVED,
+  edit: ReviewOutcome.EDITED,
+  take_over: ReviewOutcome.TAKEN_OVER,
+} as const;
+
 const KIND: Record<ActionType, DeskActionKind> = {
+  review: 'review',
   accept: 'accept',
   decline: 'decline',
   reply: 'reply',
@@ -128,6 +155,10 @@ function toAgent(rule: DeskBreach['rule'], state: ConversationState, input: Acti
       return 'the conversation was handed back to the AI';
     case 'holder':
       return 'the conversation is not assigned to you';
+    case 'review_pending':
+      return input.type === 'review'
+        ? 'there is no AI draft waiting for your review'
+        : 'the AI draft waits for your review: approve it, edit it or take the conversation over first';
     case 'not_accepted':
       return input.type === 'accept'
         ? 'you already accepted it'

@@ -1,8 +1,8 @@
 import type { ConversationState, TranscriptLine } from '@support/conversation';
-import { isWithPerson } from '@support/conversation';
+import { isPendingReview, isWithPerson } from '@support/conversation';
 
 /** Where a handoff stands for the agent looking at the desk. */
-export type Lane = 'offered' | 'mine' | 'waiting' | 'colleague';
+export type Lane = 'review' | 'offered' | 'mine' | 'waiting' | 'colleague';
 
 export interface QueueItem {
   conversationId: string;
@@ -21,6 +21,8 @@ export interface QueueItem {
   /** Until when the assigned agent can accept (empty: no deadline). */
   acceptBy: string;
   last?: TranscriptLine;
+  /** A review of the AI's draft waiting for its reviewer's decision: the draft and its confidence. */
+  review?: { text: string; confidence: number };
 }
 
 /** What the router last said about an assignment (from handoff.assignments). */
@@ -35,11 +37,41 @@ export function isOpenHandoff(state: ConversationState): boolean {
   return isWithPerson(state) && !state.handoff?.handedBackAt;
 }
 
+/**
+ * Where the conversation stands for this agent: a pending review assigned to
+ * them is in their review lane (offered or accepted alike: deciding it is the
+ * acceptance); else offered, theirs, waiting or a colleague's.
+ */
 export function laneOf(state: ConversationState, agentId: string): Lane {
   const agent = state.handoff?.agent;
   if (!agent) return 'waiting';
   if (agent.agentId !== agentId) return 'colleague';
+  if (isPendingReview(state)) return 'review';
   return agent.acceptedAt ? 'mine' : 'offered';
+}
+
+/** The pending review's draft for the desk (undefined when the handoff is no pending review). */
+export function reviewOf(state: ConversationState): ReviewDraftView | undefined {
+  const r = state.handoff?.review;
+  if (!r || !isPendingReview(state)) return undefined;
+  return {
+    messageId: r.messageId,
+    replyId: r.replyId,
+    text: r.text,
+    confidence: r.confidence,
+    citations: r.citations.map((c) => ({ articleId: c.articleId, title: c.title })),
+    rules: state.handoff!.triggers.map((t) => t.rule),
+  };
+}
+
+export interface ReviewDraftView {
+  messageId: string;
+  replyId: string;
+  text: string;
+  confidence: number;
+  citations: { articleId: string; title: string }[];
+  /** The review rules that held it. */
+  rules: string[];
 }
 
 /** The desk's line for a conversation a person has or awaits; undefined for any other. */
@@ -79,12 +111,21 @@ export function queueItem(
       : {}),
     acceptBy,
     last: state.transcript.at(-1),
+    ...(isPendingReview(state) && h.review
+      ? { review: { text: h.review.text, confidence: h.review.confidence } }
+      : {}),
   };
 }
 
-const LANE_ORDER: Record<Lane, number> = { offered: 0, mine: 1, waiting: 2, colleague: 3 };
+const LANE_ORDER: Record<Lane, number> = {
+  review: 0,
+  offered: 1,
+  mine: 2,
+  waiting: 3,
+  colleague: 4,
+};
 
-/** Offered to me first, then mine, the waiting queue, and colleagues'; higher priority, then older, first. */
+/** Reviews waiting for me first, then offered to me, mine, the waiting queue, and colleagues'; higher priority, then older, first. */
 export function sortQueue(items: QueueItem[]): QueueItem[] {
   return [...items].sort(
     (a, b) =>
@@ -108,6 +149,7 @@ export interface DraftView {
  * customer's latest message, unless a person has answered since.
  */
 export function draftFor(state: ConversationState): DraftView | undefined {
+  if (isPendingReview(state)) return undefined; // the review's draft is shown as the review
   const last = state.messages.at(-1);
   if (!last?.proposal || !last.proposal.text.trim()) return undefined;
   if (last.proposal.kind === 'no_answer') return undefined;

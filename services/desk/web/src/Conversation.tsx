@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, type Agent, type Briefing, type ConversationView } from './api';
 import { money, priorityName, ruleName, time } from './format';
+import { ReviewPanel } from './Review';
 
 type Panel = 'none' | 'decline' | 'resolve' | 'hand_back' | 'mark' | 'article';
 
@@ -137,6 +138,10 @@ export function Conversation({
             Decline
           </button>
         </div>
+      )}
+
+      {lane === 'review' && view.review && (
+        <ReviewPanel key={view.review.replyId} review={view.review} busy={busy} act={act} />
       )}
 
       <BriefingPanel

@@ -5,6 +5,7 @@ import { PasswordDialog } from './PasswordDialog';
 import { ago, priorityName, ruleName } from './format';
 
 const LANES: { lane: Lane; title: string; empty: string }[] = [
+  { lane: 'review', title: 'AI answers to review', empty: '' },
   { lane: 'offered', title: 'Offered to you', empty: 'Nothing offered right now.' },
   { lane: 'mine', title: 'Yours', empty: 'No conversations yet.' },
   { lane: 'waiting', title: 'Waiting in the queue', empty: 'Nobody is waiting.' },
@@ -62,7 +63,7 @@ export function Desk({ agent, onSignOut }: { agent: Agent; onSignOut: () => void
     return () => clearInterval(every);
   }, []);
 
-  const offered = items.filter((i) => i.lane === 'offered').length;
+  const offered = items.filter((i) => i.lane === 'offered' || i.lane === 'review').length;
   useEffect(() => {
     document.title = offered ? `(${offered}) Support desk` : 'Support desk';
   }, [offered]);
@@ -101,7 +102,7 @@ export function Desk({ agent, onSignOut }: { agent: Agent; onSignOut: () => void
       <nav className="queue" aria-label="Queue">
         {LANES.map(({ lane, title, empty }) => {
           const list = items.filter((i) => i.lane === lane);
-          if (lane === 'colleague' && list.length === 0) return null;
+          if ((lane === 'colleague' || lane === 'review') && list.length === 0) return null;
           return (
             <section key={lane} data-lane={lane}>
               <h2>
@@ -121,7 +122,9 @@ export function Desk({ agent, onSignOut }: { agent: Agent; onSignOut: () => void
                       </span>
                       <span className="who">{item.customerId || 'customer'}</span>
                       <span className="age">{ago(item.requestedAt)}</span>
-                      <span className="summary">{item.summary || item.last?.text}</span>
+                      <span className="summary">
+                        {item.review ? item.review.text : item.summary || item.last?.text}
+                      </span>
                       <span className="rules">
                         {item.rules.map(ruleName).join(' · ')}
                         {item.agent && lane === 'colleague' ? ` — ${item.agent.agentName}` : ''}

@@ -98,6 +98,14 @@ export interface ConversationView {
     confidence: number;
     citations: { title: string }[];
   } | null;
+  review: {
+    messageId: string;
+    replyId: string;
+    text: string;
+    confidence: number;
+    citations: { articleId: string; title: string }[];
+    rules: string[];
+  } | null;
   articleDraft: { title: string; body: string };
 }
 

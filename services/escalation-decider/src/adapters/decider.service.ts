@@ -38,6 +38,7 @@ import { teamForSkills, type Policy } from '../domain/policy.js';
 import { AccountDirectory } from './accounts.js';
 import { DirectoryVocabularyStore } from './directory.js';
 import { PolicyStore } from './policy-store.js';
+import { ReviewPublisher, reviewEventIdFor } from './review-publisher.js';
 import { BriefingSummarizer } from './summary.js';
 
 const decisions = new Counter({
@@ -60,6 +61,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     private readonly directory: DirectoryVocabularyStore,
     private readonly summarizer: BriefingSummarizer,
     private readonly logger: JsonLogger,
+    private readonly reviews: ReviewPublisher,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -161,6 +163,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
       eventIds: [
         deterministicId('released', messageId),
         deterministicId('handoff-requested', messageId),
+        reviewEventIdFor(messageId),
       ],
     };
     let published: ConversationEvent[] = [];
@@ -178,6 +181,8 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     policy: Policy,
     context: DecisionContext,
   ): Promise<ConversationEvent[]> {
+    if (decision.kind === 'review')
+      return this.reviews.publish(state, messageId, decision, trace, policy, context);
     const policyVersion = policy.version;
     const conversationId = state.conversationId;
     const message = findMessage(state, messageId)!;

@@ -54,7 +54,9 @@ describe("the escalation decider's OpenAPI document against its real answers", (
   /** Answers under 0.99 go to a person: an answer the shipped policy releases is handed off. */
   const strictYaml = shippedYaml
     .replace(/^version: .*$/m, `version: oa-strict-${run}`)
-    .replace(/minConfidence: [0-9.]+/, 'minConfidence: 0.99');
+    .replace(/minConfidence: [0-9.]+/, 'minConfidence: 0.99')
+    // No review band: answers under the stricter threshold are handed off.
+    .replace(/reviewMinConfidence: [0-9.]+/, 'reviewMinConfidence: 0.99');
   const strictVersion = parsePolicy(strictYaml).version;
   const config = loadConfig(configSchema, {
     ...process.env,

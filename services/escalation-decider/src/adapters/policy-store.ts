@@ -65,6 +65,7 @@ export class PolicyStore implements OnApplicationBootstrap, OnApplicationShutdow
       file: this.file,
       version: this.seedPolicy.version,
     });
+    this.warnAbout(this.seedPolicy);
     watchFile(this.file, { interval: config.DECIDER_POLICY_POLL_MS }, () => this.reload());
     directory.onChange(() => this.recheck());
   }
@@ -174,6 +175,15 @@ export class PolicyStore implements OnApplicationBootstrap, OnApplicationShutdow
       });
   }
 
+  /** Rules of a policy coming into force that can never fire (an empty review band). */
+  private warnAbout(policy: Policy): void {
+    if (policy.warnings.length)
+      this.logger.warn('the escalation policy has rules that can never fire', {
+        version: policy.version,
+        warnings: policy.warnings,
+      });
+  }
+
   reload(): void {
     try {
       const next = loadPolicyFile(this.file);
@@ -181,6 +191,7 @@ export class PolicyStore implements OnApplicationBootstrap, OnApplicationShutdow
       if (issues.length) throw new PolicyError(this.file, issues);
       const previous = this.seedPolicy.version;
       this.seedPolicy = next;
+      this.warnAbout(next);
       const active = currentActivation(this.history);
       this.logger.log(
         active

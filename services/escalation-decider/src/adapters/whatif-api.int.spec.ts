@@ -274,6 +274,8 @@ describe('escalation-decider: the policy and what-if API', () => {
 
     const strict = shipped
       .replace(/minConfidence: [0-9.]+/, 'minConfidence: 0.95')
+      // No review band: answers under the stricter threshold are handed off.
+      .replace(/reviewMinConfidence: [0-9.]+/, 'reviewMinConfidence: 0.95')
       .replace(/^version: .*$/m, 'version: strict-1');
 
     const report = async (res: Response): Promise<WhatIfReport> => {

@@ -70,15 +70,19 @@ describe('escalation decider', () => {
     expect(d).toEqual({ kind: 'release', missing: [] });
   });
 
-  it('given an answer below the calibrated threshold, withholds it and hands off naming the threshold', async () => {
+  it("given an answer below the review band, withholds it and hands off naming the band's floor", async () => {
     const d = await decide(
-      stateWith({ proposal: proposal(0.7), score: score(0) }),
+      stateWith({ proposal: proposal(0.5), score: score(0) }),
       'm1',
       defaultPolicy,
       false,
     );
     expect(d.kind === 'handoff' && d.triggers[0]).toEqual(
-      expect.objectContaining({ rule: 'low_confidence', value: 0.7, threshold: 0.8 }),
+      expect.objectContaining({
+        rule: 'low_confidence',
+        value: 0.5,
+        threshold: defaultPolicy.threshold('reviewMinConfidence', NaN),
+      }),
     );
   });
 
@@ -232,7 +236,7 @@ describe('escalation decider', () => {
       expect.objectContaining({
         rule: 'low_confidence',
         value: 0.2,
-        threshold: defaultPolicy.threshold('minConfidence', NaN),
+        threshold: defaultPolicy.threshold('reviewMinConfidence', NaN),
       }),
     );
   });

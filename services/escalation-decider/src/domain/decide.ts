@@ -10,6 +10,7 @@ import {
 import { disputeAmount, NO_CONTEXT, pagePath, type DecisionContext } from './context.js';
 import { detectHumanRequest } from './human-request.js';
 import { loadPolicyFile, type Facts, type FiredRule, type Policy } from './policy.js';
+import { reviewDecision, type ReviewDecision } from './review.js';
 import { riskTopics } from './risk-topics.js';
 
 /** The policy the decider ships with (services/escalation-decider/policy/default.yaml). */
@@ -27,6 +28,7 @@ export type Decision =
   | { kind: 'none'; why: string }
   | { kind: 'wait' }
   | { kind: 'release'; missing: string[] }
+  | ReviewDecision
   | {
       kind: 'handoff';
       triggers: TriggerFired[];
@@ -217,7 +219,9 @@ export async function decide(
   const causes = human ? [] : fired.filter((f) => f.effect === 'handoff');
   triggers.push(...causes.map(asTrigger));
   const boosts = fired.filter((f) => f.effect === 'priority');
-  if (triggers.length === 0) return { kind: 'release', missing };
+  // No handoff: a review rule may still hold the reply for a person to check (review.ts).
+  if (triggers.length === 0)
+    return reviewDecision(message, fired, language, missing) ?? { kind: 'release', missing };
 
   const urgent = message.score?.signals.includes('urgency') ?? false;
   const intent = message.proposal?.intent ?? '';

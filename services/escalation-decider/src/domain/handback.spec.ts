@@ -388,7 +388,7 @@ describe('what-if after a handback', () => {
         id: 'm1',
         text: 'How do I download invoices?',
         minute: 0,
-        confidence: 0.7,
+        confidence: 0.5,
         valence: 0,
         released: true,
       }),

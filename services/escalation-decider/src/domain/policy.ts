@@ -4,6 +4,7 @@ import picomatch from 'picomatch';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { issuesOf, Priority } from '@support/contracts';
+import { checkBands } from './policy-bands.js';
 import { checkPolicy, ruleLabel, type PolicyIssue } from './policy-check.js';
 import { versionOf } from './policy-version.js';
 
@@ -64,9 +65,11 @@ export const policySchema = z.strictObject({
         /**
          * handoff: the conversation goes to a person. priority: the rule only
          * raises the priority (and adds skills) of a handoff that another
-         * trigger causes, e.g. VIP accounts are served first.
+         * trigger causes, e.g. VIP accounts are served first. review: the AI's
+         * reply waits for a person to approve, edit or take it over (a handoff
+         * rule that fires too wins).
          */
-        effect: z.enum(['handoff', 'priority']).default('handoff'),
+        effect: z.enum(['handoff', 'priority', 'review']).default('handoff'),
         /** Skills a person needs when this rule fires, added to the intent's (names from directory.teams). */
         skills: z.array(z.string().min(1)).default([]),
         /** The team the handoff is meant for when this rule fires (a name from directory.teams). */
@@ -124,7 +127,7 @@ export interface FiredRule {
   value: number;
   threshold: number;
   priority: Priority;
-  effect: 'handoff' | 'priority';
+  effect: 'handoff' | 'priority' | 'review';
   skills: string[];
   /** The team the rule names ('' when none). */
   team: string;
@@ -147,6 +150,12 @@ export class Policy {
   private readonly pageMatchers: { test: (path: string) => boolean; area: string }[];
   /** `<document version>@<content hash>` (see versionOf): what decisions record. */
   readonly version: string;
+  /**
+   * What loads but is likely a mistake: rules that can never fire because their bounds leave
+   * nothing between them (an empty review band after minConfidence moved under
+   * reviewMinConfidence). Logged where a policy comes into force.
+   */
+  readonly warnings: PolicyIssue[];
 
   /** `version`: the stored name of this document (policy.versions); by default computed from it. */
   constructor(
@@ -154,6 +163,7 @@ export class Policy {
     version?: string,
   ) {
     this.version = version ?? versionOf(document);
+    this.warnings = checkBands(document);
     this.engine = new Engine([], { allowUndefinedFacts: false });
     // A list fact shares an element with the given list (e.g. riskTopics containsAny [legal_dispute]).
     this.engine.addOperator('containsAny', (fact: unknown, value: unknown) =>

@@ -15,10 +15,12 @@ import { parsePolicy, type PolicyDocument } from './policy';
 import { whatIf } from './whatif';
 
 const shipped = readFileSync(DEFAULT_POLICY_FILE, 'utf8');
+/** The shipped policy with the release threshold at `n` and no review band (answers under it hand off). */
 const withMinConfidence = (n: number, version: string) =>
   parsePolicy(
     shipped
       .replace(/minConfidence: [0-9.]+/, `minConfidence: ${n}`)
+      .replace(/reviewMinConfidence: [0-9.]+/, `reviewMinConfidence: ${n}`)
       .replace(/^version: .*$/m, `version: ${version}`),
   );
 
@@ -255,6 +257,85 @@ describe('what-if replay with the recorded account and page', () => {
         candidate: 'handoff',
         candidateRules: ['cancellation_page'],
       }),
+    ]);
+  });
+});
+
+describe('what-if replay with reviews', () => {
+  /** The shipped policy with the release threshold and the review band's floor given. */
+  const band = (min: number, reviewMin: number, version: string) =>
+    parsePolicy(
+      shipped
+        .replace(/minConfidence: [0-9.]+/, `minConfidence: ${min}`)
+        .replace(/reviewMinConfidence: [0-9.]+/, `reviewMinConfidence: ${reviewMin}`)
+        .replace(/^version: .*$/m, `version: ${version}`),
+    );
+  const reviewed = (id: string, confidence: number) => {
+    const [received, proposed, scored] = conversation(id, [
+      { text: 'How do I rename a project?', confidence, handedOff: false },
+    ]);
+    const m = `${id}-m0`;
+    return [
+      received,
+      proposed,
+      scored,
+      conversationEvent(
+        id,
+        `${m}-rv`,
+        'reviewRequested',
+        {
+          reviewId: `${m}-review`,
+          messageId: m,
+          replyId: `${m}-reply`,
+          text: 'an answer',
+          confidence,
+          triggers: [{ rule: 'review_band', value: confidence, threshold: 0.6 }],
+          context: { accountLookup: 'none' },
+        },
+        at(),
+      ),
+    ];
+  };
+  const log = [
+    ...reviewed('r1', 0.7),
+    ...conversation('r2', [{ text: 'How do I add a card?', confidence: 0.72, handedOff: false }]),
+    ...conversation('r3', [{ text: 'How do I export?', confidence: 0.5, handedOff: true }]),
+  ];
+
+  it('given the shipped band, replays a recorded review as a review and moves a release in the band to review', async () => {
+    const report = await whatIf(log, loadDefaultPolicy());
+    expect(report.recorded).toMatchObject({ reviews: 1, handoffs: 1, conversationsReviewed: 1 });
+    expect(report.candidate).toMatchObject({ reviews: 2, reviewRate: 0.667, handoffs: 1 });
+    expect(report.candidate.rules).toEqual({ review_band: 2, low_confidence: 1 });
+    expect(report.changed).toEqual([
+      expect.objectContaining({
+        messageId: 'r2-m0',
+        recorded: 'release',
+        candidate: 'review',
+        candidateRules: ['review_band'],
+      }),
+    ]);
+  });
+
+  it('given a band moved down, reports a handoff that becomes a review', async () => {
+    const report = await whatIf(log, band(0.72, 0.45, 'lower-band-1'));
+    const moved = Object.fromEntries(
+      report.changed.map((c) => [c.messageId, [c.recorded, c.candidate]]),
+    );
+    expect(moved).toEqual({ 'r3-m0': ['handoff', 'review'] });
+    expect(report.flipped).toEqual({ toHuman: [], toAi: ['r3'] });
+  });
+
+  it('given no band, a recorded review becomes a handoff or a release', async () => {
+    const strict = await whatIf(log, band(0.9, 0.9, 'no-band-1'));
+    expect(strict.changed.map((c) => [c.messageId, c.recorded, c.candidate])).toEqual([
+      ['r1-m0', 'review', 'handoff'],
+      ['r2-m0', 'release', 'handoff'],
+    ]);
+    expect(strict.candidate.reviews).toBe(0);
+    const lenient = await whatIf(log, band(0.7, 0.7, 'no-band-2'));
+    expect(lenient.changed.map((c) => [c.messageId, c.recorded, c.candidate])).toEqual([
+      ['r1-m0', 'review', 'release'],
     ]);
   });
 });

@@ -470,7 +470,7 @@ describe('ingest: desk actions into the conversation log (Kafka, Redis)', () => 
       ],
       [
         c.action({ case: undefined }),
-        'invalid support.v1.DeskAction: action (required): must be one of accept, decline, reply, handBack, resolve, markFalseEscalation, proposeArticle',
+        'invalid support.v1.DeskAction: action (required): must be one of accept, decline, reply, handBack, resolve, markFalseEscalation, proposeArticle, review',
         undefined,
       ],
       [

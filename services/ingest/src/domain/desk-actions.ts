@@ -22,6 +22,7 @@ import {
 } from '@support/conversation';
 import { closingFor } from './closing.js';
 import { resolutionEvent } from './ids.js';
+import { reviewDecision, reviewIssues } from './review-action.js';
 
 export type { DeskActionKind };
 
@@ -33,6 +34,7 @@ export const DESK_ACTION_KINDS: readonly DeskActionKind[] = [
   'resolve',
   'markFalseEscalation',
   'proposeArticle',
+  'review',
 ];
 
 export const Limits = {
@@ -160,6 +162,9 @@ export function validateDeskAction(a: DeskAction): FieldIssue[] {
       break;
     case 'markFalseEscalation':
       issues.push(optional('markFalseEscalation.note', action.value.note, Limits.note));
+      break;
+    case 'review':
+      issues.push(...reviewIssues(action.value));
       break;
     case 'proposeArticle': {
       const { title, body, tags } = action.value;
@@ -342,6 +347,11 @@ export function decideDeskAction(
           at,
         ),
       );
+    case 'review': {
+      const who = { eventId, actionId: action.actionId, agentId, agentName: agentName || agentId };
+      const { event, outbound } = reviewDecision(state, a.value, who, at);
+      return append(event, outbound);
+    }
     default:
       return reject('action', 'required', `must be one of ${DESK_ACTION_KINDS.join(', ')}`);
   }

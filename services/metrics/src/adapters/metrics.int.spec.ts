@@ -566,6 +566,16 @@ describe('metrics against Kafka and PostgreSQL', () => {
         // Handoff to the first reply: h5 90, h4 120 (its second reply ignored), h6 150 -> 120, 144, 149.4.
         timeToFirstHumanReply: { count: 3, p50: 120, p90: 144, p99: 149.4 },
       },
+      // No conversation of this log had an AI draft held for review.
+      review: {
+        reviews: 0,
+        approved: 0,
+        edited: 0,
+        takenOver: 0,
+        pending: 0,
+        approvedRate: 0,
+        timeToReview: { count: 0, p50: null, p90: null, p99: null },
+      },
     });
   });
 

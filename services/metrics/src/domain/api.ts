@@ -86,6 +86,21 @@ export interface Overview {
     /** From the handoff to the first reply a person sent. */
     timeToFirstHumanReply: Percentiles;
   };
+  /**
+   * AI drafts held for a person's review (a policy rule with effect review): how many, how each
+   * ended (sent unchanged, edited, taken over as a handoff; pending until decided), and the time
+   * to review, from the review's request to the reviewer's decision.
+   */
+  review: {
+    reviews: number;
+    approved: number;
+    edited: number;
+    takenOver: number;
+    pending: number;
+    /** Decided reviews sent unchanged / decided reviews (0 over none). */
+    approvedRate: number;
+    timeToReview: Percentiles;
+  };
 }
 
 /** GET /v1/metrics/timeseries?interval=day: one point per interval with conversations. */

@@ -5,6 +5,7 @@ import {
   type ConversationEvent,
   type KnowledgeEvent,
 } from '@support/contracts';
+import { applyReviewEvent, type ReviewRow } from './reviews.js';
 
 /**
  * The metrics read model: one row per conversation, one per handoff, one per published article.
@@ -98,6 +99,8 @@ export interface ArticleRow {
 export interface ConversationState {
   row?: ConversationRow;
   handoffs: Record<string, HandoffRow>;
+  /** Reviews of AI drafts (absent until the first). */
+  reviews?: Record<string, ReviewRow>;
 }
 
 /** Why a log event cannot be applied (the live consumer dead-letters it, a rebuild skips it), or undefined. */
@@ -246,9 +249,27 @@ function closeOpenHandoffs(
 
 /**
  * The conversation's state after one log event, or undefined when the event changes nothing the
- * read model keeps. The caller applies each event id at most once, in log order.
+ * read model keeps: its row and handoffs, and its reviews (reviews.ts). The caller applies each
+ * event id at most once, in log order.
  */
 export function applyConversationEvent(
+  state: ConversationState,
+  event: ConversationEvent,
+  fallbackAt: Date,
+): ConversationState | undefined {
+  const next = applyToRowAndHandoffs(state, event, fallbackAt);
+  const at = eventTime(event.occurredAt, fallbackAt);
+  const topic = next?.row?.topic ?? state.row?.topic ?? '';
+  const reviews = applyReviewEvent(state.reviews ?? {}, event, at, topic);
+  if (!reviews) return next;
+  const base = next ?? {
+    ...state,
+    row: state.row ?? blankConversation(event.conversationId, at),
+  };
+  return { ...base, reviews };
+}
+
+function applyToRowAndHandoffs(
   state: ConversationState,
   event: ConversationEvent,
   fallbackAt: Date,
@@ -444,6 +465,7 @@ export const knowledgeEventKey = (eventId: string) => `knowledge:${eventId}`;
 export interface FoldedReadModel {
   conversations: ConversationRow[];
   handoffs: HandoffRow[];
+  reviews: ReviewRow[];
   articles: ArticleRow[];
   /** Every event id applied (knowledge ones under knowledgeEventKey). */
   eventIds: string[];
@@ -489,8 +511,10 @@ export class ReadModelFold {
   result(): FoldedReadModel {
     const conversations: ConversationRow[] = [];
     const handoffs = new Map<string, HandoffRow>();
+    const reviews: ReviewRow[] = [];
     for (const state of this.states.values()) {
       if (state.row) conversations.push(state.row);
+      reviews.push(...Object.values(state.reviews ?? {}));
       for (const h of Object.values(state.handoffs)) handoffs.set(h.handoffId, h);
     }
     for (const [handoffId, m] of this.matches) {
@@ -500,6 +524,7 @@ export class ReadModelFold {
     return {
       conversations,
       handoffs: [...handoffs.values()],
+      reviews,
       articles: [...this.articles.values()],
       eventIds: [...this.seen],
     };
@@ -517,3 +542,5 @@ export function foldEvents(
   for (const e of knowledgeEvents) fold.knowledgeEvent(e);
   return fold.result();
 }
+
+export type { ReviewRow };

@@ -144,7 +144,8 @@ export class RouterPublisher {
       status: AssignmentStatus.ASSIGNED,
       acceptBy,
     });
-    const joined = acceptBy ? [] : [this.joined(target, agent, at)];
+    // A reviewer checking the AI's draft does not join the conversation (unless they take it over).
+    const joined = acceptBy || target.review ? [] : [this.joined(target, agent, at)];
     await this.bus.publish(
       { topic: Topics.events, key, value: event, eventId: event.eventId, ...cause },
       {

@@ -135,18 +135,21 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
       causationId: record.meta.eventId,
     };
     const { payload } = event;
-    if (payload.case === 'handoffRequested') {
+    if (payload.case === 'handoffRequested' || payload.case === 'reviewRequested') {
+      // A review is routed like a handoff: to a person with the skills, by the same steps.
+      const handoffId =
+        payload.case === 'handoffRequested' ? payload.value.handoffId : payload.value.reviewId;
       if (isResolved(before)) {
         // Decided on a message from before the conversation was closed: nobody is to join a closed conversation.
         this.logger.warn('handoff for a resolved conversation not routed', {
           conversationId: before.conversationId,
-          handoffId: payload.value.handoffId,
+          handoffId,
           correlationId: cause.correlationId,
         });
         return;
       }
       const target = handoffTarget(after, cause.correlationId);
-      if (target?.handoffId === payload.value.handoffId) await this.route(target, cause);
+      if (target?.handoffId === handoffId) await this.route(target, cause);
     } else if (payload.case === 'conversationResolved') {
       await this.resolved(before, cause);
       await this.recordHandleTime(before, event.occurredAt);
@@ -191,11 +194,12 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
         const target = handoffTarget(after, cause.correlationId);
         if (!target) return;
         // Without acceptance the customer heard who joined at the assignment already.
+        // A reviewer accepting a review does not join: the customer hears of them if they take it over.
         await this.publisher.accepted(
           target,
           step.agent,
           cause,
-          Boolean(deadline) || this.policy.acceptWithinSeconds > 0,
+          !target.review && (Boolean(deadline) || this.policy.acceptWithinSeconds > 0),
         );
         this.logger.log('assignment accepted', { ...context, agentId: step.agent.agentId });
         return;
@@ -215,6 +219,9 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
         await this.serveQueue(cause);
         return;
       }
+      case 'reviewed':
+      case 'takenOver':
+        return this.reviewDecided(step, after, cause);
       case 'handedBack': {
         const agents = await this.holders(step.handoffId, step.agent);
         await this.letGo(after.conversationId, step.handoffId, agents, 'handed_back', cause);
@@ -240,6 +247,34 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
         await this.serveQueue(cause);
         return;
     }
+  }
+
+  /**
+   * The reviewer decided: approved or edited, they let the review go (the
+   * reply went out through ingest); taken over, it is theirs, accepted, and
+   * the customer hears who joined.
+   */
+  private async reviewDecided(
+    step: Extract<LifecycleStep, { kind: 'reviewed' | 'takenOver' }>,
+    after: ConversationState,
+    cause: Cause,
+  ): Promise<void> {
+    const context = { conversationId: after.conversationId, handoffId: step.handoffId };
+    if (step.kind === 'takenOver') {
+      await this.loads.acceptanceSettled(step.handoffId, step.agent.agentId);
+      const target = handoffTarget(after, cause.correlationId);
+      if (target) await this.publisher.accepted(target, step.agent, cause, true);
+      this.logger.log('review taken over', { ...context, agentId: step.agent.agentId });
+      return;
+    }
+    const agents = await this.holders(step.handoffId, step.agent);
+    await this.letGo(after.conversationId, step.handoffId, agents, 'reviewed', cause);
+    await this.loads.dropQueued(step.handoffId);
+    this.logger.log('review decided: reviewer released', {
+      ...context,
+      agentId: step.agent.agentId,
+    });
+    await this.serveQueue(cause);
   }
 
   /** The agents who hold a handoff: the one in the conversation's state and the one Redis names (they may differ in a race). */

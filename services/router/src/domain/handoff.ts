@@ -22,6 +22,11 @@ export interface HandoffTarget extends HandoffNeeds {
   correlationId: string;
   /** An e-mail address the customer gave, for a follow-up (empty when none; absent in older queue items). */
   contact?: string;
+  /**
+   * A review of the AI's draft waiting for its reviewer: the customer was told an answer is being
+   * checked, so nobody is announced as joining (absent in older queue items: a handoff).
+   */
+  review?: boolean;
 }
 
 /** The conversation's current handoff as a routing target, or undefined when it has none. */
@@ -46,6 +51,7 @@ export function handoffTarget(
     contact: state.details.find((d) => d.name === 'account_email')?.value ?? '',
     passedBy: (h.passedBy ?? []).map((p) => p.agentId),
     team: h.team ?? '',
+    review: h.review?.outcome === 'pending',
   };
 }
 

@@ -1,4 +1,4 @@
-import { Priority, Resolution, type ConversationEvent } from '@support/contracts';
+import { Priority, Resolution, ReviewOutcome, type ConversationEvent } from '@support/contracts';
 import {
   conversationEvent,
   evolve,
@@ -6,6 +6,7 @@ import {
   initialState,
   type ConversationState,
 } from '@support/conversation';
+import { handoffTarget } from './handoff';
 import { lifecycleStep } from './lifecycle';
 
 const C = 'conv-1';
@@ -176,5 +177,59 @@ describe('handing back and late assignments', () => {
     expect(
       lifecycleStep(event, initialState(C), evolve(initialState(C), event), WITH_ACCEPTANCE),
     ).toBe(undefined);
+  });
+});
+
+describe('a review', () => {
+  const review = () =>
+    ev('reviewRequested', {
+      reviewId: 'h1',
+      messageId: 'm1',
+      replyId: 'r1',
+      text: 'Go to Billing.',
+      confidence: 0.85,
+      requiredSkills: ['billing'],
+      language: 'de',
+    });
+  const decided = (outcome: ReviewOutcome, agentId = 'ag-1') =>
+    ev('reviewCompleted', {
+      reviewId: 'h1',
+      messageId: 'm1',
+      outcome,
+      text: 'Go to Billing.',
+      agentId,
+    });
+  const pending = () => fold(C, [received(), review(), assigned('ag-1')]);
+  const step = (event: ConversationEvent, before: ConversationState) =>
+    lifecycleStep(event, before, evolve(before, event), WITH_ACCEPTANCE);
+
+  it('is routed as a handoff that announces nobody (handoffTarget.review)', () => {
+    expect(handoffTarget(fold(C, [received(), review()]), 'corr')).toMatchObject({
+      handoffId: 'h1',
+      requiredSkills: ['billing'],
+      review: true,
+    });
+  });
+
+  it('given an approval or an edit by the reviewer, then the reviewer is let go', () => {
+    for (const outcome of [ReviewOutcome.APPROVED, ReviewOutcome.EDITED])
+      expect(step(decided(outcome), pending())).toMatchObject({
+        kind: 'reviewed',
+        handoffId: 'h1',
+        agent: { agentId: 'ag-1' },
+      });
+  });
+
+  it("given a take-over, then it is the reviewer's, and a handoff from then on", () => {
+    const before = pending();
+    const event = decided(ReviewOutcome.TAKEN_OVER);
+    expect(step(event, before)).toMatchObject({ kind: 'takenOver', agent: { agentId: 'ag-1' } });
+    expect(handoffTarget(evolve(before, event), 'corr')?.review).toBe(false);
+  });
+
+  it('given a decision by someone else, or a second one, then nothing', () => {
+    expect(step(decided(ReviewOutcome.APPROVED, 'ag-2'), pending())).toBeUndefined();
+    const done = evolve(pending(), decided(ReviewOutcome.APPROVED));
+    expect(step(decided(ReviewOutcome.EDITED), done)).toBeUndefined();
   });
 });

@@ -15,7 +15,7 @@ import { acceptDeadline, type RoutingPolicy } from './routing-policy.js';
  */
 
 /** Why an agent's assignment ended, as `AgentAssignment.ended_reason` says. */
-export type EndedReason = 'declined' | 'timeout' | 'handed_back' | 'resolved';
+export type EndedReason = 'declined' | 'timeout' | 'handed_back' | 'resolved' | 'reviewed';
 
 /** The agent an assignment is (or was) with. */
 export interface AssignedTo {
@@ -39,6 +39,10 @@ export type LifecycleStep =
   | { kind: 'accepted'; handoffId: string; agent: AssignedTo; attempt: number }
   /** The agent declined or did not accept in time: their slot is freed and the handoff routed again without them. */
   | { kind: 'passed'; handoffId: string; agent: AssignedTo; reason: 'declined' | 'timeout' }
+  /** The reviewer approved or edited the AI's draft (sent by ingest): their slot is freed, the AI carries on. */
+  | { kind: 'reviewed'; handoffId: string; agent: AssignedTo }
+  /** The reviewer took the conversation over: it is theirs, accepted; the customer hears who joined. */
+  | { kind: 'takenOver'; handoffId: string; agent: AssignedTo }
   /** The agent handed the conversation back to the AI: their slot is freed and the customer told. */
   | { kind: 'handedBack'; handoffId: string; agent?: AssignedTo; agentName: string }
   /**
@@ -52,6 +56,22 @@ export type LifecycleStep =
       agent: AssignedTo;
       reason: 'handed_back' | 'resolved';
     };
+
+/** What the reviewer's decision means for their assignment: only one the fold applied counts. */
+function reviewStep(
+  c: { reviewId: string; agentId: string },
+  before: ConversationState,
+  after: ConversationState,
+): LifecycleStep | undefined {
+  const h = before.handoff;
+  const outcome = after.handoff?.review?.outcome;
+  if (!h?.agent || h.handoffId !== c.reviewId || h.review?.outcome !== 'pending') return undefined;
+  if (h.agent.agentId !== c.agentId || !outcome || outcome === 'pending') return undefined;
+  const agent = assignedTo(h.agent);
+  return outcome === 'taken_over'
+    ? { kind: 'takenOver', handoffId: h.handoffId, agent }
+    : { kind: 'reviewed', handoffId: h.handoffId, agent };
+}
 
 const assignedTo = (agent: NonNullable<HandoffView['agent']>): AssignedTo => ({
   agentId: agent.agentId,
@@ -134,6 +154,8 @@ export function lifecycleStep(
         reason: payload.case === 'agentDeclined' ? 'declined' : 'timeout',
       };
     }
+    case 'reviewCompleted':
+      return reviewStep(payload.value, before, after);
     case 'handedBack': {
       const b = payload.value;
       if (h.handoffId !== b.handoffId || isResolved(before) || h.handedBackAt) return undefined;

@@ -178,6 +178,37 @@ async function handoffAggregates(
   );
 }
 
+interface ReviewAggregate {
+  reviews: number;
+  approved: number;
+  edited: number;
+  taken_over: number;
+  review_count: number;
+  review: number[] | null;
+}
+
+/** The reviews of the conversations the query selects: outcomes and time to review. */
+async function reviewAggregates(
+  database: MetricsDatabase,
+  q: MetricsQuery,
+): Promise<ReviewAggregate> {
+  const took = sql.raw('extract(epoch from r.completed_at - r.requested_at)');
+  const [found] = await rows<ReviewAggregate>(
+    database,
+    sql`select count(*)::int as reviews,
+      (count(*) filter (where r.outcome = 'approved'))::int as approved,
+      (count(*) filter (where r.outcome = 'edited'))::int as edited,
+      (count(*) filter (where r.outcome = 'taken_over'))::int as taken_over,
+      count(${took})::int as review_count,
+      percentile_cont(${PCT}) within group (order by ${took}) as review
+    from metrics.reviews r join metrics.conversations c on c.conversation_id = r.conversation_id
+    where ${conversationWhere(q)}`,
+  );
+  return (
+    found ?? { reviews: 0, approved: 0, edited: 0, taken_over: 0, review_count: 0, review: null }
+  );
+}
+
 const EMPTY_HANDOFFS: HandoffAggregate = {
   key: '',
   handoffs: 0,
@@ -215,9 +246,10 @@ export async function queryOverview(
   q: MetricsQuery,
   quietWindowMinutes: number,
 ): Promise<Overview> {
-  const [c, h] = await Promise.all([
+  const [c, h, r] = await Promise.all([
     conversationAggregates(database, q, null),
     handoffAggregates(database, q, null),
+    reviewAggregates(database, q),
   ]);
   const a = c[0]!;
   const ho = h[0] ?? EMPTY_HANDOFFS;
@@ -261,6 +293,15 @@ export async function queryOverview(
       timeToHandoffFromTrigger: pct(ho.trigger_count, ho.trigger),
       waitToAccept: pct(ho.accept_count, ho.accept),
       timeToFirstHumanReply: pct(ho.reply_count, ho.reply),
+    },
+    review: {
+      reviews: r.reviews,
+      approved: r.approved,
+      edited: r.edited,
+      takenOver: r.taken_over,
+      pending: r.reviews - r.approved - r.edited - r.taken_over,
+      approvedRate: ratio(r.approved, r.approved + r.edited + r.taken_over),
+      timeToReview: pct(r.review_count, r.review),
     },
   };
 }

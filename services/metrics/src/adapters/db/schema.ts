@@ -105,3 +105,22 @@ export const articles = metricsSchema.table(
   },
   (t) => [index('articles_topic_idx').on(t.topic)],
 );
+
+/** One row per review of an AI draft (ReviewRequested) and how the reviewer decided. */
+export const reviews = metricsSchema.table(
+  'reviews',
+  {
+    reviewId: text('review_id').primaryKey(),
+    conversationId: text('conversation_id').notNull(),
+    requestedAt: at('requested_at').notNull(),
+    rules: text('rules').array().notNull().default([]),
+    policyVersion: text('policy_version').notNull().default(''),
+    topic: text('topic').notNull().default(''),
+    assignedAt: at('assigned_at'),
+    outcome: text('outcome', { enum: ['', 'approved', 'edited', 'taken_over'] })
+      .notNull()
+      .default(''),
+    completedAt: at('completed_at'),
+  },
+  (t) => [index('reviews_conversation_idx').on(t.conversationId)],
+);

@@ -13,7 +13,7 @@ import {
 } from '../../domain/read-model.js';
 import type { SummaryCounts, SummaryRange } from '../../domain/summary.js';
 import * as schema from './schema.js';
-import { articles, conversations, handoffs, processedEvents } from './schema.js';
+import { articles, conversations, handoffs, processedEvents, reviews } from './schema.js';
 
 export type MetricsDatabase = Database<typeof schema>;
 
@@ -56,8 +56,25 @@ export async function applyConversationEventToDatabase(
       .from(handoffs)
       .where(eq(handoffs.conversationId, event.conversationId));
     const before = Object.fromEntries(rows.map((h) => [h.handoffId, h]));
-    const next = applyConversationEvent({ row, handoffs: before }, event, fallbackAt);
+    const reviewRows = await tx
+      .select()
+      .from(reviews)
+      .where(eq(reviews.conversationId, event.conversationId));
+    const reviewsBefore = Object.fromEntries(reviewRows.map((r) => [r.reviewId, r]));
+    const next = applyConversationEvent(
+      { row, handoffs: before, reviews: reviewsBefore },
+      event,
+      fallbackAt,
+    );
     if (!next?.row) return true;
+    for (const r of Object.values(next.reviews ?? {})) {
+      if (reviewsBefore[r.reviewId] === r) continue;
+      const { reviewId: _review, ...changes } = r;
+      await tx
+        .insert(reviews)
+        .values(r)
+        .onConflictDoUpdate({ target: reviews.reviewId, set: changes });
+    }
     const { conversationId: _id, ...changes } = next.row;
     await tx
       .insert(conversations)
@@ -146,7 +163,7 @@ async function insertRows<T extends PgTable>(
 export async function replaceAll({ db }: MetricsDatabase, model: FoldedReadModel): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.execute(
-      sql`truncate table ${processedEvents}, ${conversations}, ${handoffs}, ${articles}`,
+      sql`truncate table ${processedEvents}, ${conversations}, ${handoffs}, ${reviews}, ${articles}`,
     );
     // A million ids as one array parameter per 50,000 rather than a parameter each.
     for (let i = 0; i < model.eventIds.length; i += 50_000) {
@@ -161,6 +178,7 @@ export async function replaceAll({ db }: MetricsDatabase, model: FoldedReadModel
       model.conversations as unknown as Record<string, unknown>[],
     );
     await insertRows(tx, handoffs, model.handoffs as unknown as Record<string, unknown>[]);
+    await insertRows(tx, reviews, model.reviews as unknown as Record<string, unknown>[]);
     await insertRows(tx, articles, model.articles as unknown as Record<string, unknown>[]);
   });
 }
