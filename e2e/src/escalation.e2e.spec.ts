@@ -549,15 +549,16 @@ describe('escalation end to end: when the AI steps aside, and what the agent get
     // An answer the AI gives anyone (confidence 0.96 from the seed knowledge base): released for
     // an ordinary or unknown account, handed off for a VIP. (The password-reset answer scores
     // 0.98, above vipMinConfidence, so it would be released even for a VIP.)
-    const answerable = 'How do I set up SSO?';
+    // Answered with a confidence between the shipped minConfidence (0.8) and vipMinConfidence (0.94).
+    const answerable = 'How do I change my plan?';
 
     it('gives a VIP/enterprise account a person unless the AI is nearly certain (vip_account, HIGH)', async () => {
       const [turn] = await converse(chat('vip', { accountId: accounts.vip.accountId }), [
         answerable,
       ]);
       const proposal = await eventOn(turn.sent, 'aiReplyProposed');
-      expect(proposal.confidence).toBeGreaterThanOrEqual(0.9);
-      expect(proposal.confidence).toBeLessThan(0.97);
+      expect(proposal.confidence).toBeGreaterThanOrEqual(0.8);
+      expect(proposal.confidence).toBeLessThan(0.94);
       const handoff = await expectHandoffAt(turn);
       expect(ruleNames(handoff)).toEqual(['vip_account']);
       expect(handoff.priority).toBe(Priority.HIGH);
