@@ -12,6 +12,18 @@ describe('risk topics', () => {
     ['pricing_negotiation', 'French', 'Nous aimerions un devis personnalisé'],
     ['pricing_negotiation', 'French', 'Avez-vous un tarif négocié ?'],
     ['pricing_negotiation', 'Spanish', 'Quiero un precio personalizado'],
+    ['contract_procurement', 'English', 'Please fill out our vendor security questionnaire'],
+    ['contract_procurement', 'English', 'Our procurement team needs a purchase order reference'],
+    ['contract_procurement', 'English', 'Can you send the MSA so we can add our redlines?'],
+    ['contract_procurement', 'German', 'Bitte füllen Sie unser Lieferantenformular aus'],
+    ['contract_procurement', 'French', 'Voici notre bon de commande'],
+    ['contract_procurement', 'Spanish', 'Necesitamos una orden de compra'],
+    ['contract_procurement', 'Dutch', 'Kunt u de verwerkersovereenkomst tekenen?'],
+    ['legal_terms', 'English', 'Is the liability cap negotiable?'],
+    ['legal_terms', 'English', 'Do you offer indemnification for IP claims?'],
+    ['legal_terms', 'German', 'Wir brauchen eine Haftungsbegrenzung'],
+    ['legal_terms', 'French', 'Quel est le droit applicable ?'],
+    ['legal_terms', 'Italian', 'Qual è il foro competente?'],
     ['privacy_request', 'English', 'Under GDPR I want you to delete my personal data'],
     ['privacy_request', 'German', 'Ich verlange Auskunft nach Art. 15 DSGVO'],
     ['privacy_request', 'French', "J'exerce mon droit à l'oubli"],
@@ -50,6 +62,8 @@ describe('risk topics', () => {
     'Can I claim a refund for last month?',
     'How do I export my data to Excel?',
     'We play on the basketball court after work',
+    'How do I add a new vendor to a bill?',
+    'How do I sign in with my company account?',
   ])('stays silent on an everyday question: "%s"', (text) => {
     expect(riskTopics(text)).toEqual([]);
   });

@@ -2,12 +2,15 @@
  * Topics a support team keeps for people, recognised from the customer's
  * wording in the main European languages. They complement the intent
  * classifier (which knows contract, privacy and security questions) with
- * high-precision cues: a named lawsuit, a custom price, a data-subject
+ * high-precision cues: a named lawsuit, a custom price, contract and
+ * procurement paperwork, the legal terms of a contract, a data-subject
  * request, a live compromise, or advice only a licensed professional may give.
  */
 export const RISK_TOPICS = [
   'legal_dispute',
   'pricing_negotiation',
+  'contract_procurement',
+  'legal_terms',
   'privacy_request',
   'security_incident',
   'regulated_advice',
@@ -21,7 +24,11 @@ const CUES: Record<RiskTopic, RegExp> = {
   legal_dispute:
     /\b(lawyers?|attorneys?|solicitors?|lawsuit|sue|suing|legal action|(to|in) court|small claims|litigation|class action|cease and desist|breach of contract|anwalt|anwältin|rechtsanwalt|klage|verklagen|gericht|avocats?|procès|poursuites|tribunal|mise en demeure|abogad[oa]s?|demanda(r)?|juicio|avvocat[oi]|causa legale|tribunale|advocaat|rechtszaak|advogad[oa]|processo judicial)(?!\w)/i,
   pricing_negotiation:
-    /\b(custom (pricing|price|quote|contract|terms)|negotiat\w*|volume discount|enterprise (pricing|quote|agreement)|(better|special) (price|deal|rate)|price match|master services agreement|\bmsa\b|redlines?|sonderkonditionen|rabatt verhandeln|individuelles angebot|devis personnalisé|tarif (négocié|préférentiel)|négocier|precio personalizado|negociar|descuento por volumen|prezzo personalizzato|negoziare|onderhandelen|maatwerkofferte|preço personalizado)(?!\w)/i,
+    /\b(custom (pricing|price|quote|contract|terms)|negotiat\w*|volume discount|enterprise (pricing|quote|agreement)|(better|special) (price|deal|rate)|price match|sonderkonditionen|rabatt verhandeln|individuelles angebot|devis personnalisé|tarif (négocié|préférentiel)|négocier|precio personalizado|negociar|descuento por volumen|prezzo personalizzato|negoziare|onderhandelen|maatwerkofferte|preço personalizado)(?!\w)/i,
+  contract_procurement:
+    /\b(contract renewal|renew(al of)? (our|the|my) (contract|agreement|subscription contract)|(amend|change|extend|sign|countersign|review) (our|the|my|a) (contract|agreement|order form)|order forms?|master (services|subscription) agreement|\bmsa\b|\bdpa\b|data processing (agreement|addendum)|redlines?|redlined|vendor (forms?|registration|questionnaires?|(risk |security )?assessment|file|agreement)|supplier (forms?|registration|code of conduct)|security (questionnaires?|review form|assessment form)|\b(caiq|sig lite)\b|purchase orders?|\bpo (number|no\.?)|procurement|\bw-?9\b|\bw-8ben(-e)?\b|\brf[piq]\b|request for (proposal|quotation|information)|rahmenvertrag|vertragsverlängerung|auftragsverarbeitungsvertrag|\bavv\b|bestellnummer|lieferantenformular|lieferantenanlage|sicherheitsfragebogen|beschaffung|bon de commande|questionnaire de sécurité|contrat[- ]cadre|référencement fournisseur|fiche fournisseur|renouvellement (du|de notre) contrat|appel d'offres|orden de compra|cuestionario de seguridad|alta de proveedor|formulario de proveedor|renovación del contrato|contrato marco|licitación|ordine di acquisto|questionario di sicurezza|modulo fornitore|albo fornitori|rinnovo del contratto|contratto quadro|inkooporder|beveiligingsvragenlijst|leveranciersformulier|contractverlenging|raamovereenkomst|verwerkersovereenkomst|ordem de compra|pedido de compra|questionário de segurança|cadastro de fornecedor|renovação do contrato)(?!\w)/i,
+  legal_terms:
+    /\b((limitation of|limit(ation)? on|cap on) liability|liability (cap|limit|clause)s?|indemnif\w*|indemnity|governing law|jurisdiction clause|termination clause|warranty clause|(contract|contractual) (clause|terms?)|clauses? (in|of) (the|our|your) (contract|agreement)|terms (and conditions|of service) (of|in) (the|our) (contract|agreement)|non[- ]disclosure agreement|\bnda\b|our (legal team|legal department|counsel|general counsel)|legal review|haftungsbegrenzung|haftungsobergrenze|haftungsklausel|freistellung|gerichtsstand|anwendbares recht|vertragsklausel|geheimhaltungsvereinbarung|rechtsabteilung|limitation de responsabilité|plafond de responsabilité|clause contractuelle|droit applicable|accord de confidentialité|service juridique|limitación de responsabilidad|cláusula (del contrato|contractual)|ley aplicable|acuerdo de confidencialidad|departamento (legal|jurídico)|limitazione di responsabilità|manleva|legge applicabile|foro competente|accordo di riservatezza|ufficio legale|aansprakelijkheidsbeperking|vrijwaring|toepasselijk recht|geheimhoudingsovereenkomst|juridische afdeling|limitação de responsabilidade|lei aplicável|acordo de confidencialidade|departamento jurídico)(?!\w)/i,
   privacy_request:
     /\b(gdpr|dsgvo|rgpd|ccpa|dsar|subject access request|data subject|right to (be forgotten|erasure|access)|(delete|erase) (all )?(my|our) (personal )?data|export (all )?(my|our) personal data|art(icle|\.)? ?(15|17|20)\b|auskunftsersuchen|datenauskunft|löschung meiner daten|droit à l'oubli|suppression de mes données|derecho al olvido|borrar mis datos|diritto all'oblio|cancellazione dei miei dati|verwijder mijn gegevens|apagar meus dados)(?!\w)/i,
   security_incident:
