@@ -85,6 +85,19 @@ describe('the escalation policy as data', () => {
     expect(await lenient.evaluate(facts({ confidence: 0.4 }))).toEqual([]);
   });
 
+  it('takes how long a request for a person waits for its proposal from the document, never past the join', () => {
+    expect(policy.topicWaitMs).toBe(1500);
+    const without = parsePolicy(text.replace(/^topicWaitMs: .*$/m, ''));
+    expect(without.topicWaitMs).toBe(0);
+    // Absent, it changes nothing of the document's content (its version's hash).
+    expect(without.document).not.toHaveProperty('topicWaitMs');
+    const longer = parsePolicy(text.replace(/^topicWaitMs: .*$/m, 'topicWaitMs: 20000'));
+    expect(longer.topicWaitMs).toBe(longer.joinTimeoutMs);
+    expect(() => parsePolicy(text.replace(/^topicWaitMs: .*$/m, 'topicWaitMs: -1'))).toThrow(
+      /topicWaitMs/,
+    );
+  });
+
   it.each([
     ['version: x\njoinTimeoutMs: 1\nthresholds: {}\nrules: []', /rules/],
     [text.replace(/^version: .*$/m, ''), /version/],
