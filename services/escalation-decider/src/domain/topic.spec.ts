@@ -103,6 +103,30 @@ describe('handoffTopic', () => {
     expect(topicSkills(state, state.messages[1], 0.5)).toEqual(['technical']);
   });
 
+  it('given an earlier answer whose intent was unsure, carries the product area the AI answered from', () => {
+    const answered = {
+      ...message('m1', { intent: 'how_to', intentProbability: 0.38, requiredSkills: ['general'] }),
+      decision: { kind: 'released' as const, at: 't' },
+    };
+    const state = conversation(answered, message('m2'));
+    expect(handoffTopic(state, state.messages[1], 0.5)).toMatchObject({
+      skills: ['integrations'],
+      messageId: 'm1',
+    });
+    // An unsure intent's own skill is not trusted, even for an answered message.
+    const unsure = {
+      ...message('m1', {
+        intent: 'security',
+        intentProbability: 0.4,
+        requiredSkills: ['security'],
+      }),
+      decision: { kind: 'released' as const, at: 't' },
+    };
+    expect(topicSkills(conversation(unsure, message('m2')), message('m2'), 0.5)).toEqual([
+      'integrations',
+    ]);
+  });
+
   it('does not carry a subject the classifier was unsure of, and looks only backwards', () => {
     const state = conversation(
       message('m1', { intentProbability: 0.3 }),

@@ -58,14 +58,20 @@ const NO_SUBJECT = new Set([
 
 const GENERAL = 'general';
 
-/** The subject a proposal names, or none (no proposal, out of scope, or an intent without a subject). */
+/**
+ * The subject a proposal names, or none (no proposal, out of scope, or an
+ * intent without a subject). `trustIntent` false: the classifier was unsure
+ * of the intent, so only the product area of the articles the AI answered
+ * from says which skills are needed.
+ */
 export function topicOfProposal(
   messageId: string,
   p: ProposalView | undefined,
+  trustIntent = true,
 ): HandoffTopic | undefined {
   if (!p || p.outOfScope || NO_SUBJECT.has(p.intent)) return undefined;
   const proposed = p.requiredSkills.length ? p.requiredSkills : [SKILL_BY_INTENT[p.intent] ?? ''];
-  const named = proposed.filter((s) => s && s !== GENERAL);
+  const named = trustIntent ? proposed.filter((s) => s && s !== GENERAL) : [];
   const byTopic = SKILL_BY_TOPIC[p.topic];
   const skills = named.length ? named : byTopic ? [byTopic] : [];
   return { intent: p.intent, topic: p.topic, skills, messageId };
@@ -75,7 +81,9 @@ export function topicOfProposal(
  * What a handoff on `message` is about: its own proposal's subject when it
  * names one; else the latest earlier customer message's whose intent the
  * classifier was sure of (`minIntentProbability`, the policy's
- * minIntentConfidence); undefined when the conversation never named one.
+ * minIntentConfidence), or that the AI answered (then by the product area of
+ * its answer when the intent was unsure); undefined when the conversation
+ * never named one.
  */
 export function handoffTopic(
   state: ConversationState,
@@ -87,8 +95,10 @@ export function handoffTopic(
   const at = state.messages.findIndex((m) => m.messageId === message.messageId);
   const earlier = state.messages.slice(0, at < 0 ? state.messages.length : at).reverse();
   for (const m of earlier) {
-    const t = topicOfProposal(m.messageId, m.proposal);
-    if (t && (m.proposal?.intentProbability ?? 0) >= minIntentProbability) return t;
+    const trusted = (m.proposal?.intentProbability ?? 0) >= minIntentProbability;
+    if (!trusted && m.decision?.kind !== 'released') continue;
+    const t = topicOfProposal(m.messageId, m.proposal, trusted);
+    if (t && (trusted || t.skills.length)) return t;
   }
   return undefined;
 }
