@@ -17,7 +17,10 @@ const CUES = [
   'over[- ]?charg\\p{L}*|charged (?:me |us )?(?:too much|extra|more than|the wrong)',
   '(?:wrong|incorrect)(?:ly)? (?:charged|billed|charges?|amount|invoice|bill)',
   "did(?:n't| not) (?:authori[sz]e|order|agree to|sign up for|approve)|unauthori[sz]ed (?:charges?|payments?|transactions?|debits?)",
-  'refund\\p{L}*|money back|reimburs\\p{L}*',
+  // A refund the customer asks for, not refunds in general ("you may issue refunds", "refund policy")
+  'refund (?:me|us|it|this|that|the|my|our|what|all)|refund (?:of|for)|(?:been|be|get|got|was|were|not|never) refunded',
+  "(?:want|need|demand|request|requesting|get|expect|expecting|waiting for|ask for|asking for|claim|claiming|where(?:'s| is)) (?:a |an |my |our |the |full |partial |immediate )*refund",
+  'money back|reimburse (?:me|us)|reimbursement',
   `(?:charged|billed|debited|invoiced|you took)(?: (?:me|us))? ${CLAUSE}(?<!\\p{L})(?:but|instead of|although|even though|whereas)`,
   `(?:charged|billed|debited|invoiced|you took|taken (?:from|out)|deducted|withdrew|withdrawn)(?!\\p{L})${CLAUSE}(?<!\\p{L})(?:twice|two times|2 times|2x|double)`,
   // German
