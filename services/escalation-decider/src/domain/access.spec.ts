@@ -10,6 +10,12 @@ describe('lostAccess', () => {
     ['English', 'Our account has been disabled'],
     ['English', 'The login code never arrives'],
     ['English', 'The app will not let me log in'],
+    ['English', 'I locked myself out after too many attempts'],
+    ['English', 'Nobody can sign in at our company right now'],
+    ['English', 'Login not working since the update'],
+    ['English', 'The backup codes are rejected too'],
+    ['English', 'How do I get back into my account without my phone?'],
+    ['English', 'She was deactivated by mistake, please restore her access'],
     ['German', 'Ich bin ausgesperrt'],
     ['German', 'Ich kann mich nicht mehr anmelden'],
     ['German', 'Unser Konto wurde gesperrt'],
@@ -37,6 +43,8 @@ describe('lostAccess', () => {
     'Wie melde ich mich mit Google an?',
     'Comment me connecter avec SSO ?',
     'Can I lock an invoice so nobody edits it?',
+    'We let someone go today, how do we lock them out of the workspace?',
+    'How do I set up two-step verification?',
   ])('stays silent when access is not lost: "%s"', (text) => {
     expect(lostAccess(text)).toBe(false);
   });

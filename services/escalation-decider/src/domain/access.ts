@@ -6,10 +6,14 @@
  */
 const CUES = [
   // English
-  "locked out|lock(?:ed)? me out|(?:can(?:no|')?t|can not|could(?:n't| not)) (?:log ?in|login|sign ?in|get (?:in|into|back into)|access (?:my|our|the) (?:account|workspace|company))",
+  "locked out|lock(?:ed)? (?:me|myself|us|ourselves) out|(?:can(?:no|')?t|can not|could(?:n't| not)) (?:log ?in|login|sign ?in|get (?:in|into|back into)|access (?:my|our|the) (?:account|workspace|company))",
   "(?:unable|not able) to (?:log ?in|login|sign ?in|access (?:my|our|the) (?:account|workspace))|(?:won't|doesn't|does not|will not) let (?:me|us) (?:log ?in|login|sign ?in|in)",
   '(?:lost|no longer have|no access to|lost access to) (?:my|our|the)? ?(?:2fa|mfa|two[- ]factor|authenticator|phone|security key|recovery codes|backup codes|account|access)',
-  '(?:account|login|profile) (?:is |has been |was |got )?(?:disabled|suspended|blocked|locked|deactivated|frozen)',
+  '(?:account|login|profile|user) (?:\\p{L}+ ){0,2}(?:disabled|suspended|blocked|locked|deactivated|frozen)|(?:was|been|got) (?:deactivated|disabled|suspended|locked out)',
+  "(?:nobody|no one|none of us|everyone) (?:can(?:no|')?t |can |is unable to )?(?:log ?in|sign ?in|get in|access)|get back in(?:to)?|regain access|(?:restore|restored) (?:\\p{L}+ )?access|access restored",
+  "(?:log ?in|login|logins|sign[- ]?in|sso) (?:is |are )?(?:not working|broken|down|stopped working|fail(?:s|ing|ed)?|(?:doesn't|does not|won't|will not) work)|too many (?:login|sign[- ]in) attempts|invalid credentials",
+  "(?:2fa|mfa|two[- ]factor|two[- ]step|authenticator|verification|backup|recovery|otp|reset) (?:codes?|app|email|e-mail|link)? ?(?:is |are )?(?:always |still )?(?:rejected|invalid|expired|not working|(?:don't|doesn't|do not|does not|won't) work|never (?:arrives?|came)|not arriving)",
+  'reset (?:my |our |the )?(?:2fa|mfa|two[- ]factor|authenticator)|stuck (?:on|at) (?:the )?(?:2fa|mfa|login|sign[- ]in|verification)',
   "(?:2fa|mfa|verification|otp|sms|login) codes? (?:is |are )?(?:not|never|isn't|aren't|doesn't|don't) (?:work\\p{L}*|arriv\\p{L}*|com\\p{L}*|valid)",
   // German
   'ausgesperrt|(?:kann|können) (?:mich|uns) nicht (?:mehr )?(?:anmelden|einloggen)|komme? nicht (?:mehr )?(?:in|ins) (?:mein|unser|das)? ?konto',

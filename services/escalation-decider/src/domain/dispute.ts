@@ -21,7 +21,10 @@ const CUES = [
   'refund (?:me|us|it|this|that|the|my|our|what|all)|refund (?:of|for)|(?:been|be|get|got|was|were|not|never) refunded',
   "(?:want|need|demand|request|requesting|get|expect|expecting|waiting for|ask for|asking for|claim|claiming|where(?:'s| is)) (?:a |an |my |our |the |full |partial |immediate )*refund",
   'money back|reimburse (?:me|us)|reimbursement',
-  `(?:charged|billed|debited|invoiced|you took)(?: (?:me|us))? ${CLAUSE}(?<!\\p{L})(?:but|instead of|although|even though|whereas)`,
+  `(?:charged|billed|debited|invoiced|you took)(?: (?:me|us))? ${CLAUSE}(?<!\\p{L})(?:but|instead of|although|even though|whereas|after|despite|(?:we|i) only|wrong(?:ly)?|incorrect(?:ly)?|by mistake|in error)`,
+  `(?:invoice|bill|statement|total)(?!\\p{L})${CLAUSE}(?<!\\p{L})(?:but (?:we|i) only|(?:doesn't|does not|don't|didn't) match)`,
+  'overpa(?:id|ying|yment)|unexpected (?:charges?|payments?|debits?)|(?:unknown|unrecogni[sz]ed|mysterious|strange) (?:charges?|payments?|debits?|transactions?)',
+  'reverse (?:the|this|that|my|our) (?:\\p{L}+ )?(?:charge|payment|transaction)|credit (?:the difference|us back|me back)|refund request',
   `(?:charged|billed|debited|invoiced|you took|taken (?:from|out)|deducted|withdrew|withdrawn)(?!\\p{L})${CLAUSE}(?<!\\p{L})(?:twice|two times|2 times|2x|double)`,
   // German
   '(?:doppelt|zweimal|zwei mal) (?:abgebucht|berechnet|belastet|bezahlt|abgerechnet)|doppelte (?:abbuchung|belastung|zahlung|rechnung)',
