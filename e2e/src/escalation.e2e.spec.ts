@@ -34,6 +34,8 @@ import {
   API_KEY,
   customerMessage,
   postMessage,
+  registerAgent,
+  removeAgent,
   root,
   ServiceProcess,
   sleep,
@@ -819,6 +821,106 @@ describe('escalation end to end: when the AI steps aside, and what the agent get
     const prompt = JSON.stringify(asked?.body);
     expect(prompt).toContain('disputes a large charge');
     expect(prompt).toMatch(/<transcript>[^]*I was charged twice on INV-2031/);
+  });
+
+  describe('decisions that use the whole conversation', () => {
+    // Agents of this file in the teams these handoffs are meant for, with room for many: the demo
+    // roster's are shared with the other files, and the router offers a handoff to its team first.
+    const specialists = [
+      {
+        id: `agent-am-${run}`,
+        name: 'Ines Account',
+        team: 'Account Management',
+        skills: ['account_management', 'contracts', 'procurement'],
+      },
+      {
+        id: `agent-tech-${run}`,
+        name: 'Theo Tech',
+        team: 'Technical',
+        skills: ['technical', 'integrations', 'api'],
+      },
+    ];
+    beforeAll(async () => {
+      for (const agent of specialists) await registerAgent(agent);
+    });
+    afterAll(async () => {
+      for (const agent of specialists) await removeAgent(agent.id);
+    });
+
+    /** The router's assignment of a handoff, from the log. */
+    async function assignmentOf(conversationId: string) {
+      const [record] = await watcher.waitFor(
+        Topics.events,
+        (r) =>
+          r.value.conversationId === conversationId && r.value.payload.case === 'agentAssigned',
+      );
+      if (record.value.payload.case !== 'agentAssigned') throw new Error('unreachable');
+      return record.value.payload.value;
+    }
+
+    it('hands a stated large duplicate charge to billing though the CRM knows no account', async () => {
+      const [turn] = await converse(chat('dup-no-account'), [
+        'Hello, our card was debited twice this week for the same subscription, £2.4k each time. Can you look into it?',
+      ]);
+      const handoff = await expectHandoffAt(turn);
+      expect(ruleNames(handoff)).toContain('billing_dispute');
+      expect(handoff.triggers.find((t) => t.rule === 'billing_dispute')).toMatchObject({
+        value: 2400,
+        threshold: 500,
+      });
+      expect(handoff.requiredSkills[0]).toBe('billing');
+      expect(handoff.team).toBe('Billing');
+      expect(handoff.briefing?.accountLookup).toBe('none');
+    });
+
+    it('sends a contract and custom pricing question to account management, and the router assigns that team', async () => {
+      const [turn] = await converse(chat('contract'), [
+        'We are rolling Ledgerly out to 250 people next quarter. Could we get custom pricing, and who reviews the order form our procurement team redlined?',
+      ]);
+      const handoff = await expectHandoffAt(turn);
+      expect(handoff.team).toBe('Account Management');
+      expect(handoff.requiredSkills[0]).toBe('contracts');
+      expect(handoff.requiredSkills.indexOf('billing')).not.toBe(0);
+      expect(handoff.briefing?.summary).toContain('for team Account Management;');
+      const assigned = await assignmentOf(turn.sent.conversationId);
+      expect(assigned.handoffId).toBe(handoff.handoffId);
+      expect(assigned.team).toBe('Account Management');
+    });
+
+    it('carries the technical skill of two turns about an integration into a request for a person, and its route', async () => {
+      const turns = await converse(chat('integration-then-person'), [
+        'How do I connect my bank feed?',
+        'Can we connect both Xero and QuickBooks Online to the same workspace?',
+        'Can I talk to a real person please?',
+      ]);
+      await expectReleased(turns[0]);
+      await expectReleased(turns[1]);
+      const handoff = await expectHandoffAt(turns[2]);
+      expect(ruleNames(handoff)).toEqual(['explicit_human_request']);
+      expect(handoff.requiredSkills).not.toContain('general');
+      expect(handoff.requiredSkills).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^(technical|integrations)$/)]),
+      );
+      expect(handoff.team).toBe('Technical');
+      expect(handoff.briefing?.intent).not.toMatch(/^(human_request|unknown)$/);
+      const request = await handoffRequest(turns[2].sent.conversationId);
+      expect(request.requiredSkills).toEqual(handoff.requiredSkills);
+      expect(request.team).toBe('Technical');
+      expect((await assignmentOf(turns[2].sent.conversationId)).team).toBe('Technical');
+    });
+
+    it('hands off a shouted, urgent message from a customer locked out of their account as urgent (urgent_lockout)', async () => {
+      const [turn] = await converse(chat('lockout'), [
+        'I AM LOCKED OUT OF MY ACCOUNT AND OUR PAYROLL RUNS TODAY, I NEED ACCESS RIGHT NOW!!!',
+      ]);
+      const handoff = await expectHandoffAt(turn);
+      expect(ruleNames(handoff)).toContain('urgent_lockout');
+      expect(handoff.priority).toBe(Priority.URGENT);
+      expect(handoff.requiredSkills).toEqual(expect.arrayContaining(['account', 'security']));
+      const score = await eventOn(turn.sent, 'messageScored');
+      expect(score.signals).toEqual(expect.arrayContaining(['shouting', 'urgency']));
+      expect((await handoffRequest(turn.sent.conversationId)).priority).toBe(Priority.URGENT);
+    });
   });
 
   it('replays this run under a candidate policy over HTTP and reports what would change', async () => {

@@ -132,6 +132,81 @@ describe('escalation-decider on the real Kafka and Redis', () => {
     ).toHaveLength(0);
   });
 
+  it('on a request for a person, takes the subject from its proposal when it comes within the short wait', async () => {
+    const conversationId = randomUUID();
+    const messageId = randomUUID();
+    await rig.append(
+      customerMessageReceived(conversationId, {
+        messageId,
+        text: 'I want to talk to a person about my invoice',
+      }),
+    );
+    await rig.append(proposed(conversationId, messageId, 0));
+    const [request] = await rig.watcher.waitFor(
+      Topics.handoffRequests,
+      (r) => r.value.conversationId === conversationId,
+    );
+    expect(request.value.triggers.map((t) => t.rule)).toEqual(['explicit_human_request']);
+    expect(request.value.requiredSkills).toEqual(['billing']);
+    expect(request.value.briefing?.intent).toBe('billing');
+  });
+
+  it('on a request for a person whose proposal never comes, hands off with the subject of the earlier turns', async () => {
+    const conversationId = randomUUID();
+    const [first, second] = [randomUUID(), randomUUID()];
+    await rig.append(
+      customerMessageReceived(conversationId, {
+        messageId: first,
+        text: 'Our bank feed stopped syncing',
+      }),
+    );
+    await rig.append(
+      conversationEvent(conversationId, `proposal-${first}`, 'aiReplyProposed', {
+        messageId: first,
+        replyId: `reply-${first}`,
+        text: 'Reconnect the bank feed under Integrations.',
+        confidence: 0.97,
+        intent: 'technical_integration',
+        intentProbability: 0.9,
+        topic: 'integrations',
+        kind: ReplyKind.ANSWER,
+        requiredSkills: ['technical'],
+      }),
+    );
+    await rig.append(scored(conversationId, first));
+    await rig.watcher.waitFor(
+      Topics.events,
+      (r) =>
+        r.value.conversationId === conversationId && r.value.payload.case === 'aiReplyReleased',
+    );
+    await rig.append(
+      customerMessageReceived(conversationId, {
+        messageId: second,
+        text: 'Can I speak to a real person please?',
+      }),
+    );
+    // Neither a proposal nor a score for it: the short wait runs out and the handoff goes anyway.
+    const [request] = await rig.watcher.waitFor(
+      Topics.handoffRequests,
+      (r) => r.value.conversationId === conversationId,
+    );
+    expect(request.value.triggerMessageId).toBe(second);
+    expect(request.value.requiredSkills).toEqual(['technical']);
+    expect(request.value.briefing).toMatchObject({
+      intent: 'technical_integration',
+      topic: 'integrations',
+    });
+    const [logged] = rig.watcher
+      .records(Topics.events)
+      .filter(
+        (r) =>
+          r.value.conversationId === conversationId && r.value.payload.case === 'handoffRequested',
+      );
+    expect(
+      logged.value.payload.case === 'handoffRequested' && logged.value.payload.value.missingInputs,
+    ).toEqual(['ai_proposal', 'sentiment']);
+  });
+
   it('applies an edited policy without a restart, naming its version on the decision; an invalid edit changes nothing', async () => {
     const ask = async (confidence: number) => {
       const conversationId = randomUUID();

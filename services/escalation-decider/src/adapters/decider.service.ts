@@ -85,8 +85,14 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     switch (payload.case) {
       case 'customerMessageReceived': {
         const messageId = payload.value.messageId;
-        const { done, published } = await this.decideAndAct(after, messageId, false, trace, at);
-        if (!done) this.scheduleTimeout(after.conversationId, messageId, trace);
+        const { done, published, waitMs } = await this.decideAndAct(
+          after,
+          messageId,
+          false,
+          trace,
+          at,
+        );
+        if (!done) this.scheduleTimeout(after.conversationId, messageId, trace, waitMs);
         return published;
       }
       case 'aiReplyProposed':
@@ -98,11 +104,16 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
-  /** The join's timeout: decide on what has arrived if the other side is late. */
+  /**
+   * The join's timeout: decide on what has arrived if the other side is late;
+   * `ms` when the decision asked for a shorter wait (a request for a person
+   * waits only topicWaitMs for its proposal).
+   */
   private scheduleTimeout(
     conversationId: string,
     messageId: string,
     trace: { correlationId: string; causationId: string },
+    ms = this.policies.current.joinTimeoutMs,
   ): void {
     const timer = setTimeout(() => {
       this.timers.delete(messageId);
@@ -125,7 +136,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
             error: err.message,
           }),
         );
-    }, this.policies.current.joinTimeoutMs);
+    }, ms);
     timer.unref();
     this.timers.set(messageId, timer);
   }
@@ -133,7 +144,8 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
   /**
    * `done` when the message needs no further decision; `published`, the
    * conversation events this call appended (none when it waits, or when an
-   * earlier attempt had already decided).
+   * earlier attempt had already decided); `waitMs`, how long to wait at most
+   * when the decision asked for less than the join's timeout.
    */
   private async decideAndAct(
     state: ConversationState,
@@ -141,12 +153,12 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     timedOut: boolean,
     trace: { correlationId: string; causationId: string },
     at: { partition: number; offset: string },
-  ): Promise<{ done: boolean; published: ConversationEvent[] }> {
+  ): Promise<{ done: boolean; published: ConversationEvent[]; waitMs?: number }> {
     const policy = this.policies.current;
     const { account, lookup } = await this.accounts.get(state.accountId);
     const context: DecisionContext = { account, accountLookup: lookup, pageUrl: state.pageUrl };
     const decision = await decide(state, messageId, policy, timedOut, context);
-    if (decision.kind === 'wait') return { done: false, published: [] };
+    if (decision.kind === 'wait') return { done: false, published: [], waitMs: decision.forMs };
     const timer = this.timers.get(messageId);
     if (timer) {
       clearTimeout(timer);

@@ -33,13 +33,21 @@ const TEAM = `OpenApi-${run}`;
 
 /** The router's vocabulary as the other suites leave it, with this run's team or without. */
 function vocabulary(withTeam: boolean) {
-  const skills = ['general', 'account', 'billing', 'refunds', 'retention', 'technical'];
+  // Every skill the shipped policy names (its routing rules: legal, contracts, account_management).
+  const skills = ['general', 'account', 'billing', 'refunds', 'retention', 'technical'].concat([
+    'security',
+    'legal',
+    'contracts',
+    'account_management',
+  ]);
   return create(DirectoryVocabularySchema, {
     teams: [
       { name: 'Billing', skills: ['billing', 'refunds', 'retention'] },
       { name: 'Disputes', skills: ['billing'] },
       { name: 'Support', skills: ['general', 'account'] },
       { name: 'Technical', skills: ['technical'] },
+      { name: 'Account Management', skills: ['account_management', 'contracts'] },
+      { name: 'Legal', skills: ['legal', 'contracts'] },
       ...(withTeam ? [{ name: TEAM, skills: ['billing'] }] : []),
     ],
     skills: skills.map((name) => ({ name })),

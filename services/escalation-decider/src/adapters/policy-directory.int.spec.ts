@@ -21,13 +21,21 @@ const ACTOR = 'ana@example.com';
 
 /** The router's vocabulary: with or without the Disputes team (both cover every skill the shipped policy names). */
 function vocabulary(withDisputes: boolean) {
-  const skills = ['general', 'account', 'billing', 'refunds', 'retention', 'technical'];
+  // Every skill the shipped policy names (its routing rules: legal, contracts, account_management).
+  const skills = ['general', 'account', 'billing', 'refunds', 'retention', 'technical'].concat([
+    'security',
+    'legal',
+    'contracts',
+    'account_management',
+  ]);
   return create(DirectoryVocabularySchema, {
     teams: [
       { name: 'Billing', skills: ['billing', 'refunds', 'retention'] },
       ...(withDisputes ? [{ name: 'Disputes', skills: ['billing'] }] : []),
       { name: 'Support', skills: ['general', 'account'] },
       { name: 'Technical', skills: ['technical'] },
+      { name: 'Account Management', skills: ['account_management', 'contracts'] },
+      { name: 'Legal', skills: ['legal', 'contracts'] },
     ],
     skills: skills.map((name) => ({ name })),
     publishedAt: new Date().toISOString(),

@@ -4,6 +4,7 @@ import type { ConversationState } from '@support/conversation';
 import { pagePath, type DecisionContext } from './context.js';
 import type { Decision, TriggerFired } from './decide.js';
 import type { Policy } from './policy.js';
+import { handoffTopic } from './topic.js';
 
 export type BriefingInit = MessageInitShape<typeof BriefingSchema>;
 
@@ -110,8 +111,12 @@ export function buildBriefing(
   const missingDetails = latest?.missingDetails ?? [];
   const trajectory = [...customerMessages].reverse().find((m) => m.score?.trajectory)
     ?.score?.trajectory;
-  const intent = intents.at(-1) ?? 'unknown';
-  const topic = latest?.topic ?? '';
+  // What the handoff is about: the trigger's subject, else the conversation's (a request for a person names none).
+  const subject = trigger
+    ? handoffTopic(state, trigger, policy.threshold('minIntentConfidence', 0.5))
+    : undefined;
+  const intent = subject?.intent ?? intents.at(-1) ?? 'unknown';
+  const topic = subject?.topic ?? latest?.topic ?? '';
   const pageUrl = context.pageUrl || state.pageUrl;
   const path = pagePath(pageUrl);
   const area = policy.pageArea(path);

@@ -1,6 +1,6 @@
 import { AccountSchema, create, type Account } from '@support/contracts';
 import { initialState, type ConversationState, type DetailView } from '@support/conversation';
-import { amountsIn, disputeAmount, pagePath, parseAmount } from './context';
+import { disputeAmount, pagePath } from './context';
 
 const invoice = (invoiceId: string, amount: number, status = 'open') => ({
   invoiceId,
@@ -42,38 +42,6 @@ describe('pagePath', () => {
     expect(pagePath('not a url')).toBe('');
     // Some channels send only the path.
     expect(pagePath('/account/cancel?step=2')).toBe('/account/cancel');
-  });
-});
-
-describe('parseAmount', () => {
-  it.each([
-    ['1.234,50', 1234.5],
-    ['1,234.50', 1234.5],
-    ['1,500', 1500],
-    ['1.500', 1500],
-    ['1 234,50', 1234.5],
-    ['12,5', 12.5],
-    ['99', 99],
-  ])('reads "%s" as %d, whichever the decimal separator', (raw, amount) => {
-    expect(parseAmount(raw)).toBe(amount);
-  });
-});
-
-describe('amountsIn', () => {
-  it.each([
-    ['You charged me €1,250.00', [1250]],
-    ['a $99 fee', [99]],
-    ['EUR 250 were taken', [250]],
-    ['I paid 250 euros', [250]],
-    ['1.234,50 € abgebucht', [1234.5]],
-    ['30 dollars, then £12.99', [30, 12.99]],
-  ])('finds the money amounts in "%s"', (text, amounts) => {
-    expect(amountsIn(text)).toEqual(amounts);
-  });
-
-  it('ignores numbers without a currency, such as order numbers, years and counts', () => {
-    expect(amountsIn('Order 12345 from 2026, 3 seats')).toEqual([]);
-    expect(amountsIn('order 12345 for €30')).toEqual([30]);
   });
 });
 
@@ -131,5 +99,34 @@ describe('disputeAmount', () => {
     ['Dutch', 'Er is €25 dubbel afgeschreven', 25],
   ])('hears a dispute in %s: "%s"', (_language, text, amount) => {
     expect(disputed(text, undefined)).toBe(amount);
+  });
+
+  it.each([
+    [
+      'a duplicate charge in pounds, shorthand',
+      'Duplicate charge of £3k on our card, please fix',
+      3000,
+    ],
+    ['billed two times, in rupees', 'We were billed two times: ₹12,000 each', 12000],
+    ['an objection to a charge', 'I was charged USD 1,200 but we are on the free plan', 1200],
+    ['a refund with grouping by spaces', 'Remboursez-moi 1 200,50 € svp', 1200.5],
+    ['a double charge in Brazilian reais', 'Fui cobrado duas vezes, R$ 3.000 no total', 3000],
+    ['a German double debit', 'Sie haben 2.5k USD doppelt abgebucht', 2500],
+  ])('given no account, reads %s: "%s"', (_case, text, amount) => {
+    expect(disputed(text, undefined)).toBe(amount);
+  });
+
+  it('given a dispute worded in the message before, takes the amount the follow-up names', () => {
+    const first = { messageId: 'm1', text: 'You charged us twice this month!', at: 't1' };
+    const second = { messageId: 'm2', text: 'It was $2,350.00 each time.', at: 't2' };
+    const state: ConversationState = { ...initialState('c1'), messages: [first, second] };
+    expect(disputeAmount(state, second, undefined)).toBe(2350);
+    // Only the message right after the dispute follows it up.
+    const third = { messageId: 'm3', text: 'Also, is the €900 plan monthly?', at: 't3' };
+    const later = { ...state, messages: [first, second, third] };
+    expect(disputeAmount(later, third, undefined)).toBe(0);
+    // A follow-up with no amount does not fall back to the CRM's disputed invoices.
+    const thanks = { ...second, text: 'Thanks, waiting for news.' };
+    expect(disputeAmount({ ...state, messages: [first, thanks] }, thanks, account)).toBe(0);
   });
 });

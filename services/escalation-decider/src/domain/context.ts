@@ -1,5 +1,7 @@
 import type { Account } from '@support/contracts';
-import type { ConversationState, MessageView } from '@support/conversation';
+import { lastHandbackAt, type ConversationState, type MessageView } from '@support/conversation';
+import { amountsIn } from './amounts.js';
+import { disputesCharge } from './dispute.js';
 
 export type AccountLookup = 'found' | 'unknown' | 'unavailable' | 'none';
 
@@ -25,33 +27,14 @@ export function pagePath(url: string): string {
   }
 }
 
-/** The customer disputes a charge, in the main European languages. */
-const DISPUTE =
-  /\b(disput\w*|chargeback|contest\w*|charged (me )?(twice|double|two times)|double[- ]charged|overcharg\w*|wrong(ly)? (charge|charged|amount|invoice)|incorrect (charge|amount|invoice)|did(n'?t| not) (authori[sz]e|order|agree to)|unauthori[sz]ed charge|refund|money back|reembols\w*|cobr\w* (dos veces|de más|doble)|disputa|litige|contester|prélev[\wé]* deux fois|rembours\w*|factur\w* (erronée|incorrecte)|doppelt (abgebucht|berechnet)|falsch(e|en)? (rechnung|betrag|abbuchung)|rückerstattung|widerspruch|zurückbuchung|addebit\w* (due volte|doppio)|rimbors\w*|contestare|dubbel (afgeschreven|betaald)|terugbetaling|cobrad[oa] (duas vezes|a mais)|estorno)\b/i;
-
-const MONEY =
-  /(?:[€$£]|\b(?:eur|usd|gbp|chf)\b)\s?(\d{1,3}(?:[.,\s]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)|(\d{1,3}(?:[.,\s]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s?(?:[€$£]|\b(?:eur|euros?|usd|dollars?|gbp|pounds?|chf)\b)/gi;
-
-/** "1.234,50" and "1,234.50" are both 1234.5; "1,500" is 1500. */
-export function parseAmount(raw: string): number {
-  const s = raw.replace(/\s/g, '');
-  const decimal = /[.,](\d{1,2})$/.exec(s);
-  const whole = (decimal ? s.slice(0, decimal.index) : s).replace(/[.,]/g, '');
-  return Number(`${whole}.${decimal?.[1] ?? '0'}`);
-}
-
-/** Money amounts the text names, with a currency sign or code. */
-export function amountsIn(text: string): number[] {
-  return [...text.matchAll(MONEY)]
-    .map((m) => parseAmount(m[1] ?? m[2] ?? ''))
-    .filter((n) => Number.isFinite(n));
-}
-
 /**
  * The amount of the charge the customer disputes in this message, 0 when they
  * dispute nothing. The disputed invoice, when the customer named one the
  * account has open; else the largest amount they wrote; else the account's
- * invoices already marked disputed.
+ * invoices already marked disputed. With no account known, what the customer
+ * wrote is all there is to go by. A message that only follows up a dispute
+ * worded in the customer's message just before ("I was charged twice." then
+ * "It was €2,350.") counts with the invoice or amount it names.
  */
 export function disputeAmount(
   state: ConversationState,
@@ -59,18 +42,41 @@ export function disputeAmount(
   account: Account | undefined,
 ): number {
   const invoices = account?.openInvoices ?? [];
-  const disputedInCrm = invoices.filter((i) => i.status.toLowerCase() === 'disputed');
-  if (!DISPUTE.test(message.text)) return 0;
-  const named = new Set(
+  if (!disputesCharge(message.text)) {
+    if (!followsUpDispute(state, message)) return 0;
+    return invoiceNamed(invoices, new Set(), message.text) ?? largestAmount(message.text);
+  }
+  const collected = new Set(
     (state.details ?? [])
       .filter((d) => d.name === 'invoice_or_order_number')
       .map((d) => d.value.toUpperCase()),
   );
-  for (const inv of invoices) {
-    const id = inv.invoiceId.toUpperCase();
-    if (named.has(id) || message.text.toUpperCase().includes(id)) return inv.amount;
-  }
-  const written = amountsIn(message.text);
-  if (written.length) return Math.max(...written);
+  const named = invoiceNamed(invoices, collected, message.text);
+  if (named !== undefined) return named;
+  const written = largestAmount(message.text);
+  if (written) return written;
+  const disputedInCrm = invoices.filter((i) => i.status.toLowerCase() === 'disputed');
   return disputedInCrm.reduce((sum, i) => sum + i.amount, 0);
+}
+
+const largestAmount = (text: string) => Math.max(0, ...amountsIn(text).map((a) => a.value));
+
+/** The amount of the open invoice the text or the collected details name. */
+function invoiceNamed(
+  invoices: Account['openInvoices'],
+  collected: Set<string>,
+  text: string,
+): number | undefined {
+  const upper = text.toUpperCase();
+  return invoices.find((i) => {
+    const id = i.invoiceId.toUpperCase();
+    return collected.has(id) || upper.includes(id);
+  })?.amount;
+}
+
+/** The customer's message just before this one (since the last handback) disputes a charge. */
+function followsUpDispute(state: ConversationState, message: MessageView): boolean {
+  const at = state.messages.findIndex((m) => m.messageId === message.messageId);
+  const before = at > 0 ? state.messages[at - 1] : undefined;
+  return !!before && before.at >= lastHandbackAt(state) && disputesCharge(before.text);
 }

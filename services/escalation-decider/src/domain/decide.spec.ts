@@ -201,13 +201,12 @@ describe('escalation decider', () => {
     });
   });
 
-  it('hands off at once on an explicit request for a person, without waiting for the AI', async () => {
-    const d = await decide(
-      stateWith({ text: 'I want to talk to a human' }),
-      'm1',
-      defaultPolicy,
-      false,
-    );
+  it('hands off on an explicit request for a person after a short wait for its proposal, not the join', async () => {
+    const s = stateWith({ text: 'I want to talk to a human' });
+    // The proposal says what the handoff is about: the decider waits for it, briefly.
+    expect(await decide(s, 'm1', defaultPolicy, false)).toEqual({ kind: 'wait', forMs: 1500 });
+    expect(defaultPolicy.topicWaitMs).toBeLessThan(defaultPolicy.joinTimeoutMs);
+    const d = await decide(s, 'm1', defaultPolicy, true);
     expect(d.kind).toBe('handoff');
     if (d.kind !== 'handoff') return;
     expect(d.triggers.map((t) => t.rule)).toEqual(['explicit_human_request']);
@@ -220,7 +219,7 @@ describe('escalation decider', () => {
       stateWith({ text: 'Ich möchte mit einem Mitarbeiter sprechen' }),
       'm1',
       defaultPolicy,
-      false,
+      true,
     );
     expect(d.kind === 'handoff' && d.language).toBe('de');
   });
@@ -501,13 +500,13 @@ describe('deciding with the account and the page', () => {
     expect(d.kind).toBe('release');
   });
 
-  it('given an explicit request for a person on an SLA account, hands off at once, the SLA only raising the priority', async () => {
+  it('given an explicit request for a person on an SLA account, hands off without its proposal, the SLA only raising the priority', async () => {
     const sla = withAccount(account({ sla: 'premium', slaFirstResponseMinutes: 30 }));
     const d = await decide(
       stateWith({ text: 'I want to talk to a human' }),
       'm1',
       defaultPolicy,
-      false,
+      true,
       sla,
     );
     expect(d.kind).toBe('handoff');

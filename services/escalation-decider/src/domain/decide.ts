@@ -12,6 +12,8 @@ import { detectHumanRequest } from './human-request.js';
 import { loadPolicyFile, type Facts, type FiredRule, type Policy } from './policy.js';
 import { reviewDecision, type ReviewDecision } from './review.js';
 import { riskTopics } from './risk-topics.js';
+import { lostAccess } from './access.js';
+import { topicSkills } from './topic.js';
 
 /** The policy the decider ships with (services/escalation-decider/policy/default.yaml). */
 export const DEFAULT_POLICY_FILE = join(__dirname, '..', '..', 'policy', 'default.yaml');
@@ -26,7 +28,8 @@ export interface TriggerFired {
 
 export type Decision =
   | { kind: 'none'; why: string }
-  | { kind: 'wait' }
+  /** `forMs`: how long to wait at most, when shorter than the join's timeout. */
+  | { kind: 'wait'; forMs?: number }
   | { kind: 'release'; missing: string[] }
   | ReviewDecision
   | {
@@ -41,16 +44,6 @@ export type Decision =
       language: string;
       missing: string[];
     };
-
-const SKILL_BY_INTENT: Record<string, string> = {
-  billing: 'billing',
-  invoices: 'billing',
-  plans: 'billing',
-  api: 'technical',
-  sso: 'technical',
-  webhooks: 'technical',
-  integrations: 'technical',
-};
 
 /** A customer telling the AI that its answer did not help, in the main European languages. */
 const UNHELPFUL =
@@ -162,6 +155,7 @@ export function factsOf(
     openIncidents: account?.openIncidents.length ?? 0,
     slaMinutes: account?.slaFirstResponseMinutes ?? 0,
     pageArea: policy.pageArea(pagePath(context.pageUrl || state.pageUrl)),
+    lostAccess: lostAccess(message.text),
   };
 }
 
@@ -177,8 +171,10 @@ const asTrigger = ({ rule, detail, value, threshold }: FiredRule): TriggerFired 
  * the missing inputs, or nothing (already decided; a person has the
  * conversation and the bot stays quiet; the message came while a person had
  * it, or its proposal is a draft for the agent). An explicit request for a
- * person is honoured at once, without waiting for the AI; everything else is
- * the policy's rules over the message's facts.
+ * person is honoured without waiting for the AI's join: at most the policy's
+ * topicWaitMs for its proposal, which says what the handoff is about (else
+ * the conversation's earlier turns say it); everything else is the policy's
+ * rules over the message's facts.
  */
 export async function decide(
   state: ConversationState,
@@ -206,6 +202,9 @@ export async function decide(
   const triggers: TriggerFired[] = [];
   const human = detectHumanRequest(message.text);
   if (human) {
+    // What the handoff is about comes with the AI's proposal: wait for it a moment (topicWaitMs), no longer.
+    if (!message.proposal && !timedOut && policy.topicWaitMs > 0)
+      return { kind: 'wait', forMs: policy.topicWaitMs };
     triggers.push({
       rule: 'explicit_human_request',
       detail: `customer asked for a person: "${human.phrase}"`,
@@ -224,10 +223,8 @@ export async function decide(
     return reviewDecision(message, fired, language, missing) ?? { kind: 'release', missing };
 
   const urgent = message.score?.signals.includes('urgency') ?? false;
-  const intent = message.proposal?.intent ?? '';
-  // The responder tags the intent's urgency and the skill a person needs; older proposals carry neither.
-  const proposed = message.proposal?.requiredSkills ?? [];
-  const intentSkills = proposed.length ? [...proposed] : [SKILL_BY_INTENT[intent] ?? 'general'];
+  // The subject's skills: this message's proposal's, else the conversation's earlier turns'.
+  const intentSkills = topicSkills(state, message, policy.threshold('minIntentConfidence', 0.5));
   const ruleSkills = [...causes, ...boosts].flatMap((f) => f.skills);
   return {
     kind: 'handoff',

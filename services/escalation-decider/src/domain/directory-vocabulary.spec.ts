@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { initialState, type ConversationState } from '@support/conversation';
 import { buildBriefing } from './briefing';
 import { NO_CONTEXT } from './context';
-import { decide } from './decide';
+import { decide, loadDefaultPolicy } from './decide';
 import {
   parsePolicy,
   teamForSkills,
@@ -29,6 +31,18 @@ rules:
 ${rules}`);
 
 describe('the policy against the directory vocabulary', () => {
+  it('given the shipped policy and the directory the router ships (routing/teams.json), then every name is known', () => {
+    const shipped = JSON.parse(
+      readFileSync(join(__dirname, '../../../router/routing/teams.json'), 'utf8'),
+    ) as DirectoryVocabulary;
+    const policy = loadDefaultPolicy().document;
+    expect(validatePolicyAgainstDirectory(policy, shipped)).toEqual([]);
+    // The rules that name a team: contracts to Account Management, legal terms to Legal.
+    expect(
+      Object.fromEntries(policy.rules.filter((r) => r.team).map((r) => [r.name, r.team])),
+    ).toEqual({ route_legal: 'Legal', route_account_management: 'Account Management' });
+  });
+
   it('given rules whose teams and skills the directory knows, then nothing is wrong', () => {
     const policy = policyWith(`
   - name: dispute

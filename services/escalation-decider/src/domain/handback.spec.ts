@@ -216,7 +216,8 @@ describe('the decider after a person handed the conversation back', () => {
       ...failedThenHandedBack(),
       ...turn({ id: 'm4', text: 'I want to talk to a human again please', minute: 22 }),
     ]);
-    const decision = await decide(state, 'm4', policy, false);
+    // No proposal came within the short wait for it (topicWaitMs).
+    const decision = await decide(state, 'm4', policy, true);
     expect(decision.kind === 'handoff' && decision.triggers.map((x) => x.rule)).toEqual([
       'explicit_human_request',
     ]);
@@ -372,7 +373,8 @@ describe('the briefing of a second handoff', () => {
       ...failedThenHandedBack(),
       ...turn({ id: 'm4', text: 'I want to talk to a human again please', minute: 22 }),
     ]);
-    const decision = await decide(state, 'm4', policy, false);
+    // No proposal came within the short wait for it (topicWaitMs).
+    const decision = await decide(state, 'm4', policy, true);
     if (decision.kind !== 'handoff') throw new Error('expected a handoff');
     const briefing = buildBriefing(state, 'm4', decision, NO_CONTEXT, policy);
     expect(briefing.summary).toContain(

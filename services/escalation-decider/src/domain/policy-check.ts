@@ -39,6 +39,7 @@ const FACTS: { [K in keyof Facts]: true } = {
   openIncidents: true,
   slaMinutes: true,
   pageArea: true,
+  lostAccess: true,
 };
 export const FACT_NAMES = Object.keys(FACTS) as (keyof Facts)[];
 

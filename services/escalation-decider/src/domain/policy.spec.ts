@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_POLICY_FILE, loadDefaultPolicy } from './decide';
 import { parsePolicy, PolicyError, type Facts } from './policy';
+import { RISK_TOPICS } from './risk-topics';
 import { Priority } from '@support/contracts';
 
 const facts = (over: Partial<Facts> = {}): Facts => ({
@@ -30,6 +31,7 @@ const facts = (over: Partial<Facts> = {}): Facts => ({
   openIncidents: 0,
   slaMinutes: 0,
   pageArea: '',
+  lostAccess: false,
   ...over,
 });
 
@@ -84,6 +86,19 @@ describe('the escalation policy as data', () => {
     expect(await lenient.evaluate(facts({ confidence: 0.4 }))).toEqual([]);
   });
 
+  it('takes how long a request for a person waits for its proposal from the document, never past the join', () => {
+    expect(policy.topicWaitMs).toBe(1500);
+    const without = parsePolicy(text.replace(/^topicWaitMs: .*$/m, ''));
+    expect(without.topicWaitMs).toBe(0);
+    // Absent, it changes nothing of the document's content (its version's hash).
+    expect(without.document).not.toHaveProperty('topicWaitMs');
+    const longer = parsePolicy(text.replace(/^topicWaitMs: .*$/m, 'topicWaitMs: 20000'));
+    expect(longer.topicWaitMs).toBe(longer.joinTimeoutMs);
+    expect(() => parsePolicy(text.replace(/^topicWaitMs: .*$/m, 'topicWaitMs: -1'))).toThrow(
+      /topicWaitMs/,
+    );
+  });
+
   it.each([
     ['version: x\njoinTimeoutMs: 1\nthresholds: {}\nrules: []', /rules/],
     [text.replace(/^version: .*$/m, ''), /version/],
@@ -105,16 +120,61 @@ describe('the account, topic and page rules of the shipped policy', () => {
     (await policy.evaluate(facts(over))).map((f) => f.rule);
   const fired = async (over: Partial<Facts>, rule: string) =>
     (await policy.evaluate(facts(over))).find((f) => f.rule === rule);
+  const causesFor = async (over: Partial<Facts>) =>
+    (await policy.evaluate(facts(over))).filter((f) => f.effect === 'handoff').map((f) => f.rule);
+  const routeFor = async (over: Partial<Facts>) =>
+    (await policy.evaluate(facts(over))).find((f) => f.team)?.team ?? '';
+
+  it.each(RISK_TOPICS)(
+    'hands a message about %s to a person with high priority, whatever the intent',
+    async (t) => {
+      expect(await causesFor({ riskTopics: [t] })).toEqual(['topic_risk']);
+      expect((await fired({ riskTopics: ['other', t] }, 'topic_risk'))?.priority).toBe(
+        Priority.HIGH,
+      );
+    },
+  );
 
   it.each([
-    'legal_dispute',
-    'pricing_negotiation',
-    'privacy_request',
-    'security_incident',
-    'regulated_advice',
-  ])('hands a message about %s to a person with high priority, whatever the intent', async (t) => {
-    expect(await rulesFor({ riskTopics: [t] })).toEqual(['topic_risk']);
-    expect((await fired({ riskTopics: ['other', t] }, 'topic_risk'))?.priority).toBe(Priority.HIGH);
+    [{ riskTopics: ['pricing_negotiation'], intent: 'billing' }, 'Account Management'],
+    [{ riskTopics: ['contract_procurement'], intent: 'billing' }, 'Account Management'],
+    [{ riskTopics: ['contract_procurement'], intent: 'contract_legal' }, 'Account Management'],
+    [{ riskTopics: ['legal_terms'], intent: 'billing' }, 'Legal'],
+    [{ riskTopics: ['legal_dispute'] }, 'Legal'],
+    [{ riskTopics: [], intent: 'contract_legal' }, 'Legal'],
+    // Legal terms in a negotiation: the legal team first.
+    [{ riskTopics: ['pricing_negotiation', 'legal_terms'] }, 'Legal'],
+    [{ riskTopics: ['privacy_request'], intent: 'billing' }, ''],
+  ])('routes %j to the team %j, never to billing by default', async (over, team) => {
+    expect(await routeFor(over)).toBe(team);
+    const skills = (await policy.evaluate(facts(over))).flatMap((f) => f.skills);
+    expect(skills).not.toContain('billing');
+  });
+
+  it('routes contracts with the contracts skill first, before what the intent says', async () => {
+    const routed = await fired(
+      { riskTopics: ['pricing_negotiation'], intent: 'billing' },
+      'route_account_management',
+    );
+    expect(routed).toMatchObject({
+      effect: 'priority',
+      team: 'Account Management',
+      skills: ['contracts', 'account_management'],
+    });
+  });
+
+  it('hands off a shouting, urgent customer locked out of their account as urgent (urgent_lockout)', async () => {
+    const locked = { lostAccess: true, signals: ['shouting', 'urgency'], valence: -0.2 };
+    const lockout = await fired(locked, 'urgent_lockout');
+    expect(lockout).toMatchObject({ priority: Priority.URGENT, skills: ['account', 'security'] });
+    expect(lockout?.effect).toBe('handoff');
+    // Each alone, or any two of the three, is not this rule.
+    for (const over of [
+      { lostAccess: true, signals: ['urgency'] },
+      { lostAccess: true, signals: ['shouting'] },
+      { lostAccess: false, signals: ['shouting', 'urgency'] },
+    ])
+      expect(await rulesFor(over)).not.toContain('urgent_lockout');
   });
 
   it('names only the branch of an any-rule that held, not the conditions of one that failed', async () => {
@@ -231,9 +291,14 @@ describe('the account, topic and page rules of the shipped policy', () => {
     expect(await rulesFor({ pageArea: '', unhelpfulTurns: 1 })).toEqual([]);
   });
 
-  it('keeps the VIP and SLA rules to raising the priority: they never hand off alone', () => {
+  it('keeps the VIP, SLA and routing rules to raising the priority: they never hand off alone', () => {
     const priorityOnly = policy.document.rules.filter((r) => r.effect === 'priority');
-    expect(priorityOnly.map((r) => r.name)).toEqual(['vip_priority', 'sla_priority']);
+    expect(priorityOnly.map((r) => r.name)).toEqual([
+      'vip_priority',
+      'sla_priority',
+      'route_legal',
+      'route_account_management',
+    ]);
   });
 
   it.each([

@@ -41,6 +41,13 @@ export const policySchema = z.strictObject({
   description: z.string().default(''),
   /** How long to wait for the AI's proposal and the sentiment before deciding on what has arrived. */
   joinTimeoutMs: z.number().int().positive(),
+  /**
+   * How long an explicit request for a person waits for the AI's proposal of
+   * the same message, for what the handoff is about (its intent and skills);
+   * then it goes with what the conversation's earlier turns say. Never longer
+   * than joinTimeoutMs; absent or 0: no wait.
+   */
+  topicWaitMs: z.number().int().min(0).max(60_000).optional(),
   thresholds: z.record(z.string(), z.number()),
   /**
    * The page map: the product area of the page the customer is on, from the
@@ -119,6 +126,8 @@ export interface Facts {
   slaMinutes: number;
   /** The product area of the page the customer is on, from the policy's page map ('' when unmapped). */
   pageArea: string;
+  /** The customer says they cannot get into their account: locked out, cannot log in, lost their second factor, account disabled. */
+  lostAccess: boolean;
 }
 
 export interface FiredRule {
@@ -189,6 +198,11 @@ export class Policy {
 
   get joinTimeoutMs(): number {
     return this.document.joinTimeoutMs;
+  }
+
+  /** How long an explicit request for a person waits for its message's proposal (0: not at all). */
+  get topicWaitMs(): number {
+    return Math.min(this.document.topicWaitMs ?? 0, this.document.joinTimeoutMs);
   }
 
   threshold(name: string, fallback: number): number {

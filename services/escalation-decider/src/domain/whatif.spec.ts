@@ -178,6 +178,30 @@ describe('what-if replay with the recorded account and page', () => {
     );
   })();
 
+  it('given releases recorded before the decider read "£3k" or knew contracts, replays them with the facts read from their text', async () => {
+    const events = [
+      ...conversation('old-dispute', [
+        { text: 'You charged us twice, £3k each time', confidence: 0.95, handedOff: false },
+      ]),
+      ...conversation('old-contract', [
+        {
+          text: 'Please fill in our vendor security questionnaire',
+          confidence: 0.95,
+          handedOff: false,
+        },
+      ]),
+      ...conversation('old-plain', [
+        { text: 'How do I add a card?', confidence: 0.95, handedOff: false },
+      ]),
+    ];
+    const report = await whatIf(events, loadDefaultPolicy());
+    expect(report.flipped.toHuman.sort()).toEqual(['old-contract', 'old-dispute']);
+    expect(report.changed.map((c) => [c.conversationId, c.candidateRules])).toEqual([
+      ['old-dispute', ['billing_dispute']],
+      ['old-contract', ['topic_risk']],
+    ]);
+  });
+
   it('given a release recorded for a VIP account before the VIP rule existed, replays it with that account and flips it to a person', async () => {
     const events = [
       ...conversation('vip', [

@@ -30,6 +30,18 @@ describe('scoreMessage', () => {
         .signals,
     ).toContain('urgency');
     expect(signalsOf('I need this fixed right now')).toEqual(['urgency']);
+    expect(signalsOf('We need access now, payroll runs at noon')).toEqual(['urgency']);
+  });
+
+  it.each([
+    'Bitte dringend helfen, wir kommen nicht ins Konto',
+    "C'est une urgence, je n'arrive plus à me connecter",
+    'Necesito acceso inmediatamente',
+    'Serve subito, non riesco ad accedere',
+    'Graag meteen helpen, ik kan niet inloggen',
+    'Preciso disso imediatamente',
+  ])('given urgent wording in another language, when scored, then it is urgent: "%s"', (text) => {
+    expect(signalsOf(text)).toContain('urgency');
   });
 
   it('given a customer who threatens to leave, when scored, then it is a churn threat', () => {

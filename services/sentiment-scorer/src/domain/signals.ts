@@ -41,6 +41,8 @@ const PATTERNS: [Exclude<Signal, 'shouting' | 'repetition' | 'sentiment_shift'>,
         /\b(site|system|service|app|api|checkout|everything) (is |went )?(down|offline)\b/,
         /\b(time[- ]sensitive|deadline (is )?today)\b/,
         /\bcan'?t (send|issue) (any )?invoices\b/,
+        /\bneed(s|ed)? (it|this|access|help|in|you)? ?now\b|\bnow\s*!/,
+        /\b(dringend|sofort|umgehend|urgence|urgente|immédiatement|tout de suite|au plus vite|inmediatamente|cuanto antes|lo antes posible|subito|immediatamente|al più presto|spoed|meteen|onmiddellijk|imediatamente|o mais rápido possível|pilne|natychmiast|brådskande|omedelbart)\b/,
       ]
         .map((r) => r.source)
         .join('|'),

@@ -17,10 +17,17 @@ describe('the vocabulary file (routing/teams.json)', () => {
         'legal',
         'privacy',
         'security',
+        'contracts',
+        'account_management',
       ]),
     );
     for (const team of vocabulary.teams)
       expect(skills).toEqual(expect.arrayContaining([...team.skills]));
+    // Where the escalation policy sends contracts, pricing, procurement and legal terms.
+    expect(vocabulary.teams.find((t) => t.name === 'Account Management')?.skills).toEqual(
+      expect.arrayContaining(['contracts', 'account_management']),
+    );
+    expect(vocabulary.teams.find((t) => t.name === 'Legal')?.skills).toContain('legal');
   });
 
   it('refuses a file whose team covers a skill the file does not list, naming where', async () => {
