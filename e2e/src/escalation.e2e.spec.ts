@@ -936,6 +936,7 @@ describe('escalation end to end: when the AI steps aside, and what the agent get
     );
     const candidate = shipped
       .replace(/^(\s*minConfidence:) [0-9.]+/m, '$1 0.99')
+      .replace(/^(\s*reviewMinConfidence:) [0-9.]+/m, '$1 0.99')
       .replace(/^version: .*$/m, 'version: strict-0.99');
     expect(candidate).toContain('minConfidence: 0.99');
     const auth = { authorization: `Bearer ${API_KEY}` };

@@ -223,7 +223,8 @@ describe('the integration surface: policy and CRM over HTTP', () => {
     // Every AI answer goes to a person: the routine question would now be handed off.
     const candidate = shipped
       .replace(/^version: .*$/m, `version: e2e-strict-${run}`)
-      .replace(/minConfidence: [0-9.]+/, 'minConfidence: 1');
+      .replace(/minConfidence: [0-9.]+/, 'minConfidence: 1')
+      .replace(/reviewMinConfidence: [0-9.]+/, 'reviewMinConfidence: 1');
     const submitted = await api('escalation-decider', 'POST', '/v1/policy/versions', candidate, {
       'x-actor': ACTOR,
     });

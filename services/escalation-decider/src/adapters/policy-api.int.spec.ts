@@ -55,7 +55,9 @@ describe('escalation-decider: the policy API, on two replicas', () => {
   /** Answers under 0.99 go to a person: an answer the shipped policy releases is handed off. */
   const strictYaml = shipped
     .replace(/^version: .*$/m, 'version: strict-1')
-    .replace(/minConfidence: [0-9.]+/, 'minConfidence: 0.99');
+    .replace(/minConfidence: [0-9.]+/, 'minConfidence: 0.99')
+    // No review band: answers under the stricter threshold are handed off.
+    .replace(/reviewMinConfidence: [0-9.]+/, 'reviewMinConfidence: 0.99');
   const strictVersion = parsePolicy(strictYaml).version;
   const config = loadConfig(configSchema, {
     ...process.env,
