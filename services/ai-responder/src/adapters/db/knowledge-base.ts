@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import { cosineSimilarity } from '@support/encoder';
-import { and, asc, desc, eq, getTableColumns, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { deterministicId } from '@support/bus';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import {
@@ -132,7 +132,11 @@ export class KnowledgeBase implements OnApplicationShutdown {
     changedBy: string,
     origin: PublishOrigin = 'import',
   ): Promise<ImportResult[]> {
-    const prepared = await Promise.all(inputs.map((input) => this.prepare(input)));
+    // Articles already stored as they are need no vectors: a start-up seed embeds nothing twice.
+    const unchanged = await this.storedAsIs(inputs);
+    const prepared = await Promise.all(
+      inputs.map((input) => this.prepare(input, !unchanged.has(input.id))),
+    );
     const results = await this.db.transaction(async (tx) => {
       await lockImports(tx);
       const stored: ImportResult[] = [];
@@ -391,14 +395,46 @@ export class KnowledgeBase implements OnApplicationShutdown {
     });
   }
 
-  private async prepare(input: ArticleInput & { source: ArticleSource }): Promise<Prepared> {
+  /** The ids of the inputs whose article is stored with the same content. */
+  private async storedAsIs(inputs: ArticleInput[]): Promise<Set<string>> {
+    if (inputs.length === 0) return new Set();
+    const rows = await this.db
+      .select()
+      .from(articles)
+      .where(
+        inArray(
+          articles.id,
+          inputs.map((i) => i.id),
+        ),
+      );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return new Set(
+      inputs
+        .filter((i) => {
+          const row = byId.get(i.id);
+          return row !== undefined && sameContent(row as ArticleInput, i);
+        })
+        .map((i) => i.id),
+    );
+  }
+
+  /**
+   * Splits an article into passages and, unless `embed` is false (it is
+   * stored as it is), embeds them. A passage stored without its vector is
+   * embedded by reindexStale.
+   */
+  private async prepare(
+    input: ArticleInput & { source: ArticleSource },
+    embed = true,
+  ): Promise<Prepared> {
     const drafts = await splitArticle(input.body, DEFAULT_SPLIT);
-    const embeddings = this.embedder
-      ? await this.embedder.embed(
-          drafts.map((d) => `${input.title}\n${d.heading}\n${d.text}`),
-          'passage',
-        )
-      : undefined;
+    const embeddings =
+      this.embedder && embed
+        ? await this.embedder.embed(
+            drafts.map((d) => `${input.title}\n${d.heading}\n${d.text}`),
+            'passage',
+          )
+        : undefined;
     return { input, passages: drafts, embeddings };
   }
 
