@@ -22,6 +22,14 @@ export {
   universalSentenceEncoder,
   type SentenceEncoder,
 } from './encoder.js';
-export { expectedCalibrationError } from './calibration.js';
+export { expectedCalibrationError, fitTemperature } from './calibration.js';
+// The regression alone, for small classifiers over given feature vectors (e.g. a binary one on embeddings).
+export {
+  buildFeatureMatrix,
+  trainSoftmax,
+  type FeatureMatrix,
+  type SoftmaxModel,
+  type SoftmaxOptions,
+} from './softmax.js';
 export { normalizeText } from './text.js';
 export { stratifiedSplit } from './rng.js';

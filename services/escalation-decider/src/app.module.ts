@@ -5,6 +5,7 @@ import { SERVICE, type Config } from './config.js';
 import { DeciderService } from './adapters/decider.service.js';
 import { AccountDirectory } from './adapters/accounts.js';
 import { DirectoryVocabularyStore } from './adapters/directory.js';
+import { HumanRequestDetection } from './adapters/human-request.js';
 import { AccountsController } from './adapters/accounts.controller.js';
 import { AccountWriter } from './adapters/account-writer.js';
 import { PolicyAdmin } from './adapters/policy-admin.service.js';
@@ -37,6 +38,7 @@ export class AppModule {
         AccountDirectory,
         AccountWriter,
         BriefingSummarizer,
+        HumanRequestDetection,
         DeciderService,
       ],
     };

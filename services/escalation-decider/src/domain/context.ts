@@ -1,5 +1,6 @@
 import type { Account } from '@support/contracts';
 import type { ConversationState, MessageView } from '@support/conversation';
+import type { HumanRequestDetector } from './human-request.js';
 
 export type AccountLookup = 'found' | 'unknown' | 'unavailable' | 'none';
 
@@ -9,6 +10,8 @@ export interface DecisionContext {
   accountLookup: AccountLookup;
   /** The page URL the conversation carries ('' when the channel sent none). */
   pageUrl: string;
+  /** Finds a request for a person in the message (default: the lexicon layers alone, no classifier). */
+  detectHumanRequest?: HumanRequestDetector;
 }
 
 export const NO_CONTEXT: DecisionContext = { accountLookup: 'none', pageUrl: '' };

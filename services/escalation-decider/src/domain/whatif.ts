@@ -2,6 +2,7 @@ import type { ConversationEvent } from '@support/contracts';
 import { evolve, initialState, type ConversationState } from '@support/conversation';
 import type { AccountLookup, DecisionContext } from './context.js';
 import { decide } from './decide.js';
+import type { HumanRequestDetector } from './human-request.js';
 import type { Policy } from './policy.js';
 
 type Outcome = 'release' | 'handoff' | 'silent';
@@ -76,12 +77,14 @@ const count = (names: string[], into: Record<string, number>) => {
  * Once the candidate hands a conversation off, its later AI turns count as
  * silent, as they would be, until a person hands it back (handedBack). The account and page are those the recorded
  * decision saw (the page map is the candidate's). `events` are the log's events in log order (per
- * conversation); only conversations that started within [from, to) count.
+ * conversation); only conversations that started within [from, to) count. Requests for a person
+ * are found by `detectHumanRequest` (the live decider's detector; default: the lexicon layers).
  */
 export async function whatIf(
   events: Iterable<ConversationEvent>,
   candidate: Policy,
   window: { from?: string; to?: string } = {},
+  detectHumanRequest?: HumanRequestDetector,
 ): Promise<WhatIfReport> {
   const states = new Map<string, ConversationState>();
   const candidateHandedOff = new Set<string>();
@@ -105,7 +108,8 @@ export async function whatIf(
       let candidateOutcome: Outcome = 'silent';
       let candidateRules: string[] = [];
       if (!candidateHolding.has(id)) {
-        const d = await decide(state, messageId, candidate, true, recordedContext(event, state));
+        const context = { ...recordedContext(event, state), detectHumanRequest };
+        const d = await decide(state, messageId, candidate, true, context);
         candidateOutcome = d.kind === 'handoff' ? 'handoff' : 'release';
         if (d.kind === 'handoff') {
           candidateRules = d.triggers.map((t) => t.rule);
