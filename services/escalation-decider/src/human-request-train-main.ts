@@ -36,6 +36,9 @@ function print(model: TrainedModelFile, file: string | undefined): void {
   );
   line('classifier alone', classifier);
   line('lexicon, then classifier', layered);
+  console.log(
+    `  trade-off: ${model.heldOut.curve.map((c) => `${c.threshold}: ${pct(c.recall)}/${pct(c.precision)}`).join(', ')}`,
+  );
   for (const t of layered.missed) console.log(`    missed: ${t}`);
   for (const t of layered.falsePositives) console.log(`    false positive: ${t}`);
   console.log(file ? `wrote ${file}` : 'dry run: nothing written');

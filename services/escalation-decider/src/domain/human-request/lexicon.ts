@@ -4,6 +4,7 @@
 // person *now* (talk to, connect me with, call me back, a person please);
 // mentions of agents as a product feature, or of people the customer already
 // spoke to, are not requests. Negations are handled before (negation.ts).
+import { languageScores } from './language.js';
 import { oneOf, pattern } from './patterns.js';
 
 export interface LexiconMatch {
@@ -67,6 +68,7 @@ const EN_PERSON = oneOf([
   'account manager',
   'sales(?: team| rep)?',
   'billing(?: team| department)?',
+  '(?:live|human|real|actual) assistant',
   '(?:(?!my\\b|our\\b|the\\b)[a-z]+\\s+)?(?:team|department)',
 ]);
 /** A person, not a role or a feature of the product ("an agent seat", "the manager role"). */
@@ -113,6 +115,14 @@ const EN = [
     EN_TALK,
     '\\s+(?:to|with|2|w/?)\\s+',
     EN_NP,
+  ),
+  // contact a human agent, reach a live person, get hold of a real person
+  pattern(
+    // (not the "contact person" of a record)
+    '\\b(?:contact(?:ing)?|reach(?:ing)?|get(?:ting)? in (?:touch|contact) with|get(?:ting)? hold of|get(?:ting)? through to|be in touch with)\\s+(?!persons?\\b)',
+    '(?:(?:a|an|one of your|your|some)\\s+)?(?:real\\s+|live\\s+|actual\\s+|human\\s+)?',
+    '(?:humans?|human beings?|person|agents?|operators?|representatives?|reps?|someone|somebody|supervisor|manager|live assistant|human assistant)\\b',
+    EN_NOT_FEATURE,
   ),
   // can I get a human, may I have an agent, could we speak to a rep
   pattern(
@@ -539,7 +549,7 @@ const NL = [
   pattern(
     '\\bterug\\s*(?:te\\s+)?bellen\\b|\\bterugbel(?:len|verzoek)\\b|\\bbel\\s+(?:me|mij)\\s+(?:\\w+\\s+)?(?:terug|op)\\b',
   ),
-  pattern('\\bkan\\s+ik\\s+iemand\\s+(?:spreken|bellen)\\b'),
+  pattern('\\b(?:kan|mag|wil)\\s+ik\\s+', NL_NP, '\\s+(?:spreken|bellen)\\b'),
   pattern(
     '^\\W*(?:een\\s+)?(?:mens|medewerker)(?:\\s+(?:graag|alstublieft|aub|a\\.u\\.b\\.))?\\W*$',
   ),
@@ -717,13 +727,27 @@ export const REQUEST_LEXICON: readonly { language: string; patterns: readonly Re
   { language: 'sv', patterns: SV },
 ];
 
-/** The first wording of the lexicon that asks for a person in `text` (already normalised). */
-export function matchLexicon(text: string): LexiconMatch | undefined {
-  for (const { language, patterns } of REQUEST_LEXICON) {
-    for (const re of patterns) {
-      const m = re.exec(text);
-      if (m) return { language, phrase: m[0].trim() };
-    }
+/** The first wording of a language's lexicon that matches `text`. */
+function matchIn(text: string, patterns: readonly RegExp[]): string | undefined {
+  for (const re of patterns) {
+    const m = re.exec(text);
+    if (m) return m[0].trim();
   }
   return undefined;
+}
+
+/**
+ * The wording of the lexicon that asks for a person in `text` (already
+ * normalised). When the wording of more than one language matches, the
+ * language whose common words the text has most wins (the first in lexicon
+ * order on a tie).
+ */
+export function matchLexicon(text: string): LexiconMatch | undefined {
+  const matches = REQUEST_LEXICON.flatMap(({ language, patterns }) => {
+    const phrase = matchIn(text, patterns);
+    return phrase ? [{ language, phrase }] : [];
+  });
+  if (matches.length <= 1) return matches[0];
+  const scores = languageScores(text);
+  return matches.reduce((best, m) => (scores[m.language] > scores[best.language] ? m : best));
 }

@@ -44,6 +44,7 @@ const EN_WHO = oneOf([
   'phone calls?',
   'calls?',
   'transfer',
+  '(?:be|being|get|getting)\\s+(?:transferred|connected|put through|passed on|handed over|escalated|called(?: back)?)',
 ]);
 /** The person is the point, not a foil: "anyone but a human", "someone other than the bot". */
 const EN_END = '\\b(?!\\s+(?:but|except|other than|besides|else)\\b)';
@@ -73,6 +74,14 @@ const EN = [
   pattern(
     "\\b(?:no need|there(?:'s| is) no need|(?:you\\s+)?(?:don't|do not|dont)\\s+(?:need|have)\\s+to|no point(?: in)?)\\s+(?:to\\s+)?",
     '(?:talk|speak|chat|transfer\\w*|connect\\w*|escalat\\w*|put\\w*\\s+me\\s+through|pass\\w*|hand\\w*\\s+me|send\\w*\\s+me|get(?:ting)?\\s+(?:a|an|any|some|me|anyone|anybody|someone|somebody)|involv\\w*|call\\w*|bother\\w*)\\b',
+  ),
+  // no need to bring in a human, you don't have to get anyone involved
+  pattern(
+    "\\b(?:no need|there(?:'s| is) no need|(?:you\\s+)?(?:don't|do not|dont)\\s+(?:need|have)\\s+to|no point(?: in)?)\\b",
+    within(30, EN_STOPS),
+    '\\b',
+    EN_WHO,
+    EN_END,
   ),
   pattern(
     '\\b',

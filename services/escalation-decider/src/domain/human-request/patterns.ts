@@ -1,7 +1,7 @@
 // Building blocks of the human-request lexicons: regular expressions whose
-// `\b` is a word boundary for every alphabet (JavaScript's own `\b` knows only
-// ASCII letters, so "osobą\b" or "\béquipe" never match), and the text as the
-// lexicons read it.
+// `\b` is a word boundary and `\w` a word character in every alphabet
+// (JavaScript's own know only ASCII letters, so "osobą\b" or "\béquipe" never
+// match), and the text as the lexicons read it.
 
 const LETTER = '[\\p{L}\\p{N}_]';
 /** A Unicode-aware word boundary. */
@@ -9,11 +9,17 @@ const BOUNDARY = `(?:(?<=${LETTER})(?!${LETTER})|(?<!${LETTER})(?=${LETTER}))`;
 
 /**
  * A case-insensitive Unicode regular expression from `parts` joined, where
- * `\b` is a word boundary in any alphabet. Parts are joined as they are: a
- * part that needs grouping says so itself.
+ * `\b` is a word boundary, `\w` a word character and `\W` any other in any
+ * alphabet. Parts are joined as they are: a part that needs grouping says so
+ * itself.
  */
 export function pattern(...parts: string[]): RegExp {
-  return new RegExp(parts.join('').replaceAll('\\b', BOUNDARY), 'iu');
+  const source = parts
+    .join('')
+    .replaceAll('\\b', BOUNDARY)
+    .replaceAll('\\w', LETTER)
+    .replaceAll('\\W', `[^${LETTER.slice(1, -1)}]`);
+  return new RegExp(source, 'iu');
 }
 
 /** `(?:a|b|c)` from a list of alternatives (written as regular-expression source). */

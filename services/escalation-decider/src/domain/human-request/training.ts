@@ -16,6 +16,11 @@ export interface TrainingOptions {
   /** Decoupled weight decay (AdamW's λ). */
   l2: number;
   /**
+   * The detector's goals: the threshold is the one that comes closest to both
+   * on the held-out predictions of the layers (see `chooseThreshold`).
+   */
+  goals: { recall: number; precision: number };
+  /**
    * A share of requests among real messages, for the report only: precision
    * if that share of messages were requests and the corpus's near-misses
    * stood for all the others (they are far harder than most messages, so
@@ -31,6 +36,7 @@ export const DEFAULT_TRAINING_OPTIONS: TrainingOptions = {
   batchSize: 32,
   learningRate: 0.01,
   l2: 0.001,
+  goals: { recall: 0.97, precision: 0.98 },
   reportPrior: 0.05,
 };
 
@@ -56,7 +62,12 @@ export interface TrainedModelFile {
   corpus: { sha256: string; requests: number; notRequests: number };
   settings: TrainingOptions;
   /** At the threshold: the classifier alone, and the layers together (the lexicon first). */
-  heldOut: { classifier: HeldOutFigures; layered: HeldOutFigures };
+  heldOut: {
+    classifier: HeldOutFigures;
+    layered: HeldOutFigures;
+    /** The layers' held-out recall and precision at other thresholds. */
+    curve: { threshold: number; recall: number; precision: number }[];
+  };
   temperature: number;
   threshold: number;
   bias: number;
@@ -167,26 +178,37 @@ function figuresAt(
 }
 
 /**
- * The threshold with the best F1 on the held-out predictions, placed halfway
- * between the lowest probability it accepts and the next one below (a margin
- * on both sides).
+ * The threshold that comes closest to both goals on the held-out predictions:
+ * the most of min(recall / recall goal, precision / precision goal), so that
+ * neither is bought with the other (F1 at the corpus's share of requests,
+ * about half, would favour recall far more than traffic where requests are
+ * few allows). Placed halfway between the lowest probability it accepts and
+ * the next one below (a margin on both sides).
  */
-export function chooseThreshold(scored: readonly { p: number; request: boolean }[]): number {
-  const probs = [...new Set(scored.map((s) => s.p))].sort((a, b) => b - a);
-  const positives = scored.filter((s) => s.request).length;
-  let best = { f1: -1, index: 0 };
-  probs.forEach((t, index) => {
-    const tp = scored.filter((s) => s.request && s.p >= t).length;
-    const fired = scored.filter((s) => s.p >= t).length;
-    const f1 = tp ? (2 * tp) / (fired + positives) : 0;
-    if (f1 > best.f1) best = { f1, index };
+export function chooseThreshold(
+  scored: readonly { p: number; request: boolean }[],
+  goals: { recall: number; precision: number },
+): number {
+  const sorted = [...scored].sort((a, b) => b.p - a.p);
+  const positives = sorted.filter((s) => s.request).length;
+  let best = { attained: -1, index: 0 };
+  let tp = 0;
+  sorted.forEach((s, i) => {
+    if (s.request) tp++;
+    // Only where the next probability differs: a threshold accepts all of a tie.
+    if (i + 1 < sorted.length && sorted[i + 1].p === s.p) return;
+    const attained = Math.min(tp / positives / goals.recall, tp / (i + 1) / goals.precision);
+    if (attained > best.attained) best = { attained, index: i };
   });
-  const accepted = probs[best.index];
-  const below = probs[best.index + 1];
+  const accepted = sorted[best.index].p;
+  const below = sorted[best.index + 1]?.p;
   return below === undefined ? accepted : (accepted + below) / 2;
 }
 
 const round = (x: number, places: number) => Math.round(x * 10 ** places) / 10 ** places;
+
+/** Where the report's trade-off curve is measured. */
+const CURVE_AT = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98];
 
 /** Each example's logit from the model trained without its fold. */
 function outOfFoldLogits(input: TrainingInput, labels: boolean[], o: TrainingOptions): number[] {
@@ -242,7 +264,7 @@ export function trainHumanRequestModel(
   const layered = scored.map((s, i) =>
     examples[i].lexicon ? { ...s, p: 1 } : examples[i].asked ? s : { ...s, p: 0 },
   );
-  const threshold = round(chooseThreshold(layered), 4);
+  const threshold = round(chooseThreshold(layered, o.goals), 4);
 
   const final = fitLogistic(embeddings, labels, dims, o);
   return {
@@ -258,6 +280,10 @@ export function trainHumanRequestModel(
     heldOut: {
       classifier: figuresAt(scored, threshold, o.reportPrior),
       layered: figuresAt(layered, threshold, o.reportPrior),
+      curve: CURVE_AT.map((t) => {
+        const f = figuresAt(layered, t, o.reportPrior);
+        return { threshold: t, recall: round(f.recall, 4), precision: round(f.precision, 4) };
+      }),
     },
     temperature: round(temperature, 4),
     threshold,
