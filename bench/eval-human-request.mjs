@@ -71,6 +71,18 @@ const rows = parseCsvRows(readFileSync(devFile), { columns: true, skip_empty_lin
 const texts = rows.map((r) => String(r.instruction));
 const intents = rows.map((r) => String(r.intent));
 
+// The corpus is written for the decider, never taken from this file: no line of it may be a row here.
+const { readCorpus } = require(join(dist, 'adapters', 'human-request.js'));
+const { corpusExamples } = require(join(dist, 'domain', 'human-request', 'corpus.js'));
+const comparable = (t) =>
+  t
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} ]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+const devTexts = new Set(texts.map(comparable));
+const shared = corpusExamples(readCorpus()).filter((e) => devTexts.has(comparable(e.text)));
+
 const model = classifier.parseHumanRequestModel(modelFile);
 const encoder = await encoderLib.sentenceEncoder({ model: model.encoder.split('@')[0] });
 if (encoder.name !== model.encoder)
@@ -93,6 +105,7 @@ const detectors = {
 
 const pct = (x) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '  n/a');
 const results = {
+  corpusLinesInDev: shared.length,
   settings: {
     data: devFile,
     rows: rows.length,
@@ -134,6 +147,10 @@ console.log(
     `classifier ${model.encoder}, threshold ${model.threshold}, temperature ${model.temperature}, ` +
     `corpus ${modelFile.corpus.sha256.slice(0, 12)} (${modelFile.corpus.requests} requests, ${modelFile.corpus.notRequests} not); ` +
     `embedding ${(embedMs / 1000).toFixed(1)} s`,
+);
+console.log(
+  `corpus lines equal to a dev row (case and punctuation aside): ${shared.length}` +
+    shared.map((e) => `\n  ${e.source}: ${e.text}`).join(''),
 );
 console.log(
   `goals: recall >= ${pct(GOALS.recall)}, precision >= ${pct(GOALS.precision)} (${CUSTOMER_SERVICE} left out; also shown counting it as not-a-request)\n`,

@@ -398,5 +398,10 @@ export function removeNegated(text: string): NegationResult {
       }
     }
   }
-  return { rest: negations.length ? rest.replace(/\s+/g, ' ').trim() : text, negations };
+  // What the removed clauses leave at the start ("no need for a human, just…" → "just…").
+  const left = rest
+    .replace(/\s+/g, ' ')
+    .replace(/^[\s.,;:!?]+/, '')
+    .trim();
+  return { rest: negations.length ? left : text, negations };
 }
