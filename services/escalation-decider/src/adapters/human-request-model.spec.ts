@@ -1,4 +1,4 @@
-import { MODELS } from '@support/encoder';
+import { DEFAULT_MODEL_ID, MODELS } from '@support/encoder';
 import { classifierInput } from '../domain/human-request';
 import { corpusExamples, corpusSha256 } from '../domain/human-request/corpus';
 import modelFile from '../domain/human-request/model.json';
@@ -25,11 +25,14 @@ describe('the committed human-request model', () => {
     });
   });
 
-  it("names an encoder of libs/encoder's catalogue, at its version", () => {
-    const [id, version] = humanRequestModel().encoder.split('@');
-    expect(MODELS[id]).toBeDefined();
-    expect(`${id}@${version}`).toBe(`${MODELS[id].id}@${MODELS[id].version}`);
-    expect(humanRequestModel().dimensions).toBe(MODELS[id].dimensions);
+  it("was trained on the project's sentence encoder, at its version (the one every process shares and fetch.sh fetches)", () => {
+    const model = MODELS[DEFAULT_MODEL_ID];
+    const trainedWith = humanRequestModel().encoder;
+    if (trainedWith !== `${model.id}@${model.version}`)
+      throw new Error(
+        `the model was trained with ${trainedWith}, the project's encoder is ${model.id}@${model.version}: ${RETRAIN}`,
+      );
+    expect(humanRequestModel().dimensions).toBe(model.dimensions);
   });
 });
 
