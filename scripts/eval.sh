@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Quality of the AI parts: the sentiment scorer on VADER's ground truth and TweetEval, the intent classifier engine on CLINC150 and Banking77 (from
+# Quality of the AI parts: the sentiment scorer on VADER's ground truth and TweetEval, the intent classifier engine on CLINC150 and Banking77,
+# the escalation decider's detection of a request for a person on the Bitext customer-support dev split (from
 # ../shared/data, skipped with a message when absent), then the AI responder on the questions
 # written for the demo knowledge base (reliability table, safe threshold) and the support intent
 # classifier on its held-out set. `-- --write` refits the shipped confidence model.
@@ -11,6 +12,9 @@ node bench/eval-sentiment.mjs
 echo
 echo "==> intent classifier engine on public data sets"
 node bench/eval-intents.mjs
+echo
+echo "==> escalation decider: an explicit request for a person, on the Bitext dev split"
+node bench/eval-human-request.mjs
 echo
 echo "==> AI responder on the demo knowledge base (PostgreSQL: \${EVAL_DATABASE_URL:-support_eval})"
 node services/ai-responder/dist/eval/calibrate.js "$@"

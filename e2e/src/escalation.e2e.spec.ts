@@ -434,6 +434,35 @@ describe('escalation end to end: when the AI steps aside, and what the agent get
     );
   });
 
+  it('hears English wording the lexicon does not know (the classifier), at once; a customer who says they want no person is not taken as asking for one', async () => {
+    // Wording the decider's regex before issue 14 missed, and its lexicon still does.
+    const [asked] = await converse(chat('human-paraphrase'), [
+      'please let a live representative take care of my problem',
+    ]);
+    const handoff = await expectHandoffAt(asked);
+    expect(ruleNames(handoff)).toEqual(['explicit_human_request']);
+    const [trigger] = handoff.triggers;
+    expect(trigger.detail).toMatch(
+      /^customer asked for a person \(classifier, p=[01]\.\d{3} ≥ 0\.\d+\)/,
+    );
+    expect(trigger.value).toBeGreaterThanOrEqual(trigger.threshold);
+    expect(handoff.language).toBe('en');
+    // Decided on the message alone: the AI's proposal, which follows the message in the log, was not awaited.
+    expect(handoff.missingInputs).toContain('ai_proposal');
+
+    // The regex before issue 14 handed this off at once ("talk ... person"); the negation takes it
+    // out, so the decider waits for the AI and the policy decides (the AI responder's own intent
+    // classifier may still find no answer for it: that is its rule, not an explicit request).
+    const [declined] = await converse(chat('no-person'), [
+      "I don't want to talk to a person, just tell me how to add a team member",
+    ]);
+    const decided = declined.decision.value;
+    expect(decided.missingInputs).toEqual([]);
+    expect(
+      declined.decision.case === 'handoffRequested' ? ruleNames(declined.decision.value) : [],
+    ).not.toContain('explicit_human_request');
+  });
+
   it('hands a frustrated customer to a person: frustration wording, and ALL CAPS shouting', async () => {
     const worded = await converse(chat('frustration'), [
       'How do I set up SSO?',

@@ -17,6 +17,14 @@ export {
   type TrainingReport,
 } from './train.js';
 export { cosineSimilarity, l2Normalize, type SentenceEncoder } from '@support/encoder';
-export { expectedCalibrationError } from './calibration.js';
+export { expectedCalibrationError, fitTemperature } from './calibration.js';
+// The regression alone, for small classifiers over given feature vectors (e.g. a binary one on embeddings).
+export {
+  buildFeatureMatrix,
+  trainSoftmax,
+  type FeatureMatrix,
+  type SoftmaxModel,
+  type SoftmaxOptions,
+} from './softmax.js';
 export { normalizeText } from './text.js';
 export { stratifiedSplit } from './rng.js';

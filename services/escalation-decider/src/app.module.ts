@@ -6,6 +6,7 @@ import { DeciderService } from './adapters/decider.service.js';
 import { ReviewPublisher } from './adapters/review-publisher.js';
 import { AccountDirectory } from './adapters/accounts.js';
 import { DirectoryVocabularyStore } from './adapters/directory.js';
+import { HumanRequestDetection } from './adapters/human-request.js';
 import { AccountsController } from './adapters/accounts.controller.js';
 import { AccountWriter } from './adapters/account-writer.js';
 import { PolicyAdmin } from './adapters/policy-admin.service.js';
@@ -38,6 +39,7 @@ export class AppModule {
         AccountDirectory,
         AccountWriter,
         BriefingSummarizer,
+        HumanRequestDetection,
         DeciderService,
         ReviewPublisher,
       ],

@@ -3,6 +3,7 @@ import { Bus } from '@support/bus';
 import type { ConversationEvent } from '@support/contracts';
 import { baseConfigSchema, loadConfig, replayLog } from '@support/service-kit';
 import { SERVICE } from './config.js';
+import { loadHumanRequestDetector } from './adapters/human-request.js';
 import { loadPolicyFile } from './domain/policy.js';
 import { whatIf, type WhatIfReport } from './domain/whatif.js';
 
@@ -62,7 +63,8 @@ async function main(): Promise<void> {
   } finally {
     await bus.close();
   }
-  const report = await whatIf(events, candidate, { from: values.from, to: values.to });
+  const { detect } = await loadHumanRequestDetector();
+  const report = await whatIf(events, candidate, { from: values.from, to: values.to }, detect);
   if (values.json) console.log(JSON.stringify(report));
   else print(report);
 }

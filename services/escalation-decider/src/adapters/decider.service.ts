@@ -37,6 +37,7 @@ import { decide, type Decision } from '../domain/decide.js';
 import { teamForSkills, type Policy } from '../domain/policy.js';
 import { AccountDirectory } from './accounts.js';
 import { DirectoryVocabularyStore } from './directory.js';
+import { HumanRequestDetection } from './human-request.js';
 import { PolicyStore } from './policy-store.js';
 import { ReviewPublisher, reviewEventIdFor } from './review-publisher.js';
 import { BriefingSummarizer } from './summary.js';
@@ -60,6 +61,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     private readonly accounts: AccountDirectory,
     private readonly directory: DirectoryVocabularyStore,
     private readonly summarizer: BriefingSummarizer,
+    private readonly humanRequests: HumanRequestDetection,
     private readonly logger: JsonLogger,
     private readonly reviews: ReviewPublisher,
   ) {}
@@ -156,7 +158,12 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
   ): Promise<{ done: boolean; published: ConversationEvent[]; waitMs?: number }> {
     const policy = this.policies.current;
     const { account, lookup } = await this.accounts.get(state.accountId);
-    const context: DecisionContext = { account, accountLookup: lookup, pageUrl: state.pageUrl };
+    const context: DecisionContext = {
+      account,
+      accountLookup: lookup,
+      pageUrl: state.pageUrl,
+      detectHumanRequest: this.humanRequests.detect,
+    };
     const decision = await decide(state, messageId, policy, timedOut, context);
     if (decision.kind === 'wait') return { done: false, published: [], waitMs: decision.forMs };
     const timer = this.timers.get(messageId);

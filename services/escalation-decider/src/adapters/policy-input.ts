@@ -5,6 +5,7 @@ import type { ConversationEvent } from '@support/contracts';
 import { invalidInput, replayLog } from '@support/service-kit';
 import { parsePolicy, PolicyError, type Policy } from '../domain/policy.js';
 import type { PolicyIssue } from '../domain/policy-check.js';
+import type { HumanRequestDetector } from '../domain/human-request.js';
 import { whatIf, type WhatIfReport } from '../domain/whatif.js';
 
 /** A policy document from a request body: YAML or JSON text, or a parsed JSON object. */
@@ -53,15 +54,16 @@ const instant = z
 /** `?from=&to=` of a what-if replay. */
 export const windowQuery = z.strictObject({ from: instant.optional(), to: instant.optional() });
 
-/** Replays the whole conversation log under `candidate` (no side effects). */
+/** Replays the whole conversation log under `candidate` (no side effects), detecting requests for a person with `detect`. */
 export async function replayWhatIf(
   bus: Bus,
   candidate: Policy,
   window: { from?: string; to?: string },
+  detect: HumanRequestDetector,
 ): Promise<WhatIfReport> {
   const events: ConversationEvent[] = [];
   await replayLog(bus, async (event) => {
     events.push(event);
   });
-  return whatIf(events, candidate, window);
+  return whatIf(events, candidate, window, detect);
 }

@@ -17,6 +17,7 @@ import { ApiKeyGuard, parseInput } from '@support/service-kit';
 import type { WhatIfReport } from '../domain/whatif.js';
 import { PolicyAdmin, type ActivationAnswer } from './policy-admin.service.js';
 import { actorOf } from './actor.js';
+import { HumanRequestDetection } from './human-request.js';
 import { policyFromBody, replayWhatIf, windowQuery } from './policy-input.js';
 import { PolicyStore } from './policy-store.js';
 
@@ -51,6 +52,7 @@ export class PolicyController {
     private readonly bus: Bus,
     private readonly store: PolicyStore,
     private readonly admin: PolicyAdmin,
+    private readonly humanRequests: HumanRequestDetection,
   ) {}
 
   @Get()
@@ -104,7 +106,7 @@ export class PolicyController {
   async whatif(@Param('version') version: string, @Query() query: unknown): Promise<WhatIfReport> {
     const window = parseInput(windowQuery, query, 'query');
     const { policy } = await this.admin.find(version);
-    return replayWhatIf(this.bus, policy, window);
+    return replayWhatIf(this.bus, policy, window, this.humanRequests.detect);
   }
 
   @Post('versions/:version/activate')

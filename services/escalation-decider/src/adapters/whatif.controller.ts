@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Post, Query, UseGuards } from '@nestjs/comm
 import { Bus } from '@support/bus';
 import { ApiKeyGuard, parseInput } from '@support/service-kit';
 import type { WhatIfReport } from '../domain/whatif.js';
+import { HumanRequestDetection } from './human-request.js';
 import { policyFromBody, replayWhatIf, windowQuery } from './policy-input.js';
 
 /**
@@ -14,13 +15,16 @@ import { policyFromBody, replayWhatIf, windowQuery } from './policy-input.js';
 @Controller('v1')
 @UseGuards(ApiKeyGuard)
 export class WhatIfController {
-  constructor(private readonly bus: Bus) {}
+  constructor(
+    private readonly bus: Bus,
+    private readonly humanRequests: HumanRequestDetection,
+  ) {}
 
   @Post('whatif')
   @HttpCode(200)
   async whatif(@Body() body: unknown, @Query() query: unknown): Promise<WhatIfReport> {
     const window = parseInput(windowQuery, query, 'query');
     const { policy } = policyFromBody(body);
-    return replayWhatIf(this.bus, policy, window);
+    return replayWhatIf(this.bus, policy, window, this.humanRequests.detect);
   }
 }

@@ -2,6 +2,7 @@ import type { Account } from '@support/contracts';
 import { lastHandbackAt, type ConversationState, type MessageView } from '@support/conversation';
 import { amountsIn } from './amounts.js';
 import { disputesCharge } from './dispute.js';
+import type { HumanRequestDetector } from './human-request.js';
 
 export type AccountLookup = 'found' | 'unknown' | 'unavailable' | 'none';
 
@@ -11,6 +12,8 @@ export interface DecisionContext {
   accountLookup: AccountLookup;
   /** The page URL the conversation carries ('' when the channel sent none). */
   pageUrl: string;
+  /** Finds a request for a person in the message (default: the lexicon layers alone, no classifier). */
+  detectHumanRequest?: HumanRequestDetector;
 }
 
 export const NO_CONTEXT: DecisionContext = { accountLookup: 'none', pageUrl: '' };

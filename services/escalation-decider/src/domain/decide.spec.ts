@@ -224,6 +224,59 @@ describe('escalation decider', () => {
     expect(d.kind === 'handoff' && d.language).toBe('de');
   });
 
+  it('says which layer heard the request: the lexicon, with the words and their language', async () => {
+    const d = await decide(
+      stateWith({ text: 'Je veux parler à un conseiller' }),
+      'm1',
+      defaultPolicy,
+      false,
+    );
+    expect(d.kind === 'handoff' && d.triggers[0]).toEqual({
+      rule: 'explicit_human_request',
+      detail: 'customer asked for a person (lexicon, fr): "parler à un conseiller"',
+      value: 1,
+      threshold: 1,
+    });
+  });
+
+  it("takes the detector from its context: a request only the classifier hears hands off at once, with the classifier's probability", async () => {
+    const text = 'could a member of your staff sort this out';
+    const context: DecisionContext = {
+      ...NO_CONTEXT,
+      detectHumanRequest: async (t) =>
+        t === text
+          ? { language: 'en', phrase: t, layer: 'classifier', probability: 0.912, threshold: 0.66 }
+          : undefined,
+    };
+    const d = await decide(stateWith({ text }), 'm1', defaultPolicy, false, context);
+    expect(d.kind === 'handoff' && { triggers: d.triggers, missing: d.missing }).toEqual({
+      triggers: [
+        {
+          rule: 'explicit_human_request',
+          detail: `customer asked for a person (classifier, p=0.912 ≥ 0.66): "${text}"`,
+          value: 0.912,
+          threshold: 0.66,
+        },
+      ],
+      missing: ['ai_proposal', 'sentiment'],
+    });
+    // Without that detector (the lexicon layers alone) the same words wait for the AI.
+    expect(await decide(stateWith({ text }), 'm1', defaultPolicy, false)).toEqual({
+      kind: 'wait',
+    });
+  });
+
+  it('does not hand off a customer who says they need no person: the AI answers', async () => {
+    const text = "I don't need a person, just tell me how to download my invoices";
+    const s = stateWith({ text });
+    expect(await decide(s, 'm1', defaultPolicy, false)).toEqual({ kind: 'wait' });
+    const answered = stateWith({ text, proposal: proposal(0.95), score: score(0.1) });
+    expect(await decide(answered, 'm1', defaultPolicy, false)).toEqual({
+      kind: 'release',
+      missing: [],
+    });
+  });
+
   it('hands off when the AI is unsure, naming the value and the threshold', async () => {
     const d = await decide(
       stateWith({ proposal: proposal(0.2), score: score(0) }),

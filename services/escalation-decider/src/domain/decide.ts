@@ -8,7 +8,7 @@ import {
   type MessageView,
 } from '@support/conversation';
 import { disputeAmount, NO_CONTEXT, pagePath, type DecisionContext } from './context.js';
-import { detectHumanRequest } from './human-request.js';
+import { lexiconDetector, type HumanRequest } from './human-request.js';
 import { loadPolicyFile, type Facts, type FiredRule, type Policy } from './policy.js';
 import { reviewDecision, type ReviewDecision } from './review.js';
 import { riskTopics } from './risk-topics.js';
@@ -159,6 +159,12 @@ export function factsOf(
   };
 }
 
+/** Which layer heard the request, and how sure the classifier was. */
+const humanRequestDetail = (h: HumanRequest): string =>
+  h.layer === 'lexicon'
+    ? `customer asked for a person (lexicon, ${h.language}): "${h.phrase}"`
+    : `customer asked for a person (classifier, p=${h.probability.toFixed(3)} ≥ ${h.threshold}): "${h.phrase}"`;
+
 const asTrigger = ({ rule, detail, value, threshold }: FiredRule): TriggerFired => ({
   rule,
   detail,
@@ -200,16 +206,16 @@ export async function decide(
   if (!message.score) missing.push('sentiment');
 
   const triggers: TriggerFired[] = [];
-  const human = detectHumanRequest(message.text);
+  const human = await (context.detectHumanRequest ?? lexiconDetector)(message.text);
   if (human) {
     // What the handoff is about comes with the AI's proposal: wait for it a moment (topicWaitMs), no longer.
     if (!message.proposal && !timedOut && policy.topicWaitMs > 0)
       return { kind: 'wait', forMs: policy.topicWaitMs };
     triggers.push({
       rule: 'explicit_human_request',
-      detail: `customer asked for a person: "${human.phrase}"`,
-      value: 1,
-      threshold: 1,
+      detail: humanRequestDetail(human),
+      value: human.probability,
+      threshold: human.threshold,
     });
   } else if (missing.length && !timedOut) return { kind: 'wait' };
   // On an explicit request the rules still run on what has arrived (never waiting), but only

@@ -155,6 +155,27 @@ describe('what-if replay', () => {
     expect(report.candidate.handoffs).toBe(2);
   });
 
+  it('finds requests for a person with the detector it is given, as the live decider does', async () => {
+    const text = 'could a member of your staff sort this out';
+    const events = conversation('c9', [{ text, confidence: 0.95, handedOff: false }]);
+    const policy = withMinConfidence(0.9, 'same-9');
+    expect((await whatIf(events, policy)).changed).toEqual([]);
+    const classifier = async (t: string) =>
+      t === text
+        ? {
+            language: 'en',
+            phrase: t,
+            layer: 'classifier' as const,
+            probability: 0.9,
+            threshold: 0.6,
+          }
+        : undefined;
+    const report = await whatIf(events, policy, {}, classifier);
+    expect(report.changed.map((c) => [c.candidate, c.candidateRules])).toEqual([
+      ['handoff', ['explicit_human_request']],
+    ]);
+  });
+
   it('counts only the conversations that started in the window', async () => {
     const report = await whatIf(day, withMinConfidence(0.9, 'same-1'), {
       from: day.find((e) => e.conversationId === 'c2')!.occurredAt,

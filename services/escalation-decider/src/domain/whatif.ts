@@ -2,6 +2,7 @@ import type { ConversationEvent } from '@support/contracts';
 import { evolve, initialState, type ConversationState } from '@support/conversation';
 import type { AccountLookup, DecisionContext } from './context.js';
 import { decide } from './decide.js';
+import type { HumanRequestDetector } from './human-request.js';
 import type { Policy } from './policy.js';
 
 type Recorded = 'release' | 'handoff' | 'review';
@@ -94,6 +95,7 @@ async function replay(
   events: Iterable<ConversationEvent>,
   candidate: Policy,
   inWindow: (state: ConversationState) => boolean,
+  detectHumanRequest?: HumanRequestDetector,
 ): Promise<{ points: DecisionPoint[]; states: Map<string, ConversationState> }> {
   const states = new Map<string, ConversationState>();
   /** Conversations a person holds under the candidate: the AI is silent there. */
@@ -107,7 +109,7 @@ async function replay(
       let candidateOutcome: Outcome = 'silent';
       let candidateRules: string[] = [];
       if (!candidateHolding.has(id)) {
-        const context = recordedContext(event, state);
+        const context = { ...recordedContext(event, state), detectHumanRequest };
         const d = await decide(state, rec.messageId, candidate, true, context);
         // A candidate review is taken to end with the reviewer's approval: the AI carries on.
         candidateOutcome = d.kind === 'handoff' || d.kind === 'review' ? d.kind : 'release';
@@ -164,15 +166,18 @@ function countOutcomes(points: DecisionPoint[], side: 'recorded' | 'candidate'):
  * account and page are those the recorded decision saw (the page map is the
  * candidate's). `events` are the log's events in log order (per
  * conversation); only conversations that started within [from, to) count.
+ * Requests for a person are found by `detectHumanRequest` (the live decider's
+ * detector; default: the lexicon layers).
  */
 export async function whatIf(
   events: Iterable<ConversationEvent>,
   candidate: Policy,
   window: { from?: string; to?: string } = {},
+  detectHumanRequest?: HumanRequestDetector,
 ): Promise<WhatIfReport> {
   const inWindow = (state: ConversationState) =>
     (!window.from || state.startedAt >= window.from) && (!window.to || state.startedAt < window.to);
-  const { points, states } = await replay(events, candidate, inWindow);
+  const { points, states } = await replay(events, candidate, inWindow, detectHumanRequest);
   const conversations = [...states.values()].filter((s) => s.messages.length > 0 && inWindow(s));
   const recorded = countOutcomes(points, 'recorded');
   const candidateCounts = countOutcomes(points, 'candidate');
