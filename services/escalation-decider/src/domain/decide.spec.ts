@@ -229,7 +229,8 @@ describe('escalation decider', () => {
       stateWith({ text: 'Je veux parler à un conseiller' }),
       'm1',
       defaultPolicy,
-      false,
+      // The short wait for the request's proposal ran out.
+      true,
     );
     expect(d.kind === 'handoff' && d.triggers[0]).toEqual({
       rule: 'explicit_human_request',
@@ -248,7 +249,12 @@ describe('escalation decider', () => {
           ? { language: 'en', phrase: t, layer: 'classifier', probability: 0.912, threshold: 0.66 }
           : undefined,
     };
-    const d = await decide(stateWith({ text }), 'm1', defaultPolicy, false, context);
+    // Heard as a request: it waits only the short topicWaitMs for its proposal, then hands off.
+    expect(await decide(stateWith({ text }), 'm1', defaultPolicy, false, context)).toEqual({
+      kind: 'wait',
+      forMs: 1500,
+    });
+    const d = await decide(stateWith({ text }), 'm1', defaultPolicy, true, context);
     expect(d.kind === 'handoff' && { triggers: d.triggers, missing: d.missing }).toEqual({
       triggers: [
         {
