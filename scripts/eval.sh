@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Quality of the AI parts: the sentiment scorer on VADER's ground truth and TweetEval, the intent classifier engine on CLINC150 and Banking77 (from
+# Quality of the AI parts: the sentiment scorer on VADER's ground truth and TweetEval, its emotion
+# heads on GoEmotions test (frustration, Ekman's classes, the decider's frustration thresholds), the intent classifier engine on CLINC150 and Banking77 (from
 # ../shared/data, skipped with a message when absent), then the AI responder on the questions
 # written for the demo knowledge base (reliability table, safe threshold) and the support intent
 # classifier on its held-out set. `-- --write` refits the shipped confidence model.
@@ -8,6 +9,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure.sh --no-infra
 echo "==> sentiment scorer on public data sets"
 node bench/eval-sentiment.mjs
+echo
+echo "==> sentiment scorer's emotion heads on GoEmotions test"
+node bench/eval-emotions.mjs
 echo
 echo "==> intent classifier engine on public data sets"
 node bench/eval-intents.mjs
