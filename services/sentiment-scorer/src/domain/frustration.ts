@@ -5,8 +5,11 @@ import type { Signal } from './signals.js';
  * that frustrate customers of a support desk and that no emotion corpus
  * teaches, because they are about what happened, not about how it is worded.
  * Chosen by hand, so that one signal alone stays below the decider's
- * single-message threshold (0.75) and needs the learned score, or a second
+ * single-message threshold (0.8) and needs the learned score, or a second
  * signal, to pass it; the customer's own words of frustration weigh most.
+ * Emotion words ("annoyed", "disappointed") are left to the learned score,
+ * which knows them from the corpus; a churn threat is the retention rules'
+ * business, not a sign of frustration by itself.
  */
 export const SIGNAL_WEIGHTS: Readonly<Partial<Record<Signal, number>>> = {
   // The customer says it: "I am so frustrated", "this is ridiculous", "third time I ask", "fed up".
@@ -17,7 +20,6 @@ export const SIGNAL_WEIGHTS: Readonly<Partial<Record<Signal, number>>> = {
   // The customer asks again what they asked before.
   repetition: 0.4,
   money_lost: 0.4,
-  churn_threat: 0.3,
   // Profanity: the learned score already hears most of it.
   profanity: 0.3,
   // Urgent is not yet frustrated, but the stakes make a failure weigh more.
