@@ -314,12 +314,18 @@ describe('the analysts dashboard in Chromium, over conversations driven through 
     // Two frustrated customers whose questions the AI could have answered: the frustration rule
     // fired alone, and the agents mark both, so the rule gets a threshold suggestion.
     const frustrated = [
-      await say('This is so frustrating!! How do I reset my password?', {
-        accountId: segment.accountId,
-      }),
-      await say('This is so frustrating!! How do I reset my password?', {
-        accountId: segment.accountId,
-      }),
+      await say(
+        'This is so frustrating, the reset still does not work!! How do I reset my password?',
+        {
+          accountId: segment.accountId,
+        },
+      ),
+      await say(
+        'This is so frustrating, the reset still does not work!! How do I reset my password?',
+        {
+          accountId: segment.accountId,
+        },
+      ),
     ];
 
     await Promise.all([aiAnswered(answered), aiAnswered(invoices)]);
@@ -478,13 +484,13 @@ describe('the analysts dashboard in Chromium, over conversations driven through 
     });
     const frustration = segmentRules.rules.find((r: Json) => r.rule === 'frustration');
     expect(frustration).toMatchObject({ fires: 2, falseEscalations: 2 });
-    expect(frustration.suggestion).toMatchObject({ threshold: 'frustratedValence', current: -0.5 });
+    expect(frustration.suggestion).toMatchObject({ threshold: 'frustratedMessage', current: 0.8 });
     const check = page.getByRole('button', { name: 'Check Frustration with what-if' });
     await check.click();
     const result = page.getByTestId('whatif-result');
     await result.waitFor({ timeout: 60_000 });
     await expect(result.textContent()).resolves.toContain(
-      `frustratedValence = ${frustration.suggestion.suggested}`,
+      `frustratedMessage = ${frustration.suggestion.suggested}`,
     );
     await page.mouse.move(1, 1);
     await page

@@ -466,7 +466,7 @@ describe('escalation end to end: when the AI steps aside, and what the agent get
   it('hands a frustrated customer to a person: frustration wording, and ALL CAPS shouting', async () => {
     const worded = await converse(chat('frustration'), [
       'How do I set up SSO?',
-      'How do I reset my password? This is ridiculous, I am so frustrated!',
+      'How do I reset my password? This is ridiculous, I am so frustrated, the reset link still does not work!',
     ]);
     await expectReleased(worded[0]);
     const handoff = await expectHandoffAt(worded[1]);
@@ -474,8 +474,9 @@ describe('escalation end to end: when the AI steps aside, and what the agent get
     expect(ruleNames(handoff)).toEqual(['frustration']);
     expect(handoff.priority).toBe(Priority.HIGH);
     const score = await eventOn(worded[1].sent, 'messageScored');
-    expect(score.signals).toContain('frustration');
-    expect(score.valence).toBeLessThanOrEqual(-0.5);
+    expect(score.signals).toEqual(expect.arrayContaining(['frustration', 'still_failing']));
+    expect(score.frustration).toBeGreaterThanOrEqual(0.8);
+    expect(handoff.triggers[0]).toMatchObject({ value: score.frustration, threshold: 0.8 });
 
     const [shouted] = await converse(chat('shouting'), [
       'I HATE THIS, THE PASSWORD RESET IS BROKEN AGAIN!!!',
@@ -483,16 +484,68 @@ describe('escalation end to end: when the AI steps aside, and what the agent get
     const loud = await expectHandoffAt(shouted);
     expect(ruleNames(loud)).toContain('frustration');
     const loudScore = await eventOn(shouted.sent, 'messageScored');
-    // No frustration wording: capitals and a strongly negative valence are enough.
-    expect(loudScore.signals).toContain('shouting');
+    // No frustration wording: capitals and a reset broken again are enough.
+    expect(loudScore.signals).toEqual(expect.arrayContaining(['shouting', 'still_failing']));
     expect(loudScore.signals).not.toContain('frustration');
+    expect(loudScore.frustration).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it('hands a customer frustrated over several turns to a person before the third AI answer (frustration)', async () => {
+    const frustratedChat = chat('frustrated-turns');
+    const texts = [
+      'How do I download all my invoices as PDF files?',
+      'That did not work, the download still fails. How do I reset my password?',
+      'Still the same error, nothing works. How do I add a team member?',
+    ];
+    const turns: Turn[] = [];
+    for (const text of texts) {
+      const sent = await send(frustratedChat, text);
+      turns.push({ sent, decision: await decisionOn(sent) });
+      if (turns.at(-1)!.decision.case === 'handoffRequested') break;
+    }
+    // The first two answers went out, the third message went to a person.
+    expect(turns.map((t) => t.decision.case)).toEqual([
+      'aiReplyReleased',
+      'aiReplyReleased',
+      'handoffRequested',
+    ]);
+    await expectReleased(turns[0]);
+    await expectReleased(turns[1]);
+    const handoff = await expectHandoffAt(turns[2]);
+    // (How sure the AI is of its answer to a complaint is the AI's business: low_confidence may join.)
+    expect(ruleNames(handoff)).toContain('frustration');
+    expect(handoff.priority).toBe(Priority.HIGH);
+    // The frustration rose turn by turn: the second message was not enough, alone or smoothed.
+    const scores = await Promise.all(turns.map((t) => eventOn(t.sent, 'messageScored')));
+    const smoothed = scores.map((s) => s.trajectory?.frustration ?? 0);
+    expect(smoothed[0]).toBeLessThan(smoothed[1]);
+    expect(smoothed[1]).toBeLessThan(smoothed[2]);
+    expect(scores[1].frustration).toBeLessThan(0.8);
+    expect(smoothed[1]).toBeLessThan(0.5);
+    expect(smoothed[2]).toBeGreaterThanOrEqual(0.5);
+    expect(scores[2].signals).toEqual(expect.arrayContaining(['frustration', 'still_failing']));
+  });
+
+  it('leaves a calm conversation with one mildly negative message with the AI', async () => {
+    const turns = await converse(chat('mildly-negative'), [
+      'How do I add a team member?',
+      'Thanks. Unfortunately the invite went to their spam folder. How do I reset my password?',
+      'How do I download all my invoices as PDF files?',
+    ]);
+    for (const turn of turns) await expectReleased(turn);
+    const scores = await Promise.all(turns.map((t) => eventOn(t.sent, 'messageScored')));
+    expect(scores[1].valence).toBeLessThan(0);
+    for (const s of scores) {
+      expect(s.frustration).toBeLessThan(0.8);
+      expect(s.trajectory?.frustration).toBeLessThan(0.5);
+    }
   });
 
   it('hands off at the turn where a conversation that started well turned negative (sentiment_shift)', async () => {
     const turns = await converse(chat('shift'), [
       'Thanks, that worked great! How do I add a team member?',
       'Hmm, I am a bit disappointed, the invite did not arrive. How do I reset my password?',
-      'How do I download all my invoices as PDF files? I am really upset and disappointed, this is bad.',
+      'How do I download all my invoices as PDF files? I am really worried and sad, this is bad.',
     ]);
     await expectReleased(turns[0]);
     await expectReleased(turns[1]);
@@ -687,7 +740,7 @@ describe('escalation end to end: when the AI steps aside, and what the agent get
   });
 
   it('hands an unhappy customer on the cancellation page to retention; on /help the same words do not fire it', async () => {
-    const text = 'How do I cancel my subscription? I am disappointed with the service.';
+    const text = 'How do I cancel my subscription? Sadly we do not use it enough.';
     const [cancel] = await converse(
       chat('cancel-page', { pageUrl: 'https://app.example.com/account/cancel' }),
       [text],

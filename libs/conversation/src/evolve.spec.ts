@@ -150,6 +150,37 @@ describe('conversation evolve', () => {
     expect(s.messages[0].proposal?.confidence).toBe(0.7);
   });
 
+  it('keeps the frustration score and its smoothed value, and leaves them out of older scores', () => {
+    const scored = (id: string, frustration?: number) =>
+      conversationEvent(
+        C,
+        `s-${id}`,
+        'messageScored',
+        {
+          messageId: id,
+          valence: -0.6,
+          label: 'negative',
+          signals: [],
+          ...(frustration === undefined ? {} : { frustration }),
+          trajectory: {
+            smoothed: -0.6,
+            start: -0.6,
+            change: 0,
+            messages: 1,
+            ...(frustration === undefined ? {} : { frustration: frustration / 2 }),
+          },
+        },
+        t(2),
+      );
+    const s = fold(C, [received('m1', 'q', 1), scored('m1', 0.84), received('m2', 'q', 3)]);
+    expect(s.messages[0].score?.frustration).toBe(0.84);
+    expect(s.messages[0].score?.trajectory?.frustration).toBe(0.42);
+
+    const old = fold(C, [received('m1', 'q', 1), scored('m1')]);
+    expect(old.messages[0].score).not.toHaveProperty('frustration');
+    expect(old.messages[0].score?.trajectory).not.toHaveProperty('frustration');
+  });
+
   it('keeps the details the AI collected across messages, the latest value winning', () => {
     const proposed = (id: string, n: number, details: [string, string][], kind: ReplyKind) =>
       conversationEvent(

@@ -184,12 +184,16 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
                     turnedAtMessageId: s.trajectory.turnedAtMessageId,
                     shift: s.trajectory.shift,
                     messages: s.trajectory.messages,
+                    ...(s.trajectory.frustration !== undefined
+                      ? { frustration: s.trajectory.frustration }
+                      : {}),
                   },
                 }
               : {}),
             ...(s.repeatsMessageId
               ? { repeats: { messageId: s.repeatsMessageId, similarity: s.repeatSimilarity } }
               : {}),
+            ...(s.frustration !== undefined ? { frustration: s.frustration } : {}),
             at,
           },
         })),

@@ -53,6 +53,8 @@ export interface TrajectoryView {
   turnedAtMessageId: string;
   shift: boolean;
   messages: number;
+  /** The messages' frustration (0..1) smoothed from a calm start (absent in scores from before it existed). */
+  frustration?: number;
 }
 
 export interface ScoreView {
@@ -63,6 +65,8 @@ export interface ScoreView {
   trajectory?: TrajectoryView;
   /** The earlier customer message this one repeats, and how alike (0..1). */
   repeats?: { messageId: string; similarity: number };
+  /** How frustrated the customer sounds in this message, 0..1 (absent in scores from before it existed). */
+  frustration?: number;
   at: string;
 }
 

@@ -8,6 +8,7 @@ import {
   type MessageView,
 } from '@support/conversation';
 import { disputeAmount, NO_CONTEXT, pagePath, type DecisionContext } from './context.js';
+import { frustrationTrend } from './frustration.js';
 import { lexiconDetector, type HumanRequest } from './human-request.js';
 import { loadPolicyFile, type Facts, type FiredRule, type Policy } from './policy.js';
 import { reviewDecision, type ReviewDecision } from './review.js';
@@ -141,6 +142,9 @@ export function factsOf(
     signals: s?.signals ?? [],
     trajectoryChange: trajectory.change,
     shift: trajectory.shift,
+    hasFrustration: s?.frustration !== undefined,
+    frustration: s?.frustration ?? 0,
+    frustrationTrend: frustrationTrend(state, message),
     repeatOfAnswered: repeated?.decision?.kind === 'released' ? (s?.repeats?.similarity ?? 0) : 0,
     unhelpfulTurns: unhelpfulTurns(state, message),
     pageUrl: context.pageUrl || state.pageUrl,

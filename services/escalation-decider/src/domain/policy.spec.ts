@@ -17,6 +17,9 @@ const facts = (over: Partial<Facts> = {}): Facts => ({
   signals: [],
   trajectoryChange: 0,
   shift: false,
+  hasFrustration: true,
+  frustration: 0,
+  frustrationTrend: 0,
   repeatOfAnswered: 0,
   unhelpfulTurns: 0,
   pageUrl: '',
@@ -51,12 +54,12 @@ describe('the escalation policy as data', () => {
 
   it('names every rule that fires with the value it saw against its threshold', async () => {
     const fired = await policy.evaluate(
-      facts({ confidence: 0.4, valence: -0.7, signals: ['frustration'] }),
+      facts({ confidence: 0.4, valence: -0.7, frustration: 0.85 }),
     );
     expect(fired.map((f) => [f.rule, f.value, f.threshold])).toEqual([
       // An answer: handed off under the review band's floor (reviewMinConfidence).
       ['low_confidence', 0.4, 0.6],
-      ['frustration', -0.7, -0.5],
+      ['frustration', 0.85, 0.8],
     ]);
     expect(fired[1].priority).toBe(Priority.HIGH);
     expect(fired[0].detail).toContain('confidence 0.4 lessThan 0.8');

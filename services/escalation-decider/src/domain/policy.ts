@@ -105,6 +105,12 @@ export interface Facts {
   signals: string[];
   trajectoryChange: number;
   shift: boolean;
+  /** The score carries the learned frustration score (false for scores from before it existed). */
+  hasFrustration: boolean;
+  /** How frustrated the customer sounds in this message, 0..1 (0 without a frustration score). */
+  frustration: number;
+  /** The messages' frustration smoothed from a calm start, since the last handback, 0..1. */
+  frustrationTrend: number;
   /** Similarity to an earlier message the AI answered (0 when it repeats none). */
   repeatOfAnswered: number;
   /** Customer messages, this one included, that say an AI answer did not help. */

@@ -10,6 +10,6 @@ export const scoredTotal = new Counter({
 /** Support signals found, by signal. */
 export const signalsTotal = new Counter({
   name: 'sentiment_scorer_signals_total',
-  help: 'Support signals (frustration, urgency, churn_threat, shouting, profanity) found in customer messages',
+  help: 'Support signals (frustration, urgency, churn_threat, shouting, profanity, still_failing, money_lost, repetition, sentiment_shift) found in customer messages',
   labelNames: ['signal'] as const,
 });

@@ -38,7 +38,7 @@ describe('sentiment-scorer on the real Kafka and Redis', () => {
     await rig?.close();
   });
 
-  it('scores each customer message once, however often the message is delivered', async () => {
+  it('scores each customer message once, with its frustration, however often the message is delivered', async () => {
     // Given a customer message on the log
     const conversationId = randomUUID();
     const messageId = randomUUID();
@@ -60,8 +60,15 @@ describe('sentiment-scorer on the real Kafka and Redis', () => {
     expect(score.meta.producer).toBe(SERVICE);
     const value =
       score.value.payload.case === 'messageScored' ? score.value.payload.value : undefined;
-    expect(value).toMatchObject({ messageId, label: 'negative', signals: ['frustration'] });
+    expect(value).toMatchObject({
+      messageId,
+      label: 'negative',
+      signals: ['frustration', 'still_failing'],
+    });
     expect(value?.valence).toBeLessThan(-0.05);
+    // The learned frustration with the two signals, and the first turn's half of it smoothed.
+    expect(value?.frustration).toBeGreaterThanOrEqual(0.8);
+    expect(value?.trajectory?.frustration).toBeCloseTo((value?.frustration ?? 0) / 2, 3);
 
     // When the same message is delivered again, and again after the service lost its snapshot
     const store = new SnapshotStore(redis, SERVICE);

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { Bus, Topics, deterministicId } from '@support/bus';
 import { create, TrajectorySchema, type ConversationEvent } from '@support/contracts';
 import { conversationEvent } from '@support/conversation';
+import { sentenceEncoder, type SentenceEncoder } from '@support/encoder';
 import {
   consumeConversationLog,
   JsonLogger,
@@ -10,12 +11,16 @@ import {
   REDIS,
   type Applied,
 } from '@support/service-kit';
+import { EMOTION_MODEL } from '../domain/emotion-model.js';
+import { assertTrainedOn } from '../domain/emotions.js';
 import { scoreInConversation } from '../domain/score.js';
 import { scoredTotal, signalsTotal } from './metrics.js';
 
 /** Scores every new customer message and appends MessageScored to the log. */
 @Injectable()
 export class ScorerService implements OnApplicationBootstrap {
+  private encoder!: SentenceEncoder;
+
   constructor(
     private readonly bus: Bus,
     @Inject(REDIS) private readonly redis: Redis,
@@ -23,6 +28,7 @@ export class ScorerService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    this.encoder = await emotionEncoder();
     await consumeConversationLog(this.bus, this.redis, { react: (applied) => this.react(applied) });
   }
 
@@ -33,10 +39,16 @@ export class ScorerService implements OnApplicationBootstrap {
     const context = { conversationId, messageId, correlationId: record.meta.correlationId };
     const earlier = after.messages
       .filter((m) => m.messageId !== messageId)
-      .map((m) => ({ messageId: m.messageId, text: m.text, valence: m.score?.valence }));
+      .map((m) => ({
+        messageId: m.messageId,
+        text: m.text,
+        valence: m.score?.valence,
+        frustration: m.score?.frustration,
+      }));
     let scored: ConversationEvent | undefined;
     const published = await once(this.redis, `sentiment-scorer:score:${messageId}`, async () => {
-      const score = scoreInConversation(earlier, { messageId, text });
+      const [vector] = await this.encoder.embed([text]);
+      const score = scoreInConversation(earlier, { messageId, text, vector });
       const event = conversationEvent(
         conversationId,
         deterministicId('score', messageId),
@@ -49,6 +61,7 @@ export class ScorerService implements OnApplicationBootstrap {
           trajectory: create(TrajectorySchema, score.trajectory),
           repeatsMessageId: score.repeats?.messageId ?? '',
           repeatSimilarity: score.repeats?.similarity ?? 0,
+          frustration: score.frustration,
         },
       );
       scored = event;
@@ -62,10 +75,21 @@ export class ScorerService implements OnApplicationBootstrap {
       });
       scoredTotal.inc({ label: score.label });
       for (const signal of score.signals) signalsTotal.inc({ signal });
-      this.logger.log('message scored', { ...context, ...score });
+      const { emotions, ...logged } = score;
+      this.logger.log('message scored', { ...context, ...logged, learned: emotions.frustration });
     });
     if (!published) this.logger.log('score already published; redelivery ignored', context);
     // Its own score counts at once: the next message may already be in the log before it.
     return scored ? [scored] : undefined;
   }
+}
+
+/**
+ * The process's shared sentence encoder, which must be the one the emotion
+ * heads were trained on.
+ */
+export async function emotionEncoder(): Promise<SentenceEncoder> {
+  const encoder = await sentenceEncoder();
+  assertTrainedOn(EMOTION_MODEL, encoder.name);
+  return encoder;
 }

@@ -1,65 +1,44 @@
-import { SentimentIntensityAnalyzer } from 'vader-sentiment';
+import { EMOTION_MODEL } from './emotion-model.js';
+import { emotionFeatures, readEmotions, type EmotionModel, type Emotions } from './emotions.js';
+import { frustrationScore } from './frustration.js';
 import { signalsOf, type Signal } from './signals.js';
 import { repeatOf, trajectoryOf, type ScoredMessage, type Trajectory } from './trajectory.js';
+import { vaderFeatures, valenceOf, type Label } from './valence.js';
 
-export type Label = 'negative' | 'neutral' | 'positive';
+export { labelOf, NEUTRAL_BAND, valenceOf, type Label } from './valence.js';
 
 export interface MessageScore {
-  /** -1 (very negative) .. +1 (very positive). */
+  /** -1 (very negative) .. +1 (very positive): VADER, sentence by sentence. */
   valence: number;
+  /** The learned sentiment head's label (sentence vector and VADER together). */
   label: Label;
   signals: Signal[];
-}
-
-/** VADER's customary thresholds on the compound score. */
-export const NEUTRAL_BAND = 0.05;
-
-/** Splits text into sentences at ".", "!", "?" or a line break. */
-function sentencesOf(text: string): string[] {
-  return text
-    .split(/(?<=[.!?])\s+|\n+/)
-    .map((s) => s.trim())
-    .filter((s) => /\p{L}/u.test(s));
-}
-
-/** VADER's normalisation constant: compound = x / sqrt(x² + α) for the summed valences x. */
-const ALPHA = 15;
-
-/** The summed valence behind a VADER compound score (the inverse of VADER's normalisation). */
-function rawValence(compound: number): number {
-  const c = Math.max(-0.9999, Math.min(0.9999, compound));
-  return (c * Math.sqrt(ALPHA)) / Math.sqrt(1 - c * c);
+  /** How frustrated the customer sounds, 0..1: the learned score with the signals (frustration.ts). */
+  frustration: number;
+  /** What the learned heads read, before any signal. */
+  emotions: Emotions;
 }
 
 /**
- * Valence of a message: VADER scores each sentence on its own (its negation
- * window otherwise leaks across sentences: "Still not working. Useless!"
- * scores +0.39 as a whole), and the sentences' summed valences are normalised
- * as VADER normalises one sentence's, so that a long message weighs like the
- * whole text it is (on VADER's tweets: r 0.870 against the raters, where
- * averaging the sentences gave 0.817 and the whole text 0.879).
+ * Scores one customer message from its text and its sentence vector (from the
+ * encoder the model was trained with): valence, label, support signals and
+ * frustration.
  */
-export function valenceOf(text: string): number {
-  const parts = sentencesOf(text);
-  if (parts.length === 0) return 0;
-  const sum = parts.reduce(
-    (acc, s) => acc + rawValence(SentimentIntensityAnalyzer.polarity_scores(s).compound),
-    0,
-  );
-  const compound = sum / Math.sqrt(sum * sum + ALPHA);
-  return Math.round(Math.max(-1, Math.min(1, compound)) * 10_000) / 10_000;
-}
-
-export function labelOf(valence: number): Label {
-  if (valence <= -NEUTRAL_BAND) return 'negative';
-  if (valence >= NEUTRAL_BAND) return 'positive';
-  return 'neutral';
-}
-
-/** Scores one customer message: valence, label and support signals. */
-export function scoreMessage(text: string): MessageScore {
+export function scoreMessage(
+  text: string,
+  vector: ArrayLike<number>,
+  model: EmotionModel = EMOTION_MODEL,
+): MessageScore {
   const valence = valenceOf(text);
-  return { valence, label: labelOf(valence), signals: signalsOf(text) };
+  const emotions = readEmotions(model, emotionFeatures(vector, vaderFeatures(text, valence)));
+  const signals = signalsOf(text);
+  return {
+    valence,
+    label: emotions.label,
+    signals,
+    frustration: frustrationScore(emotions.frustration, signals),
+    emotions,
+  };
 }
 
 export interface ConversationScore extends MessageScore {
@@ -70,17 +49,24 @@ export interface ConversationScore extends MessageScore {
 /**
  * Scores a customer message in its conversation: the message's own score,
  * the trajectory through it, and the earlier message it repeats; a repeat
- * and a shift join the signals.
+ * and a shift join the signals, and a repeat the frustration.
  */
 export function scoreInConversation(
   earlier: ScoredMessage[],
-  current: { messageId: string; text: string },
+  current: { messageId: string; text: string; vector: ArrayLike<number> },
+  model: EmotionModel = EMOTION_MODEL,
 ): ConversationScore {
-  const own = scoreMessage(current.text);
-  const trajectory = trajectoryOf(earlier, { ...current, valence: own.valence });
+  const own = scoreMessage(current.text, current.vector, model);
   const repeats = repeatOf(earlier, current.text);
   const signals: Signal[] = [...own.signals];
   if (repeats) signals.push('repetition');
+  const frustration = frustrationScore(own.emotions.frustration, signals);
+  const trajectory = trajectoryOf(earlier, {
+    messageId: current.messageId,
+    text: current.text,
+    valence: own.valence,
+    frustration,
+  });
   if (trajectory.shift) signals.push('sentiment_shift');
-  return { ...own, signals, trajectory, ...(repeats ? { repeats } : {}) };
+  return { ...own, signals, frustration, trajectory, ...(repeats ? { repeats } : {}) };
 }

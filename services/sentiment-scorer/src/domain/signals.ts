@@ -5,8 +5,21 @@ export type Signal =
   | 'churn_threat'
   | 'shouting'
   | 'profanity'
+  | 'still_failing'
+  | 'money_lost'
   | 'repetition'
   | 'sentiment_shift';
+
+/** The signals of the message's own words, in the order `signalsOf` lists them. */
+const ORDER: Signal[] = [
+  'frustration',
+  'urgency',
+  'churn_threat',
+  'shouting',
+  'profanity',
+  'still_failing',
+  'money_lost',
+];
 
 const PATTERNS: [Exclude<Signal, 'shouting' | 'repetition' | 'sentiment_shift'>, RegExp][] = [
   [
@@ -14,7 +27,7 @@ const PATTERNS: [Exclude<Signal, 'shouting' | 'repetition' | 'sentiment_shift'>,
     new RegExp(
       [
         /\b(second|third|fourth|fifth|\d+(st|nd|rd|th)) time\b/,
-        /\bstill (not|doesn'?t|does not|isn'?t|is not|won'?t|can'?t|cannot|broken|failing|waiting)\b/,
+        /\bstill waiting\b/,
         /\b(useless|ridiculous|unacceptable|pointless|hopeless|terrible|awful|pathetic|incompetent)\b/,
         /\bwaste of (my |our )?time\b/,
         /\bfrustrat(ed|ing|ion)\b/,
@@ -24,6 +37,8 @@ const PATTERNS: [Exclude<Signal, 'shouting' | 'repetition' | 'sentiment_shift'>,
         /\bnothing (works|helps)\b/,
         /\b(you'?re|you are) not (listening|helping)\b/,
         /\bnot what I asked\b/,
+        /\b(asked|told you|written|wrote|explained|called|contacted you)\b.{0,40}\b(twice|(three|four|five|several|many|\d+) times)\b/,
+        /\bdid you (even )?read\b/,
       ]
         .map((r) => r.source)
         .join('|'),
@@ -38,7 +53,9 @@ const PATTERNS: [Exclude<Signal, 'shouting' | 'repetition' | 'sentiment_shift'>,
         /\bas soon as possible\b/,
         /\bright (now|away)\b/,
         /\bproduction (is |went )?(down|broken|offline)\b/,
-        /\b(site|system|service|app|api|checkout|everything) (is |went )?(down|offline)\b/,
+        /\b(site|system|service|app|api|checkout|everything)( is| went| has been|'s been| was)? (down|offline)\b/,
+        /\bit( is|'s| went| has been|'s been| was) (down|offline)\b/,
+        /\bneed (it|this|them) (fixed |done |solved |back )?(now|today)\b/,
         /\b(time[- ]sensitive|deadline (is )?today)\b/,
         /\bcan'?t (send|issue) (any )?invoices\b/,
         /\bneed(s|ed)? (it|this|access|help|in|you)? ?now\b|\bnow\s*!/,
@@ -67,6 +84,47 @@ const PATTERNS: [Exclude<Signal, 'shouting' | 'repetition' | 'sentiment_shift'>,
     ),
   ],
   [
+    // A fix, an answer or a workaround the customer tried, and the problem is still there.
+    'still_failing',
+    new RegExp(
+      [
+        /\bstill (not|doesn'?t|does not|isn'?t|is not|won'?t|can'?t|cannot|haven'?t|hasn'?t|broken|fail(s|ing)?|crash(es|ing)?|break(s|ing)?|down|locked|stuck|wrong|missing)\b/,
+        /\b(did(n'?t| not)|does(n'?t| not)) (help|work|fix (it|anything|the problem))\b/,
+        /\b(failed|broke|crashed|stopped working|happened|went down) again\b/,
+        /\bstill (get|getting|see|seeing|have|having) (the |that |this )?(same )?(error|problem|issue|bug|message)\b/,
+        /\b(same|that) (error|problem|issue) (again|still|keeps)\b/,
+        /\bstill the same (error|problem|issue|bug|message|result)\b/,
+        /\b(keeps?|kept) (failing|crashing|breaking|happening|timing out|giving (me )?(an |the |that )?error)\b/,
+        /\b(tried|did|followed|done|redid) (that|this|it|those|everything|all|(the|your) (steps|instructions|advice|article))\b.{0,40}\b(still|no luck|nothing|(did|does)(n'?t| not) (work|help|fix))\b/,
+        /\b(has|have)(n'?t| not) been (fixed|resolved)\b/,
+        /\b(broken|failing|down) again\b/,
+      ]
+        .map((r) => r.source)
+        .join('|'),
+      'i',
+    ),
+  ],
+  [
+    // The customer is out of pocket: charged wrongly or twice, a refund that does not come, sales or work lost.
+    'money_lost',
+    new RegExp(
+      [
+        /\b(charged|billed) (me |us )?(twice|two times|double|three times|again|(the )?wrong amount)\b/,
+        /\bdouble[- ]?(charged|billed|charge)\b/,
+        /\bovercharg(ed|ing|e)\b/,
+        /\b(lost|losing|lose) (real )?(money|sales|revenue|customers|orders|income|business|payments)\b/,
+        /\b(lost|losing|lose|wasted) (a |an |half a |a whole |(two|three|\d+) )?(full )?(day|days|hours?|week|weeks|morning|afternoon)('s|s)? (of )?(work|sales|data)\b/,
+        /\b(where is|no sign of|haven'?t (got|gotten|received|seen)|never (got|received)|still no|waiting for) (my |our |the |a )?refund\b/,
+        /\b(unauthori[sz]ed|unexpected|extra|hidden|mystery) (charges?|fees?|payments?|debits?)\b/,
+        /\b(money|payment|funds) (is |was |has |have )?(gone|missing|lost|disappeared|vanished)\b/,
+        /\bcharged (me |us )?for (something|a plan|a subscription|an? \w+) (I|we) (didn'?t|did not|never)\b/,
+      ]
+        .map((r) => r.source)
+        .join('|'),
+      'i',
+    ),
+  ],
+  [
     'profanity',
     /\b(f+u+c+k\w*|shit\w*|bullshit|damn(ed|it)?|crap(py)?|wtf|bastards?|bitch\w*|assholes?|piss(ed)? off)\b/i,
   ],
@@ -86,6 +144,5 @@ export function isShouting(text: string): boolean {
 export function signalsOf(text: string): Signal[] {
   const found: Signal[] = PATTERNS.filter(([, re]) => re.test(text)).map(([signal]) => signal);
   if (isShouting(text)) found.push('shouting');
-  const order: Signal[] = ['frustration', 'urgency', 'churn_threat', 'shouting', 'profanity'];
-  return order.filter((s) => found.includes(s));
+  return ORDER.filter((s) => found.includes(s));
 }

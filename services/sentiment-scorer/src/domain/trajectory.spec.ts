@@ -1,10 +1,17 @@
 import { scoreInConversation } from './score';
+import { CALM, testModel } from './test-model';
 import { repeatOf, trajectoryOf } from './trajectory';
 
-const m = (messageId: string, valence: number, text = `message ${messageId}`) => ({
+const m = (
+  messageId: string,
+  valence: number,
+  text = `message ${messageId}`,
+  frustration?: number,
+) => ({
   messageId,
   text,
   valence,
+  ...(frustration === undefined ? {} : { frustration }),
 });
 
 describe('trajectoryOf', () => {
@@ -48,6 +55,26 @@ describe('trajectoryOf', () => {
   });
 });
 
+describe('the smoothed frustration', () => {
+  it('given frustration that lasts, then it rises towards its level from a calm start', () => {
+    const a = m('a', -0.5, 'x', 0.8);
+    const b = m('b', -0.5, 'y', 0.8);
+    expect(trajectoryOf([], a).frustration).toBe(0.4);
+    expect(trajectoryOf([a], b).frustration).toBe(0.6);
+    expect(trajectoryOf([a, b], m('c', -0.5, 'z', 0.8)).frustration).toBe(0.7);
+  });
+
+  it('given one outburst after calm turns, then it counts half', () => {
+    const t = trajectoryOf([m('a', 0.2, 'x', 0), m('b', 0.2, 'y', 0)], m('c', -0.8, 'z', 0.9));
+    expect(t.frustration).toBe(0.45);
+  });
+
+  it('skips earlier messages scored before the frustration score, and is absent without one', () => {
+    expect(trajectoryOf([m('a', 0.1)], m('b', -0.5, 'y', 0.6)).frustration).toBe(0.3);
+    expect(trajectoryOf([m('a', 0.1, 'x', 0.6)], m('b', -0.5))).not.toHaveProperty('frustration');
+  });
+});
+
 describe('repeatOf', () => {
   const earlier = [m('a', 0, 'How do I export my expense report to PDF?'), m('b', 0, 'thanks')];
 
@@ -65,7 +92,9 @@ describe('repeatOf', () => {
 });
 
 describe('scoreInConversation', () => {
-  it('adds repetition and sentiment_shift to the message signals', () => {
+  const model = testModel();
+
+  it('adds repetition and sentiment_shift to the message signals, and the repetition to its frustration', () => {
     const s = scoreInConversation(
       [
         {
@@ -78,12 +107,18 @@ describe('scoreInConversation', () => {
       {
         messageId: 'c',
         text: 'How do I export the expense report to PDF?? This is useless, awful.',
+        vector: CALM,
       },
+      model,
     );
     expect(s.signals).toEqual(
       expect.arrayContaining(['frustration', 'repetition', 'sentiment_shift']),
     );
     expect(s.repeats?.messageId).toBe('a');
     expect(s.trajectory.shift).toBe(true);
+    const learned = s.emotions.frustration;
+    expect(s.frustration).toBeCloseTo(1 - (1 - learned) * (1 - 0.6) * (1 - 0.4), 3);
+    // The earlier messages carry no frustration score: the smoothing starts at this one.
+    expect(s.trajectory.frustration).toBeCloseTo(s.frustration / 2, 3);
   });
 });

@@ -7,6 +7,8 @@ export interface ScoredMessage {
   text: string;
   /** Undefined when it was never scored. */
   valence?: number;
+  /** Undefined when it was never scored, or scored before the frustration score existed. */
+  frustration?: number;
 }
 
 /** The conversation's sentiment through a message, as the conversation model keeps it. */
@@ -48,7 +50,23 @@ export function trajectoryOf(earlier: ScoredMessage[], current: ScoredMessage): 
     turnedAtMessageId: change < 0 ? turnedAt : '',
     shift: change <= -SHIFT_DROP && smoothed <= SHIFT_FLOOR,
     messages: series.length,
+    ...frustrationOf(earlier, current),
   };
+}
+
+/**
+ * The messages' frustration smoothed from a calm start (0), the newest
+ * weighing SMOOTHING: a customer frustrated at f from the first message gives
+ * f/2, then 3f/4, then 7f/8; one outburst after calm turns counts half.
+ * Absent when the current message has no frustration score.
+ */
+function frustrationOf(earlier: ScoredMessage[], current: ScoredMessage): { frustration?: number } {
+  if (current.frustration === undefined) return {};
+  let smoothed = 0;
+  for (const m of [...earlier, current])
+    if (m.frustration !== undefined)
+      smoothed = SMOOTHING * m.frustration + (1 - SMOOTHING) * smoothed;
+  return { frustration: round(smoothed) };
 }
 
 /** How alike a repeat must be to count (content-stem cosine). */
