@@ -64,7 +64,11 @@ function turn(x: Turn): ConversationEvent[] {
   ];
   if (x.released)
     events.push(
-      ev('aiReplyReleased', { messageId: x.id, replyId: `r-${x.id}`, text: 'Open Settings.' }, x.minute),
+      ev(
+        'aiReplyReleased',
+        { messageId: x.id, replyId: `r-${x.id}`, text: 'Open Settings.' },
+        x.minute,
+      ),
     );
   return events;
 }
@@ -78,7 +82,9 @@ describe('the frustration rule of the shipped policy', () => {
   it('given one message frustrated enough on its own, when decided, then it hands off with high priority', async () => {
     const events = turn({ id: 'm1', minute: 1, frustration: 0.86, smoothed: 0.43 });
     expect(await rulesOf(events, 'm1')).toEqual(['frustration']);
-    const fired = await policy.evaluate(factsOf(fold(C, events), fold(C, events).messages[0], policy));
+    const fired = await policy.evaluate(
+      factsOf(fold(C, events), fold(C, events).messages[0], policy),
+    );
     expect(fired.map((f) => [f.rule, f.value, f.threshold])).toEqual([['frustration', 0.86, 0.8]]);
   });
 
