@@ -58,7 +58,7 @@ const PATTERNS: [Exclude<Signal, 'shouting' | 'repetition' | 'sentiment_shift'>,
         /\bneed (it|this|them) (fixed |done |solved |back )?(now|today)\b/,
         /\b(time[- ]sensitive|deadline (is )?today)\b/,
         /\bcan'?t (send|issue) (any )?invoices\b/,
-        /\bneed(s|ed)? (it|this|access|help|in|you)? ?now\b|\bnow\s*!/,
+        /\bneed(s|ed)? (it|this|access|help|in|you)? ?now\b/,
         /\b(dringend|sofort|umgehend|urgence|urgente|immédiatement|tout de suite|au plus vite|inmediatamente|cuanto antes|lo antes posible|subito|immediatamente|al più presto|spoed|meteen|onmiddellijk|imediatamente|o mais rápido possível|pilne|natychmiast|brådskande|omedelbart)\b/,
       ]
         .map((r) => r.source)
