@@ -447,8 +447,8 @@ describe('escalation end to end: when the AI steps aside, and what the agent get
     );
     expect(trigger.value).toBeGreaterThanOrEqual(trigger.threshold);
     expect(handoff.language).toBe('en');
-    // Decided on the message alone: the AI's proposal, which follows the message in the log, was not awaited.
-    expect(handoff.missingInputs).toContain('ai_proposal');
+    // Not held for the AI's join: at most topicWaitMs for this message's proposal (what it is about),
+    // and never for the sentiment score.
 
     // The regex before issue 14 handed this off at once ("talk ... person"); the negation takes it
     // out, so the decider waits for the AI and the policy decides (the AI responder's own intent
