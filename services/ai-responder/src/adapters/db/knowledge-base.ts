@@ -314,7 +314,7 @@ export class KnowledgeBase implements OnApplicationShutdown {
       page.pageBoost ?? DEFAULT_PAGE_BOOST,
     );
     if (this.embedder)
-      ranked = await this.fuseWithVectors(ranked, question, searchLang, index, page.vector);
+      ranked = await this.fuseWithVectors(ranked, question, searchLang, index, page);
     const best = new Map<string, RankedArticle>();
     for (const r of ranked) {
       const seen = best.get(r.id);
@@ -374,17 +374,21 @@ export class KnowledgeBase implements OnApplicationShutdown {
     question: string,
     lang: string,
     index: PassageIndex,
-    given?: QueryVector,
+    page: { pageUrl?: string; pageBoost?: number; vector?: QueryVector },
   ): Promise<RankedArticle[]> {
+    const given = page.vector;
     const vector =
       given && given.model === this.embedder!.model
         ? given.values
         : (await this.embedder!.embed([question]))[0];
+    // An article for the customer's page counts its boost whichever ranking found it.
+    const onPage = (p: IndexedPassage) =>
+      preferPage([rankedOf(p, 0)], page.pageUrl ?? '', page.pageBoost ?? DEFAULT_PAGE_BOOST)[0];
     const byVector = index
       .all()
       .filter((p) => languageOf(p.locale) === lang && this.vectors.has(p.id))
       .map((p) => ({
-        article: rankedOf(p, 0),
+        article: onPage(p),
         similarity: cosine(vector, this.vectors.get(p.id)!),
       }))
       .sort((a, b) => b.similarity - a.similarity)

@@ -26,21 +26,30 @@ describe('fuseRankings', () => {
     expect(fused[1]).toMatchObject({ score: 6, similarity: 0.25 });
   });
 
-  it('weighs words and meaning as documented, counting the page boost', () => {
-    const boosted = { ...passage('a', 1, BM25_HALF / 2), pageBoost: 2 };
-    const plain = passage('b', 1, BM25_HALF);
+  it('weighs words and meaning as documented, times the page boost', () => {
+    const onPage = { ...passage('a', 1, BM25_HALF), pageBoost: 1.5 };
+    const other = passage('b', 1, BM25_HALF);
     const fused = fuseRankings(
-      [boosted, plain],
+      [other, onPage],
+      [
+        { article: passage('b', 1, 0), similarity: 0.5 },
+        { article: { ...passage('a', 1, 0), pageBoost: 1.5 }, similarity: 0.3 },
+      ],
+    );
+    // a: 1.5 × (words 0.5, meaning 0.3); b: words 0.5, meaning 0.5.
+    const a = 1.5 * (WORDS_WEIGHT * 0.5 + (1 - WORDS_WEIGHT) * 0.3);
+    const b = WORDS_WEIGHT * 0.5 + (1 - WORDS_WEIGHT) * 0.5;
+    expect(a).toBeGreaterThan(b);
+    expect(fused.map((x) => x.id)).toEqual(['a', 'b']);
+    // Without the boost the closer meaning wins.
+    const plain = fuseRankings(
+      [other, passage('a', 1, BM25_HALF)],
       [
         { article: passage('b', 1, 0), similarity: 0.5 },
         { article: passage('a', 1, 0), similarity: 0.3 },
       ],
     );
-    // a: words 0.5 (boosted to a full BM25_HALF), meaning 0.3; b: words 0.5, meaning 0.5.
-    const a = WORDS_WEIGHT * 0.5 + (1 - WORDS_WEIGHT) * 0.3;
-    const b = WORDS_WEIGHT * 0.5 + (1 - WORDS_WEIGHT) * 0.5;
-    expect(b).toBeGreaterThan(a);
-    expect(fused.map((x) => x.id)).toEqual(['b', 'a']);
+    expect(plain.map((x) => x.id)).toEqual(['b', 'a']);
   });
 
   it('asks for the cosine of word matches the meaning ranking did not list', () => {

@@ -26,15 +26,14 @@ function articleOrder(ids: string[]): Map<string, number> {
   return order;
 }
 
-const wordScore = (a: RankedArticle) => {
-  const s = a.score * (a.pageBoost ?? 1);
-  return s > 0 ? s / (s + BM25_HALF) : 0;
-};
+const wordScore = (a: RankedArticle) => (a.score > 0 ? a.score / (a.score + BM25_HALF) : 0);
 
 /**
- * Fuses the word ranking (BM25, passages best first, page boost counted)
- * with the meaning ranking (passage vectors by cosine, best first), per
- * passage: WORDS_WEIGHT × the squashed BM25 score + the rest × the cosine.
+ * Fuses the word ranking (BM25, passages best first) with the meaning
+ * ranking (passage vectors by cosine, best first), per passage:
+ * WORDS_WEIGHT × the squashed BM25 score + the rest × the cosine, times the
+ * page boost of an article for the customer's page (`pageBoost`, on the
+ * passages of either list).
  * `cosineOf` gives the cosine of a passage the meaning ranking did not list
  * (undefined when the passage has no vector). Each passage keeps its BM25
  * score (0 when only its meaning matched) and its cosine, and learns where its
@@ -56,7 +55,8 @@ export function fuseRankings(
     fused.set(article.passage.id, { ...(seen ?? { ...article, score: 0 }), similarity });
   }
   const value = (a: RankedArticle) =>
-    WORDS_WEIGHT * wordScore(a) + (1 - WORDS_WEIGHT) * Math.max(0, a.similarity ?? 0);
+    (a.pageBoost ?? 1) *
+    (WORDS_WEIGHT * wordScore(a) + (1 - WORDS_WEIGHT) * Math.max(0, a.similarity ?? 0));
   const byWords = articleOrder(textRanked.map((a) => a.id));
   const byMeaning = articleOrder(byVector.map((h) => h.article.id));
   return [...fused.values()]
