@@ -303,7 +303,7 @@ describe('the analysts dashboard in Chromium, over conversations driven through 
   it('counts real conversations and shows them in figures, charts and tables that match the analyst API', async () => {
     // Two answers the customers confirm and rate (one badly: a missed escalation).
     const answered = await say('How do I reset my password?');
-    const invoices = await say('How can I download all my invoices as PDF files?');
+    const invoices = await say('How do I download my invoices?');
     // Three handoffs: one resolved and marked as one the AI could have handled, one from an
     // at-risk account, one the channel closes through ingest's API.
     const human = await say('I need to talk to a human about my account, please');
