@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmark: the sentiment figures, the sentence encoder, the metrics read model over a million
+# Benchmark: the sentiment figures, the sentence encoder, the responder's and scorer's handling
+# time per message, the metrics read model over a million
 # events (rebuild and queries) beside raw Kafka produce/consume, then messages through the
 # running pipeline, beside raw Kafka produce/consume.
 set -euo pipefail
@@ -10,6 +11,9 @@ echo
 # The sentence encoder the project runs: quality, encode time per message, load time, memory
 # (`node bench/encoders.mjs` compares every candidate model).
 node bench/encoders.mjs --project
+echo
+# The AI responder's and the sentiment scorer's own work per message, beside the encoder alone.
+node bench/handling.mjs
 echo
 # The metrics read model at scale (METRICS_BENCH_EVENTS, default a million), on a Kafka broker and
 # a PostgreSQL database of its own, wiped first, so the log the system runs on is never touched.
