@@ -8,8 +8,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const cacheDir = join(root, '.cache', 'embeddings');
+export const cacheDir = join(root, '.cache', 'embeddings');
 const MAGIC = 0x31424d45; // 'EMB1'
+
+/** What this process embedded (and how long that took) and what it read from the cache. */
+export const embedStats = { computedMs: 0, computed: 0, cached: 0 };
 
 /** Texts per encoder call: the encoder batches within a call; this bounds the memory held. */
 const CHUNK = 512;
@@ -32,15 +35,19 @@ export async function embedCached(encoder, texts, onProgress = () => {}) {
       const all = new Float32Array(
         buf.buffer.slice(buf.byteOffset + 12, buf.byteOffset + buf.length),
       );
+      embedStats.cached += texts.length;
       return texts.map((_, i) => all.subarray(i * dim, (i + 1) * dim));
     }
   }
+  const started = performance.now();
   const out = new Float32Array(texts.length * dim);
   for (let start = 0; start < texts.length; start += CHUNK) {
     const vectors = await encoder.embed(texts.slice(start, start + CHUNK));
     vectors.forEach((v, i) => out.set(v, (start + i) * dim));
     onProgress(Math.min(texts.length, start + CHUNK), texts.length);
   }
+  embedStats.computedMs += performance.now() - started;
+  embedStats.computed += texts.length;
   mkdirSync(cacheDir, { recursive: true });
   writeFileSync(
     file,

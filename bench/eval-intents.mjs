@@ -13,14 +13,13 @@
 // encoder name and texts, in <repo>/.cache/embeddings/ (git-ignored), so re-runs
 // skip the ~5 minutes of embedding; no data is written anywhere else in the
 // repository (--json writes the figures to bench/results/, also git-ignored).
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { endianness } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseCsvRows } from 'csv-parse/sync';
+import { cacheDir, embedCached, embedStats } from './embedding-cache.mjs';
 
 const require = createRequire(import.meta.url);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -54,46 +53,6 @@ const { sentenceEncoder } = require('@support/encoder');
 const pct = (x) => (x === null || x === undefined ? '  n/a' : (100 * x).toFixed(1).padStart(5));
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 const results = { settings: DEFAULT_TRAIN_OPTIONS, datasets: {} };
-
-// --- Embedding cache --------------------------------------------------------
-
-const cacheDir = join(root, '.cache', 'embeddings');
-const MAGIC = 0x31424d45; // 'EMB1'
-const embedStats = { computedMs: 0, computed: 0, cached: 0 };
-
-async function embedCached(encoder, texts) {
-  if (endianness() !== 'LE') throw new Error('the embedding cache assumes a little-endian machine');
-  const hash = createHash('sha256').update(encoder.name).update('\0');
-  for (const t of texts) hash.update(String(t.length)).update(':').update(t);
-  const file = join(cacheDir, `${hash.digest('hex').slice(0, 32)}.f32`);
-  const dim = encoder.dimensions;
-  if (existsSync(file)) {
-    const buf = readFileSync(file);
-    const header = new Uint32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + 12));
-    if (header[0] === MAGIC && header[1] === texts.length && header[2] === dim) {
-      const all = new Float32Array(
-        buf.buffer.slice(buf.byteOffset + 12, buf.byteOffset + buf.length),
-      );
-      embedStats.cached += texts.length;
-      return texts.map((_, i) => all.subarray(i * dim, (i + 1) * dim));
-    }
-  }
-  const start = performance.now();
-  const vectors = await encoder.embed(texts);
-  embedStats.computedMs += performance.now() - start;
-  embedStats.computed += texts.length;
-  const out = new Float32Array(texts.length * dim);
-  vectors.forEach((v, i) => out.set(v, i * dim));
-  mkdirSync(cacheDir, { recursive: true });
-  writeFileSync(
-    file,
-    Buffer.concat([
-      Buffer.from(new Uint32Array([MAGIC, texts.length, dim]).buffer),
-      Buffer.from(out.buffer),
-    ]),
-  );
-  return vectors;
-}
 
 // --- Data -------------------------------------------------------------------
 
