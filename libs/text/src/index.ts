@@ -74,3 +74,6 @@ export function stemSimilarity(a: string, b: string): number {
   for (const s of x) if (y.has(s)) shared++;
   return shared / Math.sqrt(x.size * y.size);
 }
+
+export { normalize, oneOf, pattern, within } from './patterns.js';
+export { NEGATION_LEXICON, removeNegated, type Negation, type NegationResult } from './negation.js';

@@ -921,6 +921,18 @@ describe('knowledge-base admin API over HTTP on the real PostgreSQL', () => {
       expect(published.citations[0]).toMatchObject({ articleId: draftId, articleVersion: 2 });
     });
 
+    it('answers the question beside a declined person, and hands over a plain request', async () => {
+      const declined = (
+        await preview("I don't want to speak to an agent, just tell me how to export my data")
+      ).body;
+      expect(declined.intent).not.toBe('human_request');
+      expect(declined.text).not.toMatch(/member of our team/);
+      expect(declined.articlesTried.length).toBeGreaterThan(0);
+
+      const asked = (await preview('Could you put me through to somebody from your team?')).body;
+      expect(asked).toMatchObject({ kind: 'no_answer', intent: 'human_request' });
+    });
+
     it('rejects an empty or unknown-field preview', async () => {
       const empty = await call('POST', '/v1/kb/preview', { body: { text: '   ' } });
       expect(empty.status).toBe(400);

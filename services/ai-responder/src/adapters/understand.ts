@@ -1,3 +1,4 @@
+import { normalize, removeNegated } from '@support/text';
 import type { RankedArticle } from '../domain/answer.js';
 import { plainText } from '../domain/kb/passages.js';
 import { questionPart } from '../domain/guard.js';
@@ -86,7 +87,10 @@ export async function proposeReply(
   },
   options: { topK: number; defaultLocale: string; pageBoost?: number },
 ): Promise<Proposal> {
-  const { question } = questionPart(message.text);
+  const { question: whole } = questionPart(message.text);
+  // "No need for a human, how do I…": the declined person is neither the question nor a request.
+  const declined = removeNegated(normalize(whole));
+  const question = declined.negations.length && declined.rest ? declined.rest : whole;
   const understood = await understand(
     deps,
     { text: question, locale: message.locale, pageUrl: message.pageUrl },
@@ -94,7 +98,10 @@ export async function proposeReply(
   );
   const generateTimer = stepSeconds.startTimer({ step: 'generate' });
   try {
-    return await respond({ ...message, question, ...understood }, { generator: deps.generator });
+    return await respond(
+      { ...message, question, ...understood, declinedPerson: declined.negations.length > 0 },
+      { generator: deps.generator },
+    );
   } finally {
     generateTimer();
   }

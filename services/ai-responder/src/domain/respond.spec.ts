@@ -284,6 +284,20 @@ describe('respond', () => {
       expect(p.text).toBe('Natürlich, ich hole jemanden aus unserem Team dazu.');
     });
 
+    it('given the customer declined a person, when the classifier still reads a request, then it answers instead of handing over', async () => {
+      const p = await respond(
+        input({
+          text: "I don't need a person. How do I reset my password?",
+          question: 'How do I reset my password?',
+          classification: classified('human_request'),
+          declinedPerson: true,
+        }),
+        { generator: extractiveGenerator },
+      );
+      expect(p.kind).toBe('answer');
+      expect(p.citations.length).toBeGreaterThan(0);
+    });
+
     it('given nothing retrieved, when answered, then it holds with confidence 0 and no citation', async () => {
       const p = await respond(input({ text: "What's the weather in Paris?", ranked: [] }), {
         generator: untouchable,

@@ -100,6 +100,8 @@ export interface RespondInput {
    * does) and has no text when there is nothing to answer.
    */
   draftFor?: string;
+  /** The customer said they do not want a person ("no need for a human, just…"): not a request for one. */
+  declinedPerson?: boolean;
   classification: Classification;
   ranked: RankedArticle[];
   /** Sentence-encoder similarity of the message to the best passage, 0..1 (0 when unknown). */
@@ -235,7 +237,7 @@ export async function respond(input: RespondInput, options: RespondOptions): Pro
   });
 
   // A draft has nothing to say for the person when there is no answer: they hold the conversation already.
-  if (c.intent === 'human_request' && !c.outOfScope)
+  if (c.intent === 'human_request' && !c.outOfScope && !input.declinedPerson)
     return noAnswer(draft ? '' : localized(HANDING_OVER, locale), 'none');
   if (
     c.intent === 'smalltalk' &&

@@ -2,7 +2,7 @@
  * Detects an explicit request for a person, honoured at once: the decider
  * never argues with it or waits for the AI. Three layers:
  *
- * 1. negations (human-request/negation.ts), in every language the decider
+ * 1. negations (@support/text, negation.ts), in every language the decider
  *    serves: a clause saying the customer does NOT want a person ("no need for
  *    a human", "kein Mensch nötig") is taken out of the text first;
  * 2. the lexicon (human-request/lexicon.ts), wording per language: cheap,
@@ -15,8 +15,7 @@ import { requestProbability, type HumanRequestModel } from './human-request/clas
 import { hasPersonCue } from './human-request/cues.js';
 import { looksEnglish } from './human-request/language.js';
 import { matchLexicon } from './human-request/lexicon.js';
-import { removeNegated, type Negation } from './human-request/negation.js';
-import { normalize } from './human-request/patterns.js';
+import { normalize, removeNegated, type Negation } from '@support/text';
 
 export interface HumanRequest {
   /** ISO 639-1 code of the language the customer asked in. */

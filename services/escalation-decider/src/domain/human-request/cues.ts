@@ -3,7 +3,7 @@
 // "transfer", "escalate"), or the bot they want to be rid of. The classifier
 // is asked only about text with such a word: a question about a refund that
 // names none asks for nobody, whatever its sentence vector is close to.
-import { oneOf, pattern } from './patterns.js';
+import { oneOf, pattern } from '@support/text';
 
 const PERSON = [
   'hum[a-z]*n[a-z]*',

@@ -3,9 +3,9 @@
 // is left to the learned classifier (classifier.ts). Each pattern asks for a
 // person *now* (talk to, connect me with, call me back, a person please);
 // mentions of agents as a product feature, or of people the customer already
-// spoke to, are not requests. Negations are handled before (negation.ts).
+// spoke to, are not requests. Negations are handled before (@support/text, negation.ts).
 import { languageScores } from './language.js';
-import { oneOf, pattern } from './patterns.js';
+import { oneOf, pattern } from '@support/text';
 
 export interface LexiconMatch {
   /** ISO 639-1 code of the language whose wording matched. */

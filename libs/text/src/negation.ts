@@ -1,4 +1,4 @@
-// The second layer: the customer says they do NOT want a person ("no need for
+// A request for a person, declined: the customer says they do NOT want a person ("no need for
 // a human, just tell me...", "kein Mensch nötig", "pas besoin d'un humain",
 // "no quiero hablar con un agente"). A negated clause is taken out of the text
 // before the lexicon and the classifier look at it, so "no need for a human"
