@@ -27,4 +27,7 @@ echo
     node bench/metrics.mjs
 )
 echo
+# The Kafka clients the stream runtime may stand on, raw, on the broker the pipeline runs on.
+node bench/kafka-clients.mjs
+echo
 exec node bench/pipeline.mjs "$@"
