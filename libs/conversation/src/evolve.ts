@@ -51,16 +51,27 @@ const detailView = (d: CollectedDetail): DetailView => ({
 });
 
 /**
+ * How many of the latest applied event ids a state keeps. A repeated record at
+ * the same log offset never reaches evolve (the log consumer skips offsets it
+ * has applied); what the ids catch is the same event at another offset: a
+ * service's own event, folded at once and then delivered by the log a few
+ * events later, or an event published again after a crash. Both arrive soon
+ * after the first, so a bounded window suffices, and each event costs the same
+ * however long the conversation has run.
+ */
+export const RECENT_EVENT_IDS = 256;
+
+/**
  * The fold does not depend on the order in which a service applies events of
  * different writers (a service folds the events it appends at once, before
- * the log delivers them): applied ids are kept sorted, the last activity is
- * the latest time, and transcript lines go in time order (after any line of
- * the same time).
+ * the log delivers them): the last activity is the latest time, and transcript
+ * lines go in time order (after any line of the same time). The window of
+ * applied ids is in the order applied.
  */
-function insertSorted(ids: string[], id: string): string[] {
-  let i = ids.length;
-  while (i > 0 && ids[i - 1] > id) i--;
-  return [...ids.slice(0, i), id, ...ids.slice(i)];
+function remember(ids: string[], id: string): string[] {
+  return ids.length < RECENT_EVENT_IDS
+    ? [...ids, id]
+    : [...ids.slice(ids.length - RECENT_EVENT_IDS + 1), id];
 }
 
 function inTimeOrder(lines: TranscriptLine[], line: TranscriptLine): TranscriptLine[] {
@@ -111,7 +122,7 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
   const at = event.occurredAt;
   const base: ConversationState = {
     ...state,
-    appliedEventIds: insertSorted(state.appliedEventIds, event.eventId),
+    appliedEventIds: remember(state.appliedEventIds, event.eventId),
     lastActivityAt: at > state.lastActivityAt ? at : state.lastActivityAt,
   };
   const { payload } = event;

@@ -247,7 +247,7 @@ export interface ConversationState {
   csatRequests?: CsatRequestView[];
   /** The customer's latest rating (absent until they rate). */
   csat?: CsatView;
-  /** Ids of the events applied, so that a repeated event changes nothing. */
+  /** Ids of the latest events applied (at most RECENT_EVENT_IDS, in the order applied), so that a repeated event changes nothing. */
   appliedEventIds: string[];
 }
 

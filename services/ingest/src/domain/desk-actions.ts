@@ -205,7 +205,8 @@ const reject = (
  *   and with this agent (status with_human, the handoff assigned to them);
  *   accept and decline only before the agent accepted.
  *
- * An action whose event the conversation already holds is a duplicate.
+ * An action whose event the conversation already holds (among its latest
+ * RECENT_EVENT_IDS: a retried action comes soon after the first) is a duplicate.
  */
 export function decideDeskAction(
   action: DeskAction,
