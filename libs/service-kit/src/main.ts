@@ -65,9 +65,26 @@ export function rebuildMain(
   });
 }
 
-/** The rebuild of a service whose only derived state is its snapshots of the log. */
-export function snapshotRebuildMain(service: string): void {
-  rebuildMain(service, ({ bus, redis }) =>
-    rebuildSnapshots(bus, new SnapshotStore(redis, service)),
-  );
+/**
+ * The rebuild of a service whose only derived state is its snapshots of the
+ * log: those of its log consumer, and of any other consumer group of the log
+ * with snapshots of its own (`{ group, namespace }`).
+ */
+export function snapshotRebuildMain(
+  service: string,
+  others: { group: string; namespace: string }[] = [],
+): void {
+  rebuildMain(service, async ({ bus, redis }) => {
+    const rebuilt: Record<string, unknown> = {
+      log: await rebuildSnapshots(bus, new SnapshotStore(redis, service)),
+    };
+    for (const { group, namespace } of others)
+      rebuilt[group] = await rebuildSnapshots(
+        bus,
+        new SnapshotStore(redis, namespace),
+        undefined,
+        group,
+      );
+    return rebuilt;
+  });
 }

@@ -157,13 +157,15 @@ export async function replayTopic<Desc extends DescMessage>(
   bus: Bus,
   topic: Pick<TopicSpec<Desc>, 'name' | 'schema'>,
   onRecord: (value: MessageShape<Desc>, partition: number, offset: string) => Promise<void>,
+  upTo?: Positions,
 ): Promise<{ records: number; skipped: number }> {
   const admin = bus.kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic.name);
   const remaining = new Map<number, bigint>();
   for (const p of ends) {
-    const high = BigInt(p.high);
+    const stop = upTo?.get(p.partition);
+    const high = stop !== undefined && stop < BigInt(p.high) ? stop : BigInt(p.high);
     const low = BigInt(p.low);
     if (high > low) remaining.set(p.partition, high);
   }
@@ -211,39 +213,90 @@ export async function replayTopic<Desc extends DescMessage>(
   return { records, skipped };
 }
 
-/** Reads the whole conversation log as it is now (replayTopic on conversation.events). */
+/** Per partition, an offset: where a replay stops (exclusive), or where a consumer group stands. */
+export type Positions = Map<number, bigint>;
+
+/**
+ * Where one of this service's consumer groups stands on the conversation log:
+ * per partition, the next offset it will read (0 where it has committed
+ * nothing, so that it reads the partition from the start itself).
+ */
+export async function logPositions(bus: Bus, group = 'log'): Promise<Positions> {
+  const admin = bus.kafka.admin();
+  await admin.connect();
+  try {
+    const [topic] = await admin.fetchOffsets({
+      groupId: `${bus.service}.${group}`,
+      topics: [Topics.events.name],
+    });
+    const positions: Positions = new Map();
+    for (const p of topic?.partitions ?? []) {
+      const offset = BigInt(p.offset);
+      positions.set(p.partition, offset < 0n ? 0n : offset);
+    }
+    return positions;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Reads the conversation log as it is now (replayTopic on conversation.events),
+ * to its end, or per partition up to `upTo` (exclusive).
+ */
 export async function replayLog(
   bus: Bus,
   onEvent: (event: ConversationEvent, partition: number, offset: string) => Promise<void>,
+  upTo?: Positions,
 ): Promise<{ events: number; skipped: number }> {
-  const { records, skipped } = await replayTopic(bus, Topics.events, onEvent);
+  const { records, skipped } = await replayTopic(bus, Topics.events, onEvent, upTo);
   return { events: records, skipped };
 }
 
-/** Folds the whole log into one snapshot per conversation (state and last offset). */
-export async function foldLog(
-  bus: Bus,
-): Promise<{ snapshots: Map<string, Snapshot>; events: number }> {
+export interface Folded {
+  snapshots: Map<string, Snapshot>;
+  events: number;
+}
+
+/** Folds the log (to its end, or up to `upTo`) into one snapshot per conversation (state and last offset). */
+export async function foldLog(bus: Bus, upTo?: Positions): Promise<Folded> {
   const snapshots = new Map<string, Snapshot>();
-  const { events } = await replayLog(bus, async (event, partition, offset) => {
-    const id = event.conversationId;
-    const current = snapshots.get(id)?.state ?? initialState(id);
-    snapshots.set(id, { state: evolve(current, event), partition, offset });
-  });
+  const { events } = await replayLog(
+    bus,
+    async (event, partition, offset) => {
+      const id = event.conversationId;
+      const current = snapshots.get(id)?.state ?? initialState(id);
+      snapshots.set(id, { state: evolve(current, event), partition, offset });
+    },
+    upTo,
+  );
   return { snapshots, events };
 }
 
 /**
- * Throws away a service's snapshots and recreates them from the whole log
- * (or from a fold of it the caller already made).
+ * Folds the log up to where the service's consumer group stands, so that a
+ * rebuild hands the live consumer exactly the records it has not handled: it
+ * resumes at its committed offsets and reacts to what follows (answers,
+ * decisions, assignments). Folding to the log's end instead would mark those
+ * records applied, and they would never be reacted to.
+ */
+export async function foldHandled(bus: Bus, group = 'log'): Promise<Folded> {
+  return foldLog(bus, await logPositions(bus, group));
+}
+
+/**
+ * Throws away a service's snapshots and recreates them from the log, up to
+ * where its consumer group (`group`, default the log consumer) stands (or from
+ * a fold the caller already made).
  */
 export async function rebuildSnapshots(
   bus: Bus,
   store: SnapshotStore,
-  folded?: { snapshots: Map<string, Snapshot>; events: number },
+  folded?: Folded,
+  group = 'log',
 ): Promise<{ conversations: number; events: number }> {
   await store.clear();
-  const { snapshots, events } = folded ?? (await foldLog(bus));
+  const { snapshots, events } = folded ?? (await foldHandled(bus, group));
   for (const snapshot of snapshots.values()) await store.put(snapshot);
   return { conversations: snapshots.size, events };
 }

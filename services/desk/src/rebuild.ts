@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { foldLog, rebuildMain, rebuildSnapshots, SnapshotStore } from '@support/service-kit';
+import { foldHandled, rebuildMain, rebuildSnapshots, SnapshotStore } from '@support/service-kit';
 import { SERVICE } from './config.js';
 import { OPEN } from './adapters/read-model.js';
 import { isOpenHandoff } from './domain/queue.js';
@@ -10,7 +10,7 @@ import { isOpenHandoff } from './domain/queue.js';
  * topics by the running desk's consumers when their offsets are reset.
  */
 rebuildMain(SERVICE, async ({ bus, redis }) => {
-  const folded = await foldLog(bus);
+  const folded = await foldHandled(bus);
   const snapshots = await rebuildSnapshots(bus, new SnapshotStore(redis, SERVICE), folded);
   const open = [...folded.snapshots.values()]
     .map((s) => s.state)

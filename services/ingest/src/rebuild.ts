@@ -1,4 +1,4 @@
-import { foldLog, rebuildMain, rebuildSnapshots, SnapshotStore } from '@support/service-kit';
+import { foldHandled, rebuildMain, rebuildSnapshots, SnapshotStore } from '@support/service-kit';
 import { configSchema, SERVICE } from './config.js';
 import { quietDueAt } from './domain/closing.js';
 import { QUIET_KEY } from './adapters/quiet-window.js';
@@ -9,7 +9,7 @@ import { QUIET_KEY } from './adapters/quiet-window.js';
  * ends), which the live consumer keeps only as the log goes by.
  */
 rebuildMain(SERVICE, async ({ bus, redis }) => {
-  const folded = await foldLog(bus);
+  const folded = await foldHandled(bus);
   const rebuilt = await rebuildSnapshots(bus, new SnapshotStore(redis, SERVICE), folded);
   const windowMs =
     configSchema.shape.QUIET_WINDOW_SECONDS.parse(process.env.QUIET_WINDOW_SECONDS) * 1000;

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { foldLog, rebuildMain, rebuildSnapshots, SnapshotStore } from '@support/service-kit';
+import { foldHandled, rebuildMain, rebuildSnapshots, SnapshotStore } from '@support/service-kit';
 import { SERVICE } from './config.js';
 import { LoadStore } from './adapters/load-store.js';
 import { queueScore } from './domain/handoff.js';
@@ -18,7 +18,7 @@ import {
 rebuildMain(SERVICE, async ({ bus, redis }) => {
   const policy = loadRoutingPolicy(process.env.ROUTER_POLICY_FILE || DEFAULT_ROUTING_FILE);
   // One pass over the log serves both the snapshots and the agents' loads.
-  const folded = await foldLog(bus);
+  const folded = await foldHandled(bus);
   const snapshots = await rebuildSnapshots(bus, new SnapshotStore(redis, SERVICE), folded);
   const loads = new LoadStore(redis);
   const cleared = await loads.clearAll();
