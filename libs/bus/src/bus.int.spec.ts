@@ -388,4 +388,18 @@ describe('bus on the real broker', () => {
     await until(() => (seen2.includes('m9') ? true : undefined));
     expect(seen2).toEqual(['m9']);
   });
+
+  it('returns from consume before the group join, with health red until the consumer has joined', async () => {
+    const { topic, dlq } = tempTopics();
+    const bus = newBus({ service: 'test-join' + randomUUID().slice(0, 6) });
+    await bus.ensureTopics([topic, dlq]);
+    const seen: string[] = [];
+    await bus.consume({ group: 'g', topic, handle: async (r) => void seen.push(r.value.text) });
+    // A record published while the group is still joining is handled once it has joined.
+    expect(bus.health()).toEqual({ ok: false, consumers: { [`${bus.service}.g`]: 'starting' } });
+    await bus.publish({ topic, key: 'k', value: inbound('while joining') });
+    await until(() => (bus.health().ok ? true : undefined));
+    await until(() => (seen.length ? true : undefined));
+    expect(seen).toEqual(['while joining']);
+  });
 });

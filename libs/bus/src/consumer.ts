@@ -169,7 +169,10 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
       topic: this.options.topic.name,
       fromBeginning: this.options.fromBeginning ?? true,
     });
-    await consumer.run({
+    // The group join goes on in the background: it takes seconds, and after a crash up to the
+    // dead member's session timeout. Meanwhile the service serves HTTP (ingest accepts
+    // messages), and /health answers 503 with this consumer 'starting' until it has joined.
+    const running = consumer.run({
       // Offsets are committed at most once a second (and on shutdown), not after every
       // batch: a crash replays at most that second, which redelivery handling absorbs.
       // A dead-lettering is committed at once.
@@ -179,6 +182,14 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
         this.options.partitionsConcurrently ??
         Number(process.env.KAFKA_PARTITIONS_CONCURRENTLY ?? 6),
       eachMessage: (payload) => this.onMessage(payload),
+    });
+    running.catch((error: Error) => {
+      if (this.deps.stopping()) return;
+      this.deps.logger.error('consumer could not join its group', {
+        groupId: this.groupId,
+        error: error.message,
+      });
+      this.deps.crashedForGood(this, error);
     });
     return consumer;
   }
