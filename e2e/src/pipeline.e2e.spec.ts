@@ -315,7 +315,13 @@ describe('walking skeleton, end to end through six processes', () => {
     const read = async () => {
       const keys = await snapshotKeys();
       const values = keys.length ? await redis.mget(...keys) : [];
-      const state = new Map<string, unknown>(keys.map((k, i) => [k, JSON.parse(values[i]!).state]));
+      // The window of applied ids is in the order each service applied them (its own events
+      // first): the same ids, compared as a set.
+      const snapshotState = (raw: string) => {
+        const { state } = JSON.parse(raw) as { state: { appliedEventIds: string[] } };
+        return { ...state, appliedEventIds: [...state.appliedEventIds].sort() };
+      };
+      const state = new Map<string, unknown>(keys.map((k, i) => [k, snapshotState(values[i]!)]));
       // Agents' loads, as far as this run's handoffs go: earlier test files leave offers behind
       // that time out and move between agents while this one runs.
       for (const k of (await redis.keys('router:load:*')).sort()) {
@@ -494,6 +500,38 @@ describe('the AI first line, end to end through Kafka', () => {
     // The AI's second reply is withheld.
     await sleep(1000);
     expect(aiRepliesTo(first.conversationId)).toHaveLength(1);
+  });
+
+  it('remembers the conversation when Redis loses all its data while the services run, with no manual step', async () => {
+    const chat = { externalConversationId: `chat-flush-${Date.now()}`, customerId: 'cust-flush' };
+    const first = await proposalFor(
+      customerMessage('How can I download all my invoices as PDF files?', chat),
+    );
+    await watcher.waitFor(
+      Topics.outbound,
+      (r) =>
+        r.value.conversationId === first.conversationId && r.value.kind === OutboundKind.AI_REPLY,
+    );
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');
+    await redis.flushdb();
+    await redis.quit();
+    // The scorer and the decider start again, so nothing of the conversation is left in their
+    // memory either: what they know of it, they must have restored from the log.
+    for (const name of ['sentiment-scorer', 'escalation-decider'] as const) {
+      const service = procs.get(name)!;
+      await service.stop('SIGTERM');
+      service.start();
+      await service.healthy();
+    }
+    // The same question again: only a service that still knows the first can see the repeat.
+    await postMessage(customerMessage('how do I download all the invoices as PDF files??', chat));
+    const [request] = await watcher.waitFor(
+      Topics.handoffRequests,
+      (r) => r.value.conversationId === first.conversationId,
+    );
+    expect(request.value.triggers.map((t) => t.rule)).toContain('repeated_question');
+    expect(request.value.briefing?.sentimentTrajectory).toHaveLength(2);
+    expect(request.value.briefing?.transcript.length).toBeGreaterThanOrEqual(3);
   });
 
   it.each([

@@ -88,7 +88,7 @@ export class Bus {
     limitOf: (topic) => this.limitOf(topic),
   });
   private readonly consumers = new Map<string, GroupConsumer>();
-  private readonly logger: BusLogger;
+  readonly logger: BusLogger;
   private readonly retry: RetryPolicy;
   private readonly marks: CrashMarks;
   private readonly deadLetters: DeadLetterWriter;

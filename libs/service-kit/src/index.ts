@@ -13,3 +13,4 @@ export * from './input-checks.js';
 export * from './input-guard.js';
 export * from './security-headers.js';
 export * from './openapi.js';
+export * from './restore.js';

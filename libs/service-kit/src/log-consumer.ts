@@ -1,11 +1,13 @@
 import type { Redis } from 'ioredis';
 import { Topics, type Bus } from '@support/bus';
 import { KeyedMutex } from './once.js';
-import { applyLogRecord, SnapshotStore, type Reaction } from './snapshots.js';
+import { LogPartitionRestorer } from './restore.js';
+import { applyLogRecord, SnapshotStore, type Reaction, type Snapshot } from './snapshots.js';
 
 /**
  * Consumes the conversation log into the service's snapshots and hands each
  * new event, with the state before and after it, to the service's reaction.
+ * Snapshots that Redis has lost are restored from the log first (restore.ts).
  */
 export async function consumeConversationLog(
   bus: Bus,
@@ -15,10 +17,13 @@ export async function consumeConversationLog(
     store?: SnapshotStore;
     mutex?: KeyedMutex;
     react: Reaction;
+    /** Restores what the service derives from snapshots besides them, when snapshots are restored. */
+    onRestored?: (snapshots: Snapshot[]) => Promise<void>;
   },
 ): Promise<SnapshotStore> {
   const store = opts.store ?? new SnapshotStore(redis, bus.service);
   const mutex = opts.mutex ?? new KeyedMutex();
+  const restorer = new LogPartitionRestorer(bus, store, opts.onRestored);
   await bus.consume({
     group: opts.group ?? 'log',
     topic: Topics.events,
@@ -33,7 +38,9 @@ export async function consumeConversationLog(
             : undefined,
     onAssignment: () => store.clearCache(),
     handle: (record) =>
-      mutex.run(record.value.conversationId, () => applyLogRecord(store, record, opts.react)),
+      mutex.run(record.value.conversationId, () =>
+        applyLogRecord(store, record, opts.react, restorer),
+      ),
   });
   return store;
 }

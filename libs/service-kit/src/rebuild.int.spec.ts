@@ -4,9 +4,19 @@
  * the live consumer, which reacts to them when it resumes.
  */
 import { randomUUID } from 'node:crypto';
-import { Bus, Topics } from '@support/bus';
+import { Redis } from 'ioredis';
+import { Bus, Topics, type Incoming } from '@support/bus';
+import type { ConversationEvent, ConversationEventSchema } from '@support/contracts';
 import { conversationEvent } from '@support/conversation';
-import { foldHandled, logPositions, replayLog } from './snapshots';
+import { LogPartitionRestorer } from './restore';
+import {
+  applyLogRecord,
+  foldHandled,
+  logPositions,
+  replayLog,
+  SnapshotStore,
+  type Applied,
+} from './snapshots';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 
@@ -27,7 +37,69 @@ const message = (conversationId: string, n: number) =>
 describe('a rebuild of snapshots from the log', () => {
   const service = `test-rebuild-${randomUUID()}`;
   const bus = new Bus({ service, brokers });
-  afterAll(() => bus.close());
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');
+  afterAll(async () => {
+    await bus.close();
+    await redis.quit();
+  });
+
+  /** Publishes `count` messages of a new conversation; returns them as the log delivers them. */
+  async function conversation(count: number) {
+    await bus.ensureTopics([Topics.events]);
+    const id = randomUUID();
+    for (let n = 1; n <= count; n++)
+      await bus.publish({ topic: Topics.events, key: id, value: message(id, n) });
+    const records: Incoming<typeof ConversationEventSchema>[] = [];
+    await replayLog(bus, async (event: ConversationEvent, partition, offset) => {
+      if (event.conversationId === id)
+        records.push({
+          topic: Topics.events.name,
+          partition,
+          offset,
+          key: id,
+          value: event,
+          meta: {} as never,
+          raw: {} as never,
+        });
+    });
+    expect(records).toHaveLength(count);
+    return { id, records };
+  }
+
+  it('restores the snapshots of a partition that Redis lost before applying the next record, with no manual step', async () => {
+    const { id, records } = await conversation(4);
+    const namespace = `test-restore-${randomUUID()}`;
+    const react = async () => undefined;
+    const live = new SnapshotStore(redis, namespace);
+    for (const r of records.slice(0, 3))
+      await applyLogRecord(live, r, react, new LogPartitionRestorer(bus, live));
+    expect(await live.partitionIntact(records[0].partition)).toBe(true);
+
+    // Redis loses everything this service kept; the process starts again with no cache.
+    const keys = await redis.keys(`snap*:${namespace}:*`);
+    expect(keys.length).toBeGreaterThanOrEqual(2);
+    await redis.del(...keys);
+    const restarted = new SnapshotStore(redis, namespace);
+    const reactions: Applied[] = [];
+    await applyLogRecord(
+      restarted,
+      records[3],
+      async (a) => void reactions.push(a),
+      new LogPartitionRestorer(bus, restarted),
+    );
+
+    // The fourth message is judged with the three before it, and each is applied once.
+    expect(reactions).toHaveLength(1);
+    expect(reactions[0].before.messages.map((m) => m.text)).toEqual([
+      'question 1',
+      'question 2',
+      'question 3',
+    ]);
+    const snapshot = await new SnapshotStore(redis, namespace).get(id);
+    expect(snapshot?.state.messages).toHaveLength(4);
+    expect(snapshot?.offset).toBe(records[3].offset);
+    expect(await restarted.partitionIntact(records[0].partition)).toBe(true);
+  });
 
   it('folds up to the offsets its consumer group committed, and nothing where it committed none', async () => {
     await bus.ensureTopics([Topics.events]);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
   ConversationEventSchema,
@@ -60,6 +61,42 @@ export class SnapshotStore {
   async put(snapshot: Snapshot): Promise<void> {
     await this.redis.set(this.key(snapshot.state.conversationId), JSON.stringify(snapshot));
     this.remember(snapshot);
+  }
+
+  /** Writes many snapshots in one pipelined round trip per thousand. */
+  async putAll(snapshots: Iterable<Snapshot>): Promise<number> {
+    let written = 0;
+    let batch = this.redis.pipeline();
+    for (const snapshot of snapshots) {
+      batch.set(this.key(snapshot.state.conversationId), JSON.stringify(snapshot));
+      this.remember(snapshot);
+      if (++written % 1000 === 0) {
+        await batch.exec();
+        batch = this.redis.pipeline();
+      }
+    }
+    if (written % 1000 !== 0) await batch.exec();
+    return written;
+  }
+
+  private partitionKey(partition: number): string {
+    return `snap-partition:${this.namespace}:${partition}`;
+  }
+
+  /**
+   * Whether Redis holds every snapshot of a log partition that this namespace
+   * has written: the mark is set when a partition's snapshots are complete (a
+   * restore or a rebuild), and goes with them when Redis loses its data.
+   */
+  async partitionIntact(partition: number): Promise<boolean> {
+    return (await this.redis.exists(this.partitionKey(partition))) === 1;
+  }
+
+  async markPartitionIntact(partition: number, upTo: bigint): Promise<void> {
+    await this.redis.set(
+      this.partitionKey(partition),
+      JSON.stringify({ upTo: upTo.toString(), at: new Date().toISOString() }),
+    );
   }
 
   /** Every snapshot of this namespace, keyed by conversation id. */
@@ -128,10 +165,16 @@ export async function applyLogRecord(
   store: SnapshotStore,
   record: Incoming<typeof ConversationEventSchema>,
   react: Reaction,
+  restorer?: PartitionRestorer,
 ): Promise<void> {
   const event = record.value;
   const conversationId = event.conversationId || record.key;
-  const snapshot = await store.get(conversationId);
+  let snapshot = await store.get(conversationId);
+  if (!snapshot && restorer) {
+    // A new conversation, or one whose snapshot Redis has lost: the partition's mark tells.
+    await restorer.ensure(record.partition, record.offset);
+    snapshot = await store.get(conversationId);
+  }
   if (
     snapshot &&
     snapshot.partition === record.partition &&
@@ -164,8 +207,9 @@ export async function replayTopic<Desc extends DescMessage>(
   const ends = await admin.fetchTopicOffsets(topic.name);
   const remaining = new Map<number, bigint>();
   for (const p of ends) {
-    const stop = upTo?.get(p.partition);
-    const high = stop !== undefined && stop < BigInt(p.high) ? stop : BigInt(p.high);
+    // With `upTo`, a partition it does not name is not read.
+    const stop = upTo ? (upTo.get(p.partition) ?? 0n) : BigInt(p.high);
+    const high = stop < BigInt(p.high) ? stop : BigInt(p.high);
     const low = BigInt(p.low);
     if (high > low) remaining.set(p.partition, high);
   }
@@ -175,7 +219,7 @@ export async function replayTopic<Desc extends DescMessage>(
     await admin.disconnect();
     return { records, skipped };
   }
-  const groupId = `replay-${bus.service}-${process.pid}-${Date.now()}`;
+  const groupId = `replay-${bus.service}-${process.pid}-${randomUUID()}`;
   const consumer = bus.kafka.consumer({ groupId, allowAutoTopicCreation: false });
   await consumer.connect();
   await consumer.subscribe({ topic: topic.name, fromBeginning: true });
@@ -296,9 +340,17 @@ export async function rebuildSnapshots(
   group = 'log',
 ): Promise<{ conversations: number; events: number }> {
   await store.clear();
-  const { snapshots, events } = folded ?? (await foldHandled(bus, group));
-  for (const snapshot of snapshots.values()) await store.put(snapshot);
+  const positions = await logPositions(bus, group);
+  const { snapshots, events } = folded ?? (await foldLog(bus, positions));
+  await store.putAll(snapshots.values());
+  for (const [partition, upTo] of positions) await store.markPartitionIntact(partition, upTo);
   return { conversations: snapshots.size, events };
+}
+
+/** A log consumer's answer to a snapshot it does not find: see PartitionRestorer in restore.ts. */
+export interface PartitionRestorer {
+  /** Returns once the partition's snapshots are all in the store, up to `offset` (exclusive). */
+  ensure(partition: number, offset: string): Promise<void>;
 }
 
 /**
@@ -325,7 +377,7 @@ export async function logContains(
     return false;
   }
   const wanted = new Set(eventIds);
-  const groupId = `check-${bus.service}-${process.pid}-${Date.now()}`;
+  const groupId = `check-${bus.service}-${process.pid}-${randomUUID()}`;
   const consumer = bus.kafka.consumer({
     groupId,
     allowAutoTopicCreation: false,

@@ -1,14 +1,9 @@
 import 'reflect-metadata';
 import { foldHandled, rebuildMain, rebuildSnapshots, SnapshotStore } from '@support/service-kit';
 import { SERVICE } from './config.js';
+import { restoreHotState } from './adapters/hot-state.js';
 import { LoadStore } from './adapters/load-store.js';
-import { queueScore } from './domain/handoff.js';
-import { hotStateFrom } from './domain/recovery.js';
-import {
-  acceptDeadline,
-  DEFAULT_ROUTING_FILE,
-  loadRoutingPolicy,
-} from './domain/routing-policy.js';
+import { DEFAULT_ROUTING_FILE, loadRoutingPolicy } from './domain/routing-policy.js';
 
 /**
  * Throws away the router's snapshots, agents' loads, queue and deadlines to
@@ -22,25 +17,10 @@ rebuildMain(SERVICE, async ({ bus, redis }) => {
   const snapshots = await rebuildSnapshots(bus, new SnapshotStore(redis, SERVICE), folded);
   const loads = new LoadStore(redis);
   const cleared = await loads.clearAll();
-  const hot = hotStateFrom([...folded.snapshots.values()].map((s) => s.state));
-  for (const [agentId, handoffIds] of hot.loads) await loads.restoreLoad(agentId, handoffIds);
-  for (const target of hot.waiting)
-    await loads.enqueue(target, queueScore(target.priority, Date.parse(target.requestedAt)));
-  let deadlines = 0;
-  for (const u of hot.unaccepted) {
-    const acceptBy = acceptDeadline(policy, u.assignedAt);
-    if (!acceptBy) continue;
-    await loads.awaitAcceptance({ ...u, acceptBy, correlationId: '', causationId: '' });
-    deadlines++;
-  }
-  const held = [...hot.loads.values()].reduce((n, ids) => n + ids.length, 0);
-  return {
-    snapshots,
-    keysCleared: cleared,
-    eventsReplayed: folded.events,
-    handoffsHeld: held,
-    agentsWithLoad: hot.loads.size,
-    queued: hot.waiting.length,
-    awaitingAcceptance: deadlines,
-  };
+  const hot = await restoreHotState(
+    loads,
+    policy,
+    [...folded.snapshots.values()].map((s) => s.state),
+  );
+  return { snapshots, keysCleared: cleared, eventsReplayed: folded.events, ...hot };
 });

@@ -76,6 +76,11 @@ export class DeskReadModel implements OnApplicationBootstrap, OnApplicationShutd
     await this.subscriber.subscribe(UPDATES);
     this.store = await consumeConversationLog(this.bus, this.redis, {
       react: (applied) => this.react(applied),
+      // Snapshots Redis lost come back from the log, and the set of open handoffs with them.
+      onRestored: async (snapshots) => {
+        const open = snapshots.filter((s) => isOpenHandoff(s.state));
+        if (open.length) await this.redis.sadd(OPEN, ...open.map((s) => s.state.conversationId));
+      },
     });
     await this.bus.consume({
       group: 'briefings',

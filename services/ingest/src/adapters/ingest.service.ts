@@ -8,7 +8,12 @@ import {
   type InboundMessage,
   type InboundMessageSchema,
 } from '@support/contracts';
-import { conversationEvent, isResolved, type ConversationState } from '@support/conversation';
+import {
+  conversationEvent,
+  initialState,
+  isResolved,
+  type ConversationState,
+} from '@support/conversation';
 import {
   CONFIG,
   consumeConversationLog,
@@ -90,6 +95,11 @@ export class IngestService implements OnApplicationBootstrap {
     await consumeConversationLog(this.bus, this.redis, {
       store: this.store,
       react: async ({ before, after }) => this.quiet.track(before, after),
+      // Snapshots Redis lost come back from the log, and the quiet window's candidates with them.
+      onRestored: async (snapshots) => {
+        for (const { state } of snapshots)
+          await this.quiet.track(initialState(state.conversationId), state);
+      },
     });
     await this.history.start();
   }

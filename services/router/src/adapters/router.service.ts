@@ -48,6 +48,7 @@ import {
   updateNumber,
 } from '../domain/waiting.js';
 import { Roster } from './db/roster.js';
+import { restoreHotState } from './hot-state.js';
 import { LoadStore, type PendingAcceptance } from './load-store.js';
 import { PresenceStore } from './presence.js';
 import {
@@ -122,7 +123,17 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
         .finally(() => (this.reviewing = false));
     }, this.policy.reviewEverySeconds * 1000);
     this.review.unref();
-    await consumeConversationLog(this.bus, this.redis, { react: (applied) => this.react(applied) });
+    await consumeConversationLog(this.bus, this.redis, {
+      react: (applied) => this.react(applied),
+      // Snapshots Redis lost come back from the log, and the loads, queue and deadlines with them.
+      onRestored: async (snapshots) => {
+        await restoreHotState(
+          this.loads,
+          this.policy,
+          snapshots.map((s) => s.state),
+        );
+      },
+    });
     // Agents may have been added to the roster while handoffs waited.
     await this.serveQueue({ correlationId: '', causationId: '' }).catch((err: Error) =>
       this.logger.warn('serving the queue at start-up failed', { error: err.message }),

@@ -1,0 +1,97 @@
+import type { Bus } from '@support/bus';
+import { evolve, initialState } from '@support/conversation';
+import {
+  replayLog,
+  type PartitionRestorer,
+  type Snapshot,
+  type SnapshotStore,
+} from './snapshots.js';
+
+/**
+ * Restores a service's snapshots of a log partition from the log when Redis
+ * no longer holds them, so that losing Redis loses no state and needs no
+ * manual step.
+ *
+ * A partition's snapshots are marked complete in Redis (a restore or a
+ * rebuild sets the mark; losing Redis's data loses it too). A record whose
+ * conversation has no snapshot is either the first of a new conversation or
+ * a sign that the snapshots are gone: the mark tells which. Without it, the
+ * partition is folded from its start up to the record (exclusive), its
+ * snapshots written, the mark set, and only then is the record applied, with
+ * the whole conversation behind it. A service that has never consumed the
+ * partition meets it at its first offset, where there is nothing to fold.
+ *
+ * Records of one partition are handled one at a time, so nothing of the
+ * partition moves while it is restored; other partitions go on.
+ */
+export class LogPartitionRestorer implements PartitionRestorer {
+  /** Partitions waiting for the next restore, each with the offset to fold up to and its waiters. */
+  private readonly pending = new Map<number, { upTo: bigint; waiters: Waiter[] }>();
+  private working?: Promise<void>;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly store: SnapshotStore,
+    /** What a service derives from its snapshots besides them (e.g. agents' loads), restored with them. */
+    private readonly onRestored?: (snapshots: Snapshot[]) => Promise<void>,
+  ) {}
+
+  async ensure(partition: number, offset: string): Promise<void> {
+    if (await this.store.partitionIntact(partition)) return;
+    await new Promise<void>((resolve, reject) => {
+      const entry = this.pending.get(partition) ?? { upTo: BigInt(offset), waiters: [] };
+      entry.waiters.push({ resolve, reject });
+      this.pending.set(partition, entry);
+      this.work();
+    });
+  }
+
+  /**
+   * One restore at a time, of every partition waiting: after a loss of Redis all of them
+   * are, and one pass over the log serves them all.
+   */
+  private work(): void {
+    if (this.working) return;
+    const round = new Map(this.pending);
+    this.pending.clear();
+    this.working = this.restore(new Map([...round].map(([p, e]) => [p, e.upTo])))
+      .then(
+        () => round.forEach((e) => e.waiters.forEach((w) => w.resolve())),
+        (error: Error) => round.forEach((e) => e.waiters.forEach((w) => w.reject(error))),
+      )
+      .finally(() => {
+        this.working = undefined;
+        if (this.pending.size) this.work();
+      });
+  }
+
+  private async restore(upTo: Map<number, bigint>): Promise<void> {
+    const started = Date.now();
+    const snapshots = new Map<string, Snapshot>();
+    const { events } = await replayLog(
+      this.bus,
+      async (event, partition, offset) => {
+        const id = event.conversationId;
+        const state = evolve(snapshots.get(id)?.state ?? initialState(id), event);
+        snapshots.set(id, { state, partition, offset });
+      },
+      upTo,
+    );
+    await this.store.putAll(snapshots.values());
+    await this.onRestored?.([...snapshots.values()]);
+    for (const [partition, offset] of upTo) await this.store.markPartitionIntact(partition, offset);
+    if (events > 0)
+      this.bus.logger.warn('snapshots of log partitions were missing: restored from the log', {
+        namespace: this.store.namespace,
+        partitions: [...upTo.keys()],
+        events,
+        conversations: snapshots.size,
+        ms: Date.now() - started,
+      });
+  }
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
