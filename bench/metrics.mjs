@@ -4,7 +4,8 @@
 // events (bench/metrics-log.mjs) on conversation.events; then, in the same run,
 //   - the reference: raw kafkajs produce of the log and a raw consume of it (no decoding, no work);
 //   - the rebuild: the metrics service's own rebuildReadModel (replay, fold, replace the tables),
-//     its time and peak memory;
+//     its time and peak memory; then the snapshot fold every other service's rebuild runs
+//     (service-kit's foldLog) and the pipelined write of its snapshots to Redis;
 //   - the analysts' queries over the rebuilt model (whole range, a week, a segment, and each
 //     endpoint's query), median and slowest of several runs after a warm-up.
 import { createRequire } from 'node:module';
@@ -17,6 +18,7 @@ const require = createRequire(import.meta.url);
 const { Kafka, logLevel, CompressionTypes } = require('kafkajs');
 const { Bus, Topics } = require('@support/bus');
 const { toBinary, ConversationEventSchema } = require('@support/contracts');
+const { Redis } = require('ioredis');
 const metrics = require('../services/metrics/dist/index.js');
 
 const { values: args } = parseArgs({
@@ -144,6 +146,28 @@ async function main() {
         `  ${Math.round(r.events / (rebuild.ms / 1000)).toLocaleString('en')} events/s` +
         `  (${(rebuild.ms / raw.ms).toFixed(1)}x the raw consume); peak RSS ${mb(rebuild.peak)} (${mb(before)} before)`,
     );
+
+    // Every other service's rebuild folds the same log into snapshots (service-kit's foldLog) and
+    // writes them to Redis, pipelined (a namespace of the bench's own, removed after).
+    const kit = require('@support/service-kit');
+    const folded = await measured(() => kit.foldLog(bus));
+    const f = folded.result;
+    console.log(
+      `  snapshot fold               ${f.events.toLocaleString('en')} events -> ${f.snapshots.size.toLocaleString('en')} conversations in ${secs(folded.ms)}` +
+        `  ${Math.round(f.events / (folded.ms / 1000)).toLocaleString('en')} events/s` +
+        `  (${(folded.ms / raw.ms).toFixed(1)}x the raw consume); peak RSS ${mb(folded.peak)}`,
+    );
+    const redis = new Redis(process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/5');
+    const store = new kit.SnapshotStore(redis, `bench-${randomUUID()}`, 1);
+    const written = await measured(() => store.putAll(f.snapshots.values()));
+    const stored = await redis.info('memory');
+    console.log(
+      `  snapshot write              ${written.result.toLocaleString('en')} snapshots to Redis in ${secs(written.ms)}` +
+        `  ${Math.round(written.result / (written.ms / 1000)).toLocaleString('en')}/s;` +
+        ` Redis used_memory ${/used_memory_human:(\S+)/.exec(stored)?.[1] ?? '?'}`,
+    );
+    await store.clear();
+    await redis.quit();
 
     const q = (raw) => {
       const { query, issues } = metrics.parseQuery(raw);

@@ -289,6 +289,36 @@ describe('walking skeleton, end to end through six processes', () => {
     }
   });
 
+  it('waits for the AI responder through its crash instead of handing every waiting customer to a person', async () => {
+    const responder = procs.get('ai-responder')!;
+    await responder.stop('SIGKILL');
+    const sent: string[] = [];
+    for (const question of [
+      'How do I reset my password?',
+      'How do I download invoices?',
+      'How do I create an API key?',
+    ]) {
+      const { json } = await postMessage(customerMessage(question));
+      sent.push(json.conversationId as string);
+    }
+    // Longer than the policy's joinTimeoutMs (8 s): each of these waits past it for its answer.
+    await sleep(10_000);
+    responder.start();
+    await responder.healthy();
+    for (const id of sent)
+      await watcher.waitFor(
+        Topics.outbound,
+        (r) => r.value.conversationId === id && r.value.inReplyTo !== '',
+        { timeoutMs: 60_000 },
+      );
+    const unavailable = watcher
+      .records(Topics.handoffRequests)
+      .filter((r) => sent.includes(r.value.conversationId))
+      .filter((r) => r.value.triggers.some((t) => t.rule === 'ai_unavailable'));
+    expect(unavailable).toHaveLength(0);
+    expect(sent.map((id) => eventsOf(id, 'aiReplyProposed').length)).toEqual([1, 1, 1]);
+  });
+
   it('rebuilds every service state from the log after Redis is wiped, equal to the live state', async () => {
     const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');
     // Every service's snapshots of the conversations this run created (the integration tests

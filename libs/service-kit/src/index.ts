@@ -14,3 +14,4 @@ export * from './input-guard.js';
 export * from './security-headers.js';
 export * from './openapi.js';
 export * from './restore.js';
+export * from './replay.js';

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { Bus, Topics } from '@support/bus';
 import { conversationEvent } from '@support/conversation';
 import { onceChecked, type LogCheck } from './once';
-import { logContains } from './snapshots';
+import { logContains } from './replay';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');

@@ -9,14 +9,8 @@ import { Bus, Topics, type Incoming } from '@support/bus';
 import type { ConversationEvent, ConversationEventSchema } from '@support/contracts';
 import { conversationEvent } from '@support/conversation';
 import { LogPartitionRestorer } from './restore';
-import {
-  applyLogRecord,
-  foldHandled,
-  logPositions,
-  replayLog,
-  SnapshotStore,
-  type Applied,
-} from './snapshots';
+import { foldHandled, logPositions, replayLog } from './replay';
+import { applyLogRecord, SnapshotStore, type Applied } from './snapshots';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 

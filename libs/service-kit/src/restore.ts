@@ -1,11 +1,7 @@
 import type { Bus } from '@support/bus';
 import { evolve, initialState } from '@support/conversation';
-import {
-  replayLog,
-  type PartitionRestorer,
-  type Snapshot,
-  type SnapshotStore,
-} from './snapshots.js';
+import { replayLog } from './replay.js';
+import type { PartitionRestorer, Snapshot, SnapshotStore } from './snapshots.js';
 
 /**
  * Restores a service's snapshots of a log partition from the log when Redis

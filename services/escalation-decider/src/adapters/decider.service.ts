@@ -38,6 +38,7 @@ import { teamForSkills, type Policy } from '../domain/policy.js';
 import { AccountDirectory } from './accounts.js';
 import { DirectoryVocabularyStore } from './directory.js';
 import { HumanRequestDetection } from './human-request.js';
+import { JoinTimeouts, type OnExpired, type Waiting } from './join-timeouts.js';
 import { PolicyStore } from './policy-store.js';
 import { ReviewPublisher, reviewEventIdFor } from './review-publisher.js';
 import { BriefingSummarizer } from './summary.js';
@@ -52,7 +53,7 @@ const decisions = new Counter({
 export class DeciderService implements OnApplicationBootstrap, OnApplicationShutdown {
   private store!: SnapshotStore;
   private readonly mutex = new KeyedMutex();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timeouts: JoinTimeouts;
 
   constructor(
     private readonly bus: Bus,
@@ -64,7 +65,11 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     private readonly humanRequests: HumanRequestDetection,
     private readonly logger: JsonLogger,
     private readonly reviews: ReviewPublisher,
-  ) {}
+  ) {
+    this.timeouts = new JoinTimeouts(bus, logger, (waiting, aiResponder) =>
+      this.onJoinTimeout(waiting, aiResponder),
+    );
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     // Nothing is decided before this replica has read policy.versions to its end: an activation
@@ -77,7 +82,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   onApplicationShutdown(): void {
-    for (const t of this.timers.values()) clearTimeout(t);
+    this.timeouts.clear();
   }
 
   private async react({ event, after, record }: Applied): Promise<ConversationEvent[] | void> {
@@ -94,7 +99,11 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
           trace,
           at,
         );
-        if (!done) this.scheduleTimeout(after.conversationId, messageId, trace, waitMs);
+        if (!done)
+          this.timeouts.schedule(
+            { conversationId: after.conversationId, messageId, at, since: Date.now(), trace },
+            waitMs ?? this.policies.current.joinTimeoutMs,
+          );
         return published;
       }
       case 'aiReplyProposed':
@@ -107,40 +116,31 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /**
-   * The join's timeout: decide on what has arrived if the other side is late;
-   * `ms` when the decision asked for a shorter wait (a request for a person
-   * waits only topicWaitMs for its proposal).
+   * A wait ran out: decide on what has arrived, as the log consumer's reaction
+   * would (under the conversation's lock, what it appends counted at once).
    */
-  private scheduleTimeout(
-    conversationId: string,
-    messageId: string,
-    trace: { correlationId: string; causationId: string },
-    ms = this.policies.current.joinTimeoutMs,
-  ): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(messageId);
-      void this.mutex
-        .run(conversationId, async () => {
-          const snapshot = await this.store.get(conversationId);
-          if (!snapshot) return;
-          const { published } = await this.decideAndAct(snapshot.state, messageId, true, trace, {
-            partition: snapshot.partition,
-            offset: snapshot.offset,
-          });
-          // What it appended counts at once, as in the log consumer's reaction.
-          if (published.length)
-            await this.store.put({ ...snapshot, state: published.reduce(evolve, snapshot.state) });
-        })
-        .catch((err: Error) =>
-          this.logger.error('timed-out decision failed', {
-            conversationId,
-            messageId,
-            error: err.message,
-          }),
-        );
-    }, ms);
-    timer.unref();
-    this.timers.set(messageId, timer);
+  private onJoinTimeout(
+    waiting: Waiting,
+    aiResponderAt: () => Promise<DecisionContext['aiResponder']>,
+  ): ReturnType<OnExpired> {
+    const { conversationId, messageId, trace } = waiting;
+    return this.mutex.run(conversationId, async () => {
+      const snapshot = await this.store.get(conversationId);
+      if (!snapshot) return { done: true };
+      const proposed = !!findMessage(snapshot.state, messageId)?.proposal;
+      const aiResponder = proposed ? undefined : await aiResponderAt();
+      const { done, published, waitMs } = await this.decideAndAct(
+        snapshot.state,
+        messageId,
+        true,
+        trace,
+        { partition: snapshot.partition, offset: snapshot.offset },
+        aiResponder,
+      );
+      if (published.length)
+        await this.store.put({ ...snapshot, state: published.reduce(evolve, snapshot.state) });
+      return { done, waitMs, aiResponder };
+    });
   }
 
   /**
@@ -155,6 +155,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     timedOut: boolean,
     trace: { correlationId: string; causationId: string },
     at: { partition: number; offset: string },
+    aiResponder?: DecisionContext['aiResponder'],
   ): Promise<{ done: boolean; published: ConversationEvent[]; waitMs?: number }> {
     const policy = this.policies.current;
     const { account, lookup } = await this.accounts.get(state.accountId);
@@ -163,14 +164,11 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
       accountLookup: lookup,
       pageUrl: state.pageUrl,
       detectHumanRequest: this.humanRequests.detect,
+      aiResponder,
     };
     const decision = await decide(state, messageId, policy, timedOut, context);
     if (decision.kind === 'wait') return { done: false, published: [], waitMs: decision.forMs };
-    const timer = this.timers.get(messageId);
-    if (timer) {
-      clearTimeout(timer);
-      this.timers.delete(messageId);
-    }
+    this.timeouts.cancel(messageId);
     if (decision.kind === 'none') return { done: true, published: [] };
     // The decision lands in the conversation's partition after `at`; a doubtful earlier
     // attempt (a crash between publishing and marking done) is settled by looking there.

@@ -14,6 +14,12 @@ export interface DecisionContext {
   pageUrl: string;
   /** Finds a request for a person in the message (default: the lexicon layers alone, no classifier). */
   detectHumanRequest?: HumanRequestDetector;
+  /**
+   * Where the AI responder stands when the wait for its proposal has run out:
+   * `behind`, it has not yet read as far as the message (crashed, restarting,
+   * rebalancing or lagging); `past`, it has, and no proposal came.
+   */
+  aiResponder?: { position: 'behind' | 'past'; waitedMs: number };
 }
 
 export const NO_CONTEXT: DecisionContext = { accountLookup: 'none', pageUrl: '' };

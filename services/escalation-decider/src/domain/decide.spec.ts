@@ -321,6 +321,45 @@ describe('escalation decider', () => {
     expect(d.kind === 'handoff' && d.triggers[0].rule).toBe('ai_unavailable');
   });
 
+  describe('given the wait for the AI ran out', () => {
+    const timedOut = (aiResponder: NonNullable<DecisionContext['aiResponder']>) =>
+      decide(stateWith({ score: score(0) }), 'm1', defaultPolicy, true, {
+        ...NO_CONTEXT,
+        aiResponder,
+      });
+    const budget = defaultPolicy.aiOutageWaitMs;
+
+    it('waits on while the AI responder has not read as far as the message, one join timeout at a time', async () => {
+      expect(budget).toBeGreaterThan(defaultPolicy.joinTimeoutMs);
+      expect(await timedOut({ position: 'behind', waitedMs: 8_000 })).toEqual({
+        kind: 'wait',
+        forMs: defaultPolicy.joinTimeoutMs,
+      });
+      expect(await timedOut({ position: 'behind', waitedMs: budget - 1_000 })).toEqual({
+        kind: 'wait',
+        forMs: 1_000,
+      });
+    });
+
+    it('hands off once the outage budget is spent, or when the responder read the message and gave nothing', async () => {
+      const spent = await timedOut({ position: 'behind', waitedMs: budget });
+      expect(spent.kind === 'handoff' && spent.triggers[0].rule).toBe('ai_unavailable');
+      const lost = await timedOut({ position: 'past', waitedMs: 8_000 });
+      expect(lost.kind === 'handoff' && lost.triggers[0].rule).toBe('ai_unavailable');
+    });
+
+    it('never holds back an explicit request for a person', async () => {
+      const d = await decide(
+        stateWith({ score: score(0), text: 'Please get me a human now' }),
+        'm1',
+        defaultPolicy,
+        true,
+        { ...NO_CONTEXT, aiResponder: { position: 'behind', waitedMs: 8_000 } },
+      );
+      expect(d.kind === 'handoff' && d.triggers[0].rule).toBe('explicit_human_request');
+    });
+  });
+
   it('stays quiet once a person has the conversation, and decides each message once', async () => {
     expect(
       (

@@ -186,6 +186,19 @@ const asTrigger = ({ rule, detail, value, threshold }: FiredRule): TriggerFired 
  * the conversation's earlier turns say it); everything else is the policy's
  * rules over the message's facts.
  */
+/**
+ * The wait for a proposal has run out, but the AI responder has not yet read
+ * as far as the message: it is down or catching up, not failing on this
+ * message. Wait on, within the policy's outage budget, rather than hand off.
+ */
+function aiOutageWait(policy: Policy, context: DecisionContext): Decision | undefined {
+  const ai = context.aiResponder;
+  if (ai?.position !== 'behind') return undefined;
+  const left = policy.aiOutageWaitMs - ai.waitedMs;
+  if (left <= 0) return undefined;
+  return { kind: 'wait', forMs: Math.min(left, policy.joinTimeoutMs) };
+}
+
 export async function decide(
   state: ConversationState,
   messageId: string,
@@ -222,6 +235,10 @@ export async function decide(
       threshold: human.threshold,
     });
   } else if (missing.length && !timedOut) return { kind: 'wait' };
+  else if (!message.proposal) {
+    const outage = aiOutageWait(policy, context);
+    if (outage) return outage;
+  }
   // On an explicit request the rules still run on what has arrived (never waiting), but only
   // to set the priority and skills: the request alone decides the handoff.
   const fired = await policy.evaluate(factsOf(state, message, policy, context));

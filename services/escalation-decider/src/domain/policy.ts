@@ -48,6 +48,14 @@ export const policySchema = z.strictObject({
    * than joinTimeoutMs; absent or 0: no wait.
    */
   topicWaitMs: z.number().int().min(0).max(60_000).optional(),
+  /**
+   * How long in all a message may wait for the AI's proposal while the AI
+   * responder has not yet read as far as the message (it crashed, restarts or
+   * rebalances), before the handoff for a missing answer (ai_unavailable):
+   * one slow responder should not hand every waiting customer to a person.
+   * Never shorter than joinTimeoutMs; absent or 0: no longer than it.
+   */
+  aiOutageWaitMs: z.number().int().min(0).max(600_000).optional(),
   thresholds: z.record(z.string(), z.number()),
   /**
    * The page map: the product area of the page the customer is on, from the
@@ -204,6 +212,11 @@ export class Policy {
 
   get joinTimeoutMs(): number {
     return this.document.joinTimeoutMs;
+  }
+
+  /** How long in all a message waits for a proposal the AI responder has not yet read as far as. */
+  get aiOutageWaitMs(): number {
+    return Math.max(this.document.aiOutageWaitMs ?? 0, this.document.joinTimeoutMs);
   }
 
   /** How long an explicit request for a person waits for its message's proposal (0: not at all). */

@@ -1,0 +1,122 @@
+import { Counter } from 'prom-client';
+import type { Bus } from '@support/bus';
+import { groupPositions, type JsonLogger, type Positions } from '@support/service-kit';
+import type { DecisionContext } from '../domain/context.js';
+
+/** The AI responder's log consumer group, whose position tells an outage from a lost answer. */
+const AI_RESPONDER_LOG_GROUP = 'ai-responder.log';
+
+const aiOutageWaits = new Counter({
+  name: 'decider_ai_outage_waits_total',
+  help: 'Timed-out waits for a proposal extended because the AI responder had not read as far as the message',
+});
+
+/** A customer message whose decision waits for the AI's proposal or the sentiment score. */
+export interface Waiting {
+  conversationId: string;
+  messageId: string;
+  /** Where the customer's message is in the log. */
+  at: { partition: number; offset: string };
+  /** When the wait began (ms). */
+  since: number;
+  trace: { correlationId: string; causationId: string };
+}
+
+/**
+ * What the decider does when a wait runs out: decide on what has arrived. It
+ * asks `aiResponder()` only when the proposal is what is missing; `done`
+ * false asks to wait `waitMs` more.
+ */
+export type OnExpired = (
+  waiting: Waiting,
+  aiResponder: () => Promise<DecisionContext['aiResponder']>,
+) => Promise<{ done: boolean; waitMs?: number; aiResponder?: DecisionContext['aiResponder'] }>;
+
+/**
+ * The join's timeouts: one timer per waiting message. When one runs out, the
+ * decision is made on what has arrived, told where the AI responder stands
+ * if the proposal is missing: while the responder has not read as far as the
+ * message (it crashed, restarts or rebalances), the decision may wait on
+ * (the policy's aiOutageWaitMs), and the timer is set again.
+ */
+export class JoinTimeouts {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private responderPositions?: { at: number; positions: Promise<Positions> };
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly logger: JsonLogger,
+    private readonly onExpired: OnExpired,
+  ) {}
+
+  schedule(waiting: Waiting, ms: number): void {
+    const { conversationId, messageId } = waiting;
+    const timer = setTimeout(() => {
+      this.timers.delete(messageId);
+      this.onExpired(waiting, () => this.aiResponderAt(waiting))
+        .then(({ done, waitMs, aiResponder }) => {
+          if (done) return;
+          aiOutageWaits.inc();
+          this.logger.warn('the AI responder has not read this far yet: the decision waits on', {
+            conversationId,
+            messageId,
+            waitedMs: aiResponder?.waitedMs,
+          });
+          this.schedule(waiting, waitMs ?? ms);
+        })
+        .catch((err: Error) =>
+          this.logger.error('timed-out decision failed', {
+            conversationId,
+            messageId,
+            error: err.message,
+          }),
+        );
+    }, ms);
+    timer.unref();
+    this.timers.set(messageId, timer);
+  }
+
+  /** The message was decided: its timer, if any, goes. */
+  cancel(messageId: string): void {
+    const timer = this.timers.get(messageId);
+    if (!timer) return;
+    clearTimeout(timer);
+    this.timers.delete(messageId);
+  }
+
+  clear(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  /**
+   * Whether the AI responder's log consumer has read past the message (its
+   * committed offset on the message's partition), and how long the message
+   * has waited. Unknown (the broker did not answer) counts as past: the
+   * decision then goes on as it would without this check.
+   */
+  private async aiResponderAt(waiting: Waiting): Promise<DecisionContext['aiResponder']> {
+    const waitedMs = Date.now() - waiting.since;
+    try {
+      const next = (await this.positions()).get(waiting.at.partition) ?? 0n;
+      return { position: next <= BigInt(waiting.at.offset) ? 'behind' : 'past', waitedMs };
+    } catch (err) {
+      this.logger.warn('the AI responder position is unknown', { error: (err as Error).message });
+      return { position: 'past', waitedMs };
+    }
+  }
+
+  /** The AI responder's positions, read at most once a second however many waits run out. */
+  private positions(): Promise<Positions> {
+    const now = Date.now();
+    if (!this.responderPositions || now - this.responderPositions.at > 1000)
+      this.responderPositions = {
+        at: now,
+        positions: groupPositions(this.bus, AI_RESPONDER_LOG_GROUP),
+      };
+    const { positions } = this.responderPositions;
+    // A failed read is not kept: the next wait asks again.
+    positions.catch(() => (this.responderPositions = undefined));
+    return positions;
+  }
+}
