@@ -5,7 +5,7 @@
 //   - the reference: raw kafkajs produce of the log and a raw consume of it (no decoding, no work);
 //   - the rebuild: the metrics service's own rebuildReadModel (replay, fold, replace the tables),
 //     its time and peak memory; then the snapshot fold every other service's rebuild runs
-//     (service-kit's foldLog) and the pipelined write of its snapshots to Redis;
+//     (@support/stream's foldLog) and the pipelined write of its snapshots to Redis;
 //   - the analysts' queries over the rebuilt model (whole range, a week, a segment, and each
 //     endpoint's query), median and slowest of several runs after a warm-up.
 import { createRequire } from 'node:module';
@@ -147,9 +147,9 @@ async function main() {
         `  (${(rebuild.ms / raw.ms).toFixed(1)}x the raw consume); peak RSS ${mb(rebuild.peak)} (${mb(before)} before)`,
     );
 
-    // Every other service's rebuild folds the same log into snapshots (service-kit's foldLog) and
+    // Every other service's rebuild folds the same log into snapshots (@support/stream's foldLog) and
     // writes them to Redis, pipelined (a namespace of the bench's own, removed after).
-    const kit = require('@support/service-kit');
+    const kit = require('@support/stream');
     const folded = await measured(() => kit.foldLog(bus));
     const f = folded.result;
     console.log(

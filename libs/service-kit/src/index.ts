@@ -1,11 +1,8 @@
 export * from './config.js';
 export * from './logger.js';
-export * from './once.js';
-export * from './snapshots.js';
 export * from './nest.js';
 export * from './health.js';
 export * from './db.js';
-export * from './log-consumer.js';
 export * from './main.js';
 export * from './validation.js';
 export * from './audit.js';
@@ -13,5 +10,3 @@ export * from './input-checks.js';
 export * from './input-guard.js';
 export * from './security-headers.js';
 export * from './openapi.js';
-export * from './restore.js';
-export * from './replay.js';

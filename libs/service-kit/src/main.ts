@@ -5,8 +5,7 @@ import { Bus } from '@support/bus';
 import { baseConfigSchema, loadConfig, type BaseConfig } from './config.js';
 import { JsonLogger } from './logger.js';
 import { runService } from './nest.js';
-import { rebuildSnapshots } from './replay.js';
-import { SnapshotStore } from './snapshots.js';
+import { rebuildSnapshots, SnapshotStore } from '@support/stream';
 
 /**
  * A service's entry point: validates the configuration, builds its module and

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { Bus } from '@support/bus';
 import type { ConversationEvent } from '@support/contracts';
-import { baseConfigSchema, loadConfig, replayLog } from '@support/service-kit';
+import { baseConfigSchema, loadConfig } from '@support/service-kit';
+import { replayLog } from '@support/stream';
 import { SERVICE } from './config.js';
 import { loadHumanRequestDetector } from './adapters/human-request.js';
 import { loadPolicyFile } from './domain/policy.js';

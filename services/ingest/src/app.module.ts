@@ -7,13 +7,8 @@ import {
 } from '@nestjs/common';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import {
-  OpenApiModule,
-  REDIS,
-  ServiceKitModule,
-  SnapshotStore,
-  type JsonLogger,
-} from '@support/service-kit';
+import { OpenApiModule, REDIS, ServiceKitModule, type JsonLogger } from '@support/service-kit';
+import { SnapshotStore } from '@support/stream';
 import type { Config } from './config.js';
 import { SERVICE } from './config.js';
 import { Closer } from './adapters/closer.js';

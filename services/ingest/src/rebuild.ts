@@ -1,4 +1,5 @@
-import { foldHandled, rebuildMain, rebuildSnapshots, SnapshotStore } from '@support/service-kit';
+import { rebuildMain } from '@support/service-kit';
+import { foldHandled, rebuildSnapshots, SnapshotStore } from '@support/stream';
 import { configSchema, SERVICE } from './config.js';
 import { quietDueAt } from './domain/closing.js';
 import { QUIET_KEY } from './adapters/quiet-window.js';

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { foldHandled, rebuildMain, rebuildSnapshots, SnapshotStore } from '@support/service-kit';
+import { rebuildMain } from '@support/service-kit';
+import { foldHandled, rebuildSnapshots, SnapshotStore } from '@support/stream';
 import { SERVICE } from './config.js';
 import { restoreHotState } from './adapters/hot-state.js';
 import { LoadStore } from './adapters/load-store.js';

@@ -10,14 +10,8 @@ import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import { Bus, deterministicId, Topics } from '@support/bus';
 import { cosineSimilarity } from '@support/encoder';
 import { KnowledgeDecision, type KnowledgeReview } from '@support/contracts';
-import {
-  CONFIG,
-  consumeConversationLog,
-  JsonLogger,
-  REDIS,
-  SnapshotStore,
-  type Applied,
-} from '@support/service-kit';
+import { CONFIG, JsonLogger, REDIS } from '@support/service-kit';
+import { consumeConversationLog, SnapshotStore, type Applied } from '@support/stream';
 import type { Config } from '../config.js';
 import { SERVICE } from '../config.js';
 import { draftArticle, draftArticleId } from '../domain/kb/draft.js';

@@ -8,7 +8,8 @@ import { Redis } from 'ioredis';
 import { eq } from 'drizzle-orm';
 import { deterministicId, Topics } from '@support/bus';
 import { ReplyKind, type AiReplyProposed } from '@support/contracts';
-import { createServiceApp, JsonLogger, loadConfig, SnapshotStore } from '@support/service-kit';
+import { createServiceApp, JsonLogger, loadConfig } from '@support/service-kit';
+import { SnapshotStore } from '@support/stream';
 import {
   customerMessageReceived,
   redeliverTwice,

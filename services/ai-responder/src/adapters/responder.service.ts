@@ -14,14 +14,8 @@ import {
   isWithPerson,
   type ConversationState,
 } from '@support/conversation';
-import {
-  CONFIG,
-  consumeConversationLog,
-  JsonLogger,
-  once,
-  REDIS,
-  type Applied,
-} from '@support/service-kit';
+import { CONFIG, JsonLogger, REDIS } from '@support/service-kit';
+import { consumeConversationLog, once, type Applied } from '@support/stream';
 import type { Config } from '../config.js';
 import {
   conversationContext,

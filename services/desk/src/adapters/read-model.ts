@@ -14,13 +14,8 @@ import {
   type HandoffRequest,
 } from '@support/contracts';
 import type { ConversationState } from '@support/conversation';
-import {
-  consumeConversationLog,
-  JsonLogger,
-  REDIS,
-  type Applied,
-  type SnapshotStore,
-} from '@support/service-kit';
+import { JsonLogger, REDIS } from '@support/service-kit';
+import { consumeConversationLog, type Applied, type SnapshotStore } from '@support/stream';
 import { refusal, type ActionInput } from '../domain/actions.js';
 import { isOpenHandoff, type AssignmentInfo } from '../domain/queue.js';
 

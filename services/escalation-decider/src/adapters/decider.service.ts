@@ -21,16 +21,15 @@ import {
   findMessage,
   type ConversationState,
 } from '@support/conversation';
+import { JsonLogger, REDIS } from '@support/service-kit';
 import {
   consumeConversationLog,
-  JsonLogger,
   KeyedMutex,
   logContains,
   onceChecked,
-  REDIS,
   type Applied,
   type SnapshotStore,
-} from '@support/service-kit';
+} from '@support/stream';
 import { buildBriefing, type BriefingInit } from '../domain/briefing.js';
 import { pagePath, type DecisionContext } from '../domain/context.js';
 import { decide, type Decision } from '../domain/decide.js';

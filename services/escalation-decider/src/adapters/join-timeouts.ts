@@ -1,6 +1,7 @@
 import { Counter } from 'prom-client';
 import type { Bus } from '@support/bus';
-import { groupPositions, type JsonLogger, type Positions } from '@support/service-kit';
+import { type JsonLogger } from '@support/service-kit';
+import { groupPositions, type Positions } from '@support/stream';
 import type { DecisionContext } from '../domain/context.js';
 
 /** The AI responder's log consumer group, whose position tells an outage from a lost answer. */

@@ -12,7 +12,8 @@ import {
   PolicyRecordSchema,
   type PolicyRecord,
 } from '@support/contracts';
-import { AuditTrail, JsonLogger, KeyedMutex } from '@support/service-kit';
+import { AuditTrail, JsonLogger } from '@support/service-kit';
+import { KeyedMutex } from '@support/stream';
 import type { Policy } from '../domain/policy.js';
 import {
   currentActivation,

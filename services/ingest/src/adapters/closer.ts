@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import { Bus, Topics } from '@support/bus';
 import { Resolution } from '@support/contracts';
-import { JsonLogger, once, REDIS } from '@support/service-kit';
+import { JsonLogger, REDIS } from '@support/service-kit';
+import { once } from '@support/stream';
 import type { Closing } from '../domain/closing.js';
 
 const resolutionsTotal = new Counter({

@@ -9,17 +9,15 @@ import type {
   DeskActionSchema,
 } from '@support/contracts';
 import { evolve, initialState, type ConversationState } from '@support/conversation';
+import { CONFIG, JsonLogger, REDIS } from '@support/service-kit';
 import {
-  CONFIG,
   isDone,
-  JsonLogger,
   logContains,
   once,
   onceChecked,
-  REDIS,
   SnapshotStore,
   type Snapshot,
-} from '@support/service-kit';
+} from '@support/stream';
 import type { Config } from '../config.js';
 import {
   decideDeskAction,

@@ -14,15 +14,8 @@ import {
   isResolved,
   type ConversationState,
 } from '@support/conversation';
-import {
-  CONFIG,
-  consumeConversationLog,
-  isDone,
-  once,
-  JsonLogger,
-  REDIS,
-  SnapshotStore,
-} from '@support/service-kit';
+import { CONFIG, JsonLogger, REDIS } from '@support/service-kit';
+import { consumeConversationLog, isDone, once, SnapshotStore } from '@support/stream';
 import type { Config } from '../config.js';
 import {
   confirmByCustomer,

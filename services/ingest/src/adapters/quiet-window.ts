@@ -6,7 +6,8 @@ import {
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { ConversationState } from '@support/conversation';
-import { CONFIG, JsonLogger, REDIS, SnapshotStore } from '@support/service-kit';
+import { CONFIG, JsonLogger, REDIS } from '@support/service-kit';
+import { SnapshotStore } from '@support/stream';
 import type { Config } from '../config.js';
 import { isQuietDue, quietDueAt, resolveByQuietWindow } from '../domain/closing.js';
 import { Closer } from './closer.js';

@@ -1,5 +1,5 @@
 import { Topics, type Bus } from '@support/bus';
-import { replayLog, replayTopic } from '@support/service-kit';
+import { replayLog, replayTopic } from '@support/stream';
 import { ReadModelFold } from '../domain/read-model.js';
 import { replaceAll, type MetricsDatabase } from './db/store.js';
 

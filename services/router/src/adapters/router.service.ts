@@ -8,15 +8,8 @@ import type { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import { Bus } from '@support/bus';
 import { isResolved, isWithPerson, type ConversationState } from '@support/conversation';
-import {
-  consumeConversationLog,
-  CONFIG,
-  isDone,
-  once,
-  JsonLogger,
-  REDIS,
-  type Applied,
-} from '@support/service-kit';
+import { CONFIG, JsonLogger, REDIS } from '@support/service-kit';
+import { consumeConversationLog, isDone, once, type Applied } from '@support/stream';
 import {
   attemptOf,
   handoffTarget,

@@ -4,7 +4,8 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
 import { deterministicId, Topics } from '@support/bus';
-import { JsonLogger, loadConfig, SnapshotStore } from '@support/service-kit';
+import { JsonLogger, loadConfig } from '@support/service-kit';
+import { SnapshotStore } from '@support/stream';
 import {
   customerMessageReceived,
   redeliverTwice,

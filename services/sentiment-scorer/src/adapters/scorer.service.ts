@@ -4,13 +4,8 @@ import { Bus, Topics, deterministicId } from '@support/bus';
 import { create, TrajectorySchema, type ConversationEvent } from '@support/contracts';
 import { conversationEvent } from '@support/conversation';
 import { sentenceEncoder, type SentenceEncoder } from '@support/encoder';
-import {
-  consumeConversationLog,
-  JsonLogger,
-  once,
-  REDIS,
-  type Applied,
-} from '@support/service-kit';
+import { JsonLogger, REDIS } from '@support/service-kit';
+import { consumeConversationLog, once, type Applied } from '@support/stream';
 import { EMOTION_MODEL } from '../domain/emotion-model.js';
 import { assertTrainedOn } from '../domain/emotions.js';
 import { scoreInConversation } from '../domain/score.js';

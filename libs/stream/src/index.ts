@@ -1,0 +1,5 @@
+export * from './once.js';
+export * from './snapshots.js';
+export * from './replay.js';
+export * from './restore.js';
+export * from './log-consumer.js';
