@@ -320,9 +320,7 @@ export class Bus {
   /** Graceful shutdown: consumers stop after their current message and commit what was processed. */
   async close(): Promise<void> {
     this.stopping = true;
-    await Promise.allSettled(
-      [...this.consumers.values()].map(({ consumer }) => consumer?.disconnect()),
-    );
+    await Promise.allSettled([...this.consumers.values()].map((c) => c.stop()));
     if (this.producer) await this.producer.disconnect();
   }
 }

@@ -122,6 +122,8 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
   readonly groupId: string;
   status: ConsumerStatus = 'starting';
   consumer?: Consumer;
+  /** Settles once the group join has ended (joined, failed, or stopped). */
+  private joined: Promise<void> = Promise.resolve();
   private readonly retry: RetryPolicy;
   /** By "<topic>|<partition>": the record being retried, or whose dead-lettering failed. */
   private readonly failing = new Map<string, Failing>();
@@ -183,15 +185,27 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
         Number(process.env.KAFKA_PARTITIONS_CONCURRENTLY ?? 6),
       eachMessage: (payload) => this.onMessage(payload),
     });
-    running.catch((error: Error) => {
-      if (this.deps.stopping()) return;
-      this.deps.logger.error('consumer could not join its group', {
-        groupId: this.groupId,
-        error: error.message,
-      });
-      this.deps.crashedForGood(this, error);
-    });
+    this.joined = running.then(
+      // Stopped while it was joining: kafkajs would go on to fetch, so it is stopped again.
+      async () => {
+        if (this.deps.stopping()) await consumer.disconnect();
+      },
+      (error: Error) => {
+        if (this.deps.stopping()) return;
+        this.deps.logger.error('consumer could not join its group', {
+          groupId: this.groupId,
+          error: error.message,
+        });
+        this.deps.crashedForGood(this, error);
+      },
+    );
     return consumer;
+  }
+
+  /** Stops consuming; waits for a join under way to end, so that nothing runs after. */
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+    await this.joined;
   }
 
   /** The crash marks this consumer leaves if its process goes down now: the records it is failing on. */
