@@ -81,7 +81,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   onApplicationShutdown(): void {
-    this.timeouts.clear();
+    this.timeouts.stop();
   }
 
   private async react({ event, after, record }: Applied): Promise<ConversationEvent[] | void> {

@@ -43,6 +43,8 @@ export type OnExpired = (
 export class JoinTimeouts {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private responderPositions?: { at: number; positions: Promise<Positions> };
+  /** Set on shutdown: no timer is set again, not even by a decision still under way. */
+  private stopped = false;
 
   constructor(
     private readonly bus: Bus,
@@ -51,12 +53,14 @@ export class JoinTimeouts {
   ) {}
 
   schedule(waiting: Waiting, ms: number): void {
+    if (this.stopped) return;
     const { conversationId, messageId } = waiting;
     const timer = setTimeout(() => {
       this.timers.delete(messageId);
+      if (this.stopped) return;
       this.onExpired(waiting, () => this.aiResponderAt(waiting))
         .then(({ done, waitMs, aiResponder }) => {
-          if (done) return;
+          if (done || this.stopped) return;
           aiOutageWaits.inc();
           this.logger.warn('the AI responder has not read this far yet: the decision waits on', {
             conversationId,
@@ -85,7 +89,9 @@ export class JoinTimeouts {
     this.timers.delete(messageId);
   }
 
-  clear(): void {
+  /** On shutdown: every timer goes, and none is set again. */
+  stop(): void {
+    this.stopped = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
   }
@@ -98,6 +104,7 @@ export class JoinTimeouts {
    */
   private async aiResponderAt(waiting: Waiting): Promise<DecisionContext['aiResponder']> {
     const waitedMs = Date.now() - waiting.since;
+    if (this.stopped) return { position: 'past', waitedMs };
     try {
       const next = (await this.positions()).get(waiting.at.partition) ?? 0n;
       return { position: next <= BigInt(waiting.at.offset) ? 'behind' : 'past', waitedMs };
