@@ -12,16 +12,24 @@ import { Topics, type Bus, type TopicSpec } from '@support/bus';
 import { evolve, initialState } from '@support/conversation';
 import type { Snapshot, SnapshotStore } from './snapshots.js';
 /**
- * Reads a topic from the beginning up to its end at the time of the call,
- * handing each decodable record to `onRecord` in order per partition (a record
- * that cannot be decoded, or whose handling throws, is counted as skipped).
- * Uses a throw-away consumer group and deletes it afterwards.
+ * Reads a topic from the beginning up to its end at the time of the call (or
+ * per partition up to `upTo`), handing each decodable record to `onRecord` in
+ * order per partition, with its key (a record that cannot be decoded, or whose
+ * handling throws, is counted as skipped). A tombstone (no value) of a
+ * compacted topic goes to `onTombstone` when given, else to `onRecord` as an
+ * empty message. Uses a throw-away consumer group and deletes it afterwards.
  */
 export async function replayTopic<Desc extends DescMessage>(
   bus: Bus,
   topic: Pick<TopicSpec<Desc>, 'name' | 'schema'>,
-  onRecord: (value: MessageShape<Desc>, partition: number, offset: string) => Promise<void>,
+  onRecord: (
+    value: MessageShape<Desc>,
+    partition: number,
+    offset: string,
+    key: string,
+  ) => Promise<void>,
   upTo?: Positions,
+  onTombstone?: (key: string) => Promise<void>,
 ): Promise<{ records: number; skipped: number }> {
   const admin = bus.kafka.admin();
   await admin.connect();
@@ -55,8 +63,12 @@ export async function replayTopic<Desc extends DescMessage>(
           for (const message of batch.messages) {
             if (BigInt(message.offset) >= end) break;
             try {
-              const value = fromBinary(topic.schema, message.value ?? new Uint8Array());
-              await onRecord(value, batch.partition, message.offset);
+              const key = message.key?.toString() ?? '';
+              if (!message.value && onTombstone) await onTombstone(key);
+              else {
+                const value = fromBinary(topic.schema, message.value ?? new Uint8Array());
+                await onRecord(value, batch.partition, message.offset, key);
+              }
               records++;
             } catch {
               skipped++;
@@ -90,12 +102,19 @@ export async function logPositions(bus: Bus, group = 'log'): Promise<Positions> 
   return groupPositions(bus, `${bus.service}.${group}`);
 }
 
-/** Where any consumer group (by its full id, e.g. `ai-responder.log`) stands on the conversation log. */
-export async function groupPositions(bus: Bus, groupId: string): Promise<Positions> {
+/**
+ * Where any consumer group (by its full id, e.g. `ai-responder.log`) stands on a
+ * topic (default the conversation log).
+ */
+export async function groupPositions(
+  bus: Bus,
+  groupId: string,
+  topicName = Topics.events.name,
+): Promise<Positions> {
   const admin = bus.kafka.admin();
   await admin.connect();
   try {
-    const [topic] = await admin.fetchOffsets({ groupId, topics: [Topics.events.name] });
+    const [topic] = await admin.fetchOffsets({ groupId, topics: [topicName] });
     const positions: Positions = new Map();
     for (const p of topic?.partitions ?? []) {
       const offset = BigInt(p.offset);

@@ -258,6 +258,27 @@ describe('escalation-decider: accounts from crm.accounts and the CRM lookup', ()
       expect(await redis.exists(key(''))).toBe(0);
     });
 
+    it('reads the accounts again from the topic when Redis loses them, with no manual step', async () => {
+      const accountId = `acct-${randomUUID()}`;
+      await publishAccount(accountId, enterpriseVip(accountId));
+      await waitUntil(
+        'the account in Redis',
+        async () => (await redis.exists(key(accountId))) === 1,
+      );
+      // Redis loses what the directory kept.
+      await redis.del(key(accountId), AccountDirectory.LOADED);
+      await waitUntil(
+        'the account read again from crm.accounts',
+        async () => (await directory.get(accountId)).lookup === 'found',
+      );
+      expect((await directory.get(accountId)).account).toMatchObject({
+        accountId,
+        name: 'Acme Industries',
+        vip: true,
+      });
+      expect(await redis.exists(AccountDirectory.LOADED)).toBe(1);
+    });
+
     it('replaces a cached "unknown" once the topic brings the account', async () => {
       const accountId = `acct-${randomUUID()}`;
       expect(await directory.get(accountId)).toEqual({ lookup: 'unknown' });

@@ -1,4 +1,9 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import { Bus, Topics } from '@support/bus';
@@ -12,6 +17,7 @@ import {
   type JsonValue,
 } from '@support/contracts';
 import { CONFIG, JsonLogger, REDIS } from '@support/service-kit';
+import { replayTopic } from '@support/stream';
 import type { Config } from '../config.js';
 import type { AccountLookup } from '../domain/context.js';
 
@@ -38,7 +44,7 @@ export interface AccountAnswer {
  * decider goes on without the account and records it as unavailable.
  */
 @Injectable()
-export class AccountDirectory implements OnApplicationBootstrap {
+export class AccountDirectory implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly inFlight = new Map<string, Promise<AccountAnswer>>();
 
   constructor(
@@ -59,6 +65,63 @@ export class AccountDirectory implements OnApplicationBootstrap {
     return fromBinary(AccountSchema, bytes);
   }
 
+  /** Set once Redis holds every account the topic had brought (see loaded); gone when Redis loses its data. */
+  static readonly LOADED = 'crm:accounts:loaded';
+
+  private restoring?: Promise<void>;
+
+  /**
+   * Whether Redis holds the topic's accounts. When it does not (Redis lost its
+   * data, or the directory never marked them), the compacted topic is read
+   * again in the background, and the lookups meanwhile answer 'unavailable'
+   * for an account Redis lacks (or ask the CRM, when there is one).
+   */
+  private async loaded(): Promise<boolean> {
+    if ((await this.redis.exists(AccountDirectory.LOADED)) === 1) return true;
+    this.restoring ??= this.restore()
+      .catch((err: Error) =>
+        this.logger.warn('accounts could not be read again from crm.accounts', {
+          error: err.message,
+        }),
+      )
+      .finally(() => (this.restoring = undefined));
+    return false;
+  }
+
+  /** A read of the topic under way ends before the process does. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.restoring;
+  }
+
+  private async restore(): Promise<void> {
+    const started = Date.now();
+    // To the topic's end: what the consumer has not handled yet it writes again, no older.
+    const { records } = await replayTopic(
+      this.bus,
+      Topics.accounts,
+      async (account) => {
+        if (account.accountId) await this.store(account);
+      },
+      undefined,
+      async (key) => {
+        if (key) await this.redis.del(AccountDirectory.key(key));
+      },
+    );
+    await this.redis.set(AccountDirectory.LOADED, new Date().toISOString());
+    if (records)
+      this.logger.warn('accounts were missing from Redis: read again from crm.accounts', {
+        records,
+        ms: Date.now() - started,
+      });
+  }
+
+  private async store(account: Account): Promise<void> {
+    await this.redis.set(
+      AccountDirectory.key(account.accountId),
+      Buffer.from(toBinary(AccountSchema, account)),
+    );
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     await this.bus.consume({
       group: 'accounts',
@@ -72,22 +135,23 @@ export class AccountDirectory implements OnApplicationBootstrap {
             accountId: value.accountId,
           });
         }
-        await this.redis.set(
-          AccountDirectory.key(value.accountId),
-          Buffer.from(toBinary(AccountSchema, value)),
-        );
+        await this.store(value);
       },
       onTombstone: async (key) => {
         if (key) await this.redis.del(AccountDirectory.key(key));
       },
     });
+    // Accounts Redis lost are read again now rather than at the first lookup.
+    void this.loaded();
   }
 
   /** The account, from the topic's copy, the cache, or the CRM; never throws. */
   async get(accountId: string): Promise<AccountAnswer> {
     if (!accountId) return { lookup: 'none' };
     let cached: Buffer | null;
+    let loaded: boolean;
     try {
+      loaded = await this.loaded();
       cached = await this.redis.getBuffer(AccountDirectory.key(accountId));
     } catch (err) {
       this.logger.warn('account cache unavailable', { accountId, error: (err as Error).message });
@@ -106,8 +170,10 @@ export class AccountDirectory implements OnApplicationBootstrap {
       }
     }
     if (!this.config.CRM_LOOKUP_URL) {
-      lookups.inc({ source: 'none', result: 'unknown' });
-      return { lookup: 'unknown' };
+      // While the topic's accounts are read again, a missing one may only be not back yet.
+      const result = loaded ? 'unknown' : 'unavailable';
+      lookups.inc({ source: 'none', result });
+      return { lookup: result };
     }
     // Messages of one account arriving together share one request.
     let pending = this.inFlight.get(accountId);
