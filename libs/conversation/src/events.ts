@@ -29,3 +29,15 @@ export function conversationEvent<K extends ConversationEventType>(
     payload: { case: kind, value } as PayloadInit,
   });
 }
+
+/**
+ * Why a record of the conversation log cannot be applied at all (consumers
+ * dead-letter it), or undefined: every event names its conversation, has an id
+ * and carries a payload.
+ */
+export function invalidLogEvent(event: ConversationEvent): string | undefined {
+  if (!event.conversationId) return 'conversation_id is required';
+  if (!event.eventId) return 'event_id is required';
+  if (!event.payload.case) return 'payload is required';
+  return undefined;
+}

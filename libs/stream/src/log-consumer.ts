@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { Topics, type Bus } from '@support/bus';
+import { invalidLogEvent } from '@support/conversation';
 import { KeyedMutex } from './once.js';
 import { LogPartitionRestorer } from './restore.js';
 import { applyLogRecord, SnapshotStore, type Reaction, type Snapshot } from './snapshots.js';
@@ -28,14 +29,7 @@ export async function consumeConversationLog(
     group: opts.group ?? 'log',
     topic: Topics.events,
     fromBeginning: true,
-    validate: (e) =>
-      !e.conversationId
-        ? 'conversation_id is required'
-        : !e.eventId
-          ? 'event_id is required'
-          : !e.payload.case
-            ? 'payload is required'
-            : undefined,
+    validate: invalidLogEvent,
     onAssignment: () => store.clearCache(),
     handle: (record) =>
       mutex.run(record.value.conversationId, () =>

@@ -9,6 +9,7 @@ import {
   type ConversationEvent,
   type ConversationEventSchema,
 } from '@support/contracts';
+import { invalidLogEvent } from '@support/conversation';
 import { JsonLogger, loadConfig, REDIS } from '@support/service-kit';
 import {
   churnRisk,
@@ -70,15 +71,6 @@ const alertsRaised = new Counter({
   labelNames: ['kind'],
 });
 
-const invalidEvent = (e: ConversationEvent): string | undefined =>
-  !e.conversationId
-    ? 'conversation_id is required'
-    : !e.eventId
-      ? 'event_id is required'
-      : !e.payload.case
-        ? 'payload is required'
-        : undefined;
-
 /**
  * Churn risk and knowledge gaps from the conversation log, in a consumer group of their own with
  * their state in Redis (what each conversation's account and sentiment are, handoffs per topic
@@ -102,7 +94,7 @@ export class InsightsService implements OnApplicationBootstrap {
       group: 'insights',
       topic: Topics.events,
       fromBeginning: true,
-      validate: invalidEvent,
+      validate: invalidLogEvent,
       handle: (record) => this.apply(record),
     });
   }

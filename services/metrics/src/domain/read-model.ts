@@ -5,6 +5,7 @@ import {
   type ConversationEvent,
   type KnowledgeEvent,
 } from '@support/contracts';
+import { invalidLogEvent } from '@support/conversation';
 import { applyReviewEvent, type ReviewRow } from './reviews.js';
 
 /**
@@ -105,9 +106,8 @@ export interface ConversationState {
 
 /** Why a log event cannot be applied (the live consumer dead-letters it, a rebuild skips it), or undefined. */
 export function invalidReason(event: ConversationEvent): string | undefined {
-  if (!event.conversationId) return 'conversation_id is required';
-  if (!event.eventId) return 'event_id is required';
-  if (!event.payload.case) return 'payload is required';
+  const missing = invalidLogEvent(event);
+  if (missing) return missing;
   const p = event.payload;
   if (p.case === 'csatRated' && (p.value.score < 1 || p.value.score > 5))
     return 'csat_rated.score must be between 1 and 5';
