@@ -5,6 +5,7 @@
 # running pipeline, beside raw Kafka produce/consume.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/node.sh  # Node 24 (.nvmrc), fetched from the npm registry where the machine has an older one
 bash scripts/ensure.sh
 node bench/eval-sentiment.mjs
 echo

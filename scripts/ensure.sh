@@ -5,6 +5,7 @@
 # Idempotent.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/node.sh  # Node 24 (.nvmrc), fetched from the npm registry where the machine has an older one
 
 if [ ! -d node_modules/.bin ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
   echo "==> installing npm dependencies"

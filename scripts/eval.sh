@@ -8,6 +8,7 @@
 # classifier on its held-out set. `-- --write` refits the shipped confidence model.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/node.sh  # Node 24 (.nvmrc), fetched from the npm registry where the machine has an older one
 bash scripts/ensure.sh --no-infra
 echo "==> sentiment scorer on public data sets"
 node bench/eval-sentiment.mjs

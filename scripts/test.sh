@@ -8,6 +8,7 @@
 # PostgreSQL database support_test.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/node.sh  # Node 24 (.nvmrc), fetched from the npm registry where the machine has an older one
 bash scripts/ensure.sh --no-infra
 bash scripts/ensure-browser.sh
 
@@ -17,6 +18,9 @@ export KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
 export REDIS_URL="redis://127.0.0.1:6379/${TEST_REDIS_DB:-1}"
 export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$PGDATABASE"
 export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
+# Jest loads ES-module-only packages (the Kafka client) with require(esm), which it supports on
+# Node 24.9+ with the VM modules flag.
+export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--experimental-vm-modules --disable-warning=ExperimentalWarning"
 
 echo "==> fresh test infrastructure (Kafka $KAFKA_BROKERS, $REDIS_URL, $DATABASE_URL)"
 bash deploy/local/infra.sh reset
