@@ -13,7 +13,8 @@ const colours = [36, 33, 35, 32, 34, 31];
 function start(service, index) {
   const child = spawn(process.execPath, [serviceEntry(service.name)], {
     cwd: root,
-    env: { ...env, PORT: String(service.port) },
+    // A static group member: restarted after a crash, the service takes its partitions back at once.
+    env: { KAFKA_INSTANCE_ID: `${service.name}-0`, ...env, PORT: String(service.port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const prefix = `\x1b[${colours[index % colours.length]}m${service.name.padEnd(18)}\x1b[0m| `;

@@ -112,7 +112,13 @@ export class ServiceProcess {
     const log = createWriteStream(join(logDir, `${this.name}.log`), { flags: 'a' });
     this.child = spawn(process.execPath, [join(root, 'services', this.name, 'dist', 'main.js')], {
       cwd: root,
-      env: { ...env, ...this.extraEnv, PORT: String(port(this.name)) },
+      // Static group members: a service killed and started again takes its partitions back at once.
+      env: {
+        ...env,
+        KAFKA_INSTANCE_ID: `${this.name}-0`,
+        ...this.extraEnv,
+        PORT: String(port(this.name)),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout!.pipe(log);

@@ -10,7 +10,6 @@ import {
   Kafka,
   Partitioners,
   logLevel,
-  type Consumer,
   type Producer,
   type LogEntry,
   type ISocketFactory,
@@ -46,6 +45,12 @@ export interface BusOptions {
   sessionTimeoutMs?: number;
   /** How failing handlers are retried before their record is dead-lettered. Default: from the environment (retryPolicyFromEnv). */
   retry?: Partial<RetryPolicy>;
+  /**
+   * This replica's id, stable across its restarts and unique among the service's replicas (say
+   * "router-0"): its consumers are static members, so a restart after a crash takes their
+   * partitions back at once. None: dynamic members.
+   */
+  instanceId?: string;
 }
 
 /** A record this service wants to publish. */
@@ -255,16 +260,17 @@ export class Bus {
    * reason and original bytes (truncated if they would not fit); a failing
    * handler is retried within the retry policy, then its record is
    * dead-lettered; a record the group crashed on is dead-lettered when the
-   * group comes back. A consumer that kafkajs gives up on ends the process
+   * group comes back. A consumer that cannot join its group, again and again, ends the process
    * (via onFatal) so that a supervisor restarts it.
    */
-  async consume<Desc extends DescMessage>(options: ConsumeOptions<Desc>): Promise<Consumer> {
+  async consume<Desc extends DescMessage>(options: ConsumeOptions<Desc>): Promise<void> {
     if (!this.limits.has(options.topic.name))
       this.limits.set(options.topic.name, maxMessageBytesOf(options.topic));
     const consumer = new GroupConsumer<Desc>(
       {
-        kafka: this.kafka,
+        brokers: this.options.brokers,
         service: this.options.service,
+        instanceId: this.options.instanceId,
         logger: this.logger,
         sessionTimeoutMs: this.options.sessionTimeoutMs ?? 30_000,
         retry: this.retry,
@@ -277,7 +283,7 @@ export class Bus {
       options,
     );
     this.consumers.set(consumer.groupId, consumer as unknown as GroupConsumer);
-    return consumer.start();
+    consumer.start();
   }
 
   /**

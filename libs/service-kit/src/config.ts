@@ -15,8 +15,22 @@ export const baseConfigSchema = z.object({
   DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/support'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   HOST: z.string().default('127.0.0.1'),
-  /** How soon a crashed instance's partitions move to another (Kafka's minimum is 6000). */
-  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30000),
+  /**
+   * How soon the partitions of a crashed instance that does not come back move to another
+   * (Kafka's minimum is 6000). Heartbeats run on their own timer, so a slow handler does not
+   * need a long one.
+   */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(10000),
+  /**
+   * This replica's id, stable across its restarts and unique among the service's replicas (say
+   * the StatefulSet pod name): its consumers are static group members, and a restart after a
+   * crash takes their partitions back at once. Unset: dynamic members, which wait for the
+   * dead one's session to expire.
+   */
+  KAFKA_INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, dots, dashes and underscores')
+    .optional(),
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;

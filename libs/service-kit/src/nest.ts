@@ -144,6 +144,7 @@ export class ServiceKitModule {
       brokers: options.config.KAFKA_BROKERS,
       logger: options.logger,
       sessionTimeoutMs: options.config.KAFKA_SESSION_TIMEOUT_MS,
+      instanceId: options.config.KAFKA_INSTANCE_ID,
     });
     const busCollector = new prom.Gauge({
       name: 'bus_records_total',

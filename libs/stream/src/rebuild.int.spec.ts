@@ -16,7 +16,8 @@ const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 
 const message = (conversationId: string, n: number) =>
   conversationEvent(conversationId, `e-${conversationId}-${n}`, 'customerMessageReceived', {
-    messageId: `m-${n}`,
+    // Unique across conversations, as ingest's are: the other services' tests read this log too.
+    messageId: `m-${conversationId}-${n}`,
     channel: 'web',
     externalConversationId: conversationId,
     customerId: 'c',

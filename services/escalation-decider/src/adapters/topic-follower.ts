@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Consumer } from 'kafkajs';
 import { Bus, type Incoming, type TopicSpec } from '@support/bus';
 import type { DescMessage } from '@support/contracts';
 
@@ -34,7 +33,6 @@ export class TopicFollower {
   /** Per partition: the offset after the last record applied (or skipped as bad). */
   private readonly applied = new Map<number, bigint>();
   private readonly waiters = new Set<() => void>();
-  private consumer?: Consumer;
 
   private constructor(
     private readonly bus: Bus,
@@ -59,7 +57,7 @@ export class TopicFollower {
   ): Promise<TopicFollower> {
     const group = `${options.name}.${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
     const follower = new TopicFollower(bus, options.topic as TopicSpec, `${bus.service}.${group}`);
-    follower.consumer = await bus.consume({
+    await bus.consume({
       group,
       topic: options.topic,
       fromBeginning: true,
@@ -68,16 +66,12 @@ export class TopicFollower {
       partitionsConcurrently: 1,
       handle: async (record) => {
         await options.handle(record);
-        follower.advance(record.partition, record.offset);
       },
-      onTombstone: async (key, { partition, offset }) => {
+      onTombstone: async (key) => {
         await options.onTombstone?.(key);
-        follower.advance(partition, offset);
       },
-    });
-    // The end of each batch covers what the handler never saw: dead-lettered and control records.
-    follower.consumer.on(follower.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      follower.advance(payload.partition, payload.lastOffset);
+      // Dead-lettered records count as applied too.
+      onSettled: (partition, offset) => follower.advance(partition, offset),
     });
     return follower;
   }

@@ -1,0 +1,170 @@
+import { PartitionLanes, type LaneRecord } from './lanes';
+
+interface Rec extends LaneRecord {
+  label: string;
+}
+const rec = (partition: number, offset: number, label = `${partition}:${offset}`): Rec => ({
+  partition,
+  offset: BigInt(offset),
+  label,
+});
+
+/** A handler whose calls are released one by one by the test. */
+function gatedHandler() {
+  const started: Rec[] = [];
+  const gates: (() => void)[] = [];
+  const handle = (r: Rec) =>
+    new Promise<void>((resolve) => {
+      started.push(r);
+      gates.push(resolve);
+    });
+  const releaseAll = async () => {
+    for (let i = 0; i < 100 && gates.length > 0; i++) {
+      gates.shift()!();
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  return { started, handle, releaseAll };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+function lanes(
+  handle: (r: Rec) => Promise<void>,
+  overrides: Partial<{ concurrency: number; maxBuffered: number }> = {},
+) {
+  const events: string[] = [];
+  const l = new PartitionLanes<Rec>({
+    concurrency: overrides.concurrency ?? 4,
+    maxBuffered: overrides.maxBuffered ?? 100,
+    retryAfterMs: 5,
+    handle,
+    onFull: () => events.push('full'),
+    onDrained: () => events.push('drained'),
+  });
+  return { l, events };
+}
+
+describe('partition lanes', () => {
+  it("handles a partition's records one at a time, in order, and partitions side by side", async () => {
+    const h = gatedHandler();
+    const { l } = lanes(h.handle);
+    l.assign([0, 1]);
+    l.push(rec(0, 1));
+    l.push(rec(0, 2));
+    l.push(rec(1, 7));
+    await tick();
+    // One record of each partition has started; partition 0's second waits for its first.
+    expect(h.started.map((r) => r.label)).toEqual(['0:1', '1:7']);
+    await h.releaseAll();
+    expect(h.started.map((r) => r.label)).toEqual(['0:1', '1:7', '0:2']);
+  });
+
+  it('ignores a record fetched again after it was handled or queued (a refetch after a rebalance)', async () => {
+    const seen: string[] = [];
+    const { l } = lanes(async (r) => void seen.push(r.label));
+    l.assign([0]);
+    for (const o of [5, 6, 7]) l.push(rec(0, o));
+    await l.idle();
+    for (const o of [5, 6, 7, 8]) l.push(rec(0, o, `again ${o}`));
+    await tick();
+    await l.idle();
+    expect(seen).toEqual(['0:5', '0:6', '0:7', 'again 8']);
+  });
+
+  it('drops what waits for a revoked partition and takes it again from the last handled offset', async () => {
+    const h = gatedHandler();
+    const { l } = lanes(h.handle);
+    l.assign([0]);
+    for (const o of [1, 2, 3]) l.push(rec(0, o));
+    await tick();
+    l.assign([]); // revoked while 1 is being handled; 2 and 3 are dropped
+    l.push(rec(0, 4)); // a record of a partition this member does not own: ignored
+    await h.releaseAll();
+    expect(h.started.map((r) => r.label)).toEqual(['0:1']);
+    expect(l.takeCommittable()).toEqual(new Map()); // not owned: nothing to commit
+    l.assign([0]);
+    for (const o of [1, 2, 3]) l.push(rec(0, o, `back ${o}`)); // fetched from the committed offset
+    await h.releaseAll();
+    await l.idle();
+    expect(h.started.map((r) => r.label)).toEqual(['0:1', 'back 2', 'back 3']);
+    expect(l.takeCommittable()).toEqual(new Map([[0, 4n]]));
+  });
+
+  it('offers each handled offset once to commit, and again after a failed commit', async () => {
+    const { l } = lanes(async () => undefined);
+    l.assign([0, 3]);
+    l.push(rec(0, 10));
+    l.push(rec(3, 2));
+    await l.idle();
+    const first = l.takeCommittable();
+    expect(first).toEqual(
+      new Map([
+        [0, 11n],
+        [3, 3n],
+      ]),
+    );
+    expect(l.takeCommittable().size).toBe(0);
+    l.restoreCommittable(first);
+    expect(l.takeCommittable()).toEqual(first);
+  });
+
+  it('retries a failing record before the next of its partition', async () => {
+    const calls: string[] = [];
+    let failures = 2;
+    const { l } = lanes(async (r) => {
+      calls.push(r.label);
+      if (r.offset === 1n && failures-- > 0) throw new Error('down');
+    });
+    l.assign([0]);
+    l.push(rec(0, 1));
+    l.push(rec(0, 2));
+    while (calls.length < 4) await new Promise((r) => setTimeout(r, 5));
+    await l.idle();
+    expect(calls).toEqual(['0:1', '0:1', '0:1', '0:2']);
+  });
+
+  it('asks the stream to pause when too many records wait, and to resume at half', async () => {
+    const h = gatedHandler();
+    const { l, events } = lanes(h.handle, { concurrency: 1, maxBuffered: 4 });
+    l.assign([0]);
+    for (let o = 1; o <= 4; o++) l.push(rec(0, o));
+    expect(events).toEqual(['full']);
+    await h.releaseAll();
+    await l.idle();
+    expect(events).toEqual(['full', 'drained']);
+  });
+
+  it('keeps at most `concurrency` handlers running and shares the slots between partitions', async () => {
+    const h = gatedHandler();
+    const { l } = lanes(h.handle, { concurrency: 2 });
+    l.assign([0, 1, 2]);
+    for (const p of [0, 1, 2]) for (const o of [1, 2]) l.push(rec(p, o));
+    await tick();
+    expect(h.started).toHaveLength(2);
+    await h.releaseAll();
+    await l.idle();
+    // Partition 2 did not wait for partitions 0 and 1 to be emptied.
+    expect(h.started.map((r) => r.label).indexOf('2:1')).toBeLessThan(4);
+    expect(h.started).toHaveLength(6);
+  });
+
+  it('starts nothing after close and resolves once the running handlers are done', async () => {
+    const h = gatedHandler();
+    const { l } = lanes(h.handle);
+    l.assign([0]);
+    l.push(rec(0, 1));
+    l.push(rec(0, 2));
+    await tick();
+    let closed = false;
+    const closing = l.close().then(() => (closed = true));
+    await tick();
+    expect(closed).toBe(false);
+    await h.releaseAll();
+    await closing;
+    expect(h.started.map((r) => r.label)).toEqual(['0:1']);
+    l.push(rec(0, 3));
+    await tick();
+    expect(h.started).toHaveLength(1);
+  });
+});

@@ -1,0 +1,198 @@
+/**
+ * One lane per partition: a partition's records are handled one at a time, in offset order, while
+ * lanes of different partitions run side by side up to a limit. A lane remembers the last offset
+ * it handled, so a record fetched again after a rebalance (the stream starts over from the
+ * group's committed offset) is not handled twice by this member. The lanes say which offsets
+ * are ready to commit, and ask the stream to pause when too many records wait.
+ */
+export interface LaneRecord {
+  partition: number;
+  offset: bigint;
+}
+
+export interface LanesOptions<R extends LaneRecord> {
+  /** Lanes handling a record at the same time. */
+  concurrency: number;
+  /** Records waiting in all lanes above which `onFull` is called; `onDrained` at half of it. */
+  maxBuffered: number;
+  handle: (record: R) => Promise<void>;
+  /** The handler threw: the record stays first in its lane and is tried again after this wait. */
+  retryAfterMs: number;
+  onFull: () => void;
+  onDrained: () => void;
+}
+
+interface Lane<R> {
+  partition: number;
+  queue: R[];
+  running: boolean;
+  assigned: boolean;
+  /** The highest offset handled, or queued to be. */
+  last?: bigint;
+  /** The highest offset handled. */
+  handled?: bigint;
+  /** Handled since the last commit. */
+  dirty: boolean;
+}
+
+export class PartitionLanes<R extends LaneRecord> {
+  private readonly lanes = new Map<number, Lane<R>>();
+  private readonly waiting = new Set<Lane<R>>();
+  private active = 0;
+  private buffered = 0;
+  private full = false;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: LanesOptions<R>) {}
+
+  /** The partitions this member owns now; records of the others are dropped, queued or not. */
+  assign(partitions: Iterable<number>): void {
+    const owned = new Set(partitions);
+    for (const p of owned) this.lane(p).assigned = true;
+    for (const lane of this.lanes.values()) {
+      if (owned.has(lane.partition)) continue;
+      lane.assigned = false;
+      this.drop(lane);
+    }
+  }
+
+  isAssigned(partition: number): boolean {
+    return this.lanes.get(partition)?.assigned === true;
+  }
+
+  /** Queues a fetched record; one this member has already handled or queued is ignored. */
+  push(record: R): void {
+    const lane = this.lanes.get(record.partition);
+    if (this.closed || !lane?.assigned) return;
+    if (lane.last !== undefined && record.offset <= lane.last) return;
+    lane.last = record.offset;
+    lane.queue.push(record);
+    this.buffered++;
+    if (!this.full && this.buffered >= this.options.maxBuffered) {
+      this.full = true;
+      this.options.onFull();
+    }
+    this.schedule(lane);
+  }
+
+  /** The offset to commit (next to read) per partition handled since the last call. */
+  takeCommittable(): Map<number, bigint> {
+    const out = new Map<number, bigint>();
+    for (const lane of this.lanes.values()) {
+      if (!lane.dirty || !lane.assigned || lane.handled === undefined) continue;
+      lane.dirty = false;
+      out.set(lane.partition, lane.handled + 1n);
+    }
+    return out;
+  }
+
+  /** A commit of these failed: they are offered again next time (unless newer ones were handled). */
+  restoreCommittable(offsets: Map<number, bigint>): void {
+    for (const p of offsets.keys()) {
+      const lane = this.lanes.get(p);
+      if (lane) lane.dirty = true;
+    }
+  }
+
+  /** Takes no more records and starts none; resolves once no handler is running. */
+  close(): Promise<void> {
+    this.closed = true;
+    for (const lane of this.lanes.values()) this.drop(lane);
+    return this.idle();
+  }
+
+  /** Resolves once no handler is running. */
+  idle(): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  get stats(): { buffered: number; active: number } {
+    return { buffered: this.buffered, active: this.active };
+  }
+
+  private lane(partition: number): Lane<R> {
+    let lane = this.lanes.get(partition);
+    if (!lane) {
+      lane = { partition, queue: [], running: false, assigned: false, dirty: false };
+      this.lanes.set(partition, lane);
+    }
+    return lane;
+  }
+
+  /** Forgets what waits in a lane: fetched again (from the last handled offset) if it comes back. */
+  private drop(lane: Lane<R>): void {
+    this.buffered -= lane.queue.length;
+    lane.queue = [];
+    lane.last = lane.handled;
+    this.waiting.delete(lane);
+    this.checkDrained();
+  }
+
+  private checkDrained(): void {
+    if (this.full && this.buffered <= this.options.maxBuffered / 2) {
+      this.full = false;
+      if (!this.closed) this.options.onDrained();
+    }
+  }
+
+  private schedule(lane: Lane<R>): void {
+    if (lane.running || lane.queue.length === 0 || this.closed) return;
+    if (this.active >= this.options.concurrency) {
+      this.waiting.add(lane);
+      return;
+    }
+    lane.running = true;
+    this.active++;
+    void this.run(lane);
+  }
+
+  private async run(lane: Lane<R>): Promise<void> {
+    try {
+      // One record, then the slot goes to a waiting lane if there is one (fairness).
+      do {
+        const record = lane.queue[0];
+        try {
+          await this.options.handle(record);
+        } catch {
+          if (lane.queue[0] === record) await this.wait(this.options.retryAfterMs);
+          continue;
+        }
+        if (lane.queue[0] === record) {
+          lane.queue.shift();
+          this.buffered--;
+          this.checkDrained();
+        }
+        if (lane.handled === undefined || record.offset > lane.handled)
+          lane.handled = record.offset;
+        if (lane.last === undefined || lane.last < record.offset) lane.last = record.offset;
+        lane.dirty = true;
+      } while (lane.queue.length > 0 && !this.closed && this.waiting.size === 0);
+    } finally {
+      lane.running = false;
+      this.active--;
+      this.next(lane);
+    }
+  }
+
+  private next(previous: Lane<R>): void {
+    if (!this.closed) {
+      const [first] = this.waiting;
+      if (first) {
+        this.waiting.delete(first);
+        this.schedule(first);
+      }
+      if (previous.queue.length > 0) this.schedule(previous);
+    }
+    if (this.active === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private wait(ms: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, ms));
+  }
+}
