@@ -31,4 +31,7 @@ echo
 # The Kafka clients the stream runtime may stand on, raw, on the broker the pipeline runs on.
 node bench/kafka-clients.mjs
 echo
+# A service killed with SIGKILL and started again: static against dynamic group membership.
+node bench/failover.mjs
+echo
 exec node bench/pipeline.mjs "$@"
