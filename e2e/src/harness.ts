@@ -33,6 +33,8 @@ export const WIDGET_KEY = `wk_e2e_${randomBytes(12).toString('hex')}`;
 export const WIDGET_IDENTITY_SECRET = randomBytes(32).toString('hex');
 const BASE_PORT = Number(process.env.E2E_BASE_PORT ?? 4101);
 export const port = (s: ServiceName) => BASE_PORT + SERVICES.indexOf(s);
+/** Replica n of a service listens n steps above the service's port. */
+const REPLICA_PORT_STEP = 50;
 export const url = (s: ServiceName, path: string) => `http://127.0.0.1:${port(s)}${path}`;
 /** A site allowed to embed the widget (a test may serve a page there). */
 export const WIDGET_ORIGIN = `http://127.0.0.1:${BASE_PORT + 40}`;
@@ -104,20 +106,28 @@ export class ServiceProcess {
     readonly name: ServiceName,
     /** Settings for this test file on top of the shared ones, e.g. CRM_LOOKUP_URL for the decider. */
     private readonly extraEnv: Record<string, string> = {},
+    /** A second replica (1, 2, …) of the service: a port and a group instance id of its own. */
+    readonly replica = 0,
   ) {}
+
+  /** The port this replica listens on (the service's port for replica 0). */
+  get port(): number {
+    return port(this.name) + REPLICA_PORT_STEP * this.replica;
+  }
 
   start(): void {
     const logDir = join(root, 'e2e', 'logs');
     mkdirSync(logDir, { recursive: true });
-    const log = createWriteStream(join(logDir, `${this.name}.log`), { flags: 'a' });
+    const logName = this.replica ? `${this.name}-${this.replica}` : this.name;
+    const log = createWriteStream(join(logDir, `${logName}.log`), { flags: 'a' });
     this.child = spawn(process.execPath, [join(root, 'services', this.name, 'dist', 'main.js')], {
       cwd: root,
       // Static group members: a service killed and started again takes its partitions back at once.
       env: {
         ...env,
-        KAFKA_INSTANCE_ID: `${this.name}-0`,
+        KAFKA_INSTANCE_ID: `${this.name}-${this.replica}`,
         ...this.extraEnv,
-        PORT: String(port(this.name)),
+        PORT: String(this.port),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -135,7 +145,7 @@ export class ServiceProcess {
         );
       }
       try {
-        const res = await fetch(url(this.name, '/health'));
+        const res = await fetch(`http://127.0.0.1:${this.port}/health`);
         if (res.ok) return;
         last = await res.text();
       } catch (err) {

@@ -27,6 +27,7 @@ import { encodeHeaders } from './headers.js';
 import { AllTopics, CrashMarksTopic, maxMessageBytesOf, type TopicSpec } from './topics.js';
 import { BatchingSender, type OutgoingRecord } from './batching.js';
 import { consoleLogger, type BusLogger } from './logger.js';
+import { withTimeout } from './timeout.js';
 import { GroupConsumer, type ConsumeOptions, type ConsumerStatus } from './consumer.js';
 import { CrashMarks } from './crash-marks.js';
 import { DeadLetterWriter } from './dead-letter.js';
@@ -329,16 +330,6 @@ export class Bus {
     await Promise.allSettled([...this.consumers.values()].map((c) => c.stop()));
     if (this.producer) await this.producer.disconnect();
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 function defaultFatal(reason: Error): void {

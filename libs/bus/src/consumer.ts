@@ -22,6 +22,7 @@ import { PartitionLanes } from './lanes.js';
 import type { BusLogger } from './logger.js';
 import { errorText, RecordHandler, type RawRecord, type RecordOptions } from './record-handler.js';
 import type { RetryPolicy } from './retry.js';
+import { withTimeout } from './timeout.js';
 
 export { InvalidRecordError, type Incoming, type RawRecord } from './record-handler.js';
 
@@ -64,6 +65,10 @@ export interface ConsumerDeps {
 }
 
 const COMMIT_INTERVAL_MS = 1_000;
+/** How long stop() lets a join under way finish, so that the member leaves the group cleanly. */
+const JOIN_GRACE_MS = 10_000;
+/** A close that hangs (a broker gone) is given up on after this. */
+const CLOSE_TIMEOUT_MS = 5_000;
 /** Join attempts before the consumer gives up (and the process exits to be restarted). */
 const JOIN_ATTEMPTS = 10;
 
@@ -79,12 +84,16 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
   private commitTimer?: NodeJS.Timeout;
   private committing: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Resolves when stop() is called: a join under way gives up at once. */
+  private readonly stopSignal: Promise<void>;
+  private signalStop!: () => void;
 
   constructor(
     private readonly deps: ConsumerDeps,
     private readonly options: ConsumeOptions<Desc>,
   ) {
     this.groupId = `${deps.service}.${options.group}`;
+    this.stopSignal = new Promise((resolve) => (this.signalStop = resolve));
     this.records = new RecordHandler(
       {
         groupId: this.groupId,
@@ -122,8 +131,9 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
   /** Stops consuming after the records being handled, commits what was handled, and leaves. */
   async stop(): Promise<void> {
     this.stopped = true;
-    // A join under way is abandoned: closing the client ends it.
-    if (this.status === 'starting') await this.closeClient();
+    this.signalStop();
+    // A join under way is let finish (then the member leaves the group, which so does not wait
+    // for its session to expire), within JOIN_GRACE_MS.
     await this.joined;
     await this.lanes.close();
     clearInterval(this.commitTimer);
@@ -187,7 +197,15 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
     client.on('consumer:group:join', ({ assignments }) => this.onJoin(assignments ?? []));
     // Partitions may move: what was handled is committed first, so their next owner does not redo it.
     client.on('consumer:group:rebalance', () => void this.commit());
-    const stream = await client.consume({
+    // The client reports a connection it lost (it reconnects by itself, or the stream fails).
+    client.on('error', (err: Error) => {
+      if (!this.halted())
+        this.deps.logger.warn('kafka consumer error', {
+          groupId: this.groupId,
+          error: errorText(err),
+        });
+    });
+    const consuming = client.consume({
       topics: [options.topic.name],
       mode: MessagesStreamModes.COMMITTED,
       fallbackMode:
@@ -196,6 +214,16 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
           : MessagesStreamFallbackModes.LATEST,
       autocommit: false,
     });
+    // A join that does not end (the broker gone) is given up on a while after stop().
+    const stream = await Promise.race([
+      consuming,
+      this.stopSignal
+        .then(() => new Promise((r) => setTimeout(r, JOIN_GRACE_MS)))
+        .then(() => {
+          consuming.then((late) => void late.close().catch(() => undefined)).catch(() => undefined);
+          throw new Error('consumer stopped while joining');
+        }),
+    ]);
     this.stream = stream;
     stream.on('data', (m: Message<Buffer, Buffer, Buffer, Buffer>) => this.lanes.push(toRecord(m)));
     stream.on('error', (err: Error) => void this.onStreamError(err));
@@ -234,12 +262,12 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
     this.client = undefined;
     this.stream = undefined;
     try {
-      await stream?.close();
+      if (stream) await withTimeout(stream.close(), CLOSE_TIMEOUT_MS);
     } catch {
       // closing anyway
     }
     try {
-      await client?.close(true);
+      if (client) await withTimeout(client.close(true), CLOSE_TIMEOUT_MS);
     } catch (err) {
       this.deps.logger.warn('consumer close failed', {
         groupId: this.groupId,
