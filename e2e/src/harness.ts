@@ -159,10 +159,13 @@ export class ServiceProcess {
   /** Ends the process: SIGKILL for a crash, SIGTERM for a graceful stop. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill(signal);
+      // A graceful stop that hangs ends a test file no later than this (the service exits by
+      // itself 25 s after SIGTERM; this is the harness's own guard).
+      if (signal !== 'SIGKILL') setTimeout(() => child.kill('SIGKILL'), 40_000).unref();
     });
   }
 }

@@ -54,7 +54,7 @@ afterAll(async () => {
   await removeAgent(onDuty.id).catch(() => undefined);
   await watcher?.stop();
   await Promise.all([...replicas, ...(procs?.values() ?? [])].map((p) => p.stop('SIGTERM')));
-});
+}, 120_000);
 
 interface Sent {
   conversationId: string;

@@ -67,6 +67,8 @@ export interface ConsumerDeps {
 const COMMIT_INTERVAL_MS = 1_000;
 /** How long stop() lets a join under way finish, so that the member leaves the group cleanly. */
 const JOIN_GRACE_MS = 10_000;
+/** A commit that has not answered by then counts as failed (its offsets are offered again). */
+const COMMIT_TIMEOUT_MS = 10_000;
 /** A close that hangs (a broker gone) is given up on after this. */
 const CLOSE_TIMEOUT_MS = 5_000;
 /** Join attempts before the consumer gives up (and the process exits to be restarted). */
@@ -307,6 +309,11 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
 
   private send(offsets: Map<number, bigint>): Promise<void> {
     const topic = this.options.topic.name;
+    // A commit that never answers must not hold the next ones (or the shutdown) forever.
+    return withTimeout(this.commitRequest(topic, offsets), COMMIT_TIMEOUT_MS);
+  }
+
+  private commitRequest(topic: string, offsets: Map<number, bigint>): Promise<void> {
     return this.client!.commit({
       offsets: [...offsets].map(([partition, offset]) => ({
         topic,

@@ -232,4 +232,19 @@ export async function runService(
   opts.logger.log(`${opts.service} listening on http://${opts.host}:${opts.port}`, {
     port: opts.port,
   });
+  // A graceful stop that hangs (a handler that does not end, a broker that does not answer) must
+  // not keep the process: it exits after SHUTDOWN_DEADLINE_MS, as a supervisor would kill it.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const)
+    process.once(signal, () => {
+      setTimeout(() => {
+        opts.logger.error('graceful shutdown did not end in time; exiting', {
+          signal,
+          deadlineMs: SHUTDOWN_DEADLINE_MS,
+        });
+        process.exit(1);
+      }, SHUTDOWN_DEADLINE_MS).unref();
+    });
 }
+
+/** How long a service's graceful stop may take before the process exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 25_000;
