@@ -6,14 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import {
-  Kafka,
-  Partitioners,
-  logLevel,
-  type Producer,
-  type LogEntry,
-  type ISocketFactory,
-} from 'kafkajs';
+import { Kafka, logLevel, type LogEntry, type ISocketFactory } from 'kafkajs';
 import {
   toBinary,
   ConversationEventSchema,
@@ -28,12 +21,13 @@ import { AllTopics, CrashMarksTopic, maxMessageBytesOf, type TopicSpec } from '.
 import { BatchingSender, type OutgoingRecord } from './batching.js';
 import { consoleLogger, type BusLogger } from './logger.js';
 import { withTimeout } from './timeout.js';
+import { BusProducer } from './producer.js';
 import { GroupConsumer, type ConsumeOptions, type ConsumerStatus } from './consumer.js';
 import { CrashMarks } from './crash-marks.js';
 import { DeadLetterWriter } from './dead-letter.js';
 import { retryPolicyFromEnv, type RetryPolicy } from './retry.js';
 import { createMissingTopics } from './topic-admin.js';
-import { isTooLarge, KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from './size.js';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from './size.js';
 
 export interface BusOptions {
   /** Service name: the client id, the producer header and the consumer group prefix. */
@@ -84,8 +78,7 @@ export const noDelaySocketFactory: ISocketFactory = ({ host, port, ssl, onConnec
 
 export class Bus {
   readonly kafka: Kafka;
-  private producer?: Producer;
-  private producerReady?: Promise<Producer>;
+  private readonly producer: BusProducer;
   /** max.message.bytes by topic, from the catalogue and every spec this bus was given. */
   private readonly limits = new Map<string, number>(
     AllTopics.map((t) => [t.name, maxMessageBytesOf(t)]),
@@ -128,6 +121,7 @@ export class Bus {
       ensureTopic: () => this.ensureTopics([CrashMarksTopic]),
       logger,
     });
+    this.producer = new BusProducer({ service: options.service, brokers: options.brokers });
     this.deadLetters = new DeadLetterWriter(this.sender, (t) => this.limitOf(t), logger);
   }
 
@@ -159,57 +153,8 @@ export class Bus {
     }
   }
 
-  private async getProducer(): Promise<Producer> {
-    if (this.producer) return this.producer;
-    if (!this.producerReady) {
-      // The default partitioner is murmur2, as in the Java client: partners in any language key alike.
-      const producer = this.kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
-      });
-      this.producerReady = producer.connect().then(
-        () => {
-          this.producer = producer;
-          return producer;
-        },
-        (err) => {
-          this.producerReady = undefined;
-          throw err;
-        },
-      );
-    }
-    return this.producerReady;
-  }
-
   private async sendBatch(records: OutgoingRecord[]): Promise<void> {
-    const producer = await this.getProducer();
-    const byTopic = new Map<string, OutgoingRecord[]>();
-    for (const r of records) {
-      const list = byTopic.get(r.topic);
-      if (list) list.push(r);
-      else byTopic.set(r.topic, [r]);
-    }
-    try {
-      await producer.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({
-          topic,
-          messages: messages.map(({ key, value, headers }) => ({ key, value, headers })),
-        })),
-      });
-    } catch (err) {
-      // The broker wrote the request's other partitions, but kafkajs rolls back the sequence
-      // numbers of all of them: a producer that went on would reuse them. A new one (a new
-      // producer id) starts afresh; what it sends again may repeat a record (at least once).
-      if (isTooLarge(err) && this.producer === producer) {
-        this.producer = undefined;
-        this.producerReady = undefined;
-        void producer.disconnect().catch(() => undefined);
-      }
-      throw err;
-    }
+    await this.producer.send(records);
   }
 
   /**
@@ -328,7 +273,7 @@ export class Bus {
   async close(): Promise<void> {
     this.stopping = true;
     await Promise.allSettled([...this.consumers.values()].map((c) => c.stop()));
-    if (this.producer) await this.producer.disconnect();
+    await this.producer.close();
   }
 }
 

@@ -86,11 +86,12 @@ export class RecordTooLargeError extends Error {
 
 const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
 
-/** Whether an error (or its cause, as kafkajs wraps them) is the broker refusing a batch as too large. */
+/** Whether an error (or its cause, or one of the errors it gathers) is the broker refusing a batch as too large. */
 export function isTooLarge(err: unknown): boolean {
   for (let e = err as Record<string, unknown> | undefined, depth = 0; e && depth < 8; depth++) {
     if (e instanceof RecordTooLargeError) return true;
     if (typeof e.type === 'string' && TOO_LARGE.has(e.type)) return true;
+    if (typeof e.apiId === 'string' && TOO_LARGE.has(e.apiId)) return true;
     if (Array.isArray(e.errors) && e.errors.some((x) => isTooLarge(x))) return true;
     e = (e.cause ?? e.originalError) as Record<string, unknown> | undefined;
   }
