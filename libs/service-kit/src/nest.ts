@@ -165,7 +165,13 @@ export class ServiceKitModule {
         { provide: Bus, useValue: bus },
         {
           provide: REDIS,
-          useFactory: () => new Redis(options.config.REDIS_URL, { maxRetriesPerRequest: 3 }),
+          // Auto-pipelining: the commands every lane issues in one turn of the event loop go to
+          // Redis in one write (a write per command cost more than the commands themselves).
+          useFactory: () =>
+            new Redis(options.config.REDIS_URL, {
+              maxRetriesPerRequest: 3,
+              enableAutoPipelining: true,
+            }),
         },
         { provide: SERVICE_NAME, useValue: options.service },
         { provide: API_KEYS, useValue: options.apiKeys ?? [] },
