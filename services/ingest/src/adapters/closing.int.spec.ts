@@ -296,6 +296,12 @@ describe('ingest: the end of a conversation and its CSAT (Kafka, Redis)', () => 
       const csat = (await state(c)).csat as { score: number } | undefined;
       return csat?.score === 5;
     });
+    // The test's own watcher reads the log apart from the service: it may not have the second yet.
+    await rig.watcher.waitFor(
+      Topics.events,
+      (r) => r.value.conversationId === c.conversationId && r.value.payload.case === 'csatRated',
+      { count: 2 },
+    );
     const ratings = eventsOf(c, 'csatRated');
     expect(ratings.map((r) => r.value.payload.value)).toEqual([
       expect.objectContaining({ requestId, score: 2, comment: 'took a while' }),
