@@ -54,6 +54,10 @@ const inbound = (text: string) =>
     idempotencyKey: randomUUID(),
   });
 
+/** Publication order of the batch test's texts. */
+const seq = (text: string) =>
+  text === 'last' ? 99 : text.startsWith('a') ? Number(text.slice(1)) : 20 + Number(text.slice(1));
+
 async function until<T>(fn: () => T | undefined, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -186,6 +190,54 @@ describe('bus on the real broker', () => {
     expect(fromBinary(InboundMessageSchema, letters[1].value).text).toBe('invalid');
     expect(got).toEqual(['after']);
     expect(bus.stats.deadLettered).toBe(3);
+  });
+
+  it('hands a batch handler many records at once, and lets the one-record path take bad records and failed batches', async () => {
+    const { topic, dlq } = tempTopics();
+    const bus = newBus({ retry: { maxAttempts: 2, initialBackoffMs: 20, maxBackoffMs: 50 } });
+    await bus.ensureTopics([topic, dlq]);
+    // Published before the group joins, so that they wait together.
+    const garbage = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+    for (let i = 0; i < 20; i++) await bus.publish({ topic, key: 'k', value: inbound(`a${i}`) });
+    await bus.publishRaw(topic.name, 'k', garbage);
+    for (let i = 0; i < 5; i++) await bus.publish({ topic, key: 'k', value: inbound(`b${i}`) });
+    await bus.publish({ topic, key: 'k', value: inbound('poison') });
+    await bus.publish({ topic, key: 'k', value: inbound('last') });
+    const batches: string[][] = [];
+    const alone: string[] = [];
+    await bus.consume({
+      group: 'g',
+      topic,
+      handle: async (r) => {
+        if (r.value.text === 'poison') throw new Error('cannot handle this one');
+        alone.push(r.value.text);
+      },
+      handleBatch: async (records) => {
+        const texts = records.map((r) => r.value.text);
+        if (texts.includes('poison')) throw new Error('batch with poison');
+        batches.push(texts);
+      },
+    });
+    const letters: string[] = [];
+    await bus.consume({
+      group: 'dlq',
+      topic: dlq,
+      handle: async (r) => void letters.push(r.value.reason),
+    });
+    const handled = () => [...batches.flat(), ...alone];
+    await until(() => (handled().includes('last') && letters.length === 2 ? true : undefined));
+    // Every good record once, in order, most of them in batches of more than one.
+    const order = handled().sort((x, y) => seq(x) - seq(y));
+    expect(order).toEqual([
+      ...Array.from({ length: 20 }, (_, i) => `a${i}`),
+      ...Array.from({ length: 5 }, (_, i) => `b${i}`),
+      'last',
+    ]);
+    expect(new Set(handled()).size).toBe(handled().length);
+    expect(batches.some((b) => b.length > 1)).toBe(true);
+    expect(letters[0]).toMatch(/^undecodable/);
+    expect(letters[1]).toBe('handler failed 2 times: cannot handle this one');
+    expect(bus.stats.handled).toBeGreaterThanOrEqual(26);
   });
 
   it('fails only the caller whose record the broker refuses as too large, keeps publishing, and learns the limit', async () => {
@@ -387,6 +439,47 @@ describe('bus on the real broker', () => {
     await second.publish({ topic, key: 'k9', value: inbound('m9') });
     await until(() => (seen2.includes('m9') ? true : undefined));
     expect(seen2).toEqual(['m9']);
+  });
+
+  it('commits nothing past records whose state the beforeCommit hook could not make durable', async () => {
+    const { topic, dlq } = tempTopics();
+    const first = newBus({ service: 'test-before' + randomUUID().slice(0, 6) });
+    await first.ensureTopics([topic, dlq]);
+    const seen1: string[] = [];
+    let durable = false;
+    let calls = 0;
+    await first.consume({
+      group: 'g',
+      topic,
+      handle: async (r) => void seen1.push(r.value.text),
+      beforeCommit: async () => {
+        calls++;
+        if (!durable) throw new Error('checkpoint store down');
+      },
+    });
+    for (let i = 0; i < 3; i++)
+      await first.publish({ topic, key: `k${i}`, value: inbound(`m${i}`) });
+    await until(() => (seen1.length === 3 && calls >= 2 ? true : undefined));
+    // The process dies without committing (nothing was durable): a restart handles all three again.
+    await first.close();
+    const second = newBus({ service: first.service });
+    const seen2: string[] = [];
+    await second.consume({
+      group: 'g',
+      topic,
+      handle: async (r) => void seen2.push(r.value.text),
+      beforeCommit: async () => void (durable = true),
+    });
+    await until(() => (seen2.length === 3 ? true : undefined));
+    expect(seen2.sort()).toEqual(['m0', 'm1', 'm2']);
+    // Once the hook succeeds the offsets are committed: a third member resumes after them.
+    await second.close();
+    const third = newBus({ service: first.service });
+    const seen3: string[] = [];
+    await third.consume({ group: 'g', topic, handle: async (r) => void seen3.push(r.value.text) });
+    await third.publish({ topic, key: 'k9', value: inbound('m9') });
+    await until(() => (seen3.includes('m9') ? true : undefined));
+    expect(seen3).toEqual(['m9']);
   });
 
   it('returns from consume before the group join, with health red until the consumer has joined', async () => {

@@ -16,6 +16,7 @@ import {
   type MessagesStream,
 } from '@platformatic/kafka';
 import type { DescMessage } from '@support/contracts';
+import { BatchSettler, type BatchOptions } from './batch-handler.js';
 import type { CrashMarks } from './crash-marks.js';
 import type { DeadLetterWriter } from './dead-letter.js';
 import { PartitionLanes } from './lanes.js';
@@ -26,7 +27,8 @@ import { withTimeout } from './timeout.js';
 
 export { InvalidRecordError, type Incoming, type RawRecord } from './record-handler.js';
 
-export interface ConsumeOptions<Desc extends DescMessage> extends RecordOptions<Desc> {
+export interface ConsumeOptions<Desc extends DescMessage>
+  extends RecordOptions<Desc>, BatchOptions<Desc> {
   /** Consumer group, without the service prefix. */
   group: string;
   /** Where a group with no committed offset starts: the topic's beginning (default) or its end. */
@@ -44,6 +46,13 @@ export interface ConsumeOptions<Desc extends DescMessage> extends RecordOptions<
    * minutes by default), where one with offsets stays for offsets.retention.minutes (7 days).
    */
   commitOffsets?: boolean;
+  /**
+   * Makes durable what the handled records changed before their offsets are committed (a state
+   * store's write-behind: see SnapshotStore in libs/stream). Called about once a second, on a
+   * rebalance and on shutdown, also when there is nothing to commit; when it throws, nothing is
+   * committed and the same offsets are offered again next time.
+   */
+  beforeCommit?: () => Promise<void>;
 }
 
 export type ConsumerStatus = 'starting' | 'running' | 'stopped' | 'crashed';
@@ -83,6 +92,7 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
   private stream?: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
   private readonly lanes: PartitionLanes<LaneItem>;
   private readonly records: RecordHandler<Desc>;
+  private readonly batches?: BatchSettler<Desc>;
   private commitTimer?: NodeJS.Timeout;
   private committing: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -110,12 +120,27 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
       },
       options,
     );
+    if (options.handleBatch)
+      this.batches = new BatchSettler(
+        {
+          groupId: this.groupId,
+          logger: deps.logger,
+          marks: deps.marks,
+          records: this.records,
+          stats: deps.stats,
+        },
+        options,
+      );
     this.lanes = new PartitionLanes({
       concurrency:
         options.partitionsConcurrently ?? Number(process.env.KAFKA_PARTITIONS_CONCURRENTLY ?? 6),
       maxBuffered: 512,
+      maxBatch: options.handleBatch ? (options.maxBatch ?? 200) : 1,
       retryAfterMs: 1_000,
-      handle: (r) => this.records.settle(r.raw),
+      handle: (items) =>
+        this.batches
+          ? this.batches.settle(items.map((i) => i.raw))
+          : this.records.settle(items[0].raw),
       onFull: () => this.stream?.pause(),
       onDrained: () => this.stream?.resume(),
     });
@@ -278,33 +303,48 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
     }
   }
 
-  /** Commits the offsets handled since the last commit (one request for every partition). */
+  /**
+   * Commits the offsets handled since the last commit (one request for every partition), after
+   * the consumer's `beforeCommit`. Commits run one at a time, in order.
+   */
   private commit(): Promise<void> {
-    this.committing = this.committing.then(async () => {
-      if (this.options.commitOffsets === false || !this.client) return;
-      const offsets = this.lanes.takeCommittable();
-      if (offsets.size === 0) return;
-      await this.send(offsets).catch((err) => {
+    return this.enqueue(async () => {
+      const commits = this.options.commitOffsets !== false && !!this.client;
+      const offsets = commits ? this.lanes.takeCommittable() : new Map<number, bigint>();
+      try {
+        await this.options.beforeCommit?.();
+        if (offsets.size) await this.send(offsets);
+      } catch (err) {
         this.lanes.restoreCommittable(offsets);
         this.deps.logger.warn('offset commit failed; trying again', {
           groupId: this.groupId,
           error: errorText(err),
         });
-      });
+      }
     });
-    return this.committing;
   }
 
-  private async commitPast(record: RawRecord): Promise<void> {
-    if (this.options.commitOffsets === false || !this.client) return;
-    const next = new Map([[record.partition, BigInt(record.offset) + 1n]]);
-    await this.send(next).catch((err) =>
-      this.deps.logger.warn('commit after dead-lettering failed; committed with the next ones', {
-        groupId: this.groupId,
-        partition: record.partition,
-        error: errorText(err),
-      }),
-    );
+  /** Commits past a dead-lettered record at once, in turn with the other commits. */
+  private commitPast(record: RawRecord): Promise<void> {
+    return this.enqueue(async () => {
+      if (this.options.commitOffsets === false || !this.client) return;
+      const next = new Map([[record.partition, BigInt(record.offset) + 1n]]);
+      try {
+        await this.options.beforeCommit?.();
+        await this.send(next);
+      } catch (err) {
+        this.deps.logger.warn('commit after dead-lettering failed; committed with the next ones', {
+          groupId: this.groupId,
+          partition: record.partition,
+          error: errorText(err),
+        });
+      }
+    });
+  }
+
+  private enqueue(work: () => Promise<void>): Promise<void> {
+    this.committing = this.committing.then(work);
+    return this.committing;
   }
 
   private send(offsets: Map<number, bigint>): Promise<void> {

@@ -38,7 +38,7 @@ function lanes(
     concurrency: overrides.concurrency ?? 4,
     maxBuffered: overrides.maxBuffered ?? 100,
     retryAfterMs: 5,
-    handle,
+    handle: (records) => handle(records[0]),
     onFull: () => events.push('full'),
     onDrained: () => events.push('drained'),
   });
@@ -166,5 +166,45 @@ describe('partition lanes', () => {
     l.push(rec(0, 3));
     await tick();
     expect(h.started).toHaveLength(1);
+  });
+
+  it('hands a lane its waiting records in batches, in order, and goes on after the settled part of a failed one', async () => {
+    const calls: string[][] = [];
+    let failOnce = true;
+    const l = new PartitionLanes<Rec>({
+      concurrency: 2,
+      maxBuffered: 100,
+      maxBatch: 3,
+      retryAfterMs: 5,
+      onFull: () => undefined,
+      onDrained: () => undefined,
+      handle: async (records) => {
+        calls.push(records.map((r) => r.label));
+        if (records[0].label === '0:1' && failOnce) {
+          failOnce = false;
+          // The first record was handled; the second failed.
+          throw Object.assign(new Error('second failed'), { settled: 1 });
+        }
+      },
+    });
+    l.assign([0]);
+    for (let o = 0; o < 5; o++) l.push(rec(0, o));
+    await l.idle();
+    await new Promise((r) => setTimeout(r, 50));
+    await l.idle();
+    // The first call takes what waits at the time (one record: the lane starts at once).
+    expect(calls.flat().filter((x, i, a) => a.indexOf(x) === i)).toEqual([
+      '0:0',
+      '0:1',
+      '0:2',
+      '0:3',
+      '0:4',
+    ]);
+    expect(calls.every((c) => c.length <= 3)).toBe(true);
+    // 0:1 was settled by the failed call: it is not handed again; 0:2 is, first of the retry.
+    const failed = calls.findIndex((c) => c[0] === '0:1');
+    expect(calls[failed + 1][0]).toBe('0:2');
+    expect(calls.flat().filter((x) => x === '0:1')).toHaveLength(1);
+    expect(l.takeCommittable()).toEqual(new Map([[0, 5n]]));
   });
 });

@@ -11,12 +11,19 @@ export interface LaneRecord {
 }
 
 export interface LanesOptions<R extends LaneRecord> {
-  /** Lanes handling a record at the same time. */
+  /** Lanes handling records at the same time. */
   concurrency: number;
+  /** The most records of one lane handed to `handle` at once (default 1). */
+  maxBatch?: number;
   /** Records waiting in all lanes above which `onFull` is called; `onDrained` at half of it. */
   maxBuffered: number;
-  handle: (record: R) => Promise<void>;
-  /** The handler threw: the record stays first in its lane and is tried again after this wait. */
+  /**
+   * Handles a lane's next records, in order. When it throws, the records stay first in their lane
+   * and are tried again after `retryAfterMs`; an error with a numeric `settled` says how many of
+   * the first records were handled before it (those are not tried again).
+   */
+  handle: (records: R[]) => Promise<void>;
+  /** The wait before a lane's records are tried again after the handler threw. */
   retryAfterMs: number;
   onFull: () => void;
   onDrained: () => void;
@@ -150,30 +157,42 @@ export class PartitionLanes<R extends LaneRecord> {
 
   private async run(lane: Lane<R>): Promise<void> {
     try {
-      // One record, then the slot goes to a waiting lane if there is one (fairness).
+      // One batch, then the slot goes to a waiting lane if there is one (fairness).
       do {
-        const record = lane.queue[0];
+        const batch = lane.queue.slice(0, this.options.maxBatch ?? 1);
+        let settled = batch.length;
         try {
-          await this.options.handle(record);
-        } catch {
-          if (lane.queue[0] === record) await this.wait(this.options.retryAfterMs);
-          continue;
+          await this.options.handle(batch);
+        } catch (err) {
+          settled = settledBefore(err, batch.length);
+          if (settled === 0) {
+            if (lane.queue[0] === batch[0]) await this.wait(this.options.retryAfterMs);
+            continue;
+          }
         }
-        if (lane.queue[0] === record) {
-          lane.queue.shift();
-          this.buffered--;
-          this.checkDrained();
-        }
-        if (lane.handled === undefined || record.offset > lane.handled)
-          lane.handled = record.offset;
-        if (lane.last === undefined || lane.last < record.offset) lane.last = record.offset;
-        lane.dirty = true;
+        this.handled(lane, batch.slice(0, settled));
+        if (settled < batch.length && lane.queue[0] === batch[settled])
+          await this.wait(this.options.retryAfterMs);
       } while (lane.queue.length > 0 && !this.closed && this.waiting.size === 0);
     } finally {
       lane.running = false;
       this.active--;
       this.next(lane);
     }
+  }
+
+  /** Takes handled records off the front of their lane (unless the lane was dropped meanwhile). */
+  private handled(lane: Lane<R>, records: R[]): void {
+    if (records.length === 0) return;
+    if (lane.queue[0] === records[0]) {
+      lane.queue.splice(0, records.length);
+      this.buffered -= records.length;
+      this.checkDrained();
+    }
+    const offset = records[records.length - 1].offset;
+    if (lane.handled === undefined || offset > lane.handled) lane.handled = offset;
+    if (lane.last === undefined || lane.last < offset) lane.last = offset;
+    lane.dirty = true;
   }
 
   private next(previous: Lane<R>): void {
@@ -195,4 +214,10 @@ export class PartitionLanes<R extends LaneRecord> {
   private wait(ms: number): Promise<void> {
     return new Promise((r) => setTimeout(r, ms));
   }
+}
+
+/** How many of a batch's first records were handled before the handler threw `err`. */
+function settledBefore(err: unknown, size: number): number {
+  const settled = (err as { settled?: unknown } | null)?.settled;
+  return typeof settled === 'number' && settled >= 0 && settled < size ? settled : 0;
 }

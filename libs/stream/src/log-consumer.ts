@@ -31,6 +31,8 @@ export async function consumeConversationLog(
     fromBeginning: true,
     validate: invalidLogEvent,
     onAssignment: () => store.clearCache(),
+    // Snapshots are checkpointed to Redis in one batch before the offsets they reach are committed.
+    beforeCommit: async () => void (await store.flush()),
     handle: (record) =>
       mutex.run(record.value.conversationId, () =>
         applyLogRecord(store, record, opts.react, restorer),

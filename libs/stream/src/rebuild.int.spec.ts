@@ -69,6 +69,7 @@ describe('a rebuild of snapshots from the log', () => {
     for (const r of records.slice(0, 3))
       await applyLogRecord(live, r, react, new LogPartitionRestorer(bus, live));
     expect(await live.partitionIntact(records[0].partition)).toBe(true);
+    await live.flush();
 
     // Redis loses everything this service kept; the process starts again with no cache.
     const keys = await redis.keys(`snap*:${namespace}:*`);
@@ -90,6 +91,7 @@ describe('a rebuild of snapshots from the log', () => {
       'question 2',
       'question 3',
     ]);
+    await restarted.flush();
     const snapshot = await new SnapshotStore(redis, namespace).get(id);
     expect(snapshot?.state.messages).toHaveLength(4);
     expect(snapshot?.offset).toBe(records[3].offset);

@@ -61,6 +61,7 @@ describe('snapshots in Redis', () => {
     expect(snap?.state).toEqual(
       fold(id, [record(id, 10, 'first').value, record(id, 11, 'second').value]),
     );
+    expect(await store.flush()).toBe(1);
     expect(await store.clear()).toBe(1);
     expect(await store.get(id)).toBeUndefined();
   });
@@ -78,6 +79,42 @@ describe('snapshots in Redis', () => {
     expect(await store.get(id)).toBeUndefined();
     await applyLogRecord(store, record(id, 1, 'q'), async () => void calls++);
     expect(calls).toBe(2);
+    expect((await store.get(id))?.offset).toBe('1');
+  });
+
+  it('checkpoints to Redis only on flush, keeping what changed during a flush for the next one', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const store = new SnapshotStore(redis, namespace);
+    const other = () => new SnapshotStore(redis, namespace); // another replica, reading Redis
+    const [a, b] = [randomUUID(), randomUUID()];
+    const react = async () => undefined;
+    await applyLogRecord(store, record(a, 1, 'a1'), react);
+    await applyLogRecord(store, record(b, 2, 'b1'), react);
+    expect(store.unflushed).toBe(2);
+    expect(await other().get(a)).toBeUndefined();
+    expect((await store.get(a))?.offset).toBe('1'); // this process reads its own at once
+
+    const flushing = store.flush();
+    await applyLogRecord(store, record(a, 3, 'a2'), react); // while the batch is on its way
+    expect(await flushing).toBe(2);
+    expect((await other().get(a))?.offset).toBe('1');
+    expect((await other().get(b))?.offset).toBe('2');
+    expect(store.unflushed).toBe(1);
+    expect(await store.flush()).toBe(1);
+    expect((await other().get(a))?.state.messages.map((m) => m.text)).toEqual(['a1', 'a2']);
+    expect(await store.flush()).toBe(0);
+    await store.clear();
+  });
+
+  it('keeps snapshots dirty when Redis refuses the checkpoint', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const broken = redis.duplicate();
+    const store = new SnapshotStore(broken, namespace);
+    const id = randomUUID();
+    await applyLogRecord(store, record(id, 1, 'q'), async () => undefined);
+    await broken.quit();
+    await expect(store.flush()).rejects.toThrow();
+    expect(store.unflushed).toBe(1);
     expect((await store.get(id))?.offset).toBe('1');
   });
 

@@ -11,13 +11,22 @@ export interface Snapshot {
 }
 
 /**
- * Snapshots of the conversation log in Redis, one namespace per service. A
- * bounded in-process cache saves the read of a snapshot this process wrote
- * itself; it must be dropped (clearCache) whenever partitions are reassigned,
- * since another replica may have moved a snapshot on meanwhile.
+ * Snapshots of the conversation log, one namespace per service: held in memory by the process
+ * that applies the log, and checkpointed to Redis in batches (write-behind).
+ *
+ * - `put` changes memory only and marks the snapshot dirty; `flush` writes every dirty snapshot in
+ *   one pipelined round trip. The log consumer flushes before it commits offsets (the bus's
+ *   `beforeCommit`), so a committed offset never runs ahead of the snapshots in Redis: a replica
+ *   that takes the partition over, or this one after a crash, finds state at least as new as the
+ *   committed position, and folds what follows from the log.
+ * - A bounded cache of clean snapshots saves reading back what this process wrote; it is dropped
+ *   (clearCache) whenever partitions are reassigned, since another replica may have moved a
+ *   snapshot on meanwhile. Dirty snapshots are never evicted before they are flushed.
  */
 export class SnapshotStore {
   private readonly cache = new Map<string, Snapshot>();
+  /** Snapshots changed since the last flush, by conversation id. */
+  private readonly dirty = new Map<string, Snapshot>();
 
   constructor(
     private readonly redis: Redis,
@@ -41,7 +50,7 @@ export class SnapshotStore {
   }
 
   async get(conversationId: string): Promise<Snapshot | undefined> {
-    const cached = this.cache.get(conversationId);
+    const cached = this.dirty.get(conversationId) ?? this.cache.get(conversationId);
     if (cached) return cached;
     const raw = await this.redis.get(this.key(conversationId));
     return raw ? (JSON.parse(raw) as Snapshot) : undefined;
@@ -51,25 +60,52 @@ export class SnapshotStore {
     return (await this.get(conversationId))?.state ?? initialState(conversationId);
   }
 
+  /** Keeps a snapshot in memory; Redis has it after the next `flush`. */
   async put(snapshot: Snapshot): Promise<void> {
-    await this.redis.set(this.key(snapshot.state.conversationId), JSON.stringify(snapshot));
+    this.dirty.set(snapshot.state.conversationId, snapshot);
     this.remember(snapshot);
   }
 
-  /** Writes many snapshots in one pipelined round trip per thousand. */
+  /** How many snapshots wait for the next flush. */
+  get unflushed(): number {
+    return this.dirty.size;
+  }
+
+  /**
+   * Writes every snapshot put since the last flush, pipelined a thousand at a time. Throws when
+   * Redis refused any (they stay dirty, and the caller must not commit past them).
+   */
+  async flush(): Promise<number> {
+    if (this.dirty.size === 0) return 0;
+    const taken = [...this.dirty.values()];
+    await this.write(taken);
+    // A snapshot put again while the batch was on its way stays dirty.
+    for (const s of taken)
+      if (this.dirty.get(s.state.conversationId) === s) this.dirty.delete(s.state.conversationId);
+    return taken.length;
+  }
+
+  /** Writes many snapshots at once (a restore, a rebuild), replacing any older ones in memory. */
   async putAll(snapshots: Iterable<Snapshot>): Promise<number> {
-    let written = 0;
-    let batch = this.redis.pipeline();
-    for (const snapshot of snapshots) {
-      batch.set(this.key(snapshot.state.conversationId), JSON.stringify(snapshot));
-      this.remember(snapshot);
-      if (++written % 1000 === 0) {
-        await batch.exec();
-        batch = this.redis.pipeline();
-      }
+    const all = [...snapshots];
+    await this.write(all);
+    for (const snapshot of all) {
+      const id = snapshot.state.conversationId;
+      const held = this.dirty.get(id);
+      if (held && !isNewer(held, snapshot)) this.dirty.delete(id);
+      if (!this.dirty.has(id)) this.remember(snapshot);
     }
-    if (written % 1000 !== 0) await batch.exec();
-    return written;
+    return all.length;
+  }
+
+  private async write(snapshots: Snapshot[]): Promise<void> {
+    for (let i = 0; i < snapshots.length; i += 1000) {
+      const batch = this.redis.pipeline();
+      for (const s of snapshots.slice(i, i + 1000))
+        batch.set(this.key(s.state.conversationId), JSON.stringify(s));
+      const failed = (await batch.exec())?.find(([err]) => err)?.[0];
+      if (failed) throw failed;
+    }
   }
 
   private partitionKey(partition: number): string {
@@ -112,6 +148,7 @@ export class SnapshotStore {
 
   async clear(): Promise<number> {
     this.cache.clear();
+    this.dirty.clear();
     let removed = 0;
     let cursor = '0';
     do {
@@ -127,6 +164,11 @@ export class SnapshotStore {
     } while (cursor !== '0');
     return removed;
   }
+}
+
+/** Whether `a` holds a later position of the log than `b` (the same partition). */
+function isNewer(a: Snapshot, b: Snapshot): boolean {
+  return a.partition === b.partition && BigInt(a.offset) > BigInt(b.offset);
 }
 
 /** One log event as a service sees it: the state before and after, and whether it is new. */

@@ -26,7 +26,12 @@ import { AppModule } from '../app.module';
 import { configSchema } from '../config';
 import { foldEvents } from '../domain/read-model';
 import { processedEvents } from './db/schema';
-import { openMetricsDatabase, type MetricsDatabase } from './db/store';
+import {
+  applyConversationEventsToDatabase,
+  applyKnowledgeEventToDatabase,
+  openMetricsDatabase,
+  type MetricsDatabase,
+} from './db/store';
 import { rebuildReadModel } from './rebuild';
 import { ReadModelService } from './read-model.service';
 
@@ -968,5 +973,28 @@ describe('metrics against Kafka and PostgreSQL', () => {
         row.topic,
       ]);
     }
+  });
+
+  it('applies a whole batch of events in one transaction to the rows that one at a time gave', async () => {
+    const before = await tables(readModel.db);
+    // This run's rows and ids go, then come back from one batch (repeats in it) and the knowledge events.
+    const { db } = readModel.db;
+    for (const table of ['conversations', 'handoffs', 'reviews'])
+      await db.execute(
+        sql.raw(`delete from metrics.${table} where conversation_id like '%-${run}'`),
+      );
+    const events = all.flatMap((c) => c.events); // the marker included
+    const ids = [...events.map((e) => e.eventId), ...eventIds];
+    await db.delete(processedEvents).where(inArray(processedEvents.eventId, ids));
+    const batch = [...events, events[3]!, c4handoff].map((event) => ({
+      event,
+      fallbackAt: new Date(),
+    }));
+    const unique = new Set(events.map((e) => e.eventId)).size;
+    expect(await applyConversationEventsToDatabase(readModel.db, batch)).toBe(unique);
+    expect(await applyConversationEventsToDatabase(readModel.db, batch)).toBe(0); // redelivered
+    for (const e of [...knowledgeEvents, knowledgeEvents[2]!])
+      await applyKnowledgeEventToDatabase(readModel.db, e, new Date());
+    expect(await tables(readModel.db)).toEqual(before);
   });
 });

@@ -6,7 +6,8 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
-import { Bus, Topics } from '@support/bus';
+import { Bus, Topics, type Incoming } from '@support/bus';
+import type { ConversationEventSchema } from '@support/contracts';
 import { CONFIG, JsonLogger } from '@support/service-kit';
 import type { Config } from '../config.js';
 import type { Overview } from '../domain/api.js';
@@ -14,7 +15,7 @@ import { parseQuery } from '../domain/query.js';
 import { invalidKnowledgeReason, invalidReason } from '../domain/read-model.js';
 import { queryOverview } from './db/queries.js';
 import {
-  applyConversationEventToDatabase,
+  applyConversationEventsToDatabase,
   applyKnowledgeEventToDatabase,
   openMetricsDatabase,
   type MetricsDatabase,
@@ -52,25 +53,29 @@ export class ReadModelService
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    // A partition's waiting events are applied in one transaction (handleBatch); a record the
+    // batch cannot take is applied alone (handle), with the bus's retries and dead letters.
+    const apply = async (records: Incoming<typeof ConversationEventSchema>[]) => {
+      const applied = await applyConversationEventsToDatabase(
+        this.db,
+        records.map((r) => ({ event: r.value, fallbackAt: recordTime(r.meta.time) })),
+      );
+      appliedCounter.inc({ result: 'applied', topic: Topics.events.name }, applied);
+      appliedCounter.inc({ result: 'repeat', topic: Topics.events.name }, records.length - applied);
+      this.logger.debug('events applied', {
+        partition: records[0].partition,
+        fromOffset: records[0].offset,
+        applied,
+        repeats: records.length - applied,
+      });
+    };
     await this.bus.consume({
       group: 'read-model',
       topic: Topics.events,
       fromBeginning: true,
       validate: invalidReason,
-      handle: async (record) => {
-        const event = record.value;
-        const applied = await applyConversationEventToDatabase(
-          this.db,
-          event,
-          recordTime(record.meta.time),
-        );
-        appliedCounter.inc({ result: applied ? 'applied' : 'repeat', topic: record.topic });
-        this.logger.debug(applied ? 'event applied' : 'repeated event skipped', {
-          conversationId: event.conversationId,
-          eventId: event.eventId,
-          correlationId: record.meta.correlationId,
-        });
-      },
+      handle: (record) => apply([record]),
+      handleBatch: apply,
     });
     // Its own group: the knowledge topic is read at its own pace, and its events commute with the log's.
     await this.bus.consume({

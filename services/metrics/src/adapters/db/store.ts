@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { and, eq, getTableColumns, gte, lt, sql, type SQL } from 'drizzle-orm';
+import { and, eq, getTableColumns, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { ConversationEvent, KnowledgeEvent } from '@support/contracts';
 import { openDatabase, type Database } from '@support/service-kit';
@@ -8,6 +8,8 @@ import {
   knowledgeChange,
   knowledgeEventKey,
   type ConversationRow,
+  type ConversationState,
+  type ReviewRow,
   type FoldedReadModel,
   type HandoffRow,
 } from '../../domain/read-model.js';
@@ -24,71 +26,122 @@ export function openMetricsDatabase(url: string): Promise<MetricsDatabase> {
   return openDatabase(url, { schema, migrationsFolder: MIGRATIONS_FOLDER, pgSchema: 'metrics' });
 }
 
-/** Handoff columns a conversation event may write: the matched article is the knowledge consumer's. */
-function handoffChanges(h: HandoffRow) {
-  const { handoffId: _id, matchedArticleId: _matched, ...changes } = h;
-  return changes;
+/** One log event to apply, with the time to use where the event carries none. */
+export interface LoggedEvent {
+  event: ConversationEvent;
+  fallbackAt: Date;
 }
 
 /**
- * Applies one log event in one transaction: the event id is recorded first, and the rows change
- * only if the id was new, so a redelivered event never counts twice. Returns false for a repeat.
+ * Applies log events (one partition's batch, in log order) in one transaction: their ids are
+ * recorded first, and only the events whose id was new change rows, so a redelivered event never
+ * counts twice. The rows of the batch's conversations are read once, folded in memory, and the
+ * changed ones written back in one statement per table. Returns how many events were new.
  */
-export async function applyConversationEventToDatabase(
+export async function applyConversationEventsToDatabase(
   { db }: MetricsDatabase,
+  batch: LoggedEvent[],
+): Promise<number> {
+  if (batch.length === 0) return 0;
+  return db.transaction(async (tx) => {
+    const ids = [...new Set(batch.map((b) => b.event.eventId))];
+    const inserted = await tx
+      .insert(processedEvents)
+      .values(ids.map((eventId) => ({ eventId })))
+      .onConflictDoNothing()
+      .returning();
+    const fresh = new Set(inserted.map((r) => r.eventId));
+    const todo = batch.filter((b) => fresh.delete(b.event.eventId)); // the first of repeated ids
+    if (todo.length === 0) return 0;
+    const before = await readStates(tx, [...new Set(todo.map((b) => b.event.conversationId))]);
+    const after = new Map(before);
+    for (const { event, fallbackAt } of todo) {
+      const state = after.get(event.conversationId) ?? { handoffs: {} };
+      const next = applyConversationEvent(state, event, fallbackAt);
+      if (next?.row) after.set(event.conversationId, { ...state, ...next });
+    }
+    await writeChanges(tx, before, after);
+    return todo.length;
+  });
+}
+
+/** Applies one log event (see applyConversationEventsToDatabase); false for a repeat. */
+export async function applyConversationEventToDatabase(
+  database: MetricsDatabase,
   event: ConversationEvent,
   fallbackAt: Date,
 ): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    const inserted = await tx
-      .insert(processedEvents)
-      .values({ eventId: event.eventId })
-      .onConflictDoNothing()
-      .returning();
-    if (inserted.length === 0) return false;
-    const [row] = await tx
-      .select()
-      .from(conversations)
-      .where(eq(conversations.conversationId, event.conversationId))
-      .for('update');
-    const rows = await tx
-      .select()
-      .from(handoffs)
-      .where(eq(handoffs.conversationId, event.conversationId));
-    const before = Object.fromEntries(rows.map((h) => [h.handoffId, h]));
-    const reviewRows = await tx
-      .select()
-      .from(reviews)
-      .where(eq(reviews.conversationId, event.conversationId));
-    const reviewsBefore = Object.fromEntries(reviewRows.map((r) => [r.reviewId, r]));
-    const next = applyConversationEvent(
-      { row, handoffs: before, reviews: reviewsBefore },
-      event,
-      fallbackAt,
-    );
-    if (!next?.row) return true;
-    for (const r of Object.values(next.reviews ?? {})) {
-      if (reviewsBefore[r.reviewId] === r) continue;
-      const { reviewId: _review, ...changes } = r;
-      await tx
-        .insert(reviews)
-        .values(r)
-        .onConflictDoUpdate({ target: reviews.reviewId, set: changes });
-    }
-    const { conversationId: _id, ...changes } = next.row;
+  return (await applyConversationEventsToDatabase(database, [{ event, fallbackAt }])) === 1;
+}
+
+type Tx = Parameters<Parameters<MetricsDatabase['db']['transaction']>[0]>[0];
+
+/** The read model's rows of these conversations, locked for the transaction. */
+async function readStates(tx: Tx, ids: string[]): Promise<Map<string, ConversationState>> {
+  const rows = await tx
+    .select()
+    .from(conversations)
+    .where(inArray(conversations.conversationId, ids))
+    .for('update');
+  const handoffRows = await tx.select().from(handoffs).where(inArray(handoffs.conversationId, ids));
+  const reviewRows = await tx.select().from(reviews).where(inArray(reviews.conversationId, ids));
+  const states = new Map<string, ConversationState>(
+    ids.map((id) => [id, { row: undefined, handoffs: {}, reviews: {} }]),
+  );
+  for (const row of rows) states.get(row.conversationId)!.row = row;
+  for (const h of handoffRows) states.get(h.conversationId)!.handoffs[h.handoffId] = h;
+  for (const r of reviewRows) states.get(r.conversationId)!.reviews![r.reviewId] = r;
+  return states;
+}
+
+/** Writes the rows that differ between before and after: one upsert per table. */
+async function writeChanges(
+  tx: Tx,
+  before: Map<string, ConversationState>,
+  after: Map<string, ConversationState>,
+): Promise<void> {
+  const rows: ConversationRow[] = [];
+  const changedHandoffs: HandoffRow[] = [];
+  const changedReviews: ReviewRow[] = [];
+  for (const [id, state] of after) {
+    const old = before.get(id);
+    if (state.row && state.row !== old?.row) rows.push(state.row);
+    for (const h of Object.values(state.handoffs))
+      if (old?.handoffs[h.handoffId] !== h) changedHandoffs.push(h);
+    for (const r of Object.values(state.reviews ?? {}))
+      if (old?.reviews?.[r.reviewId] !== r) changedReviews.push(r);
+  }
+  if (changedReviews.length)
+    await tx
+      .insert(reviews)
+      .values(changedReviews)
+      .onConflictDoUpdate({ target: reviews.reviewId, set: fromExcluded(reviews, ['reviewId']) });
+  if (rows.length)
     await tx
       .insert(conversations)
-      .values(next.row)
-      .onConflictDoUpdate({ target: conversations.conversationId, set: changes });
-    for (const h of Object.values(next.handoffs)) {
-      if (before[h.handoffId] === h) continue;
-      await tx
-        .insert(handoffs)
-        .values(h)
-        .onConflictDoUpdate({ target: handoffs.handoffId, set: handoffChanges(h) });
-    }
-    return true;
-  });
+      .values(rows)
+      .onConflictDoUpdate({
+        target: conversations.conversationId,
+        set: fromExcluded(conversations, ['conversationId']),
+      });
+  // The matched article is the knowledge consumer's: a conversation event never overwrites it.
+  if (changedHandoffs.length)
+    await tx
+      .insert(handoffs)
+      .values(changedHandoffs)
+      .onConflictDoUpdate({
+        target: handoffs.handoffId,
+        set: fromExcluded(handoffs, ['handoffId', 'matchedArticleId']),
+      });
+}
+
+/** An upsert's SET clause taking every column but `keep` from the row that conflicted. */
+function fromExcluded<T extends PgTable>(table: T, keep: string[]): Record<string, SQL> {
+  return Object.fromEntries(
+    Object.entries(getTableColumns(table))
+      .filter(([key]) => !keep.includes(key))
+      .map(([key, column]) => [key, sql.raw(`excluded."${column.name}"`)]),
+  );
 }
 
 /**
