@@ -3,3 +3,4 @@ export * from './snapshots.js';
 export * from './replay.js';
 export * from './restore.js';
 export * from './log-consumer.js';
+export * from './restorable.js';

@@ -15,7 +15,12 @@ import {
 } from '@support/contracts';
 import type { ConversationState } from '@support/conversation';
 import { JsonLogger, REDIS } from '@support/service-kit';
-import { consumeConversationLog, type Applied, type SnapshotStore } from '@support/stream';
+import {
+  consumeConversationLog,
+  consumeRestorable,
+  type Applied,
+  type SnapshotStore,
+} from '@support/stream';
 import { refusal, type ActionInput } from '../domain/actions.js';
 import { isOpenHandoff, type AssignmentInfo } from '../domain/queue.js';
 
@@ -77,9 +82,12 @@ export class DeskReadModel implements OnApplicationBootstrap, OnApplicationShutd
         if (open.length) await this.redis.sadd(OPEN, ...open.map((s) => s.state.conversationId));
       },
     });
-    await this.bus.consume({
+    // Briefings and assignments are copies of their topics in Redis: lost, they come back by
+    // themselves from the topics (libs/stream restorable.ts), without announcements.
+    await consumeRestorable(this.bus, this.redis, {
       group: 'briefings',
       topic: Topics.handoffRequests,
+      restore: async (value) => void (await this.keepBriefing(value)),
       validate: (r) =>
         !r.handoffId
           ? 'handoff_id is required'
@@ -96,9 +104,10 @@ export class DeskReadModel implements OnApplicationBootstrap, OnApplicationShutd
           });
       },
     });
-    await this.bus.consume({
+    await consumeRestorable(this.bus, this.redis, {
       group: 'assignments',
       topic: Topics.handoffAssignments,
+      restore: (value) => this.keepAssignment(value),
       validate: (r) => (!r.handoffId ? 'handoff_id is required' : undefined),
       handle: async ({ value }) => {
         await this.keepAssignment(value);

@@ -1,8 +1,9 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { Bus, Topics } from '@support/bus';
-import { toJson, OutboundMessageSchema } from '@support/contracts';
+import { toJson, OutboundMessageSchema, type OutboundMessage } from '@support/contracts';
 import { CONFIG, REDIS } from '@support/service-kit';
+import { consumeRestorable } from '@support/stream';
 import type { Config } from '../config.js';
 
 export type OutboundJson = Record<string, unknown> & { messageId: string };
@@ -31,27 +32,36 @@ export class OutboundHistory implements OnApplicationShutdown {
       const message = JSON.parse(payload) as OutboundJson;
       for (const listener of this.listeners.get(conversationId) ?? []) listener(message);
     });
-    await this.bus.consume({
+    // The history is a copy of support.outbound in Redis: lost, it comes back by itself from the
+    // topic (libs/stream restorable.ts), without announcements.
+    await consumeRestorable(this.bus, this.redis, {
       group: 'outbound-history',
       topic: Topics.outbound,
+      restore: async (value) => void (await this.keep(value)),
       handle: async ({ value }) => {
-        const json = toJson(OutboundMessageSchema, value) as OutboundJson;
-        // A repeated message id (a redelivery) is stored and announced once.
-        const fresh = await this.redis.hsetnx(
-          `outbound:seen:${value.conversationId}`,
-          value.messageId,
-          '1',
-        );
-        if (!fresh) return;
-        const key = `outbound:history:${value.conversationId}`;
-        await this.redis
-          .multi()
-          .rpush(key, JSON.stringify(json))
-          .ltrim(key, -this.config.OUTBOUND_HISTORY, -1)
-          .publish(`outbound:${value.conversationId}`, JSON.stringify(json))
-          .exec();
+        const json = await this.keep(value);
+        if (json)
+          await this.redis.publish(`outbound:${value.conversationId}`, JSON.stringify(json));
       },
     });
+  }
+
+  /** Adds a message to its conversation's history once (a redelivery is not added again); null for a repeat. */
+  private async keep(value: OutboundMessage): Promise<OutboundJson | null> {
+    const json = toJson(OutboundMessageSchema, value) as OutboundJson;
+    const fresh = await this.redis.hsetnx(
+      `outbound:seen:${value.conversationId}`,
+      value.messageId,
+      '1',
+    );
+    if (!fresh) return null;
+    const key = `outbound:history:${value.conversationId}`;
+    await this.redis
+      .multi()
+      .rpush(key, JSON.stringify(json))
+      .ltrim(key, -this.config.OUTBOUND_HISTORY, -1)
+      .exec();
+    return json;
   }
 
   async history(conversationId: string): Promise<OutboundJson[]> {

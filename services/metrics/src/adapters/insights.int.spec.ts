@@ -187,7 +187,16 @@ describe('insights: churn risk and knowledge gaps from the log (Kafka, Redis)', 
     await waitForGroupToCatchUp(rig.bus.kafka, GROUP, Topics.events.name);
     expect(alerts().filter((r) => r.value.payload.case === 'knowledgeGap')).toEqual([]);
 
-    // When a sixth comes in
+    // And Redis loses the counts, with the mark that says the insights' copy of the log is whole
+    const redis = rig.app.get<Redis>(REDIS);
+    const lost = [
+      ...(await redis.keys(`${INSIGHTS_PREFIX}gap:${topic}:*`)),
+      ...(await redis.keys('restorable:*:insights')),
+    ];
+    expect(lost.length).toBeGreaterThanOrEqual(3);
+    await redis.del(...lost);
+
+    // When a sixth comes in (the counts come back from the log first)
     await append(handoff('Why was I charged 6 times?', now));
     const [gap] = await rig.watcher.waitFor(
       Topics.insightAlerts,

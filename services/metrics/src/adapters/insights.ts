@@ -10,6 +10,7 @@ import {
   type ConversationEventSchema,
 } from '@support/contracts';
 import { invalidLogEvent } from '@support/conversation';
+import { consumeRestorable } from '@support/stream';
 import { JsonLogger, loadConfig, REDIS } from '@support/service-kit';
 import {
   churnRisk,
@@ -90,30 +91,23 @@ export class InsightsService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.bus.consume({
+    // The state is a copy of the log in Redis: lost, it comes back by itself from the log (libs/stream
+    // restorable.ts), with no alert raised again by the restore.
+    await consumeRestorable(this.bus, this.redis, {
       group: 'insights',
       topic: Topics.events,
       fromBeginning: true,
       validate: invalidLogEvent,
       handle: (record) => this.apply(record),
+      restore: (event) => this.restore(event),
     });
   }
 
   private async apply(record: Incoming<typeof ConversationEventSchema>): Promise<void> {
     const event = record.value;
-    const at =
-      [event.occurredAt, record.meta.time]
-        .map((t) => (t ? new Date(t) : undefined))
-        .find((d) => d && !Number.isNaN(d.getTime())) ?? new Date();
+    const at = eventTime(event, record.meta.time);
     const alerting = recentEnough(at, new Date(), this.settings);
-
-    const watchKey = `${INSIGHTS_PREFIX}conversation:${event.conversationId}`;
-    const stored = await this.redis.get(watchKey);
-    const before = stored ? (JSON.parse(stored) as ConversationWatch) : initialWatch;
-    const watch = evolveWatch(before, event);
-    if (watch !== before)
-      await this.redis.set(watchKey, JSON.stringify(watch), 'EX', WATCH_TTL_SECONDS);
-
+    const watch = await this.keepWatch(event);
     const churn = alerting ? churnRisk(watch, event, at, this.settings) : undefined;
     if (churn) await this.raise('churnRisk', churn, record);
 
@@ -121,6 +115,24 @@ export class InsightsService implements OnApplicationBootstrap {
       const gap = await this.countHandoff(event, at, alerting);
       if (gap) await this.raise('knowledgeGap', gap, record);
     }
+  }
+
+  /** An event's part of the state, and nothing else (a restore after Redis lost the state). */
+  private async restore(event: ConversationEvent): Promise<void> {
+    if (invalidLogEvent(event)) return;
+    await this.keepWatch(event);
+    await this.countHandoff(event, eventTime(event), false);
+  }
+
+  /** The conversation's watch (account, sentiment) with the event folded in. */
+  private async keepWatch(event: ConversationEvent): Promise<ConversationWatch> {
+    const watchKey = `${INSIGHTS_PREFIX}conversation:${event.conversationId}`;
+    const stored = await this.redis.get(watchKey);
+    const before = stored ? (JSON.parse(stored) as ConversationWatch) : initialWatch;
+    const watch = evolveWatch(before, event);
+    if (watch !== before)
+      await this.redis.set(watchKey, JSON.stringify(watch), 'EX', WATCH_TTL_SECONDS);
+    return watch;
   }
 
   private bucketKey(topic: string, hour: number): string {
@@ -215,4 +227,13 @@ export class InsightsService implements OnApplicationBootstrap {
       correlationId: cause.meta.correlationId,
     });
   }
+}
+
+/** When the event happened: its own time, else the record's, else now. */
+function eventTime(event: ConversationEvent, recordTime?: string): Date {
+  return (
+    [event.occurredAt, recordTime]
+      .map((t) => (t ? new Date(t) : undefined))
+      .find((d) => d && !Number.isNaN(d.getTime())) ?? new Date()
+  );
 }
