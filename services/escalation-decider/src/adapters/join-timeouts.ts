@@ -1,5 +1,5 @@
 import { Counter } from 'prom-client';
-import type { Bus } from '@support/bus';
+import { Topics, type Bus } from '@support/bus';
 import { type JsonLogger } from '@support/service-kit';
 import { groupPositions, type Positions } from '@support/stream';
 import type { DecisionContext } from '../domain/context.js';
@@ -21,6 +21,11 @@ export interface Waiting {
   /** When the wait began (ms). */
   since: number;
   trace: { correlationId: string; causationId: string };
+  /**
+   * The partition's end when the responder was first seen past the message: its proposal, if it
+   * made one, lies below, and this replica decides once its own log consumer has read that far.
+   */
+  proposalBefore?: bigint;
 }
 
 /**
@@ -97,20 +102,28 @@ export class JoinTimeouts {
   }
 
   /**
-   * Whether the AI responder's log consumer has read past the message (its
-   * committed offset on the message's partition), and how long the message
-   * has waited. Unknown (the broker did not answer) counts as past: the
-   * decision then goes on as it would without this check.
+   * Whether the AI responder's log consumer has read past the message (its committed offset on
+   * the message's partition) and this replica's own log consumer past where the responder's
+   * proposal would be, and how long the message has waited. Past the message but with this
+   * replica behind (rejoining after a failover), or unknown (a group coordinator moving), counts
+   * as behind: the decision waits on, within the policy's aiOutageWaitMs, rather than handing
+   * an answered message to a person.
    */
   private async aiResponderAt(waiting: Waiting): Promise<DecisionContext['aiResponder']> {
     const waitedMs = Date.now() - waiting.since;
     if (this.stopped) return { position: 'past', waitedMs };
     try {
-      const next = (await this.positions()).get(waiting.at.partition) ?? 0n;
-      return { position: next <= BigInt(waiting.at.offset) ? 'behind' : 'past', waitedMs };
+      const { partition, offset } = waiting.at;
+      const next = (await this.positions()).get(partition) ?? 0n;
+      if (next <= BigInt(offset)) return { position: 'behind', waitedMs };
+      waiting.proposalBefore ??= await partitionEnd(this.bus, partition);
+      const mine = (await groupPositions(this.bus, `${this.bus.service}.log`)).get(partition) ?? 0n;
+      return { position: mine >= waiting.proposalBefore ? 'past' : 'behind', waitedMs };
     } catch (err) {
-      this.logger.warn('the AI responder position is unknown', { error: (err as Error).message });
-      return { position: 'past', waitedMs };
+      this.logger.warn('the AI responder position is unknown; waiting on', {
+        error: (err as Error).message,
+      });
+      return { position: 'behind', waitedMs };
     }
   }
 
@@ -126,5 +139,17 @@ export class JoinTimeouts {
     // A failed read is not kept: the next wait asks again.
     positions.catch(() => (this.responderPositions = undefined));
     return positions;
+  }
+}
+
+/** The next offset to be written on a partition of the conversation log. */
+async function partitionEnd(bus: Bus, partition: number): Promise<bigint> {
+  const admin = bus.kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(Topics.events.name);
+    return BigInt(ends.find((o) => o.partition === partition)?.high ?? '0');
+  } finally {
+    await admin.disconnect();
   }
 }
