@@ -5,6 +5,7 @@
  * not mask the sign bit and would move some conversations to another partition.
  */
 import { compatibilityPartitioner, ProduceAcks, Producer } from '@platformatic/kafka';
+import { endPublishSpan } from '@support/telemetry';
 import type { OutgoingRecord } from './batching.js';
 import { headerEntries, isTooLarge } from './size.js';
 
@@ -36,7 +37,9 @@ export class BusProducer {
           ),
         })),
       });
+      for (const r of records) endPublishSpan(r.headers, r);
     } catch (err) {
+      for (const r of records) endPublishSpan(r.headers, r, err);
       // Of a request the broker refused in part, the client's sequence numbers may no longer
       // match the broker's: a new producer (a new producer id) starts afresh. What the caller
       // sends again may repeat a record (at least once).
@@ -62,8 +65,10 @@ export class BusProducer {
       acks: ProduceAcks.ALL,
       partitioner: compatibilityPartitioner,
       autocreateTopics: false,
-      retries: 8,
-      retryDelay: 200,
+      // A partition leader lost with its broker is replaced once the controller notices (KRaft's
+      // broker session, 9 s by default): the producer rides that out instead of failing the caller.
+      retries: 12,
+      retryDelay: 1_000,
     });
     return this.producer;
   }
