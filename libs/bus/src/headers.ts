@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IHeaders } from 'kafkajs';
 import { SCHEMA_VERSION } from '@support/contracts';
+import { startPublishSpan } from '@support/telemetry';
 
 /** The standard headers every record carries. */
 export interface RecordMeta {
@@ -24,10 +25,18 @@ export const HeaderNames = {
   time: 'time',
   producer: 'producer',
   contentType: 'content-type',
+  /** W3C trace context (https://www.w3.org/TR/trace-context/), when tracing is on. */
+  traceparent: 'traceparent',
+  tracestate: 'tracestate',
 } as const;
 
+/**
+ * The headers of a record about to be published. When tracing is on (@support/telemetry) this
+ * also starts the record's publish span, a child of the active context, and carries its context in
+ * `traceparent`/`tracestate`; BusProducer ends the span once the broker has acknowledged the record.
+ */
 export function encodeHeaders(meta: RecordMeta): IHeaders {
-  return {
+  const headers: IHeaders = {
     [HeaderNames.eventId]: meta.eventId,
     [HeaderNames.eventType]: meta.eventType,
     [HeaderNames.schemaVersion]: meta.schemaVersion,
@@ -37,6 +46,12 @@ export function encodeHeaders(meta: RecordMeta): IHeaders {
     [HeaderNames.producer]: meta.producer,
     [HeaderNames.contentType]: `application/x-protobuf; messageType=${meta.eventType}`,
   };
+  startPublishSpan(headers, {
+    eventId: meta.eventId,
+    eventType: meta.eventType,
+    correlationId: meta.correlationId,
+  });
+  return headers;
 }
 
 export function headersToStrings(headers: IHeaders | undefined): Record<string, string> {

@@ -6,6 +6,7 @@
 import type { IHeaders } from 'kafkajs';
 import { fromBinary, type DescMessage, type MessageShape } from '@support/contracts';
 import { Histogram } from 'prom-client';
+import { inConsumeSpan } from '@support/telemetry';
 import type { CrashMarks } from './crash-marks.js';
 import type { DeadLetterWriter } from './dead-letter.js';
 import { decodeHeaders, type RecordMeta } from './headers.js';
@@ -254,16 +255,28 @@ export class RecordHandler<Desc extends DescMessage> {
     const labels = { topic: record.topic, group: this.deps.groupId };
     recordAge.observe(labels, Math.max(0, Date.now() - Number(record.timestamp)) / 1000);
     const stopTimer = handleTime.startTimer(labels);
+    const meta = decodeHeaders(record.headers);
     try {
-      await options.handle({
-        topic: record.topic,
-        partition: record.partition,
-        offset: record.offset,
-        key,
-        value,
-        meta: decodeHeaders(record.headers),
-        raw: record,
-      });
+      // The handler runs in the trace the record's headers carry (a span of its own when tracing is on).
+      await inConsumeSpan(
+        {
+          ...record,
+          key,
+          group: this.deps.groupId,
+          eventId: meta.eventId,
+          eventType: meta.eventType,
+        },
+        () =>
+          options.handle({
+            topic: record.topic,
+            partition: record.partition,
+            offset: record.offset,
+            key,
+            value,
+            meta,
+            raw: record,
+          }),
+      );
     } catch (err) {
       if (err instanceof InvalidRecordError) return err.message;
       throw err;

@@ -1,7 +1,11 @@
 import { ChatAnthropic } from '@langchain/anthropic';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { ChatOpenAI } from '@langchain/openai';
+import { tracingEnabled } from '@support/telemetry';
 import { z } from 'zod';
+import { ModelCallSpans } from './tracing.js';
+
+export { ModelCallSpans } from './tracing.js';
 
 /**
  * The chat-model settings every service that writes with a model shares
@@ -41,7 +45,17 @@ const RETRY_PAUSE_MS = 4000;
 /** The chat model the configuration names, or undefined when it names none (extractive). */
 export function configuredChatModel(config: LlmConfig): ConfiguredModel | undefined {
   if (config.LLM_PROVIDER === 'extractive') return undefined;
-  const common = { temperature: 0, maxRetries: config.LLM_MAX_RETRIES };
+  const modelName =
+    config.LLM_MODEL ||
+    (config.LLM_PROVIDER === 'openai' ? 'gpt-4o-mini' : 'claude-3-5-haiku-latest');
+  const common = {
+    temperature: 0,
+    maxRetries: config.LLM_MAX_RETRIES,
+    // A span per model call when tracing is on (nothing otherwise).
+    ...(tracingEnabled()
+      ? { callbacks: [new ModelCallSpans(config.LLM_PROVIDER, modelName)] }
+      : {}),
+  };
   // Every attempt may use its whole timeout, and LangChain waits up to a few seconds before each retry.
   const deadlineMs =
     config.LLM_TIMEOUT_MS * (config.LLM_MAX_RETRIES + 1) +
@@ -51,7 +65,7 @@ export function configuredChatModel(config: LlmConfig): ConfiguredModel | undefi
   if (config.LLM_PROVIDER === 'openai') {
     const model = new ChatOpenAI({
       ...common,
-      model: config.LLM_MODEL || 'gpt-4o-mini',
+      model: modelName,
       apiKey: config.LLM_API_KEY || process.env.OPENAI_API_KEY || 'not-needed',
       timeout: config.LLM_TIMEOUT_MS,
       useResponsesApi: false,
@@ -61,7 +75,7 @@ export function configuredChatModel(config: LlmConfig): ConfiguredModel | undefi
   }
   const model = new ChatAnthropic({
     ...common,
-    model: config.LLM_MODEL || 'claude-3-5-haiku-latest',
+    model: modelName,
     // A local proxy may need no key; the Anthropic API itself answers 401 without one.
     apiKey: config.LLM_API_KEY || process.env.ANTHROPIC_API_KEY || 'not-needed',
     // The SDK adds /v1/messages itself.

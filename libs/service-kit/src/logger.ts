@@ -1,12 +1,13 @@
 import type { LoggerService } from '@nestjs/common';
 import type { BusLogger } from '@support/bus';
+import { activeTraceIds } from '@support/telemetry';
 
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
 export type Level = keyof typeof LEVELS;
 
 /**
- * Structured JSON logs, one line each, with the service name and whatever
- * context (conversation id, correlation id) the caller passes.
+ * Structured JSON logs, one line each, with the service name, the trace and span ids when
+ * tracing is on, and whatever context (conversation id, correlation id) the caller passes.
  */
 export class JsonLogger implements LoggerService, BusLogger {
   constructor(
@@ -23,6 +24,8 @@ export class JsonLogger implements LoggerService, BusLogger {
       level,
       service: this.service,
       msg: String(msg),
+      // With tracing on, the line names the trace and span it was written in.
+      ...activeTraceIds(),
       ...extra,
     });
     (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(line + '\n');

@@ -22,6 +22,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Redis } from 'ioredis';
 import * as prom from 'prom-client';
 import { Bus } from '@support/bus';
+import { stopTracing } from '@support/telemetry';
 import type { BaseConfig } from './config.js';
 import { JsonLogger } from './logger.js';
 import { startProfilingIfAsked, stopProfiling } from './profiling.js';
@@ -108,7 +109,7 @@ export class ApiKeyGuard implements CanActivate {
 /**
  * Start-up creates the topics. Shutdown order: consumers stop first (finishing and committing the message
  * in hand) in beforeApplicationShutdown; only then, in onApplicationShutdown,
- * do services close their databases and this closes Redis.
+ * do services close their databases and this closes Redis, then flushes the traces.
  */
 @Injectable()
 class Lifecycle implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -126,6 +127,8 @@ class Lifecycle implements OnModuleInit, BeforeApplicationShutdown, OnApplicatio
   async onApplicationShutdown(): Promise<void> {
     await this.redis.quit().catch(() => undefined);
     await stopProfiling(this.bus.service);
+    // Last: the spans of everything above are exported before the process exits.
+    await stopTracing();
   }
 }
 
