@@ -1,22 +1,37 @@
 #!/usr/bin/env bash
-# Local infrastructure without Docker: Kafka (KRaft, single node, from Maven jars),
-# plus checks for the already-installed PostgreSQL and Redis.
+# Local infrastructure without Docker: Kafka (KRaft, from Maven jars; one node, or a cluster of
+# several), plus checks for the already-installed PostgreSQL and Redis.
 #
-# Usage: deploy/local/infra.sh {up|down|status|reset|help}
+# Usage: deploy/local/infra.sh {up|down|status|reset|brokers|pid N|start-broker N|stop-broker N|
+#                               kill-broker N|help} [--brokers N]
 #
 #   up      ensure PostgreSQL + Redis answer (start them if not), create the database
 #           ${PGDATABASE:-support} if missing, download Kafka jars (once), format KRaft
-#           storage (once) and start the broker in the background. Idempotent.
-#   down    stop the Kafka broker (SIGTERM, up to 30s, then SIGKILL). PG/Redis untouched.
-#   status  one line per component (kafka / postgres / redis). Exit 1 if any is down.
-#   reset   stop Kafka, wipe its data dir, drop + recreate the PostgreSQL database.
+#           storage (once) and start the broker(s) in the background. Idempotent.
+#   down    stop the Kafka broker(s) (SIGTERM, up to 30s, then SIGKILL). PG/Redis untouched.
+#   status  one line per component (kafka, or kafka-N per broker / postgres / redis). Exit 1 if
+#           any is down.
+#   reset   stop Kafka, wipe its data dir(s), drop + recreate the PostgreSQL database.
 #           Kafka is left stopped; run `up` afterwards.
+#   brokers print the bootstrap list (host:port,host:port,...), e.g. for KAFKA_BROKERS.
+#   pid N   print the pid of broker N (1-based); exit 1 if it is not running.
+#   start-broker N  start broker N again (after a crash or kill-broker) and wait until it is ready.
+#   stop-broker N   stop broker N gracefully (SIGTERM, then SIGKILL after KAFKA_STOP_TIMEOUT).
+#   kill-broker N   SIGKILL broker N (a crash, for failover tests).
+#
+# A cluster: `up --brokers 3` (or KAFKA_CLUSTER_SIZE=3) starts three processes, each broker and
+# controller (a combined KRaft quorum of all of them) with a shared cluster id: broker N listens on
+# KAFKA_PORT+N-1 and its controller on KAFKA_CONTROLLER_PORT+N-1 (default, in a cluster:
+# KAFKA_PORT+size, so 9092-9094 and 9095-9097), its data in $INFRA_DATA_DIR/broker-N/. Internal
+# topics get replication factor min(size, 3) and, with three brokers or more, min.insync.replicas 2
+# (the broker default too). The size is remembered in the data dir: later commands
+# (down/status/reset/pid...) need no flag. One broker (the default) is laid out as before.
 #
 # Environment overrides:
 #   KAFKA_PORT (9092)  KAFKA_CONTROLLER_PORT (9093)  KAFKA_HEAP (512m -> -Xmx512m, or full JVM flags
 #   such as "-Xms256m -Xmx1g")  KAFKA_OPTS (extra JVM flags)  KAFKA_START_TIMEOUT (120s)
 #   KAFKA_STOP_TIMEOUT (30s)  PGDATABASE (support)  INFRA_DATA_DIR (deploy/local/.data; a second
-#   broker, e.g. the tests', needs its own together with its own ports)
+#   broker, e.g. the tests', needs its own together with its own ports)  KAFKA_CLUSTER_SIZE (1)
 #
 # Files (all git-ignored):
 #   deploy/local/.cache/kafka-libs/   jars from kafka/pom.xml (+ .pom.sha256 stamp)
@@ -26,6 +41,9 @@
 #   deploy/local/.data/kafka.log      broker log (log4j, rotated at 20MB x 3)
 #   deploy/local/.data/kafka.out      JVM stdout/stderr (crashes, early startup errors)
 #   deploy/local/.data/kafka.pid      broker pid
+#   deploy/local/.data/broker-N/      a cluster's broker N: the same files (kafka/, config/,
+#                                     kafka.log, kafka.out, kafka.pid) for each broker
+#   deploy/local/.data/cluster.size   a cluster's size; cluster.id its shared KRaft cluster id
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -38,21 +56,32 @@ readonly LIBS_STAMP="$LIBS_DIR/.pom.sha256"
 readonly TOOLS_DIR="$CACHE_DIR/kafka-tools"
 readonly TOOLS_STAMP="$TOOLS_DIR/.stamp"
 readonly DATA_DIR="${INFRA_DATA_DIR:-$SCRIPT_DIR/.data}"
-readonly KAFKA_DATA_DIR="$DATA_DIR/kafka"
-readonly KAFKA_LOG_DIRS="$KAFKA_DATA_DIR/kraft-combined-logs"
-readonly CONFIG_DIR="$DATA_DIR/config"
-readonly SERVER_PROPERTIES="$CONFIG_DIR/server.properties"
-readonly PID_FILE="$DATA_DIR/kafka.pid"
-readonly KAFKA_LOG="$DATA_DIR/kafka.log"
-readonly KAFKA_OUT="$DATA_DIR/kafka.out"
+readonly CLUSTER_SIZE_FILE="$DATA_DIR/cluster.size"
+readonly CLUSTER_ID_FILE="$DATA_DIR/cluster.id"
 
 readonly KAFKA_HOST="127.0.0.1"
-readonly KAFKA_PORT="${KAFKA_PORT:-9092}"
-readonly KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+readonly KAFKA_BASE_PORT="${KAFKA_PORT:-9092}"
+readonly KAFKA_CONTROLLER_PORT_SET="${KAFKA_CONTROLLER_PORT:-}"
 readonly KAFKA_HEAP="${KAFKA_HEAP:-512m}"
 readonly KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-120}"
 readonly KAFKA_STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
-readonly KAFKA_BOOTSTRAP="$KAFKA_HOST:$KAFKA_PORT"
+
+# The cluster's size (set by resolve_cluster_size) and the broker the functions below act on (set
+# by select_node): its node id, ports, and files. One broker keeps the original single-node layout.
+CLUSTER_SIZE=1
+CONTROLLER_BASE_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+NODE_ID=1
+NODE_DIR="$DATA_DIR"
+KAFKA_DATA_DIR="$DATA_DIR/kafka"
+KAFKA_LOG_DIRS="$KAFKA_DATA_DIR/kraft-combined-logs"
+CONFIG_DIR="$DATA_DIR/config"
+SERVER_PROPERTIES="$CONFIG_DIR/server.properties"
+PID_FILE="$DATA_DIR/kafka.pid"
+KAFKA_LOG="$DATA_DIR/kafka.log"
+KAFKA_OUT="$DATA_DIR/kafka.out"
+KAFKA_PORT="$KAFKA_BASE_PORT"
+KAFKA_CONTROLLER_PORT="$CONTROLLER_BASE_PORT"
+KAFKA_BOOTSTRAP="$KAFKA_HOST:$KAFKA_PORT"
 
 readonly PG_HOST="127.0.0.1"
 readonly PG_PORT="5432"
@@ -84,6 +113,65 @@ port_open() {
 }
 
 file_sha256() { sha256sum "$1" | cut -d' ' -f1; }
+
+# The number of brokers: --brokers N, else KAFKA_CLUSTER_SIZE, else what the data dir was started
+# as (cluster.size), else 1. A data dir holds one size: another one needs `reset` first.
+resolve_cluster_size() {
+  local flag="${1:-}" saved="" size
+  [[ -f "$CLUSTER_SIZE_FILE" ]] && saved="$(cat "$CLUSTER_SIZE_FILE" 2>/dev/null || true)"
+  size="${flag:-${KAFKA_CLUSTER_SIZE:-${saved:-1}}}"
+  [[ "$size" =~ ^[1-9][0-9]*$ ]] || die "cluster size must be a positive integer, got '$size'"
+  if [[ -n "$saved" && "$saved" != "$size" ]]; then
+    die "${DATA_DIR#"$SCRIPT_DIR/"} holds a cluster of $saved brokers, not $size: run 'reset' first or use another INFRA_DATA_DIR"
+  fi
+  CLUSTER_SIZE="$size"
+  if ((CLUSTER_SIZE > 1)); then
+    # Broker ports KAFKA_PORT.., controller ports right after them unless set.
+    CONTROLLER_BASE_PORT="${KAFKA_CONTROLLER_PORT_SET:-$((KAFKA_BASE_PORT + CLUSTER_SIZE))}"
+    if ((CONTROLLER_BASE_PORT < KAFKA_BASE_PORT + CLUSTER_SIZE &&
+      KAFKA_BASE_PORT < CONTROLLER_BASE_PORT + CLUSTER_SIZE)); then
+      die "broker ports $KAFKA_BASE_PORT-$((KAFKA_BASE_PORT + CLUSTER_SIZE - 1)) and controller ports $CONTROLLER_BASE_PORT-$((CONTROLLER_BASE_PORT + CLUSTER_SIZE - 1)) overlap: set KAFKA_CONTROLLER_PORT to at least $((KAFKA_BASE_PORT + CLUSTER_SIZE)), or leave it unset"
+    fi
+  fi
+  select_node 1
+}
+
+# Points the Kafka functions at broker n (1-based) of the cluster.
+select_node() {
+  local n="$1"
+  [[ "$n" =~ ^[1-9][0-9]*$ ]] && ((n <= CLUSTER_SIZE)) ||
+    die "no broker '$n' in a cluster of $CLUSTER_SIZE (brokers are numbered 1..$CLUSTER_SIZE)"
+  NODE_ID="$n"
+  if ((CLUSTER_SIZE == 1)); then
+    NODE_DIR="$DATA_DIR"
+  else
+    NODE_DIR="$DATA_DIR/broker-$n"
+  fi
+  KAFKA_DATA_DIR="$NODE_DIR/kafka"
+  KAFKA_LOG_DIRS="$KAFKA_DATA_DIR/kraft-combined-logs"
+  CONFIG_DIR="$NODE_DIR/config"
+  SERVER_PROPERTIES="$CONFIG_DIR/server.properties"
+  PID_FILE="$NODE_DIR/kafka.pid"
+  KAFKA_LOG="$NODE_DIR/kafka.log"
+  KAFKA_OUT="$NODE_DIR/kafka.out"
+  KAFKA_PORT=$((KAFKA_BASE_PORT + n - 1))
+  KAFKA_CONTROLLER_PORT=$((CONTROLLER_BASE_PORT + n - 1))
+  KAFKA_BOOTSTRAP="$KAFKA_HOST:$KAFKA_PORT"
+}
+
+# host:port of every broker, comma-separated.
+bootstrap_list() {
+  local i list=""
+  for ((i = 0; i < CLUSTER_SIZE; i++)); do
+    list+="${list:+,}$KAFKA_HOST:$((KAFKA_BASE_PORT + i))"
+  done
+  printf '%s\n' "$list"
+}
+
+# "kafka" for a single broker, "kafka-N" for broker N of a cluster (logs and status lines).
+node_label() {
+  if ((CLUSTER_SIZE == 1)); then printf 'kafka\n'; else printf 'kafka-%s\n' "$NODE_ID"; fi
+}
 
 # Pid of the broker started from this checkout: from the pid file if that process is alive
 # and really is kafka.Kafka, else (pid file lost) by its unique server.properties path.
@@ -291,6 +379,10 @@ write_server_properties() {
   version="$(kafka_version)" || die "no kafka_2.13 jar in $LIBS_DIR"
   major="${version%%.*}"
   mkdir -p "$CONFIG_DIR"
+  if ((CLUSTER_SIZE > 1)); then
+    write_cluster_server_properties "$version" "$major"
+    return 0
+  fi
   cat >"$SERVER_PROPERTIES" <<EOF
 # Generated by deploy/local/infra.sh for Kafka $version - do not edit (rewritten on every start).
 process.roles=broker,controller
@@ -324,13 +416,57 @@ EOF
   fi
 }
 
+# Broker NODE_ID of a cluster: every node is broker and controller; the controllers form one quorum.
+write_cluster_server_properties() {
+  local version="$1" major="$2" i voters="" rf=$((CLUSTER_SIZE < 3 ? CLUSTER_SIZE : 3)) isr=1
+  ((CLUSTER_SIZE >= 3)) && isr=2
+  for ((i = 1; i <= CLUSTER_SIZE; i++)); do
+    voters+="${voters:+,}$i@$KAFKA_HOST:$((CONTROLLER_BASE_PORT + i - 1))"
+  done
+  cat >"$SERVER_PROPERTIES" <<EOF
+# Generated by deploy/local/infra.sh for Kafka $version - do not edit (rewritten on every start).
+# Broker $NODE_ID of a cluster of $CLUSTER_SIZE.
+process.roles=broker,controller
+node.id=$NODE_ID
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,CONTROLLER://$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$KAFKA_LOG_DIRS
+num.partitions=3
+default.replication.factor=$rf
+min.insync.replicas=$isr
+unclean.leader.election.enable=false
+auto.create.topics.enable=false
+offsets.topic.replication.factor=$rf
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$isr
+transaction.state.log.num.partitions=10
+group.initial.rebalance.delay.ms=0
+num.network.threads=2
+num.io.threads=4
+num.replica.fetchers=1
+log.retention.hours=168
+log.segment.bytes=104857600
+EOF
+  if ((major >= 4)); then
+    cat >>"$SERVER_PROPERTIES" <<EOF
+share.coordinator.state.topic.replication.factor=$rf
+share.coordinator.state.topic.min.isr=$isr
+EOF
+  fi
+}
+
 # Java invocation shared by the broker and the tools.
 #   $1 = "broker" | "tool"
 logging_opts() {
   if [[ "$1" == broker ]]; then
     printf '%s\n' "-Dlog4j2.configurationFile=$CONFIG_DIR/log4j2.properties" \
       "-Dlog4j.configuration=file:$CONFIG_DIR/log4j.properties" \
-      "-Dkafka.logs.dir=$DATA_DIR"
+      "-Dkafka.logs.dir=$NODE_DIR"
   else
     printf '%s\n' "-Dlog4j2.configurationFile=$CONFIG_DIR/tools-log4j2.properties" \
       "-Dlog4j.configuration=file:$CONFIG_DIR/tools-log4j.properties"
@@ -345,9 +481,16 @@ format_storage_if_needed() {
   # Kafka cluster ids are 16 random bytes, base64url without padding. One that starts with "-"
   # would be read as an option by kafka-storage's argument parser, so draw again.
   cluster_id="-"
+  # The brokers of a cluster share one id, drawn for the first of them to be formatted.
+  if ((CLUSTER_SIZE > 1)) && [[ -s "$CLUSTER_ID_FILE" ]]; then
+    cluster_id="$(cat "$CLUSTER_ID_FILE")"
+  fi
   while [[ "$cluster_id" == -* ]]; do
     cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
   done
+  if ((CLUSTER_SIZE > 1)); then
+    printf '%s\n' "$cluster_id" >"$CLUSTER_ID_FILE"
+  fi
   log "kafka: formatting KRaft storage in ${KAFKA_LOG_DIRS#"$SCRIPT_DIR/"} (cluster id $cluster_id)"
   mkdir -p "$KAFKA_LOG_DIRS"
   local -a log_opts
@@ -374,7 +517,7 @@ start_kafka() {
   require_cmd java sha256sum timeout setsid
   ensure_kafka_libs
   ensure_ready_probe || warn "javac unavailable or probe failed to compile; readiness falls back to the broker log"
-  mkdir -p "$DATA_DIR" "$KAFKA_DATA_DIR"
+  mkdir -p "$DATA_DIR" "$NODE_DIR" "$KAFKA_DATA_DIR"
   write_logging_config
   write_server_properties
   format_storage_if_needed
@@ -395,7 +538,7 @@ start_kafka() {
     -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true "${log_opts[@]}" ${extra[@]+"${extra[@]}"}
     -cp "$LIBS_DIR/*" kafka.Kafka "$SERVER_PROPERTIES")
 
-  log "kafka: starting Kafka $(kafka_version) on $KAFKA_BOOTSTRAP (controller :$KAFKA_CONTROLLER_PORT, heap: $(heap_opts))"
+  log "$(node_label): starting Kafka $(kafka_version) on $KAFKA_BOOTSTRAP (controller :$KAFKA_CONTROLLER_PORT, heap: $(heap_opts))"
   rm -f "$PID_FILE"
   {
     printf '\n===== %s starting: %s\n' "$(date '+%F %T')" "${java_cmd[*]}"
@@ -409,45 +552,70 @@ start_kafka() {
 }
 
 wait_for_kafka() {
-  local started=$SECONDS pid
-  log "kafka: waiting for the broker to become ready (timeout ${KAFKA_START_TIMEOUT}s)..."
+  local started=$SECONDS pid label
+  label="$(node_label)"
+  log "$label: waiting for the broker to become ready (timeout ${KAFKA_START_TIMEOUT}s)..."
   while ((SECONDS - started < KAFKA_START_TIMEOUT)); do
     if ! pid="$(kafka_pid)"; then
       # The pid file is written by the child right after fork: a pid file whose process
       # is gone means the JVM died; no pid file at all gets a few seconds of grace.
       if [[ -s "$PID_FILE" ]] || ((SECONDS - started > 5)); then
-        warn "kafka process exited during startup; last lines of the logs:"
+        warn "$label process exited during startup; last lines of the logs:"
         tail -n 20 "$KAFKA_OUT" >&2 2>/dev/null || true
         tail -n 30 "$KAFKA_LOG" >&2 2>/dev/null || true
-        die "kafka failed to start (logs: ${KAFKA_LOG#"$SCRIPT_DIR/"}, ${KAFKA_OUT#"$SCRIPT_DIR/"})"
+        die "$label failed to start (logs: ${KAFKA_LOG#"$SCRIPT_DIR/"}, ${KAFKA_OUT#"$SCRIPT_DIR/"})"
       fi
     elif kafka_ready >/dev/null; then
-      log "kafka: ready on $KAFKA_BOOTSTRAP (pid $pid, $((SECONDS - started))s)"
+      log "$label: ready on $KAFKA_BOOTSTRAP (pid $pid, $((SECONDS - started))s)"
       return 0
     fi
     sleep 1
   done
   tail -n 30 "$KAFKA_LOG" >&2 2>/dev/null || true
-  die "kafka not ready after ${KAFKA_START_TIMEOUT}s (logs: ${KAFKA_LOG#"$SCRIPT_DIR/"})"
+  die "$label not ready after ${KAFKA_START_TIMEOUT}s (logs: ${KAFKA_LOG#"$SCRIPT_DIR/"})"
+}
+
+# A cluster is ready when every one of its brokers is registered and unfenced (the readiness
+# probe's count): only then are topics created with their full replication factor.
+wait_for_cluster() {
+  local started=$SECONDS out="" count
+  if [[ ! -f "$TOOLS_DIR/KafkaReady.class" ]]; then
+    warn "no readiness probe (javac): not checking that all $CLUSTER_SIZE brokers registered"
+    return 0
+  fi
+  local -a log_opts
+  mapfile -t log_opts < <(logging_opts tool)
+  while ((SECONDS - started < KAFKA_START_TIMEOUT)); do
+    out="$(java -Xmx64m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC "${log_opts[@]}" \
+      -cp "$TOOLS_DIR:$LIBS_DIR/*" KafkaReady "$(bootstrap_list)" 8000 2>/dev/null || true)"
+    count="$(sed -n 's/.*brokers=\([0-9][0-9]*\).*/\1/p' <<<"$out")"
+    if [[ -n "$count" ]] && ((count >= CLUSTER_SIZE)); then
+      log "kafka: cluster of $CLUSTER_SIZE ready on $(bootstrap_list) ($((SECONDS - started))s)"
+      return 0
+    fi
+    sleep 1
+  done
+  die "kafka: only ${count:-0} of $CLUSTER_SIZE brokers registered after ${KAFKA_START_TIMEOUT}s (${out:-no answer})"
 }
 
 stop_kafka() {
-  local pid
+  local pid label
+  label="$(node_label)"
   if ! pid="$(kafka_pid)"; then
     rm -f "$PID_FILE"
     if port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
       warn "$KAFKA_BOOTSTRAP answers but it is not a broker started by this script; leaving it alone"
     else
-      log "kafka: not running"
+      log "$label: not running"
     fi
     return 0
   fi
-  log "kafka: stopping pid $pid (SIGTERM, up to ${KAFKA_STOP_TIMEOUT}s)..."
+  log "$label: stopping pid $pid (SIGTERM, up to ${KAFKA_STOP_TIMEOUT}s)..."
   kill -TERM "$pid" 2>/dev/null || true
   local started=$SECONDS
   while kill -0 "$pid" 2>/dev/null; do
     if ((SECONDS - started >= KAFKA_STOP_TIMEOUT)); then
-      warn "kafka did not stop within ${KAFKA_STOP_TIMEOUT}s; sending SIGKILL"
+      warn "$label did not stop within ${KAFKA_STOP_TIMEOUT}s; sending SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
       break
     fi
@@ -455,7 +623,61 @@ stop_kafka() {
   done
   while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
   rm -f "$PID_FILE"
-  log "kafka: stopped ($((SECONDS - started))s)"
+  log "$label: stopped ($((SECONDS - started))s)"
+}
+
+# Stops every broker of a cluster together: one at a time, the last ones would wait for a
+# controller quorum that has already gone.
+stop_cluster() {
+  local n pid
+  local -a pids=() labels=()
+  for ((n = 1; n <= CLUSTER_SIZE; n++)); do
+    select_node "$n"
+    if pid="$(kafka_pid)"; then
+      pids+=("$pid")
+      labels+=("$(node_label)")
+      log "$(node_label): stopping pid $pid (SIGTERM, up to ${KAFKA_STOP_TIMEOUT}s)..."
+      kill -TERM "$pid" 2>/dev/null || true
+    else
+      rm -f "$PID_FILE"
+      log "$(node_label): not running"
+    fi
+  done
+  # Brokers left without a quorum of controllers cannot finish a controlled shutdown: they get a
+  # few seconds more, then SIGKILL (their logs are recovered on the next start).
+  local started=$SECONDS i alive quorum=$((CLUSTER_SIZE / 2 + 1)) quorum_lost=-1 reason
+  for (( ; ; )); do
+    alive=0
+    for i in "${!pids[@]}"; do
+      if kill -0 "${pids[$i]}" 2>/dev/null; then alive=$((alive + 1)); fi
+    done
+    ((alive > 0)) || break
+    if ((alive < quorum && quorum_lost < 0)); then quorum_lost=$SECONDS; fi
+    reason=""
+    if ((SECONDS - started >= KAFKA_STOP_TIMEOUT)); then
+      reason="did not stop within ${KAFKA_STOP_TIMEOUT}s"
+    elif ((quorum_lost >= 0 && SECONDS - quorum_lost >= 5)); then
+      reason="cannot finish its shutdown without a controller quorum"
+    fi
+    if [[ -n "$reason" ]]; then
+      for i in "${!pids[@]}"; do
+        if kill -0 "${pids[$i]}" 2>/dev/null; then
+          warn "${labels[$i]} $reason; sending SIGKILL"
+          kill -KILL "${pids[$i]}" 2>/dev/null || true
+        fi
+      done
+      for i in "${!pids[@]}"; do
+        while kill -0 "${pids[$i]}" 2>/dev/null; do sleep 0.2; done
+      done
+      break
+    fi
+    sleep 0.5
+  done
+  for ((n = 1; n <= CLUSTER_SIZE; n++)); do
+    select_node "$n"
+    rm -f "$PID_FILE"
+  done
+  ((${#pids[@]} == 0)) || log "kafka: cluster stopped ($((SECONDS - started))s)"
 }
 
 # -------------------------------------------------------------------------- commands
@@ -463,6 +685,10 @@ stop_kafka() {
 cmd_up() {
   ensure_postgres
   ensure_redis
+  if ((CLUSTER_SIZE > 1)); then
+    cluster_up
+    return 0
+  fi
   if port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
     local pid
     if pid="$(kafka_pid)"; then
@@ -480,27 +706,68 @@ cmd_up() {
   wait_for_kafka
 }
 
+cluster_up() {
+  mkdir -p "$DATA_DIR"
+  printf '%s\n' "$CLUSTER_SIZE" >"$CLUSTER_SIZE_FILE"
+  local n pid
+  local -a waiting=()
+  # All brokers start before any is waited for: none is ready before a quorum of controllers is.
+  for ((n = 1; n <= CLUSTER_SIZE; n++)); do
+    select_node "$n"
+    if port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
+      pid="$(kafka_pid)" ||
+        die "$KAFKA_BOOTSTRAP already answers but it is not broker $n of this cluster (another process holds the port)"
+      log "$(node_label): already running on $KAFKA_BOOTSTRAP (pid $pid)"
+    elif kafka_pid >/dev/null; then
+      log "$(node_label): process from a previous 'up' is still starting"
+      waiting+=("$n")
+    else
+      start_kafka
+      waiting+=("$n")
+    fi
+  done
+  for n in ${waiting[@]+"${waiting[@]}"}; do
+    select_node "$n"
+    wait_for_kafka
+  done
+  wait_for_cluster
+}
+
 cmd_down() {
-  stop_kafka
+  if ((CLUSTER_SIZE > 1)); then
+    stop_cluster
+  else
+    stop_kafka
+  fi
   log "postgres and redis left running"
 }
 
-cmd_status() {
-  local rc=0 pid detail
+# One status line for the selected broker; returns 1 if it is down.
+status_kafka() {
+  local pid detail label
+  label="$(node_label)"
   if port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
     if pid="$(kafka_pid)"; then
       detail="pid $pid, Kafka $(kafka_version || echo '?'), data ${KAFKA_DATA_DIR#"$SCRIPT_DIR/"}"
     else
       detail="not started by this script"
     fi
-    printf '%-9s up    %s (%s)\n' kafka "$KAFKA_BOOTSTRAP" "$detail"
+    printf '%-9s up    %s (%s)\n' "$label" "$KAFKA_BOOTSTRAP" "$detail"
   elif pid="$(kafka_pid)"; then
-    printf '%-9s down  %s (pid %s is running but the port does not answer yet)\n' kafka "$KAFKA_BOOTSTRAP" "$pid"
-    rc=1
+    printf '%-9s down  %s (pid %s is running but the port does not answer yet)\n' "$label" "$KAFKA_BOOTSTRAP" "$pid"
+    return 1
   else
-    printf '%-9s down  %s\n' kafka "$KAFKA_BOOTSTRAP"
-    rc=1
+    printf '%-9s down  %s\n' "$label" "$KAFKA_BOOTSTRAP"
+    return 1
   fi
+}
+
+cmd_status() {
+  local rc=0 n detail
+  for ((n = 1; n <= CLUSTER_SIZE; n++)); do
+    select_node "$n"
+    status_kafka || rc=1
+  done
 
   if pg_ready; then
     if pg_db_exists 2>/dev/null; then detail="database '$PG_DB' present"; else detail="database '$PG_DB' MISSING"; fi
@@ -521,9 +788,20 @@ cmd_status() {
 
 cmd_reset() {
   log "reset: 1/3 stopping Kafka"
-  stop_kafka
-  log "reset: 2/3 wiping Kafka data dir ${KAFKA_DATA_DIR#"$SCRIPT_DIR/"} (topics, offsets, KRaft metadata)"
-  rm -rf "$KAFKA_DATA_DIR"
+  if ((CLUSTER_SIZE > 1)); then
+    stop_cluster
+    log "reset: 2/3 wiping the data dirs of the cluster's $CLUSTER_SIZE brokers in ${DATA_DIR#"$SCRIPT_DIR/"} (topics, offsets, KRaft metadata)"
+    local n
+    for ((n = 1; n <= CLUSTER_SIZE; n++)); do
+      select_node "$n"
+      rm -rf "$KAFKA_DATA_DIR"
+    done
+    rm -f "$CLUSTER_ID_FILE" "$CLUSTER_SIZE_FILE"
+  else
+    stop_kafka
+    log "reset: 2/3 wiping Kafka data dir ${KAFKA_DATA_DIR#"$SCRIPT_DIR/"} (topics, offsets, KRaft metadata)"
+    rm -rf "$KAFKA_DATA_DIR"
+  fi
   log "reset: 3/3 dropping and recreating PostgreSQL database '$PG_DB' on $PG_HOST:$PG_PORT"
   require_cmd pg_isready psql
   pg_ready || die "postgres is not answering on $PG_HOST:$PG_PORT (run '$0 up' first)"
@@ -532,18 +810,84 @@ cmd_reset() {
   log "reset: done. Redis was not touched. Kafka is stopped; run '$0 up' to start it again"
 }
 
+cmd_pid() {
+  select_node "${1:-1}"
+  kafka_pid || {
+    printf '[infra] %s is not running\n' "$(node_label)" >&2
+    return 1
+  }
+}
+
+cmd_start_broker() {
+  select_node "${1:-1}"
+  local pid
+  if pid="$(kafka_pid)"; then
+    log "$(node_label): already running on $KAFKA_BOOTSTRAP (pid $pid)"
+  else
+    [[ -f "$KAFKA_LOG_DIRS/meta.properties" ]] || ((CLUSTER_SIZE == 1)) ||
+      die "$(node_label) has no data yet: start the cluster with 'up' first"
+    start_kafka
+  fi
+  wait_for_kafka
+  if ((CLUSTER_SIZE > 1)); then wait_for_cluster; fi
+}
+
+cmd_stop_broker() {
+  select_node "${1:-1}"
+  stop_kafka
+}
+
+cmd_kill_broker() {
+  select_node "${1:-1}"
+  local pid
+  pid="$(kafka_pid)" || die "$(node_label) is not running"
+  kill -KILL "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  log "$(node_label): killed pid $pid (SIGKILL); '$0 start-broker $NODE_ID' starts it again"
+}
+
 usage() {
   sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
 }
 
 main() {
-  local cmd="${1:-help}"
+  local cmd="${1:-help}" brokers="" node=""
+  (($# > 0)) && shift
+  while (($# > 0)); do
+    case "$1" in
+      --brokers)
+        (($# > 1)) || die "--brokers needs a number"
+        brokers="$2"
+        shift 2
+        ;;
+      --brokers=*)
+        brokers="${1#--brokers=}"
+        shift
+        ;;
+      *)
+        [[ -z "$node" ]] || die "unexpected argument '$1'"
+        node="$1"
+        shift
+        ;;
+    esac
+  done
+  case "$cmd" in
+    help | -h | --help)
+      usage
+      return 0
+      ;;
+  esac
+  resolve_cluster_size "$brokers"
   case "$cmd" in
     up) cmd_up ;;
     down | stop) cmd_down ;;
     status) cmd_status ;;
     reset) cmd_reset ;;
-    help | -h | --help) usage ;;
+    brokers) bootstrap_list ;;
+    pid) cmd_pid "$node" ;;
+    start-broker) cmd_start_broker "$node" ;;
+    stop-broker) cmd_stop_broker "$node" ;;
+    kill-broker) cmd_kill_broker "$node" ;;
     *)
       usage >&2
       die "unknown command '$cmd'"

@@ -1,14 +1,33 @@
 /**
- * Topic administration: creating the catalogue's topics with their settings,
- * and reading what an existing topic actually takes.
+ * Topic administration: creating the catalogue's topics with their settings
+ * (replicated as the cluster's size allows), and reading what an existing
+ * topic actually takes.
  */
 import { ConfigResourceTypes, type Admin } from 'kafkajs';
 import type { BusLogger } from './logger.js';
 import { maxMessageBytesOf, type TopicSpec } from './topics.js';
 
+/** How a topic is replicated: copies of each partition, and how many must have a write before it counts. */
+export interface Replication {
+  replicationFactor: number;
+  minInsyncReplicas: number;
+}
+
+/**
+ * The replication of a new topic on a cluster of `brokers` brokers: three copies of which two
+ * must have every write (acks=all) on three brokers or more, so that one broker may die, or be
+ * restarted, with no write lost and none refused; on a smaller cluster a copy on each broker and
+ * writes taken by one (a single development broker).
+ */
+export function replicationFor(brokers: number): Replication {
+  if (brokers >= 3) return { replicationFactor: 3, minInsyncReplicas: 2 };
+  return { replicationFactor: Math.max(1, Math.floor(brokers)), minInsyncReplicas: 1 };
+}
+
 /**
  * Creates the topics that do not exist yet (retention, clean-up policy,
- * max.message.bytes) and waits for their leaders. Returns the ones created, and
+ * max.message.bytes; replication by the number of brokers the cluster
+ * reports, replicationFor) and waits for their leaders. Returns the ones created, and
  * the existing ones whose max.message.bytes is smaller than their spec says (a
  * topic created before its limit was declared, or changed by hand), so that
  * the bus keeps to it and the broker never has to refuse a request.
@@ -26,17 +45,29 @@ export async function createMissingTopics(
   );
   const missing = specs.filter((s) => !existing.has(s.name));
   if (missing.length === 0) return { created: [], smaller };
+  const { brokers } = await admin.describeCluster();
+  const { replicationFactor, minInsyncReplicas } = replicationFor(brokers.length);
+  logger.log('creating topics', {
+    topics: missing.map((s) => s.name),
+    brokers: brokers.length,
+    replicationFactor,
+    minInsyncReplicas,
+  });
   try {
+    // Not kafkajs's own wait for leaders: it gives up on the first "unknown topic" from a broker
+    // that has not yet heard of the new topics (a cluster's metadata spreads in a moment), where
+    // waitForLeaders below asks again.
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: missing.map((s) => ({
         topic: s.name,
         numPartitions: s.partitions,
-        replicationFactor: 1,
+        replicationFactor,
         configEntries: [
           { name: 'retention.ms', value: String(s.retentionMs) },
           { name: 'cleanup.policy', value: s.cleanupPolicy },
           { name: 'max.message.bytes', value: String(maxMessageBytesOf(s)) },
+          { name: 'min.insync.replicas', value: String(minInsyncReplicas) },
         ],
       })),
     });
