@@ -8,6 +8,7 @@
  */
 import { fromBinary, type DescMessage, type MessageShape } from '@support/contracts';
 import { register, type Histogram } from 'prom-client';
+import { inBatchSpan } from '@support/telemetry';
 import type { CrashMarks } from './crash-marks.js';
 import { decodeHeaders } from './headers.js';
 import type { BusLogger } from './logger.js';
@@ -111,7 +112,11 @@ export class BatchSettler<Desc extends DescMessage> {
     for (const r of run)
       recordAge()?.observe(labels, Math.max(0, now - Number(r.raw.timestamp)) / 1000);
     try {
-      await this.options.handleBatch!(run);
+      // One span for the batch, linked to each record's trace (when tracing is on).
+      await inBatchSpan(
+        run.map((r) => ({ ...r, group: this.deps.groupId, headers: r.raw.headers })),
+        () => this.options.handleBatch!(run),
+      );
     } catch (err) {
       this.deps.logger.warn('batch handler failed; handling its records one at a time', {
         groupId: this.deps.groupId,

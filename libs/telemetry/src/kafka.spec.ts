@@ -8,6 +8,7 @@ import {
 import {
   endPublishSpan,
   extractTraceContext,
+  inBatchSpan,
   inConsumeSpan,
   injectTraceContext,
   startPublishSpan,
@@ -167,6 +168,33 @@ describe('publish and consume spans', () => {
       'messaging.kafka.message.key': 'conv-1',
       'messaging.message.id': 'e-2',
     });
+  });
+
+  it('a batch is one span linked to the trace of each of its records', async () => {
+    const published = ['one', 'two'].map((name) => {
+      const root = tracer().startSpan(name);
+      const headers: RecordHeaders = {};
+      context.with(trace.setSpan(context.active(), root), () => startPublishSpan(headers));
+      endPublishSpan(headers, { topic: 'conversation.events' });
+      root.end();
+      return { root, headers: asFetched(headers) };
+    });
+    const records = published.map(({ headers }, i) => ({
+      topic: 'conversation.events',
+      partition: 1,
+      offset: String(10 + i),
+      group: 'metrics.read-model',
+      headers,
+    }));
+    await inBatchSpan([...records, { ...records[0], offset: '12', headers: {} }], async () => {
+      expect(activeTraceIds()).toBeDefined();
+    });
+    const batch = spans().find((s) => s.attributes['messaging.batch.message_count'] === 3)!;
+    expect(batch.kind).toBe(SpanKind.CONSUMER);
+    expect(parentOf(batch)).toBeUndefined();
+    expect(batch.links.map((l) => l.context.traceId).sort()).toEqual(
+      published.map((p) => p.root.spanContext().traceId).sort(),
+    );
   });
 
   it('a record without trace context starts a trace; a failing handler fails its span and throws', async () => {

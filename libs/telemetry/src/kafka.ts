@@ -164,3 +164,43 @@ export async function inConsumeSpan<T>(
     span.end();
   }
 }
+
+/**
+ * Runs a batch handler (several records of one partition at once) inside one CONSUMER span,
+ * linked to the trace context each record carries, as OpenTelemetry's messaging conventions do
+ * for batches: a batch has no single parent. Without tracing, just runs the handler.
+ */
+export async function inBatchSpan<T>(
+  records: ConsumedRecord[],
+  handle: () => Promise<T>,
+): Promise<T> {
+  if (!tracingEnabled() || records.length === 0) return handle();
+  const [first] = records;
+  const links = records
+    .map((r) => trace.getSpanContext(extractTraceContext(r.headers)))
+    .filter((c): c is NonNullable<typeof c> => !!c)
+    .map((c) => ({ context: c }));
+  const attributes: Attributes = {
+    'messaging.system': 'kafka',
+    'messaging.operation.type': 'process',
+    'messaging.operation.name': 'process',
+    'messaging.destination.name': first.topic,
+    'messaging.destination.partition.id': String(first.partition),
+    'messaging.kafka.offset': Number(first.offset),
+    'messaging.batch.message_count': records.length,
+    'messaging.consumer.group.name': first.group,
+  };
+  const span = tracer().startSpan(
+    `process ${first.topic}`,
+    { kind: SpanKind.CONSUMER, attributes, links },
+    ROOT_CONTEXT,
+  );
+  try {
+    return await context.with(trace.setSpan(ROOT_CONTEXT, span), handle);
+  } catch (err) {
+    failed(span, err);
+    throw err;
+  } finally {
+    span.end();
+  }
+}
