@@ -3,6 +3,7 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { Partitioners, type Producer } from 'kafkajs';
 import { Bus, encodeHeaders, Topics } from '@support/bus';
+import { endPublishSpan } from '@support/telemetry';
 import {
   AccountSchema,
   create,
@@ -64,25 +65,27 @@ export class AccountWriter implements OnApplicationShutdown {
   async remove(accountId: string, actor: Actor): Promise<boolean> {
     const producer = await this.producer();
     const eventId = randomUUID();
-    await producer.send({
-      topic: Topics.accounts.name,
-      acks: -1,
-      messages: [
-        {
-          key: accountId,
-          value: null,
-          headers: encodeHeaders({
-            eventId,
-            eventType: `${AccountSchema.typeName}.tombstone`,
-            schemaVersion: SCHEMA_VERSION,
-            correlationId: eventId,
-            causationId: '',
-            time: new Date().toISOString(),
-            producer: this.bus.service,
-          }),
-        },
-      ],
+    const headers = encodeHeaders({
+      eventId,
+      eventType: `${AccountSchema.typeName}.tombstone`,
+      schemaVersion: SCHEMA_VERSION,
+      correlationId: eventId,
+      causationId: '',
+      time: new Date().toISOString(),
+      producer: this.bus.service,
     });
+    const record = { topic: Topics.accounts.name, key: accountId };
+    try {
+      await producer.send({
+        topic: record.topic,
+        acks: -1,
+        messages: [{ key: accountId, value: null, headers }],
+      });
+    } catch (err) {
+      endPublishSpan(headers, record, err);
+      throw err;
+    }
+    endPublishSpan(headers, record); // the publish span encodeHeaders started, when tracing is on
     await this.record(actor, 'deleted', accountId);
     return this.until(async () => (await this.redis.exists(AccountDirectory.key(accountId))) === 0);
   }
