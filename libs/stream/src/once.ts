@@ -22,6 +22,11 @@ export async function once(
   return true;
 }
 
+/** Marks the effect under this key as run (for callers that run many effects together, as `once` would). */
+export async function markDone(redis: Redis, key: string): Promise<void> {
+  await redis.set(`done:${key}`, '1', 'EX', DONE_TTL_SECONDS);
+}
+
 /** Whether the effect of `once`/`onceChecked` under this key has run. */
 export async function isDone(redis: Redis, key: string): Promise<boolean> {
   return (await redis.exists(`done:${key}`)) === 1;

@@ -15,7 +15,7 @@ import {
   type ConversationState,
 } from '@support/conversation';
 import { CONFIG, JsonLogger, REDIS } from '@support/service-kit';
-import { consumeConversationLog, isDone, once, SnapshotStore } from '@support/stream';
+import { consumeConversationLog, isDone, markDone, once, SnapshotStore } from '@support/stream';
 import type { Config } from '../config.js';
 import {
   confirmByCustomer,
@@ -81,6 +81,9 @@ export class IngestService implements OnApplicationBootstrap {
         return issues.length ? issues.map((i) => `${i.field}: ${i.message}`).join('; ') : undefined;
       },
       handle: (record) => this.append(record),
+      // Messages waiting together are appended together: their Redis checks and marks in one
+      // round trip each, their events in one produce request.
+      handleBatch: (records) => this.appendAll(records),
     });
     // Ingest keeps the conversations' state to know, when one is resolved, whether the AI or a
     // person did it, to check what agents do at their desks (DeskActionsConsumer) and which
@@ -146,24 +149,7 @@ export class IngestService implements OnApplicationBootstrap {
     }
     if (m.csat) return this.appendRating(record, m.csat, conversationId, messageId);
     const appended = await once(this.redis, messageKey(messageId), async () => {
-      const event = conversationEvent(
-        conversationId,
-        deterministicId('received', messageId),
-        'customerMessageReceived',
-        {
-          messageId,
-          channel: m.channel,
-          externalConversationId: m.externalConversationId,
-          customerId: m.customerId,
-          text: m.text,
-          locale: m.locale,
-          pageUrl: m.pageUrl,
-          idempotencyKey: m.idempotencyKey,
-          accountId: m.accountId,
-          sentAt: m.sentAt,
-          customerIdentity: m.customerIdentity,
-        },
-      );
+      const event = receivedEvent(conversationId, messageId, m);
       await this.bus.publish({
         topic: Topics.events,
         key: conversationId,
@@ -178,6 +164,60 @@ export class IngestService implements OnApplicationBootstrap {
       messageId,
       correlationId: record.meta.correlationId,
     });
+  }
+
+  /**
+   * Several inbound messages at once, as `append` does each. A rating, or an idempotency key
+   * reused for a different message, sends the batch through `append` one record at a time (the
+   * bus does that when this throws), where a reused key is dead-lettered.
+   */
+  private async appendAll(records: Incoming<typeof InboundMessageSchema>[]): Promise<void> {
+    if (records.some((r) => r.value.csat)) {
+      for (const r of records) await this.append(r);
+      return;
+    }
+    const items = records.map((record) => {
+      const m = record.value;
+      return {
+        record,
+        conversationId: conversationIdFor(m.channel, m.externalConversationId),
+        messageId: messageIdFor(m.channel, m.idempotencyKey),
+      };
+    });
+    const claims = await Promise.all(
+      items.map((i) =>
+        claimFingerprint(this.redis, i.messageId, messageFingerprint(i.record.value)),
+      ),
+    );
+    if (claims.includes('conflict')) throw new Error('an idempotency key reused in the batch');
+    const done = await Promise.all(items.map((i) => isDone(this.redis, messageKey(i.messageId))));
+    const seen = new Set<string>();
+    const todo = items.filter(
+      (i, k) => !done[k] && !seen.has(i.messageId) && seen.add(i.messageId),
+    );
+    await Promise.all(
+      todo.map(({ record, conversationId, messageId }) => {
+        const event = receivedEvent(conversationId, messageId, record.value);
+        return this.bus.publish({
+          topic: Topics.events,
+          key: conversationId,
+          value: event,
+          eventId: event.eventId,
+          correlationId: record.meta.correlationId,
+          causationId: record.meta.eventId,
+        });
+      }),
+    );
+    await Promise.all(todo.map((i) => markDone(this.redis, messageKey(i.messageId))));
+    for (const i of items)
+      this.logger.log(
+        todo.includes(i) ? 'customer message appended' : 'duplicate message dropped',
+        {
+          conversationId: i.conversationId,
+          messageId: i.messageId,
+          correlationId: i.record.meta.correlationId,
+        },
+      );
   }
 
   /** A rating from a channel: CsatRated, or a dead letter naming the field that does not fit. */
@@ -306,4 +346,26 @@ export class IngestService implements OnApplicationBootstrap {
   async state(conversationId: string) {
     return this.store.state(conversationId);
   }
+}
+
+/** The log event of an inbound customer message (its id derived from the message's). */
+function receivedEvent(conversationId: string, messageId: string, m: InboundMessage) {
+  return conversationEvent(
+    conversationId,
+    deterministicId('received', messageId),
+    'customerMessageReceived',
+    {
+      messageId,
+      channel: m.channel,
+      externalConversationId: m.externalConversationId,
+      customerId: m.customerId,
+      text: m.text,
+      locale: m.locale,
+      pageUrl: m.pageUrl,
+      idempotencyKey: m.idempotencyKey,
+      accountId: m.accountId,
+      sentAt: m.sentAt,
+      customerIdentity: m.customerIdentity,
+    },
+  );
 }
