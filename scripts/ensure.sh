@@ -9,8 +9,9 @@ source scripts/node.sh  # Node 24 (.nvmrc), fetched from the npm registry where 
 
 if [ ! -d node_modules/.bin ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
   echo "==> installing npm dependencies"
-  # npm install, not npm ci: the registry these machines reach lacks some other platforms'
-  # optional binaries (e.g. buf for darwin), so the lock cannot list them and npm ci refuses it.
+  # npm install, not npm ci, on a developer's machine: the lock is complete for linux-x64 (CI
+  # and the Docker image install it with npm ci), but the registry these machines reach lacks
+  # some other platforms' optional binaries (e.g. buf for darwin), so elsewhere npm ci refuses it.
   # onnxruntime-node's install script only downloads GPU (CUDA) libraries, which the CPU encoder
   # does not use: skipped here for npm versions that run install scripts (package.json's
   # allowScripts denies it to those that ask).
