@@ -3,3 +3,4 @@ export * from './evolve.js';
 export * from './events.js';
 export * from './desk-rules.js';
 export * from './review.js';
+export * from './projection.js';

@@ -5,7 +5,13 @@ import { Bus } from '@support/bus';
 import { baseConfigSchema, loadConfig, type BaseConfig } from './config.js';
 import { JsonLogger } from './logger.js';
 import { runService } from './nest.js';
-import { rebuildSnapshots, SnapshotStore } from '@support/stream';
+import {
+  projectionNamespace,
+  rebuildSnapshots,
+  SnapshotStore,
+  type OfConversation,
+  type Projection,
+} from '@support/stream';
 
 /**
  * A service's entry point: validates the configuration, builds its module and
@@ -67,16 +73,21 @@ export function rebuildMain(
 
 /**
  * The rebuild of a service whose only derived state is its snapshots of the
- * log: those of its log consumer, and of any other consumer group of the log
- * with snapshots of its own (`{ group, namespace }`).
+ * log: those of its log consumer (of `projection`, default the whole
+ * conversation), and of any other consumer group of the log with snapshots of
+ * its own (`{ group, namespace }`).
  */
-export function snapshotRebuildMain(
+export function snapshotRebuildMain<S extends OfConversation>(
   service: string,
   others: { group: string; namespace: string }[] = [],
+  projection?: Projection<S>,
 ): void {
   rebuildMain(service, async ({ bus, redis }) => {
+    const log = projection
+      ? new SnapshotStore<S>(redis, projectionNamespace(service, projection), projection)
+      : new SnapshotStore(redis, service);
     const rebuilt: Record<string, unknown> = {
-      log: await rebuildSnapshots(bus, new SnapshotStore(redis, service)),
+      log: await rebuildSnapshots<OfConversation>(bus, log as SnapshotStore<OfConversation>),
     };
     for (const { group, namespace } of others)
       rebuilt[group] = await rebuildSnapshots(

@@ -4,3 +4,4 @@ export * from './replay.js';
 export * from './restore.js';
 export * from './log-consumer.js';
 export * from './restorable.js';
+export * from './projection.js';

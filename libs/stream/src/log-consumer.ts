@@ -4,25 +4,37 @@ import { invalidLogEvent } from '@support/conversation';
 import { KeyedMutex } from './once.js';
 import { LogPartitionRestorer } from './restore.js';
 import { applyLogRecord, SnapshotStore, type Reaction, type Snapshot } from './snapshots.js';
+import {
+  conversationProjection,
+  projectionNamespace,
+  type OfConversation,
+  type Projection,
+} from './projection.js';
+import type { ConversationState } from '@support/conversation';
 
 /**
  * Consumes the conversation log into the service's snapshots and hands each
  * new event, with the state before and after it, to the service's reaction.
  * Snapshots that Redis has lost are restored from the log first (restore.ts).
  */
-export async function consumeConversationLog(
+export async function consumeConversationLog<S extends OfConversation = ConversationState>(
   bus: Bus,
   redis: Redis,
   opts: {
     group?: string;
-    store?: SnapshotStore;
+    /** What the service folds (default the whole conversation); ignored when `store` is given. */
+    projection?: Projection<S>;
+    store?: SnapshotStore<S>;
     mutex?: KeyedMutex;
-    react: Reaction;
+    react: Reaction<S>;
     /** Restores what the service derives from snapshots besides them, when snapshots are restored. */
-    onRestored?: (snapshots: Snapshot[]) => Promise<void>;
+    onRestored?: (snapshots: Snapshot<S>[]) => Promise<void>;
   },
-): Promise<SnapshotStore> {
-  const store = opts.store ?? new SnapshotStore(redis, bus.service);
+): Promise<SnapshotStore<S>> {
+  const projection = opts.projection ?? (conversationProjection as unknown as Projection<S>);
+  const store =
+    opts.store ??
+    new SnapshotStore<S>(redis, projectionNamespace(bus.service, projection), projection);
   const mutex = opts.mutex ?? new KeyedMutex();
   const restorer = new LogPartitionRestorer(bus, store, opts.onRestored);
   await bus.consume({

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Bus, Topics, type Incoming } from '@support/bus';
 import type { ConversationEvent, ConversationEventSchema } from '@support/contracts';
-import { conversationEvent } from '@support/conversation';
+import { conversationEvent, type Projection } from '@support/conversation';
+import { projectionNamespace } from './projection';
 import { LogPartitionRestorer } from './restore';
 import { foldHandled, logPositions, replayLog } from './replay';
 import { applyLogRecord, SnapshotStore, type Applied } from './snapshots';
@@ -96,6 +97,44 @@ describe('a rebuild of snapshots from the log', () => {
     expect(snapshot?.state.messages).toHaveLength(4);
     expect(snapshot?.offset).toBe(records[3].offset);
     expect(await restarted.partitionIntact(records[0].partition)).toBe(true);
+  });
+
+  it('restores a projection of its own through its own evolve, in its own namespace, and reacts only to what changes it', async () => {
+    const { id, records } = await conversation(3);
+    // A projection that keeps only how many messages there were, and the last text.
+    const counting: Projection<{ conversationId: string; count: number; last: string }> = {
+      name: `count-${randomUUID()}`,
+      initial: (conversationId) => ({ conversationId, count: 0, last: '' }),
+      evolve: (state, event) =>
+        event.payload.case === 'customerMessageReceived' && event.payload.value.text !== state.last
+          ? { ...state, count: state.count + 1, last: event.payload.value.text }
+          : state,
+    };
+    const namespace = projectionNamespace(service, counting);
+    expect(namespace).toBe(`${service}.${counting.name}`);
+    const store = new SnapshotStore(redis, namespace, counting);
+    const seen: number[] = [];
+    // A new namespace has no partition marks: its first record restores the partition up to it.
+    await applyLogRecord(
+      store,
+      records[2],
+      async ({ after }) => void seen.push(after.count),
+      new LogPartitionRestorer(bus, store),
+    );
+    expect(seen).toEqual([3]);
+    await store.flush();
+    expect(JSON.parse((await redis.get(`snap:${namespace}:${id}`))!)).toEqual({
+      state: { conversationId: id, count: 3, last: 'question 3' },
+      partition: records[2].partition,
+      offset: records[2].offset,
+    });
+    // The same event at a later offset leaves the projection as it is: no reaction.
+    await applyLogRecord(
+      store,
+      { ...records[2], offset: (BigInt(records[2].offset) + 1000n).toString() },
+      async ({ after }) => void seen.push(after.count),
+    );
+    expect(seen).toEqual([3]);
   });
 
   it('folds up to the offsets its consumer group committed, and nothing where it committed none', async () => {

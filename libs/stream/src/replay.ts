@@ -9,7 +9,8 @@ import {
   type MessageShape,
 } from '@support/contracts';
 import { Topics, type Bus, type TopicSpec } from '@support/bus';
-import { evolve, initialState } from '@support/conversation';
+import type { ConversationState } from '@support/conversation';
+import { conversationProjection, type OfConversation, type Projection } from './projection.js';
 import type { Snapshot, SnapshotStore } from './snapshots.js';
 /**
  * Reads a topic from the beginning up to its end at the time of the call (or
@@ -139,19 +140,27 @@ export async function replayLog(
   return { events: records, skipped };
 }
 
-export interface Folded {
-  snapshots: Map<string, Snapshot>;
+export interface Folded<S extends OfConversation = ConversationState> {
+  snapshots: Map<string, Snapshot<S>>;
   events: number;
 }
 
-/** Folds the log (to its end, or up to `upTo`) into one snapshot per conversation (state and last offset). */
-export async function foldLog(bus: Bus, upTo?: Positions): Promise<Folded> {
-  const snapshots = new Map<string, Snapshot>();
+/**
+ * Folds the log (to its end, or up to `upTo`) into one snapshot per conversation (state and last
+ * offset) of a projection (default the whole conversation).
+ */
+export async function foldLog<S extends OfConversation = ConversationState>(
+  bus: Bus,
+  upTo?: Positions,
+  projection: Projection<S> = conversationProjection as unknown as Projection<S>,
+): Promise<Folded<S>> {
+  const { evolve, initial } = projection;
+  const snapshots = new Map<string, Snapshot<S>>();
   const { events } = await replayLog(
     bus,
     async (event, partition, offset) => {
       const id = event.conversationId;
-      const current = snapshots.get(id)?.state ?? initialState(id);
+      const current = snapshots.get(id)?.state ?? initial(id);
       snapshots.set(id, { state: evolve(current, event), partition, offset });
     },
     upTo,
@@ -166,8 +175,12 @@ export async function foldLog(bus: Bus, upTo?: Positions): Promise<Folded> {
  * decisions, assignments). Folding to the log's end instead would mark those
  * records applied, and they would never be reacted to.
  */
-export async function foldHandled(bus: Bus, group = 'log'): Promise<Folded> {
-  return foldLog(bus, await logPositions(bus, group));
+export async function foldHandled<S extends OfConversation = ConversationState>(
+  bus: Bus,
+  group = 'log',
+  projection?: Projection<S>,
+): Promise<Folded<S>> {
+  return foldLog(bus, await logPositions(bus, group), projection);
 }
 
 /**
@@ -175,15 +188,15 @@ export async function foldHandled(bus: Bus, group = 'log'): Promise<Folded> {
  * where its consumer group (`group`, default the log consumer) stands (or from
  * a fold the caller already made).
  */
-export async function rebuildSnapshots(
+export async function rebuildSnapshots<S extends OfConversation>(
   bus: Bus,
-  store: SnapshotStore,
-  folded?: Folded,
+  store: SnapshotStore<S>,
+  folded?: Folded<S>,
   group = 'log',
 ): Promise<{ conversations: number; events: number }> {
   await store.clear();
   const positions = await logPositions(bus, group);
-  const { snapshots, events } = folded ?? (await foldLog(bus, positions));
+  const { snapshots, events } = folded ?? (await foldLog(bus, positions, store.projection));
   await store.putAll(snapshots.values());
   for (const [partition, upTo] of positions) await store.markPartitionIntact(partition, upTo);
   return { conversations: snapshots.size, events };

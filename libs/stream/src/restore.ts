@@ -1,5 +1,5 @@
 import type { Bus } from '@support/bus';
-import { evolve, initialState } from '@support/conversation';
+import type { OfConversation } from './projection.js';
 import { replayLog } from './replay.js';
 import type { PartitionRestorer, Snapshot, SnapshotStore } from './snapshots.js';
 
@@ -20,16 +20,16 @@ import type { PartitionRestorer, Snapshot, SnapshotStore } from './snapshots.js'
  * Records of one partition are handled one at a time, so nothing of the
  * partition moves while it is restored; other partitions go on.
  */
-export class LogPartitionRestorer implements PartitionRestorer {
+export class LogPartitionRestorer<S extends OfConversation> implements PartitionRestorer {
   /** Partitions waiting for the next restore, each with the offset to fold up to and its waiters. */
   private readonly pending = new Map<number, { upTo: bigint; waiters: Waiter[] }>();
   private working?: Promise<void>;
 
   constructor(
     private readonly bus: Bus,
-    private readonly store: SnapshotStore,
+    private readonly store: SnapshotStore<S>,
     /** What a service derives from its snapshots besides them (e.g. agents' loads), restored with them. */
-    private readonly onRestored?: (snapshots: Snapshot[]) => Promise<void>,
+    private readonly onRestored?: (snapshots: Snapshot<S>[]) => Promise<void>,
   ) {}
 
   async ensure(partition: number, offset: string): Promise<void> {
@@ -63,12 +63,13 @@ export class LogPartitionRestorer implements PartitionRestorer {
 
   private async restore(upTo: Map<number, bigint>): Promise<void> {
     const started = Date.now();
-    const snapshots = new Map<string, Snapshot>();
+    const { evolve, initial } = this.store.projection;
+    const snapshots = new Map<string, Snapshot<S>>();
     const { events } = await replayLog(
       this.bus,
       async (event, partition, offset) => {
         const id = event.conversationId;
-        const state = evolve(snapshots.get(id)?.state ?? initialState(id), event);
+        const state = evolve(snapshots.get(id)?.state ?? initial(id), event);
         snapshots.set(id, { state, partition, offset });
       },
       upTo,

@@ -1,11 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { ConversationEvent, ConversationEventSchema } from '@support/contracts';
 import type { Incoming } from '@support/bus';
-import { evolve, initialState, type ConversationState } from '@support/conversation';
+import type { ConversationState } from '@support/conversation';
+import { conversationProjection, type OfConversation, type Projection } from './projection.js';
 
-/** A service's snapshot of one conversation: the state and the last log offset applied to it. */
-export interface Snapshot {
-  state: ConversationState;
+/** A service's snapshot of one conversation: its projection's state and the last log offset applied to it. */
+export interface Snapshot<S extends OfConversation = ConversationState> {
+  state: S;
   partition: number;
   offset: string;
 }
@@ -23,14 +24,16 @@ export interface Snapshot {
  *   (clearCache) whenever partitions are reassigned, since another replica may have moved a
  *   snapshot on meanwhile. Dirty snapshots are never evicted before they are flushed.
  */
-export class SnapshotStore {
-  private readonly cache = new Map<string, Snapshot>();
+export class SnapshotStore<S extends OfConversation = ConversationState> {
+  private readonly cache = new Map<string, Snapshot<S>>();
   /** Snapshots changed since the last flush, by conversation id. */
-  private readonly dirty = new Map<string, Snapshot>();
+  private readonly dirty = new Map<string, Snapshot<S>>();
 
   constructor(
     private readonly redis: Redis,
     readonly namespace: string,
+    /** What the snapshots hold (default the whole conversation). */
+    readonly projection: Projection<S> = conversationProjection as unknown as Projection<S>,
     private readonly cacheSize = 10_000,
   ) {}
 
@@ -38,7 +41,7 @@ export class SnapshotStore {
     this.cache.clear();
   }
 
-  private remember(snapshot: Snapshot): void {
+  private remember(snapshot: Snapshot<S>): void {
     const id = snapshot.state.conversationId;
     this.cache.delete(id);
     this.cache.set(id, snapshot);
@@ -49,19 +52,19 @@ export class SnapshotStore {
     return `snap:${this.namespace}:${conversationId}`;
   }
 
-  async get(conversationId: string): Promise<Snapshot | undefined> {
+  async get(conversationId: string): Promise<Snapshot<S> | undefined> {
     const cached = this.dirty.get(conversationId) ?? this.cache.get(conversationId);
     if (cached) return cached;
     const raw = await this.redis.get(this.key(conversationId));
-    return raw ? (JSON.parse(raw) as Snapshot) : undefined;
+    return raw ? (JSON.parse(raw) as Snapshot<S>) : undefined;
   }
 
-  async state(conversationId: string): Promise<ConversationState> {
-    return (await this.get(conversationId))?.state ?? initialState(conversationId);
+  async state(conversationId: string): Promise<S> {
+    return (await this.get(conversationId))?.state ?? this.projection.initial(conversationId);
   }
 
   /** Keeps a snapshot in memory; Redis has it after the next `flush`. */
-  async put(snapshot: Snapshot): Promise<void> {
+  async put(snapshot: Snapshot<S>): Promise<void> {
     this.dirty.set(snapshot.state.conversationId, snapshot);
     this.remember(snapshot);
   }
@@ -86,7 +89,7 @@ export class SnapshotStore {
   }
 
   /** Writes many snapshots at once (a restore, a rebuild), replacing any older ones in memory. */
-  async putAll(snapshots: Iterable<Snapshot>): Promise<number> {
+  async putAll(snapshots: Iterable<Snapshot<S>>): Promise<number> {
     const all = [...snapshots];
     await this.write(all);
     for (const snapshot of all) {
@@ -98,7 +101,7 @@ export class SnapshotStore {
     return all.length;
   }
 
-  private async write(snapshots: Snapshot[]): Promise<void> {
+  private async write(snapshots: Snapshot<S>[]): Promise<void> {
     for (let i = 0; i < snapshots.length; i += 1000) {
       const batch = this.redis.pipeline();
       for (const s of snapshots.slice(i, i + 1000))
@@ -129,8 +132,8 @@ export class SnapshotStore {
   }
 
   /** Every snapshot of this namespace, keyed by conversation id. */
-  async all(): Promise<Map<string, Snapshot>> {
-    const out = new Map<string, Snapshot>();
+  async all(): Promise<Map<string, Snapshot<S>>> {
+    const out = new Map<string, Snapshot<S>>();
     const prefix = `snap:${this.namespace}:`;
     let cursor = '0';
     do {
@@ -139,7 +142,7 @@ export class SnapshotStore {
       if (keys.length) {
         const values = await this.redis.mget(...keys);
         keys.forEach((k, i) => {
-          if (values[i]) out.set(k.slice(prefix.length), JSON.parse(values[i]!) as Snapshot);
+          if (values[i]) out.set(k.slice(prefix.length), JSON.parse(values[i]!) as Snapshot<S>);
         });
       }
     } while (cursor !== '0');
@@ -167,16 +170,16 @@ export class SnapshotStore {
 }
 
 /** Whether `a` holds a later position of the log than `b` (the same partition). */
-function isNewer(a: Snapshot, b: Snapshot): boolean {
+function isNewer(a: Snapshot<OfConversation>, b: Snapshot<OfConversation>): boolean {
   return a.partition === b.partition && BigInt(a.offset) > BigInt(b.offset);
 }
 
-/** One log event as a service sees it: the state before and after, and whether it is new. */
-export interface Applied {
+/** One log event as a service sees it: its projection before and after, and whether it is new. */
+export interface Applied<S extends OfConversation = ConversationState> {
   event: ConversationEvent;
-  before: ConversationState;
-  after: ConversationState;
-  /** False when the same event (by id) was already in the log and applied. */
+  before: S;
+  after: S;
+  /** False when the event changed nothing of the projection (the same event applied already, or one it ignores). */
   isNew: boolean;
   record: Incoming<typeof ConversationEventSchema>;
 }
@@ -188,7 +191,9 @@ export interface Applied {
  * judged knowing them (a decision already taken is not taken twice). When
  * they arrive from the log, evolve ignores them by id.
  */
-export type Reaction = (applied: Applied) => Promise<void | ConversationEvent[]>;
+export type Reaction<S extends OfConversation = ConversationState> = (
+  applied: Applied<S>,
+) => Promise<void | ConversationEvent[]>;
 
 /**
  * Applies a log record to the service's snapshot of its conversation, at most
@@ -196,12 +201,13 @@ export type Reaction = (applied: Applied) => Promise<void | ConversationEvent[]>
  * runs before the snapshot is saved, so a crash in between replays it (and the
  * reaction's own idempotency makes that harmless) rather than losing it.
  */
-export async function applyLogRecord(
-  store: SnapshotStore,
+export async function applyLogRecord<S extends OfConversation>(
+  store: SnapshotStore<S>,
   record: Incoming<typeof ConversationEventSchema>,
-  react: Reaction,
+  react: Reaction<S>,
   restorer?: PartitionRestorer,
 ): Promise<void> {
+  const { evolve, initial } = store.projection;
   const event = record.value;
   const conversationId = event.conversationId || record.key;
   let snapshot = await store.get(conversationId);
@@ -217,7 +223,7 @@ export async function applyLogRecord(
   ) {
     return; // this offset was applied already
   }
-  const before = snapshot?.state ?? initialState(conversationId);
+  const before = snapshot?.state ?? initial(conversationId);
   const after = evolve(before, event);
   const isNew = after !== before;
   const own = isNew ? await react({ event, before, after, isNew, record }) : undefined;

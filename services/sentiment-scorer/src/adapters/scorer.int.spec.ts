@@ -5,7 +5,8 @@ import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
 import { deterministicId, Topics } from '@support/bus';
 import { JsonLogger, loadConfig } from '@support/service-kit';
-import { SnapshotStore } from '@support/stream';
+import { projectionNamespace, SnapshotStore } from '@support/stream';
+import { scorerProjection } from '../domain/projection';
 import {
   customerMessageReceived,
   redeliverTwice,
@@ -72,13 +73,14 @@ describe('sentiment-scorer on the real Kafka and Redis', () => {
     expect(value?.trajectory?.frustration).toBeCloseTo((value?.frustration ?? 0) / 2, 3);
 
     // When the same message is delivered again, and again after the service lost its snapshot
-    const store = new SnapshotStore(redis, SERVICE);
+    const namespace = projectionNamespace(SERVICE, scorerProjection);
+    const store = new SnapshotStore(redis, namespace, scorerProjection);
     await redeliverTwice({
       watcher: rig.watcher,
       deliver: publishReceived,
       isDelivery: (r) => r.value.eventId === received.eventId,
       snapshot: () => store.get(conversationId),
-      dropSnapshot: () => redis.del(`snap:${SERVICE}:${conversationId}`),
+      dropSnapshot: () => redis.del(`snap:${namespace}:${conversationId}`),
     });
 
     // Then there is still exactly one score for the message

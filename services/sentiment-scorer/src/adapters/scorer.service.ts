@@ -8,6 +8,7 @@ import { JsonLogger, REDIS } from '@support/service-kit';
 import { consumeConversationLog, once, type Applied } from '@support/stream';
 import { EMOTION_MODEL } from '../domain/emotion-model.js';
 import { assertTrainedOn } from '../domain/emotions.js';
+import { scorerProjection, type ScorerState } from '../domain/projection.js';
 import { scoreInConversation } from '../domain/score.js';
 import { scoredTotal, signalsTotal } from './metrics.js';
 
@@ -24,22 +25,22 @@ export class ScorerService implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     this.encoder = await emotionEncoder();
-    await consumeConversationLog(this.bus, this.redis, { react: (applied) => this.react(applied) });
+    await consumeConversationLog(this.bus, this.redis, {
+      projection: scorerProjection,
+      react: (applied) => this.react(applied),
+    });
   }
 
-  private async react({ event, after, record }: Applied): Promise<ConversationEvent[] | void> {
+  private async react({
+    event,
+    after,
+    record,
+  }: Applied<ScorerState>): Promise<ConversationEvent[] | void> {
     if (event.payload.case !== 'customerMessageReceived') return;
     const { messageId, text } = event.payload.value;
     const conversationId = event.conversationId;
     const context = { conversationId, messageId, correlationId: record.meta.correlationId };
-    const earlier = after.messages
-      .filter((m) => m.messageId !== messageId)
-      .map((m) => ({
-        messageId: m.messageId,
-        text: m.text,
-        valence: m.score?.valence,
-        frustration: m.score?.frustration,
-      }));
+    const earlier = after.messages.filter((m) => m.messageId !== messageId);
     let scored: ConversationEvent | undefined;
     const published = await once(this.redis, `sentiment-scorer:score:${messageId}`, async () => {
       const [vector] = await this.encoder.embed([text]);
