@@ -3,7 +3,8 @@
  * in sync), customers writing, and the broker that leads most of the conversation log's
  * partitions killed with SIGKILL mid-run. Every question still gets one AI reply, every request
  * for a person one handoff and one assignment, no customer sees a message twice, and no consumer
- * stops: every service answers /health with 200 at the end. The counts are printed.
+ * stops: every service answers /health with 200 at the end, and /health/ready was never 503 for
+ * 5 s or more (readiness stays while consumers join again). The counts are printed.
  *
  * The cluster is deploy/local/infra.sh's (`--brokers 3`), started fresh on ports 39092-39097
  * (CLUSTER_KAFKA_PORT) with its data in deploy/local/.data/cluster-test, and its own PostgreSQL
@@ -58,6 +59,7 @@ const procs = new Map<ServiceName, ServiceProcess>();
 let admin: Admin | undefined;
 let watcher: TopicWatcher | undefined;
 let health: ReturnType<typeof watchHealth> | undefined;
+let readiness: ReturnType<typeof watchHealth> | undefined;
 const onDuty = { id: `agent-cluster-${process.pid}`, name: 'Kai Brandt', team: 'Support' };
 
 /**
@@ -102,6 +104,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await health?.stop();
+  await readiness?.stop();
   await removeAgent(onDuty.id).catch(() => undefined);
   await watcher?.stop().catch(() => undefined);
   await admin?.disconnect().catch(() => undefined);
@@ -152,8 +155,8 @@ async function write(n: number, sent: Sent[]): Promise<void> {
   }
 }
 
-/** Polls every service's /health once a second; records the longest time each was not 200, and why. */
-function watchHealth(): {
+/** Polls every service's `path` once a second; records the longest time each was not 200, and why. */
+function watchHealth(path: string): {
   stop: () => Promise<Map<ServiceName, { worstMs: number; why: string }>>;
 } {
   const down = new Map<ServiceName, number>();
@@ -165,7 +168,7 @@ function watchHealth(): {
     while (running) {
       await Promise.all(
         SERVICES.map(async (s) => {
-          const res = await fetch(`http://127.0.0.1:${port(s)}/health`, {
+          const res = await fetch(`http://127.0.0.1:${port(s)}${path}`, {
             signal: AbortSignal.timeout(5_000),
           }).catch((err: Error) => ({ ok: false, status: 0, text: async () => err.message }));
           if (res.ok) {
@@ -231,7 +234,8 @@ describe('the pipeline on a three-broker Kafka cluster', () => {
     });
     expect(resources[0].configEntries[0].configValue).toBe('2');
 
-    health = watchHealth();
+    health = watchHealth('/health');
+    readiness = watchHealth('/health/ready');
     const sent: Sent[] = [];
     await write(PHASES.before, sent);
 
@@ -312,6 +316,7 @@ describe('the pipeline on a three-broker Kafka cluster', () => {
       finalHealth.set(s, status);
     }
     const unhealthy = await health.stop();
+    const unready = await readiness!.stop();
 
     const excess = (n: number) => Math.max(0, n - 1);
     const answered = questions.filter((q) => aiReplies(q.messageId) >= 1);
@@ -384,12 +389,21 @@ describe('the pipeline on a three-broker Kafka cluster', () => {
           ([s, u]) =>
             `    ${s.padEnd(20)} ${(u.worstMs / 1000).toFixed(1)}${u.worstMs ? `  (${u.why})` : ''}`,
         ),
+        '  longest time /health/ready was not 200, per service (s):',
+        ...[...unready].map(
+          ([s, u]) =>
+            `    ${s.padEnd(20)} ${(u.worstMs / 1000).toFixed(1)}${u.why ? `  (${u.why})` : ''}`,
+        ),
       ].join('\n'),
     );
 
     expect(Object.fromEntries(finalHealth)).toEqual(
       Object.fromEntries(SERVICES.map((s) => [s, 200])),
     );
+    // Readiness (what a load balancer or Kubernetes reads) stays within the 5 s failover budget
+    // while consumers whose broker died join again: HTTP served all along.
+    const readyGaps = Object.fromEntries([...unready].map(([s, u]) => [s, u.worstMs < 5_000]));
+    expect(readyGaps).toEqual(Object.fromEntries(SERVICES.map((s) => [s, true])));
     expect({ lost, duplicates }).toEqual({ lost: 0, duplicates: 0 });
     // Exactly one of each: one AI reply per question (none handed off: the AI was there all
     // along), one handoff and one assignment per request.

@@ -13,7 +13,7 @@ import type { Manifest, ManifestGroup } from './render.js';
 import type { ServiceDeployment } from './service-meta.js';
 import { topicConfig, type KafkaTopic } from './topics.js';
 import type { Values } from './values.js';
-import { HEALTH_PATH } from './workload.js';
+import { LIVE_PATH, READY_PATH } from './workload.js';
 
 const isKafkaTopic = (o: Manifest): o is KafkaTopic => o.kind === 'KafkaTopic';
 
@@ -54,9 +54,10 @@ function probeErrors(service: ServiceEntry, set: IStatefulSet): string[] {
   const errors: string[] = [];
   if (!container.ports?.some((p) => p.name === 'http' && p.containerPort === service.port))
     errors.push(`service ${service.name}: container port http is not ${service.port}`);
-  for (const kind of ['readinessProbe', 'livenessProbe'] as const) {
-    if (container[kind]?.httpGet?.path !== HEALTH_PATH)
-      errors.push(`service ${service.name}: no ${kind} on ${HEALTH_PATH}`);
+  const expected = { readinessProbe: READY_PATH, livenessProbe: LIVE_PATH } as const;
+  for (const [kind, path] of Object.entries(expected) as [keyof typeof expected, string][]) {
+    if (container[kind]?.httpGet?.path !== path)
+      errors.push(`service ${service.name}: no ${kind} on ${path}`);
   }
   return errors;
 }

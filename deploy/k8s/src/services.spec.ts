@@ -44,7 +44,7 @@ describe('the objects of each service', () => {
     }
   });
 
-  it('runs the image on the service port, with startup, readiness and liveness on /health', async () => {
+  it('runs the image on the service port, with startup and readiness on /health/ready and liveness on /health/live', async () => {
     const { objects, catalogue } = await renderWith(shippedValues());
     for (const service of catalogue.services) {
       const set = ofKind<Workload>(objects, 'StatefulSet').find(
@@ -54,8 +54,9 @@ describe('the objects of each service', () => {
       expect(c.ports).toEqual([
         expect.objectContaining({ name: 'http', containerPort: service.port }),
       ]);
-      for (const probe of [c.startupProbe, c.readinessProbe, c.livenessProbe])
-        expect(probe.httpGet).toEqual({ path: '/health', port: 'http' });
+      for (const probe of [c.startupProbe, c.readinessProbe])
+        expect(probe.httpGet).toEqual({ path: '/health/ready', port: 'http' });
+      expect(c.livenessProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
       expect(c.resources.requests.memory).toBeDefined();
       expect(c.resources.limits.memory).toBeDefined();
     }

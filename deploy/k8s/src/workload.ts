@@ -18,18 +18,24 @@ import { labels, names, selectorLabels } from './names.js';
 import type { ServiceDeployment } from './service-meta.js';
 import type { Resources, Values } from './values.js';
 
-export const HEALTH_PATH = '/health';
+/** Readiness: 503 while the service starts (restoring state, loading models, joining groups). */
+export const READY_PATH = '/health/ready';
+/** Liveness: 503 only when a consumer stopped for good. */
+export const LIVE_PATH = '/health/live';
 
-/** /health answers 503 while the service starts (restoring state, loading models), 200 when it serves. */
 function probes(): Pick<IContainer, 'startupProbe' | 'readinessProbe' | 'livenessProbe'> {
-  const get = { path: HEALTH_PATH, port: 'http' };
-  const probe = (p: Omit<IProbe, 'httpGet'>): IProbe => ({ httpGet: get, timeoutSeconds: 3, ...p });
+  const probe = (path: string, p: Omit<IProbe, 'httpGet'>): IProbe => ({
+    httpGet: { path, port: 'http' },
+    timeoutSeconds: 3,
+    ...p,
+  });
   return {
     // Up to five minutes to start (models to load, state to restore from the log) before liveness counts.
-    startupProbe: probe({ periodSeconds: 5, failureThreshold: 60 }),
-    readinessProbe: probe({ periodSeconds: 5, failureThreshold: 2 }),
-    // A consumer that crashed turns /health red for good: restart the pod.
-    livenessProbe: probe({ periodSeconds: 10, failureThreshold: 3 }),
+    startupProbe: probe(READY_PATH, { periodSeconds: 5, failureThreshold: 60 }),
+    // A consumer joining again after a broker died keeps the pod ready: HTTP serves meanwhile.
+    readinessProbe: probe(READY_PATH, { periodSeconds: 5, failureThreshold: 2 }),
+    // A consumer that stopped for good turns liveness red: restart the pod.
+    livenessProbe: probe(LIVE_PATH, { periodSeconds: 10, failureThreshold: 3 }),
   };
 }
 

@@ -192,6 +192,69 @@ describe('bus on the real broker', () => {
     expect(bus.stats.deadLettered).toBe(3);
   });
 
+  it('handles other keys of a partition beside a slow record, each key in order, dead-letters a bad one once, and commits only past records all done', async () => {
+    const { topic, dlq } = tempTopics();
+    const single = { ...topic, partitions: 1 };
+    const bus = newBus({ retry: { maxAttempts: 2, initialBackoffMs: 20, maxBackoffMs: 50 } });
+    await bus.ensureTopics([single, dlq]);
+    // Published before the group joins, so that they wait in the lane together.
+    const sent = ['a1', 'b1', 'b2', 'a2', 'c1', 'c-bad', 'c2', 'b3'];
+    for (const text of sent)
+      await bus.publish({ topic: single, key: text.slice(0, 1), value: inbound(text) });
+    const started: string[] = [];
+    const done: string[] = [];
+    let releaseA!: () => void;
+    const aMayFinish = new Promise<void>((resolve) => (releaseA = resolve));
+    await bus.consume({
+      group: 'g',
+      topic: single,
+      parallelKeys: 8,
+      handle: async (r) => {
+        const text = r.value.text;
+        started.push(text);
+        if (text === 'c-bad') throw new InvalidRecordError('c-bad is not acceptable');
+        // a1 is slow: it ends only once b's records and c1 are done, which only records of its
+        // partition handled beside it can do (one at a time, this test would time out). c-bad is
+        // handled alone once nothing is in flight, so c2 comes after a1.
+        if (text === 'a1') await aMayFinish;
+        done.push(text);
+        if (['b1', 'b2', 'b3', 'c1'].every((t) => done.includes(t))) releaseA();
+      },
+    });
+    const letters: string[] = [];
+    await bus.consume({
+      group: 'dlq',
+      topic: dlq,
+      handle: async (r) => void letters.push(r.value.reason),
+    });
+    await until(() => (done.length === 7 && letters.length === 1 ? true : undefined));
+    expect(done.indexOf('a1')).toBeGreaterThan(done.indexOf('b3'));
+    expect(done.indexOf('c2')).toBeGreaterThan(done.indexOf('a1'));
+    // Each key in order, and every record handled once (the bad one tried alone, then dead-lettered).
+    for (const key of ['a', 'b', 'c']) {
+      const ofKey = sent.filter((t) => t.startsWith(key) && t !== 'c-bad');
+      expect(done.filter((t) => t.startsWith(key))).toEqual(ofKey);
+    }
+    expect(letters).toEqual(['c-bad is not acceptable']);
+    expect(started.filter((t) => t === 'c-bad')).toHaveLength(2);
+    expect(started.filter((t) => t !== 'c-bad').sort()).toEqual(
+      sent.filter((t) => t !== 'c-bad').sort(),
+    );
+    // Everything was committed: the group's next member reads only what comes after.
+    await bus.close();
+    const next = newBus({ service: bus.service });
+    const after: string[] = [];
+    await next.consume({
+      group: 'g',
+      topic: single,
+      parallelKeys: 8,
+      handle: async (r) => void after.push(r.value.text),
+    });
+    await next.publish({ topic: single, key: 'z', value: inbound('z1') });
+    await until(() => (after.includes('z1') ? true : undefined));
+    expect(after).toEqual(['z1']);
+  });
+
   it('hands a batch handler many records at once, and lets the one-record path take bad records and failed batches', async () => {
     const { topic, dlq } = tempTopics();
     const bus = newBus({ retry: { maxAttempts: 2, initialBackoffMs: 20, maxBackoffMs: 50 } });
@@ -489,9 +552,14 @@ describe('bus on the real broker', () => {
     const seen: string[] = [];
     await bus.consume({ group: 'g', topic, handle: async (r) => void seen.push(r.value.text) });
     // A record published while the group is still joining is handled once it has joined.
-    expect(bus.health()).toEqual({ ok: false, consumers: { [`${bus.service}.g`]: 'starting' } });
+    expect(bus.health()).toEqual({
+      ok: false,
+      ready: false,
+      consumers: { [`${bus.service}.g`]: 'starting' },
+    });
     await bus.publish({ topic, key: 'k', value: inbound('while joining') });
     await until(() => (bus.health().ok ? true : undefined));
+    expect(bus.health().ready).toBe(true);
     await until(() => (seen.length ? true : undefined));
     expect(seen).toEqual(['while joining']);
   });

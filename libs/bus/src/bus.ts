@@ -258,15 +258,21 @@ export class Bus {
     return this.crashing;
   }
 
-  /** Health: every consumer has joined its group and none has crashed. */
-  health(): { ok: boolean; consumers: Record<string, ConsumerStatus> } {
+  /**
+   * Health. ok: every consumer is consuming. ready: every consumer has joined its group once and
+   * none has stopped; one that joins again after a broker died (rejoining) leaves the process
+   * ready, since it serves HTTP meanwhile and its records wait in Kafka.
+   */
+  health(): { ok: boolean; ready: boolean; consumers: Record<string, ConsumerStatus> } {
     const consumers: Record<string, ConsumerStatus> = {};
     let ok = true;
+    let ready = true;
     for (const [group, { status }] of this.consumers) {
       consumers[group] = status;
       if (status !== 'running') ok = false;
+      if (status !== 'running' && status !== 'rejoining') ready = false;
     }
-    return { ok, consumers };
+    return { ok, ready, consumers };
   }
 
   /** Graceful shutdown: consumers stop after their current message and commit what was processed. */

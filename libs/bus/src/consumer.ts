@@ -35,6 +35,14 @@ export interface ConsumeOptions<Desc extends DescMessage>
   fromBeginning?: boolean;
   /** Partitions handled at the same time (default KAFKA_PARTITIONS_CONCURRENTLY, 6). */
   partitionsConcurrently?: number;
+  /**
+   * Records of one partition with different keys handled at the same time, up to this many; each
+   * key's records in order, and offsets committed only past records all done (lanes.ts, keyed
+   * mode). A record that needs care (a retry, a dead letter, a crash mark) is handled alone.
+   * For handlers that keep no order between keys (the conversation log's: one conversation, one
+   * key). Ignored with handleBatch.
+   */
+  parallelKeys?: number;
   /** Called whenever the group (re)assigns partitions: drop any cache of what other members may have changed. */
   onAssignment?: () => void;
   /** Overrides the bus's retry policy for this consumer's handler. */
@@ -55,7 +63,12 @@ export interface ConsumeOptions<Desc extends DescMessage>
   beforeCommit?: () => Promise<void>;
 }
 
-export type ConsumerStatus = 'starting' | 'running' | 'stopped' | 'crashed';
+/**
+ * starting: joining its group for the first time; running: consuming; rejoining: its fetch
+ * stream failed (a broker died) and it joins again, having run before; stopped: closed on
+ * shutdown; crashed: stopped for good (the process exits).
+ */
+export type ConsumerStatus = 'starting' | 'running' | 'rejoining' | 'stopped' | 'crashed';
 
 export interface ConsumerDeps {
   brokers: string[];
@@ -141,6 +154,19 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
         this.batches
           ? this.batches.settle(items.map((i) => i.raw))
           : this.records.settle(items[0].raw),
+      ...(!options.handleBatch && (options.parallelKeys ?? 1) > 1
+        ? {
+            keyed: {
+              max: options.parallelKeys!,
+              keyOf: (item: LaneItem) => item.raw.key?.toString('utf8') ?? '',
+              tryOne: async (item: LaneItem) => {
+                const handled = await this.records.tryConcurrently(item.raw);
+                if (handled) this.records.settled(item.raw);
+                return handled;
+              },
+            },
+          }
+        : {}),
       onFull: () => this.stream?.pause(),
       onDrained: () => this.stream?.resume(),
     });
@@ -263,7 +289,7 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
       .flatMap((a) => a.partitions);
     this.lanes.assign(partitions);
     this.records.forget((p) => this.lanes.isAssigned(p));
-    if (this.status === 'starting') this.status = 'running';
+    if (this.status === 'starting' || this.status === 'rejoining') this.status = 'running';
     // Another member may have crashed on a partition this one now owns: records wait for this read.
     void this.deps.marks.refresh();
     this.options.onAssignment?.();
@@ -280,7 +306,7 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
     await this.commit();
     await this.closeClient();
     this.lanes.assign([]);
-    this.status = 'starting';
+    this.status = 'rejoining';
     this.joined = this.join();
   }
 

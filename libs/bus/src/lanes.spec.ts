@@ -207,4 +207,95 @@ describe('partition lanes', () => {
     expect(calls.flat().filter((x) => x === '0:1')).toHaveLength(1);
     expect(l.takeCommittable()).toEqual(new Map([[0, 5n]]));
   });
+
+  describe('keyed mode', () => {
+    /** Keyed lanes whose tryOne is gated by the test; `alone` records what was handled alone. */
+    function keyedLanes(max: number, fails: (r: Rec) => boolean = () => false) {
+      const started: string[] = [];
+      const gates = new Map<string, (ok: boolean) => void>();
+      const alone: string[] = [];
+      const l = new PartitionLanes<Rec>({
+        concurrency: 1,
+        maxBuffered: 100,
+        retryAfterMs: 5,
+        handle: async ([r]) => void alone.push(r.label),
+        onFull: () => undefined,
+        onDrained: () => undefined,
+        keyed: {
+          max,
+          keyOf: (r) => r.label.slice(0, 1),
+          tryOne: (r) =>
+            new Promise<boolean>((resolve) => {
+              started.push(r.label);
+              gates.set(r.label, (ok) => resolve(ok && !fails(r)));
+            }),
+        },
+      });
+      const finish = async (label: string, ok = true) => {
+        gates.get(label)!(ok);
+        await tick();
+        await tick();
+      };
+      return { l, started, alone, finish };
+    }
+
+    it('keeps records of other keys in flight beside each other, each key in order, up to max', async () => {
+      const k = keyedLanes(3);
+      k.l.assign([0]);
+      ['a1', 'b1', 'a2', 'c1', 'd1'].forEach((label, i) => k.l.push(rec(0, i + 1, label)));
+      await tick();
+      // a2 waits for a1; d1 for a slot.
+      expect(k.started).toEqual(['a1', 'b1', 'c1']);
+      await k.finish('b1');
+      expect(k.started).toEqual(['a1', 'b1', 'c1', 'd1']);
+      await k.finish('a1');
+      expect(k.started).toEqual(['a1', 'b1', 'c1', 'd1', 'a2']);
+    });
+
+    it('offers to commit only the prefix of records all done', async () => {
+      const k = keyedLanes(4);
+      k.l.assign([0]);
+      ['a1', 'b1', 'c1'].forEach((label, i) => k.l.push(rec(0, i + 1, label)));
+      await tick();
+      await k.finish('b1');
+      await k.finish('c1');
+      // a1 (offset 1) is still in flight: nothing may be committed past it.
+      expect(k.l.takeCommittable()).toEqual(new Map());
+      await k.finish('a1');
+      expect(k.l.takeCommittable()).toEqual(new Map([[0, 4n]]));
+    });
+
+    it('handles a record that needs care alone once the others in flight are done, then goes on in flight', async () => {
+      const k = keyedLanes(4, (r) => r.label === 'b1');
+      k.l.assign([0]);
+      ['a1', 'b1', 'b2', 'c1'].forEach((label, i) => k.l.push(rec(0, i + 1, label)));
+      await tick();
+      expect(k.started).toEqual(['a1', 'b1', 'c1']);
+      await k.finish('b1');
+      // b1 failed: nothing new starts, and it waits until a1 and c1 are done.
+      expect(k.alone).toEqual([]);
+      await k.finish('c1');
+      expect(k.alone).toEqual([]);
+      await k.finish('a1');
+      await tick();
+      // b1 alone; then b2, next of its key, goes in flight again.
+      expect(k.alone).toEqual(['b1']);
+      expect(k.started).toContain('b2');
+      expect(k.l.takeCommittable()).toEqual(new Map([[0, 3n]]));
+      k.l.push(rec(0, 5, 'd1'));
+      await tick();
+      expect(k.started).toContain('d1');
+    });
+
+    it('forgets what was in flight for a revoked partition', async () => {
+      const k = keyedLanes(4);
+      k.l.assign([0]);
+      k.l.push(rec(0, 1, 'a1'));
+      await tick();
+      k.l.assign([]);
+      await k.finish('a1');
+      expect(k.l.takeCommittable()).toEqual(new Map());
+      await k.l.close();
+    });
+  });
 });

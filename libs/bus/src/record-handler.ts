@@ -35,6 +35,12 @@ export interface Incoming<Desc extends DescMessage> {
   value: MessageShape<Desc>;
   meta: RecordMeta;
   raw: RawRecord;
+  /**
+   * True when other records of the same partition (of other keys) may be handled at the same time
+   * (ConsumeOptions.parallelKeys). A handler that needs the partition to itself (say, to restore
+   * its state from the topic) throws then: the record is handled again alone, in order.
+   */
+  concurrent?: boolean;
 }
 
 /** Thrown by a handler for a record that is well-formed protobuf but not acceptable: it is dead-lettered. */
@@ -61,7 +67,7 @@ export interface RecordOptions<Desc extends DescMessage> {
    * Without this handler a tombstone is an undecodable record and is dead-lettered.
    */
   onTombstone?: (key: string, meta: { partition: number; offset: string }) => Promise<void>;
-  /** Called once a record is done with: handled, a tombstone applied, or dead-lettered. */
+  /** Called once a record is done with: handled, a tombstone applied, or dead-lettered (with parallelKeys, as records finish, not in offset order). */
   onSettled?: (partition: number, offset: string) => void;
 }
 
@@ -144,6 +150,31 @@ export class RecordHandler<Desc extends DescMessage> {
         });
       throw err;
     }
+  }
+
+  /**
+   * Handles a record once, with no retry and no dead letter, alongside other records of its
+   * partition (Incoming.concurrent): true when it was handled. False when it needs the careful
+   * path (`settle`): its partition has a crash mark or a record being retried, it does not decode
+   * or validate, or the handler threw. onSettled is left to the caller, which knows the order.
+   */
+  async tryConcurrently(record: RawRecord): Promise<boolean> {
+    const tp = `${record.topic}|${record.partition}`;
+    if (
+      this.failing.has(tp) ||
+      this.deps.marks.get(this.deps.groupId, record.topic, record.partition)
+    )
+      return false;
+    if (!this.deps.owns(record.partition)) return false;
+    try {
+      return (await this.process(record, true)) === undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  settled(record: RawRecord): void {
+    this.options.onSettled?.(record.partition, record.offset);
   }
 
   /** Forgets the failures of partitions this member no longer owns: their new owner has them. */
@@ -235,10 +266,11 @@ export class RecordHandler<Desc extends DescMessage> {
   }
 
   /** Decodes, validates and handles a record: undefined when handled, or why to dead-letter it. Throws when the handler fails. */
-  private async process(record: RawRecord) {
+  private async process(record: RawRecord, concurrent = false) {
     const { options } = this;
     const key = record.key?.toString('utf8') ?? '';
     if (!record.value && options.onTombstone) {
+      if (concurrent) throw new Error('a tombstone is applied alone');
       await options.onTombstone(key, { partition: record.partition, offset: record.offset });
       return undefined;
     }
@@ -275,6 +307,7 @@ export class RecordHandler<Desc extends DescMessage> {
             value,
             meta,
             raw: record,
+            ...(concurrent ? { concurrent } : {}),
           }),
       );
     } catch (err) {

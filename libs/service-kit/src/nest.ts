@@ -43,12 +43,43 @@ class OpsController {
     @Inject(SERVICE_NAME) private readonly service: string,
   ) {}
 
-  /** 200 while the service can do its job; 503 (with the failing part) otherwise. */
+  /**
+   * 200 while every part works: Kafka (each consumer consuming), Redis and the service's own
+   * checks; 503 (with the failing part) otherwise.
+   */
   @Get('health')
   async health(): Promise<Record<string, unknown>> {
     const kafka = this.bus.health();
+    return this.answer(kafka.ok, kafka.consumers);
+  }
+
+  /**
+   * Readiness (to take traffic): Redis and the service's own checks work, and every consumer has
+   * joined its group once. A consumer joining again after a broker died keeps it ready: HTTP
+   * serves meanwhile, and the records it has not read wait in Kafka.
+   */
+  @Get('health/ready')
+  async ready(): Promise<Record<string, unknown>> {
+    const kafka = this.bus.health();
+    return this.answer(kafka.ready, kafka.consumers);
+  }
+
+  /** Liveness: the process answers and no consumer has stopped for good (restart it otherwise). */
+  @Get('health/live')
+  live(): Record<string, unknown> {
+    const { consumers } = this.bus.health();
+    const crashed = Object.values(consumers).includes('crashed');
+    const body = { status: crashed ? 'error' : 'ok', service: this.service, consumers };
+    if (crashed) throw new HttpException(body, HttpStatus.SERVICE_UNAVAILABLE);
+    return body;
+  }
+
+  private async answer(
+    kafkaOk: boolean,
+    consumers: Record<string, string>,
+  ): Promise<Record<string, unknown>> {
     const checks: Record<string, string> = {};
-    checks.kafka = kafka.ok ? 'ok' : 'down';
+    checks.kafka = kafkaOk ? 'ok' : 'down';
     try {
       await this.redis.ping();
       checks.redis = 'ok';
@@ -64,12 +95,7 @@ class OpsController {
       }
     }
     const ok = Object.values(checks).every((v) => v === 'ok');
-    const body = {
-      status: ok ? 'ok' : 'error',
-      service: this.service,
-      checks,
-      consumers: kafka.consumers,
-    };
+    const body = { status: ok ? 'ok' : 'error', service: this.service, checks, consumers };
     if (!ok) throw new HttpException(body, HttpStatus.SERVICE_UNAVAILABLE);
     return body;
   }

@@ -49,6 +49,8 @@ describe('OpenApiModule', () => {
     const served = (await res.json()) as ReturnType<typeof loadOpenApiDocument>;
     expect(Object.keys(served.paths).sort()).toEqual([
       '/health',
+      '/health/live',
+      '/health/ready',
       '/metrics',
       '/v1/more-things',
       '/v1/openapi.json',

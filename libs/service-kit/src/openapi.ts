@@ -45,6 +45,51 @@ export const KIT_OPENAPI: Pick<OpenApiDocument, 'paths' | 'components'> = {
         },
       },
     },
+    '/health/ready': {
+      get: {
+        summary: 'Whether the service may take traffic (readiness)',
+        description:
+          'Redis answering, the checks the service adds, and every Kafka consumer joined once: a consumer joining again after a broker died keeps the service ready (HTTP serves; its records wait in Kafka). No key needed.',
+        tags: ['operations'],
+        security: [],
+        responses: {
+          '200': {
+            description: 'Ready',
+            content: {
+              'application/json': { schema: { $ref: '#/components/schemas/ServiceHealth' } },
+            },
+          },
+          '503': {
+            description: 'Not ready (the part named in checks or consumers)',
+            content: {
+              'application/json': { schema: { $ref: '#/components/schemas/ServiceHealth' } },
+            },
+          },
+        },
+      },
+    },
+    '/health/live': {
+      get: {
+        summary: 'Whether the process lives (liveness)',
+        description: 'The process answers and no consumer has stopped for good. No key needed.',
+        tags: ['operations'],
+        security: [],
+        responses: {
+          '200': {
+            description: 'Alive',
+            content: {
+              'application/json': { schema: { $ref: '#/components/schemas/ServiceLiveness' } },
+            },
+          },
+          '503': {
+            description: 'A consumer stopped for good: restart the process',
+            content: {
+              'application/json': { schema: { $ref: '#/components/schemas/ServiceLiveness' } },
+            },
+          },
+        },
+      },
+    },
     '/metrics': {
       get: {
         summary: 'Prometheus metrics',
@@ -113,9 +158,27 @@ export const KIT_OPENAPI: Pick<OpenApiDocument, 'paths' | 'components'> = {
           consumers: {
             description: 'Each Kafka consumer group of the process and its state',
             type: 'object',
-            additionalProperties: { enum: ['starting', 'running', 'stopped', 'crashed'] },
+            additionalProperties: { $ref: '#/components/schemas/ConsumerStatus' },
           },
         },
+      },
+      ServiceLiveness: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['status', 'service', 'consumers'],
+        properties: {
+          status: { enum: ['ok', 'error'] },
+          service: { type: 'string', minLength: 1 },
+          consumers: {
+            type: 'object',
+            additionalProperties: { $ref: '#/components/schemas/ConsumerStatus' },
+          },
+        },
+      },
+      ConsumerStatus: {
+        description:
+          'starting: joining for the first time; running; rejoining: joining again after its stream failed; stopped; crashed: stopped for good',
+        enum: ['starting', 'running', 'rejoining', 'stopped', 'crashed'],
       },
     },
   },

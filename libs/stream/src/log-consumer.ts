@@ -12,6 +12,9 @@ import {
 } from './projection.js';
 import type { ConversationState } from '@support/conversation';
 
+/** How many records of one log partition, each of another conversation, a log consumer handles at once. */
+const LOG_PARALLEL_KEYS = Math.max(1, Number(process.env.LOG_PARALLEL_KEYS ?? 16));
+
 /**
  * Consumes the conversation log into the service's snapshots and hands each
  * new event, with the state before and after it, to the service's reaction.
@@ -26,6 +29,8 @@ export async function consumeConversationLog<S extends OfConversation = Conversa
     projection?: Projection<S>;
     store?: SnapshotStore<S>;
     mutex?: KeyedMutex;
+    /** Records of one partition handled at once, of different conversations (default LOG_PARALLEL_KEYS, 16). */
+    parallelKeys?: number;
     react: Reaction<S>;
     /** Restores what the service derives from snapshots besides them, when snapshots are restored. */
     onRestored?: (snapshots: Snapshot<S>[]) => Promise<void>;
@@ -42,6 +47,8 @@ export async function consumeConversationLog<S extends OfConversation = Conversa
     topic: Topics.events,
     fromBeginning: true,
     validate: invalidLogEvent,
+    // Conversations of a partition side by side, each in log order (the log is keyed by them).
+    parallelKeys: opts.parallelKeys ?? LOG_PARALLEL_KEYS,
     onAssignment: () => store.clearCache(),
     // Snapshots are checkpointed to Redis in one batch before the offsets they reach are committed.
     beforeCommit: async () => void (await store.flush()),

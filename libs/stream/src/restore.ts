@@ -17,8 +17,9 @@ import type { PartitionRestorer, Snapshot, SnapshotStore } from './snapshots.js'
  * the whole conversation behind it. A service that has never consumed the
  * partition meets it at its first offset, where there is nothing to fold.
  *
- * Records of one partition are handled one at a time, so nothing of the
- * partition moves while it is restored; other partitions go on.
+ * The records of the partition are handled one at a time while it is restored (a record handled
+ * beside others of its partition does not restore: it is handled again alone), so nothing of the
+ * partition moves meanwhile; other partitions go on.
  */
 export class LogPartitionRestorer<S extends OfConversation> implements PartitionRestorer {
   /** Partitions waiting for the next restore, each with the offset to fold up to and its waiters. */
@@ -32,8 +33,12 @@ export class LogPartitionRestorer<S extends OfConversation> implements Partition
     private readonly onRestored?: (snapshots: Snapshot<S>[]) => Promise<void>,
   ) {}
 
-  async ensure(partition: number, offset: string): Promise<void> {
+  async ensure(partition: number, offset: string, alone = true): Promise<void> {
     if (await this.store.partitionIntact(partition)) return;
+    if (!alone)
+      throw new Error(
+        `snapshots of partition ${partition} are missing: restored with its records handled one at a time`,
+      );
     await new Promise<void>((resolve, reject) => {
       const entry = this.pending.get(partition) ?? { upTo: BigInt(offset), waiters: [] };
       entry.waiters.push({ resolve, reject });

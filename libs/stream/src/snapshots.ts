@@ -213,7 +213,9 @@ export async function applyLogRecord<S extends OfConversation>(
   let snapshot = await store.get(conversationId);
   if (!snapshot && restorer) {
     // A new conversation, or one whose snapshot Redis has lost: the partition's mark tells.
-    await restorer.ensure(record.partition, record.offset);
+    // A restore needs the partition to itself: a record handled beside others (record.concurrent)
+    // throws then, and is handled again alone.
+    await restorer.ensure(record.partition, record.offset, !record.concurrent);
     snapshot = await store.get(conversationId);
   }
   if (
@@ -233,6 +235,10 @@ export async function applyLogRecord<S extends OfConversation>(
 
 /** A log consumer's answer to a snapshot it does not find: see PartitionRestorer in restore.ts. */
 export interface PartitionRestorer {
-  /** Returns once the partition's snapshots are all in the store, up to `offset` (exclusive). */
-  ensure(partition: number, offset: string): Promise<void>;
+  /**
+   * Returns once the partition's snapshots are all in the store, up to `offset` (exclusive).
+   * With `alone` false (other records of the partition are in flight) it restores nothing, and
+   * throws if the partition's snapshots are not all there.
+   */
+  ensure(partition: number, offset: string, alone?: boolean): Promise<void>;
 }

@@ -327,7 +327,7 @@ export async function fetchChecked<T = any>( // eslint-disable-line @typescript-
  * Reads the document the service serves at GET /v1/openapi.json (no key), and
  * checks it: a valid document (assertValidOpenApiDocument) that describes
  * exactly the routes the application registered (assertRoutesDocumented), and
- * whose own answer, /health's and /metrics' match it.
+ * whose own answer, the health routes' and /metrics' match it.
  */
 export async function checkServedOpenApi(
   app: HttpApp,
@@ -339,7 +339,7 @@ export async function checkServedOpenApi(
   const document = (await res.json()) as OpenApiDoc;
   assertValidOpenApiDocument(document);
   assertRoutesDocumented(app, document, options);
-  for (const path of ['/v1/openapi.json', '/health', '/metrics'])
+  for (const path of ['/v1/openapi.json', '/health', '/health/ready', '/health/live', '/metrics'])
     await fetchChecked(document, baseUrl, 'GET', path);
   return document;
 }
