@@ -31,6 +31,10 @@ echo
 # The Kafka clients the stream runtime may stand on, raw, on the broker the pipeline runs on.
 node bench/kafka-clients.mjs
 echo
+# A partition's conversations handled side by side (the log consumers' keyed lanes) against one
+# record at a time, when handlers wait on I/O.
+node bench/keyed-lanes.mjs
+echo
 # A service killed with SIGKILL and started again: static against dynamic group membership.
 node bench/failover.mjs
 echo

@@ -22,17 +22,11 @@ import {
   watchTopics,
   type ServiceName,
   type ServiceProcess,
+  trafficText,
 } from './harness';
 
 const RATE = 5; // messages per second
 const SECONDS = 48;
-const QUESTIONS = [
-  'How do I reset my password?',
-  'Where can I download my invoices?',
-  'How do I create an API key?',
-  'How do I add a team member?',
-];
-const REQUESTS = ['I want to talk to a human', 'Can I speak to an agent please?'];
 
 let procs: Map<ServiceName, ServiceProcess>;
 let watcher: TopicWatcher;
@@ -58,8 +52,7 @@ interface Sent {
 
 /** Posts one message, again with the same idempotency key until ingest takes it (as an adapter would). */
 async function send(kind: Sent['kind'], n: number): Promise<Sent> {
-  const texts = kind === 'request' ? REQUESTS : QUESTIONS;
-  const body = customerMessage(texts[n % texts.length]);
+  const body = customerMessage(trafficText(kind, n));
   for (let attempt = 0; ; attempt++) {
     try {
       const { status, json } = await postMessage(body);

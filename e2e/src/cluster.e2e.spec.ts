@@ -31,6 +31,7 @@ import {
   ServiceProcess,
   SERVICES,
   type ServiceName,
+  trafficText,
 } from './harness';
 
 const KAFKA_PORT = Number(process.env.CLUSTER_KAFKA_PORT ?? 39092);
@@ -39,14 +40,6 @@ const DATABASE_URL =
 const REDIS_URL = process.env.CLUSTER_REDIS_URL ?? 'redis://127.0.0.1:6379/3';
 /** Messages before the kill, right after it (while the partitions move), and once they have. */
 const PHASES = { before: 20, during: 20, after: 20 };
-
-const QUESTIONS = [
-  'How do I reset my password?',
-  'Where can I download my invoices?',
-  'How do I create an API key?',
-  'How do I add a team member?',
-];
-const REQUESTS = ['I want to talk to a human', 'Can I speak to an agent please?'];
 
 const cluster = new LocalCluster({
   size: 3,
@@ -130,8 +123,7 @@ interface Sent {
 async function write(n: number, sent: Sent[]): Promise<void> {
   for (let i = 0; i < n; i++) {
     const kind = sent.length % 4 === 3 ? 'request' : 'question';
-    const texts = kind === 'request' ? REQUESTS : QUESTIONS;
-    const body = customerMessage(texts[sent.length % texts.length]);
+    const body = customerMessage(trafficText(kind, sent.length));
     const deadline = Date.now() + 120_000;
     for (let attempts = 1; ; attempts++) {
       const res = await postMessage(body).catch((err: Error) => ({

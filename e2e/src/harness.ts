@@ -275,3 +275,20 @@ export async function removeAgent(id: string): Promise<void> {
     headers: { authorization: `Bearer ${API_KEY}` },
   }).catch(() => undefined);
 }
+
+/** Questions the demo knowledge base answers, and requests for a person: the fault tests' traffic. */
+const TRAFFIC = {
+  question: [
+    'How do I reset my password?',
+    'Where can I download my invoices?',
+    'How do I create an API key?',
+    'How do I add a team member?',
+  ],
+  request: ['I want to talk to a human', 'Can I speak to an agent please?'],
+};
+
+/** The fault tests' n-th message of a kind: a question the AI answers, or a request for a person. */
+export function trafficText(kind: 'question' | 'request', n: number): string {
+  const texts = TRAFFIC[kind];
+  return texts[n % texts.length];
+}

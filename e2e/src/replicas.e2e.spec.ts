@@ -17,6 +17,7 @@ import {
   watchTopics,
   ServiceProcess,
   type ServiceName,
+  trafficText,
 } from './harness';
 
 const SCALED: ServiceName[] = [
@@ -26,13 +27,6 @@ const SCALED: ServiceName[] = [
   'escalation-decider',
   'router',
 ];
-const QUESTIONS = [
-  'How do I reset my password?',
-  'Where can I download my invoices?',
-  'How do I create an API key?',
-  'How do I add a team member?',
-];
-const REQUESTS = ['I want to talk to a human', 'Can I speak to an agent please?'];
 
 let procs: Map<ServiceName, ServiceProcess>;
 const replicas: ServiceProcess[] = [];
@@ -66,8 +60,7 @@ interface Sent {
 async function write(n: number, sent: Sent[]): Promise<void> {
   for (let i = 0; i < n; i++) {
     const kind = sent.length % 4 === 3 ? 'request' : 'question';
-    const texts = kind === 'request' ? REQUESTS : QUESTIONS;
-    const { status, json } = await postMessage(customerMessage(texts[sent.length % texts.length]));
+    const { status, json } = await postMessage(customerMessage(trafficText(kind, sent.length)));
     expect(status).toBe(202);
     sent.push({
       conversationId: json.conversationId as string,
