@@ -323,7 +323,14 @@ describe('walking skeleton, end to end through six processes', () => {
     const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');
     // Every service's snapshots of the conversations this run created (the integration tests
     // before it tamper with snapshots on purpose to test redelivery).
-    const services = ['ingest', 'ai-responder', 'sentiment-scorer', 'escalation-decider', 'router'];
+    // Each service's snapshot namespace: the whole conversation, or its own projection.
+    const services = [
+      'ingest',
+      'ai-responder',
+      'sentiment-scorer.scores-v1',
+      'escalation-decider',
+      'router.lifecycle-v1',
+    ];
     const ours = new Set(
       watcher
         .records(Topics.events)
@@ -348,8 +355,10 @@ describe('walking skeleton, end to end through six processes', () => {
       // The window of applied ids is in the order each service applied them (its own events
       // first): the same ids, compared as a set.
       const snapshotState = (raw: string) => {
-        const { state } = JSON.parse(raw) as { state: { appliedEventIds: string[] } };
-        return { ...state, appliedEventIds: [...state.appliedEventIds].sort() };
+        const { state } = JSON.parse(raw) as { state: { appliedEventIds?: string[] } };
+        return state.appliedEventIds
+          ? { ...state, appliedEventIds: [...state.appliedEventIds].sort() }
+          : state;
       };
       const state = new Map<string, unknown>(keys.map((k, i) => [k, snapshotState(values[i]!)]));
       // Agents' loads, as far as this run's handoffs go: earlier test files leave offers behind

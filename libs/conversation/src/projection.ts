@@ -1,6 +1,6 @@
 import type { ConversationEvent } from '@support/contracts';
 import { evolve } from './evolve.js';
-import { initialState, type ConversationState } from './state.js';
+import { initialState, type ConversationLifecycle, type ConversationState } from './state.js';
 
 /** What every projection's state carries: the conversation it is of. */
 export interface OfConversation {
@@ -34,4 +34,26 @@ export const conversationProjection: Projection<ConversationState> = {
   name: '',
   initial: initialState,
   evolve,
+};
+
+function withoutText(state: ConversationState): ConversationLifecycle {
+  const { messages, transcript, ...lifecycle } = state;
+  void messages;
+  void transcript;
+  return lifecycle;
+}
+
+/**
+ * The conversation's lifecycle (status, handoff, people, resolutions, ratings) without what was
+ * said: for a service that follows the handoff and not the words (the router). The whole `evolve`
+ * folds it, with no messages and no transcript to carry: none of what it keeps depends on them.
+ */
+export const lifecycleProjection: Projection<ConversationLifecycle> = {
+  name: 'lifecycle-v1',
+  initial: (conversationId) => withoutText(initialState(conversationId)),
+  evolve: (state, event) => {
+    const whole: ConversationState = { ...state, messages: [], transcript: [] };
+    const next = evolve(whole, event);
+    return next === whole ? state : withoutText(next);
+  },
 };

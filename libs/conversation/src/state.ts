@@ -251,6 +251,9 @@ export interface ConversationState {
   appliedEventIds: string[];
 }
 
+/** The conversation without its text (see lifecycleProjection). */
+export type ConversationLifecycle = Omit<ConversationState, 'messages' | 'transcript'>;
+
 export function initialState(conversationId: string): ConversationState {
   return {
     conversationId,
@@ -274,33 +277,33 @@ export function initialState(conversationId: string): ConversationState {
 }
 
 /** The AI may answer the customer: nobody human has or awaits the conversation. */
-export function isBotActive(state: ConversationState): boolean {
+export function isBotActive(state: ConversationLifecycle): boolean {
   return state.status === 'new' || state.status === 'ai_handling' || state.status === 'reopened';
 }
 
 /** The handoff is waiting for an agent, or an agent holds it, and the conversation is open. */
-export function isWithPerson(state: ConversationState): boolean {
+export function isWithPerson(state: ConversationLifecycle): boolean {
   return state.status === 'awaiting_human' || state.status === 'with_human';
 }
 
 /** The stretch a person holds now, if any. */
-export function currentStretch(state: ConversationState): HumanStretch | undefined {
+export function currentStretch(state: ConversationLifecycle): HumanStretch | undefined {
   const last = state.humanStretches?.at(-1);
   return last && !last.to ? last : undefined;
 }
 
 /** The handoff is a review of the AI's draft that nobody has decided yet. */
-export function isPendingReview(state: ConversationState): boolean {
+export function isPendingReview(state: ConversationLifecycle): boolean {
   return state.handoff?.review?.outcome === 'pending' && isWithPerson(state);
 }
 
 /** When the AI last took the conversation back from a person (empty: never). */
-export function lastHandbackAt(state: ConversationState): string {
+export function lastHandbackAt(state: ConversationLifecycle): string {
   const back = (state.humanStretches ?? []).filter((s) => s.ended === 'handed_back');
   return back.at(-1)?.to ?? '';
 }
 
-export function isResolved(state: ConversationState): boolean {
+export function isResolved(state: ConversationLifecycle): boolean {
   return state.status === 'resolved_by_ai' || state.status === 'resolved_by_human';
 }
 

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { rebuildMain } from '@support/service-kit';
-import { foldHandled, rebuildSnapshots, SnapshotStore } from '@support/stream';
+import { lifecycleProjection } from '@support/conversation';
+import { foldHandled, projectionNamespace, rebuildSnapshots, SnapshotStore } from '@support/stream';
 import { SERVICE } from './config.js';
 import { restoreHotState } from './adapters/hot-state.js';
 import { LoadStore } from './adapters/load-store.js';
@@ -14,8 +15,13 @@ import { DEFAULT_ROUTING_FILE, loadRoutingPolicy } from './domain/routing-policy
 rebuildMain(SERVICE, async ({ bus, redis }) => {
   const policy = loadRoutingPolicy(process.env.ROUTER_POLICY_FILE || DEFAULT_ROUTING_FILE);
   // One pass over the log serves both the snapshots and the agents' loads.
-  const folded = await foldHandled(bus);
-  const snapshots = await rebuildSnapshots(bus, new SnapshotStore(redis, SERVICE), folded);
+  const folded = await foldHandled(bus, 'log', lifecycleProjection);
+  const store = new SnapshotStore(
+    redis,
+    projectionNamespace(SERVICE, lifecycleProjection),
+    lifecycleProjection,
+  );
+  const snapshots = await rebuildSnapshots(bus, store, folded);
   const loads = new LoadStore(redis);
   const cleared = await loads.clearAll();
   const hot = await restoreHotState(

@@ -1,4 +1,4 @@
-import type { ConversationState } from '@support/conversation';
+import type { ConversationLifecycle } from '@support/conversation';
 import { queueScore } from '../domain/handoff.js';
 import { hotStateFrom } from '../domain/recovery.js';
 import { acceptDeadline, type RoutingPolicy } from '../domain/routing-policy.js';
@@ -13,7 +13,7 @@ import type { LoadStore } from './load-store.js';
 export async function restoreHotState(
   loads: LoadStore,
   policy: RoutingPolicy,
-  states: Iterable<ConversationState>,
+  states: Iterable<ConversationLifecycle>,
 ): Promise<{
   handoffsHeld: number;
   agentsWithLoad: number;

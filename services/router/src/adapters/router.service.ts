@@ -7,7 +7,12 @@ import {
 import type { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import { Bus } from '@support/bus';
-import { isResolved, isWithPerson, type ConversationState } from '@support/conversation';
+import {
+  isResolved,
+  isWithPerson,
+  lifecycleProjection,
+  type ConversationLifecycle,
+} from '@support/conversation';
 import { CONFIG, JsonLogger, REDIS } from '@support/service-kit';
 import { consumeConversationLog, isDone, once, type Applied } from '@support/stream';
 import {
@@ -117,6 +122,8 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
     }, this.policy.reviewEverySeconds * 1000);
     this.review.unref();
     await consumeConversationLog(this.bus, this.redis, {
+      // The router follows the handoff, not the words: its snapshots hold no text.
+      projection: lifecycleProjection,
       react: (applied) => this.react(applied),
       // Snapshots Redis lost come back from the log, and the loads, queue and deadlines with them.
       onRestored: async (snapshots) => {
@@ -133,7 +140,7 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
     );
   }
 
-  async react({ event, before, after, record }: Applied): Promise<void> {
+  async react({ event, before, after, record }: Applied<ConversationLifecycle>): Promise<void> {
     const cause: Cause = {
       correlationId: record.meta.correlationId,
       causationId: record.meta.eventId,
@@ -173,7 +180,12 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
       after,
       occurredAt,
       cause,
-    }: { before: ConversationState; after: ConversationState; occurredAt: string; cause: Cause },
+    }: {
+      before: ConversationLifecycle;
+      after: ConversationLifecycle;
+      occurredAt: string;
+      cause: Cause;
+    },
   ): Promise<void> {
     const context = {
       conversationId: after.conversationId,
@@ -260,7 +272,7 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
    */
   private async reviewDecided(
     step: Extract<LifecycleStep, { kind: 'reviewed' | 'takenOver' }>,
-    after: ConversationState,
+    after: ConversationLifecycle,
     cause: Cause,
   ): Promise<void> {
     const context = { conversationId: after.conversationId, handoffId: step.handoffId };
@@ -354,7 +366,7 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /** How long the agent held the conversation feeds the running average behind wait estimates. */
-  private async recordHandleTime(before: ConversationState, endedAt: string): Promise<void> {
+  private async recordHandleTime(before: ConversationLifecycle, endedAt: string): Promise<void> {
     // Only a conversation a person held until now: not one handed back earlier.
     if (before.status !== 'with_human' || before.handoff?.handedBackAt) return;
     const assignedAt = before.handoff?.agent?.assignedAt;
@@ -367,7 +379,7 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
 
   /** A customer waiting for a follow-up writes an address: it is recorded and acknowledged, once. */
   private async collectFollowUpContact(
-    state: ConversationState,
+    state: ConversationLifecycle,
     messageId: string,
     text: string,
     cause: Cause,
@@ -463,7 +475,7 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /** The conversation ended: free its agent (and serve the queue) or drop it from the queue. */
-  private async resolved(before: ConversationState, cause: Cause): Promise<void> {
+  private async resolved(before: ConversationLifecycle, cause: Cause): Promise<void> {
     const handoff = before.handoff;
     if (!handoff) return;
     // An agent who handed it back, or whose conversation ended before, was let go then.

@@ -1,4 +1,4 @@
-import type { ConversationState } from '@support/conversation';
+import type { ConversationLifecycle } from '@support/conversation';
 import {
   GENERAL_SKILL,
   rankAgents,
@@ -31,7 +31,7 @@ export interface HandoffTarget extends HandoffNeeds {
 
 /** The conversation's current handoff as a routing target, or undefined when it has none. */
 export function handoffTarget(
-  state: ConversationState,
+  state: ConversationLifecycle,
   correlationId: string,
 ): HandoffTarget | undefined {
   const h = state.handoff;

@@ -2,7 +2,7 @@ import type { ConversationEvent } from '@support/contracts';
 import {
   isResolved,
   isWithPerson,
-  type ConversationState,
+  type ConversationLifecycle,
   type HandoffView,
 } from '@support/conversation';
 import { acceptDeadline, type RoutingPolicy } from './routing-policy.js';
@@ -60,8 +60,8 @@ export type LifecycleStep =
 /** What the reviewer's decision means for their assignment: only one the fold applied counts. */
 function reviewStep(
   c: { reviewId: string; agentId: string },
-  before: ConversationState,
-  after: ConversationState,
+  before: ConversationLifecycle,
+  after: ConversationLifecycle,
 ): LifecycleStep | undefined {
   const h = before.handoff;
   const outcome = after.handoff?.review?.outcome;
@@ -81,7 +81,7 @@ const assignedTo = (agent: NonNullable<HandoffView['agent']>): AssignedTo => ({
 });
 
 /** Whether a person handed this (earlier) handoff of the conversation back to the AI. */
-const handedBackEarlier = (state: ConversationState, handoffId: string): boolean =>
+const handedBackEarlier = (state: ConversationLifecycle, handoffId: string): boolean =>
   (state.humanStretches ?? []).some((s) => s.handoffId === handoffId && s.ended === 'handed_back');
 
 /**
@@ -92,8 +92,8 @@ const handedBackEarlier = (state: ConversationState, handoffId: string): boolean
  */
 export function lifecycleStep(
   event: ConversationEvent,
-  before: ConversationState,
-  after: ConversationState,
+  before: ConversationLifecycle,
+  after: ConversationLifecycle,
   policy: Pick<RoutingPolicy, 'acceptWithinSeconds'>,
 ): LifecycleStep | undefined {
   const { payload } = event;

@@ -1,4 +1,4 @@
-import type { ConversationState } from '@support/conversation';
+import type { ConversationLifecycle } from '@support/conversation';
 import { handoffTarget, type HandoffTarget } from './handoff.js';
 
 /** What the router keeps in Redis, as it follows from the conversations' states. */
@@ -17,7 +17,7 @@ export interface RouterHotState {
  * one awaiting a human that the router queued waits in the queue, with the
  * agents who passed on it.
  */
-export function hotStateFrom(states: Iterable<ConversationState>): RouterHotState {
+export function hotStateFrom(states: Iterable<ConversationLifecycle>): RouterHotState {
   const loads = new Map<string, string[]>();
   const waiting: HandoffTarget[] = [];
   const unaccepted: RouterHotState['unaccepted'] = [];
