@@ -34,11 +34,17 @@ describe('the sentiment scorer serves an OpenAPI document of its HTTP API', () =
     await rig?.close();
   });
 
-  it('documents exactly the routes it serves: health, metrics and the document', () => {
-    expect(Object.keys(doc.paths).sort()).toEqual(['/health', '/metrics', '/v1/openapi.json']);
+  it('documents exactly the routes it serves: health, readiness, liveness, metrics and the document', () => {
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/health',
+      '/health/live',
+      '/health/ready',
+      '/metrics',
+      '/v1/openapi.json',
+    ]);
   });
 
-  it('answers health and metrics as documented', async () => {
+  it('answers health, readiness, liveness and metrics as documented', async () => {
     const health = await fetchChecked(doc, rig.url, 'GET', '/health');
     expect(health.status).toBe(200);
     expect(health.body).toEqual(
@@ -48,6 +54,16 @@ describe('the sentiment scorer serves an OpenAPI document of its HTTP API', () =
         checks: { kafka: 'ok', redis: 'ok' },
       }),
     );
+    const ready = await fetchChecked(doc, rig.url, 'GET', '/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body).toEqual(expect.objectContaining({ status: 'ok', service: SERVICE }));
+    const live = await fetchChecked(doc, rig.url, 'GET', '/health/live');
+    expect(live.status).toBe(200);
+    expect(live.body).toEqual({
+      status: 'ok',
+      service: SERVICE,
+      consumers: { [`${SERVICE}.log`]: 'running' },
+    });
     const metrics = await fetchChecked<string>(doc, rig.url, 'GET', '/metrics');
     expect(metrics.body).toMatch(/^bus_records_total\{kind="handled"\} \d+/m);
   });
