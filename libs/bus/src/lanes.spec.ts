@@ -287,6 +287,22 @@ describe('partition lanes', () => {
       expect(k.started).toContain('d1');
     });
 
+    it('does not start a record again while it still runs from before its partition was revoked and assigned again', async () => {
+      const k = keyedLanes(4);
+      k.l.assign([0]);
+      k.l.push(rec(0, 1, 'a1'));
+      await tick();
+      k.l.assign([]);
+      k.l.assign([0]);
+      // Fetched again from the last handled offset: it waits for the earlier run of its key.
+      k.l.push(rec(0, 1, 'a1'));
+      k.l.push(rec(0, 2, 'b1'));
+      await tick();
+      expect(k.started).toEqual(['a1', 'b1']);
+      await k.finish('a1');
+      expect(k.started).toEqual(['a1', 'b1', 'a1']);
+    });
+
     it('forgets what was in flight for a revoked partition', async () => {
       const k = keyedLanes(4);
       k.l.assign([0]);

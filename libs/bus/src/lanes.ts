@@ -1,11 +1,21 @@
 /**
  * One lane per partition: a partition's records are handled one at a time, in offset order, while
  * lanes of different partitions run side by side up to a limit. With `keyed`, a lane instead keeps
- * several records in flight, of different keys, each key's records in order (keyed mode, below). A lane remembers the last offset
- * it handled, so a record fetched again after a rebalance (the stream starts over from the
- * group's committed offset) is not handled twice by this member. The lanes say which offsets
- * are ready to commit, and ask the stream to pause when too many records wait.
+ * several records in flight, of different keys, each key's records in order (keyed-lanes.ts). A
+ * lane remembers the last offset it handled, so a record fetched again after a rebalance (the
+ * stream starts over from the group's committed offset) is not handled twice by this member. The
+ * lanes say which offsets are ready to commit, and ask the stream to pause when too many wait.
  */
+import {
+  KeyedScheduler,
+  keyedState,
+  type KeyedLane,
+  type KeyedOptions,
+  type KeyedState,
+} from './keyed-lanes.js';
+
+export type { KeyedOptions } from './keyed-lanes.js';
+
 export interface LaneRecord {
   partition: number;
   offset: bigint;
@@ -32,23 +42,7 @@ export interface LanesOptions<R extends LaneRecord> {
   keyed?: KeyedOptions<R>;
 }
 
-/**
- * Keyed mode: a lane keeps up to `max` records in flight, never two of one key, and never one
- * whose key has an earlier record not yet done, so each key's records are handled in offset order
- * while a slow record does not hold up the other keys of its partition. What counts as handled
- * (and so is committed) is only ever the lane's prefix of records all done. A record `tryOne`
- * could not handle (false) is handled alone, through `handle`, once the records in flight are
- * done, with every record not yet done before and after it in order until none is left that
- * failed; then the lane goes on in flight again.
- */
-export interface KeyedOptions<R> {
-  max: number;
-  keyOf: (record: R) => string;
-  /** Handles a record beside others of its lane; false when it must be handled alone. */
-  tryOne: (record: R) => Promise<boolean>;
-}
-
-interface Lane<R> {
+interface Lane<R> extends KeyedLane<R> {
   partition: number;
   queue: R[];
   running: boolean;
@@ -59,13 +53,8 @@ interface Lane<R> {
   handled?: bigint;
   /** Handled since the last commit. */
   dirty: boolean;
-  /** Keyed mode: records started and not yet taken off the lane, those done, those to handle alone. */
-  started: Set<R>;
-  finished: Set<R>;
-  failed: Set<R>;
-  inFlight: number;
-  /** Keyed mode: records are being handled alone. */
-  alone: boolean;
+  /** Keyed mode: what is in flight, done, or to handle alone. */
+  keyed: KeyedState<R>;
   /** Changes when the lane is dropped: what was in flight before no longer counts. */
   generation: number;
 }
@@ -79,7 +68,23 @@ export class PartitionLanes<R extends LaneRecord> {
   private closed = false;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly options: LanesOptions<R>) {}
+  /** Keyed mode's scheduling (keyed-lanes.ts), when the options ask for it. */
+  private readonly keyed?: KeyedScheduler<R>;
+
+  constructor(private readonly options: LanesOptions<R>) {
+    if (options.keyed)
+      this.keyed = new KeyedScheduler(options.keyed, {
+        closed: () => this.closed,
+        begin: () => void this.active++,
+        end: () => {
+          this.active--;
+          this.notifyIdle();
+        },
+        handled: (lane, records) => this.handled(lane as Lane<R>, records),
+        handleAlone: (record) => this.options.handle([record]),
+        retryAfterMs: options.retryAfterMs,
+      });
+  }
 
   /** The partitions this member owns now; records of the others are dropped, queued or not. */
   assign(partitions: Iterable<number>): void {
@@ -156,11 +161,7 @@ export class PartitionLanes<R extends LaneRecord> {
         running: false,
         assigned: false,
         dirty: false,
-        started: new Set(),
-        finished: new Set(),
-        failed: new Set(),
-        inFlight: 0,
-        alone: false,
+        keyed: keyedState(),
         generation: 0,
       };
       this.lanes.set(partition, lane);
@@ -173,9 +174,13 @@ export class PartitionLanes<R extends LaneRecord> {
     this.buffered -= lane.queue.length;
     lane.queue = [];
     lane.last = lane.handled;
-    lane.started = new Set();
-    lane.finished = new Set();
-    lane.failed = new Set();
+    // What still runs from before the drop keeps counting: it may not start twice.
+    lane.keyed = {
+      ...keyedState(),
+      inFlight: lane.keyed.inFlight,
+      keysInFlight: lane.keyed.keysInFlight,
+      alone: lane.keyed.alone,
+    };
     lane.generation++;
     this.waiting.delete(lane);
     this.checkDrained();
@@ -189,7 +194,7 @@ export class PartitionLanes<R extends LaneRecord> {
   }
 
   private schedule(lane: Lane<R>): void {
-    if (this.options.keyed) return this.pump(lane, this.options.keyed);
+    if (this.keyed) return this.keyed.pump(lane);
     if (lane.running || lane.queue.length === 0 || this.closed) return;
     if (this.active >= this.options.concurrency) {
       this.waiting.add(lane);
@@ -257,91 +262,6 @@ export class PartitionLanes<R extends LaneRecord> {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const w of waiters) w();
-    }
-  }
-
-  /** Keyed mode: starts what may start, from the front of the lane. */
-  private pump(lane: Lane<R>, keyed: KeyedOptions<R>): void {
-    if (this.closed || !lane.assigned || lane.alone) return;
-    if (lane.failed.size > 0) {
-      if (lane.inFlight === 0) void this.handleAlone(lane);
-      return;
-    }
-    const blocked = new Set<string>();
-    const scan = Math.min(lane.queue.length, keyed.max * 4);
-    for (let i = 0; i < scan && lane.inFlight < keyed.max; i++) {
-      const record = lane.queue[i];
-      if (lane.finished.has(record)) continue;
-      const key = keyed.keyOf(record);
-      const free = !lane.started.has(record) && !blocked.has(key);
-      blocked.add(key);
-      if (free) this.start(lane, record, keyed);
-    }
-  }
-
-  private start(lane: Lane<R>, record: R, keyed: KeyedOptions<R>): void {
-    const generation = lane.generation;
-    lane.started.add(record);
-    lane.inFlight++;
-    this.active++;
-    void keyed
-      .tryOne(record)
-      .catch(() => false)
-      .then((ok) => {
-        lane.inFlight--;
-        this.active--;
-        if (generation === lane.generation) {
-          if (ok) {
-            lane.finished.add(record);
-            this.takeFinished(lane);
-          } else lane.failed.add(record);
-          this.pump(lane, keyed);
-        }
-        this.notifyIdle();
-      });
-  }
-
-  /** Keyed mode: takes the records done off the front of the lane. */
-  private takeFinished(lane: Lane<R>): void {
-    let n = 0;
-    while (n < lane.queue.length && lane.finished.has(lane.queue[n])) n++;
-    if (n === 0) return;
-    const done = lane.queue.slice(0, n);
-    for (const r of done) {
-      lane.finished.delete(r);
-      lane.started.delete(r);
-    }
-    this.handled(lane, done);
-  }
-
-  /** Keyed mode: with nothing in flight, the lane's records one at a time until none that failed is left. */
-  private async handleAlone(lane: Lane<R>): Promise<void> {
-    const generation = lane.generation;
-    lane.alone = true;
-    this.active++;
-    try {
-      while (lane.failed.size > 0 && !this.closed && generation === lane.generation) {
-        const record = lane.queue[0];
-        if (!record) break;
-        if (!lane.finished.has(record)) {
-          try {
-            await this.options.handle([record]);
-          } catch {
-            if (generation === lane.generation) await this.wait(this.options.retryAfterMs);
-            continue;
-          }
-          if (generation !== lane.generation) break;
-          lane.failed.delete(record);
-          lane.started.delete(record);
-          this.handled(lane, [record]);
-        }
-        this.takeFinished(lane);
-      }
-    } finally {
-      lane.alone = false;
-      this.active--;
-      if (this.options.keyed) this.pump(lane, this.options.keyed);
-      this.notifyIdle();
     }
   }
 
