@@ -37,8 +37,8 @@ export interface ConsumeOptions<Desc extends DescMessage>
   partitionsConcurrently?: number;
   /**
    * Records of one partition with different keys handled at the same time, up to this many; each
-   * key's records in order, and offsets committed only past records all done (lanes.ts, keyed
-   * mode). A record that needs care (a retry, a dead letter, a crash mark) is handled alone.
+   * key's records in order, and offsets committed only past records all done (keyed-lanes.ts).
+   * A record that needs care (a retry, a dead letter, a crash mark) is handled alone.
    * For handlers that keep no order between keys (the conversation log's: one conversation, one
    * key). Ignored with handleBatch.
    */
