@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { Kafka, logLevel, type LogEntry, type ISocketFactory } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type LogEntry, type ISocketFactory } from 'kafkajs';
 import {
   toBinary,
   ConversationEventSchema,
@@ -142,14 +142,36 @@ export class Bus {
    */
   async ensureTopics(specs: TopicSpec[] = AllTopics): Promise<void> {
     for (const s of specs) this.limits.set(s.name, maxMessageBytesOf(s));
-    const admin = this.kafka.admin();
-    await admin.connect();
+    // (no wait between retries above 5 s: a broker that comes back is found within seconds)
+    const admin = this.kafka.admin({
+      retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
+    });
+    await this.connectWhenReachable(admin);
     try {
       const { created, smaller } = await createMissingTopics(admin, specs, this.logger);
       for (const [topic, bytes] of smaller) this.limits.set(topic, bytes);
       if (created.length) this.logger.log('topics created', { topics: created });
     } finally {
       await admin.disconnect();
+    }
+  }
+
+  /**
+   * Connects an admin client, however long the brokers stay unreachable (a service started while
+   * Kafka is down waits for it rather than exiting); any other failure, or shutdown, ends the wait.
+   */
+  private async connectWhenReachable(admin: Admin): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await admin.connect();
+      } catch (err) {
+        if (this.stopping || !isUnreachable(err)) throw err;
+        this.logger.warn('Kafka unreachable; trying again', {
+          attempt,
+          error: (err as Error).message,
+        });
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1_000 * attempt, 10_000)));
+      }
     }
   }
 
@@ -281,6 +303,15 @@ export class Bus {
     await Promise.allSettled([...this.consumers.values()].map((c) => c.stop()));
     await this.producer.close();
   }
+}
+
+/** Whether a kafkajs error (or the one its retries ended on) is a broker that could not be reached. */
+export function isUnreachable(err: unknown): boolean {
+  for (let e = err as { name?: string; cause?: unknown } | undefined; e;) {
+    if (e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSBrokerNotFound') return true;
+    e = e.cause as typeof e;
+  }
+  return false;
 }
 
 function defaultFatal(reason: Error): void {
