@@ -326,7 +326,7 @@ describe('walking skeleton, end to end through six processes', () => {
     // Each service's snapshot namespace: the whole conversation, or its own projection.
     const services = [
       'ingest',
-      'ai-responder',
+      'ai-responder.responder-v1',
       'sentiment-scorer.scores-v1',
       'escalation-decider',
       'router.lifecycle-v1',

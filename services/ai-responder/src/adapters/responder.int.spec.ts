@@ -9,7 +9,7 @@ import { eq } from 'drizzle-orm';
 import { deterministicId, Topics } from '@support/bus';
 import { ReplyKind, type AiReplyProposed } from '@support/contracts';
 import { createServiceApp, JsonLogger, loadConfig } from '@support/service-kit';
-import { SnapshotStore } from '@support/stream';
+import { projectionNamespace, SnapshotStore } from '@support/stream';
 import {
   customerMessageReceived,
   redeliverTwice,
@@ -20,6 +20,7 @@ import {
 import { AppModule } from '../app.module';
 import { configSchema, SERVICE } from '../config';
 import { confidenceModel } from '../domain/confidence';
+import { responderProjection } from '../domain/projection';
 import { KnowledgeBase } from './db/knowledge-base';
 import { articles } from './db/schema';
 import { seedKnowledgeBase } from './db/seed';
@@ -102,13 +103,14 @@ describe('ai-responder on the real Kafka, Redis and PostgreSQL', () => {
     expect(value.confidenceBreakdown!.coverage).toBeGreaterThan(0.5);
 
     // When the same message is delivered again, and again after the service lost its snapshot
-    const store = new SnapshotStore(redis, SERVICE);
+    const namespace = projectionNamespace(SERVICE, responderProjection);
+    const store = new SnapshotStore(redis, namespace, responderProjection);
     await redeliverTwice({
       watcher: rig.watcher,
       deliver: publishReceived,
       isDelivery: (r) => r.value.eventId === received.eventId,
       snapshot: () => store.get(conversationId),
-      dropSnapshot: () => redis.del(`snap:${SERVICE}:${conversationId}`),
+      dropSnapshot: () => redis.del(`snap:${namespace}:${conversationId}`),
     });
 
     // Then there is still exactly one proposal for the message

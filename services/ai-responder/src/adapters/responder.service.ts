@@ -8,12 +8,7 @@ import {
   ReplyKind,
   create,
 } from '@support/contracts';
-import {
-  conversationEvent,
-  isBotActive,
-  isWithPerson,
-  type ConversationState,
-} from '@support/conversation';
+import { conversationEvent, isBotActive, isWithPerson } from '@support/conversation';
 import { CONFIG, JsonLogger, REDIS } from '@support/service-kit';
 import { consumeConversationLog, once, type Applied } from '@support/stream';
 import type { Config } from '../config.js';
@@ -22,6 +17,7 @@ import {
   formatContext,
   type ConversationContext,
 } from '../domain/conversation-context.js';
+import { responderProjection, type ResponderState } from '../domain/projection.js';
 import { extractiveGenerator, type Generator, type Proposal } from '../domain/respond.js';
 import { CLASSIFIER, type SupportClassifier } from './classifier.js';
 import { KnowledgeBase } from './db/knowledge-base.js';
@@ -69,7 +65,10 @@ export class ResponderService implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     this.logger.log('answers written by', { generator: this.generator.name });
-    await consumeConversationLog(this.bus, this.redis, { react: (applied) => this.react(applied) });
+    await consumeConversationLog(this.bus, this.redis, {
+      projection: responderProjection,
+      react: (applied) => this.react(applied),
+    });
   }
 
   /**
@@ -81,7 +80,7 @@ export class ResponderService implements OnApplicationBootstrap {
     messageId: string;
     text: string;
     locale: string;
-    state?: ConversationState;
+    state?: ResponderState;
     /** The page the customer is on; by default the conversation's latest. */
     pageUrl?: string;
   }): Promise<Proposal> {
@@ -108,7 +107,7 @@ export class ResponderService implements OnApplicationBootstrap {
     );
   }
 
-  private async react(applied: Applied): Promise<void> {
+  private async react(applied: Applied<ResponderState>): Promise<void> {
     const { event, after } = applied;
     if (event.payload.case !== 'customerMessageReceived') return;
     if (!isBotActive(after) && !isWithPerson(after)) return;
@@ -116,7 +115,7 @@ export class ResponderService implements OnApplicationBootstrap {
   }
 
   private async proposeFor(
-    { event, after, record }: Applied,
+    { event, after, record }: Applied<ResponderState>,
     message: { messageId: string; text: string; locale: string; pageUrl: string },
   ): Promise<void> {
     const { messageId, text, locale } = message;

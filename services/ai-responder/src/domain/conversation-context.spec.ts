@@ -9,6 +9,7 @@ import {
   conversationContext,
   formatContext,
   formatTime,
+  RECENT_STRETCHES,
   stretchNote,
   type ContextLine,
 } from './conversation-context';
@@ -72,6 +73,32 @@ const speakers = (lines: ContextLine[]) =>
   lines.map((l) => `${l.speaker}${l.author ? `:${l.author}` : ''}`);
 
 describe('conversation context', () => {
+  it('given a conversation handed to people eight times, then the context notes the latest five stretches, the open one last', () => {
+    const events = [];
+    for (let i = 0; i < 8; i++) {
+      const h = { handoffId: `ho-${i}`, agentId: 'ag-ada', agentName: 'Ada' };
+      events.push(
+        customer(`m${i}`, `Question ${i}`, 10 * i),
+        ev('handoffRequested', { handoffId: h.handoffId, messageId: `m${i}` }, 10 * i),
+        ev('agentAssigned', { ...h, team: 'Billing' }, 10 * i + 1),
+      );
+      if (i < 7) events.push(ev('handedBack', { ...h, note: `note ${i}` }, 10 * i + 2));
+    }
+    const context = conversationContext(
+      fold(C, [...events, customer('mx', 'Still there?', 90)]),
+      'mx',
+    );
+    const notes = context.lines.filter((l) => l.speaker === 'note').map((l) => l.text);
+    expect(notes).toHaveLength(RECENT_STRETCHES);
+    expect(notes.slice(0, -1).map((n) => /their note: (note \d)/.exec(n)?.[1])).toEqual([
+      'note 3',
+      'note 4',
+      'note 5',
+      'note 6',
+    ]);
+    expect(notes.at(-1)).toMatch(/has had the conversation since/);
+  });
+
   it('given a conversation a person handled and handed back, when the AI answers the next message, then agent lines are the agent’s and a note says who handled it, when, and their note', () => {
     // Given
     const state = handedBackConversation();

@@ -1,9 +1,10 @@
 import {
   currentStretch,
-  type ConversationState,
+  type ConversationLifecycle,
   type HumanStretch,
   type TranscriptLine,
 } from '@support/conversation';
+import type { ResponderState } from './projection.js';
 
 /** One earlier turn of the conversation as the responder reads it, or a note on what a person did. */
 export interface ContextLine {
@@ -24,7 +25,7 @@ export interface Holder {
 
 /**
  * What the responder knows of the conversation before the message it answers:
- * the turns in time order with a note for each stretch a person held it, the
+ * the turns in time order with a note for each of the latest stretches a person held it, the
  * customer's own earlier words (never an agent's or the AI's), whether it
  * asked for details before, and who holds the conversation now.
  */
@@ -36,11 +37,14 @@ export interface ConversationContext {
 }
 
 export interface ContextOptions {
-  /** The most turns kept (the latest); notes on human stretches are always kept. */
+  /** The most turns kept (the latest); notes on the latest human stretches are kept beside them. */
   maxTurns?: number;
   /** The longest text of one turn, in characters. */
   maxChars?: number;
 }
+
+/** The latest stretches a person held that the context notes (the open one among them). */
+export const RECENT_STRETCHES = 5;
 
 export const EMPTY_CONTEXT: ConversationContext = {
   lines: [],
@@ -61,7 +65,7 @@ export function formatTime(at: string): string {
 }
 
 /** The agent's team, when the conversation's handoff names it (stretches keep only the name). */
-function teamOf(state: ConversationState, stretch: HumanStretch): string {
+function teamOf(state: ConversationLifecycle, stretch: HumanStretch): string {
   const h = state.handoff;
   return h?.handoffId === stretch.handoffId && h.agent?.agentId === stretch.agentId
     ? h.agent.team
@@ -91,11 +95,11 @@ export function stretchNote(stretch: HumanStretch, team: string): string {
  * The conversation before message `messageId` as the responder reads it: the
  * transcript's customer, AI and agent lines in time order (system lines such
  * as "Ada joined" are left out; a note per human stretch, placed where the
- * stretch ended, says who held it and what they noted), the latest `maxTurns`
- * turns, each clipped. The message itself is not part of it.
+ * stretch ended, says who held it and what they noted; the latest RECENT_STRETCHES), the latest
+ * `maxTurns` turns, each clipped. The message itself is not part of it.
  */
 export function conversationContext(
-  state: ConversationState | undefined,
+  state: ResponderState | undefined,
   messageId: string,
   options: ContextOptions = {},
 ): ConversationContext {
@@ -129,7 +133,7 @@ export function conversationContext(
   // A note per stretch: an ended one where it ended (after the turns of that time), the open one last.
   const lines = [...kept];
   const open = currentStretch(state);
-  for (const s of state.humanStretches ?? []) {
+  for (const s of (state.humanStretches ?? []).slice(-RECENT_STRETCHES)) {
     const note: ContextLine = { speaker: 'note', text: stretchNote(s, teamOf(state, s)), at: s.to };
     let i = lines.length;
     while (s.to && i > 0 && lines[i - 1].at > s.to) i--;
