@@ -31,9 +31,10 @@ import {
   type SnapshotStore,
 } from '@support/stream';
 import { buildBriefing, type BriefingInit } from '../domain/briefing.js';
-import { pagePath, type DecisionContext } from '../domain/context.js';
+import { NO_CONTEXT, pagePath, type DecisionContext } from '../domain/context.js';
 import { decide, type Decision } from '../domain/decide.js';
 import { teamForSkills, type Policy } from '../domain/policy.js';
+import { warmUpDecisions } from '../domain/warm-up.js';
 import { AccountDirectory } from './accounts.js';
 import { DirectoryVocabularyStore } from './directory.js';
 import { HumanRequestDetection } from './human-request.js';
@@ -74,6 +75,11 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     // Nothing is decided before this replica has read policy.versions to its end: an activation
     // acknowledged before it started must not be decided past with an older policy.
     await this.policies.ready();
+    const warmUpMs = await warmUpDecisions(this.policies.current, {
+      ...NO_CONTEXT,
+      detectHumanRequest: this.humanRequests.detect,
+    });
+    this.logger.log('decisions warmed up', { ms: Math.round(warmUpMs) });
     this.store = await consumeConversationLog(this.bus, this.redis, {
       mutex: this.mutex,
       react: (a) => this.react(a),
