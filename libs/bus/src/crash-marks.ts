@@ -18,6 +18,7 @@ import {
 } from '@support/contracts';
 import type { BatchingSender } from './batching.js';
 import { HeaderNames } from './headers.js';
+import { fetchTopicEnds } from './topic-admin.js';
 import { CrashMarksTopic } from './topics.js';
 
 export const markKey = (group: string, topic: string, partition: number): string =>
@@ -97,7 +98,7 @@ export class CrashMarks {
     const admin = this.deps.kafka.admin();
     await admin.connect();
     try {
-      const [p] = await admin.fetchTopicOffsets(CrashMarksTopic.name);
+      const [p] = await fetchTopicEnds(admin, CrashMarksTopic.name);
       const end = BigInt(p.high);
       if (end === this.readEnd) return;
       const marks = new Map<string, CrashMark>();

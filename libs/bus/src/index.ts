@@ -9,3 +9,4 @@ export * from './size.js';
 export * from './dead-letter.js';
 export * from './retry.js';
 export { markKey } from './crash-marks.js';
+export { fetchTopicEnds, type TopicEnds } from './topic-admin.js';

@@ -117,6 +117,32 @@ async function smallerLimits(
   return smaller;
 }
 
+/** Each partition's offsets of a topic, as kafkajs's admin reads them. */
+export type TopicEnds = Awaited<ReturnType<Admin['fetchTopicOffsets']>>;
+
+/**
+ * A topic's first and next offsets per partition (kafkajs's `fetchTopicOffsets`), asked again
+ * while the brokers answer with a retriable error: kafkajs gives up at once on "not the leader"
+ * for a partition whose leadership is still moving, which a topic another service has just
+ * created, or a broker that has just died, gives for a moment. Throws anything else, and the
+ * last retriable error after `timeoutMs`.
+ */
+export async function fetchTopicEnds(
+  admin: Admin,
+  topic: string,
+  timeoutMs = 30_000,
+): Promise<TopicEnds> {
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 100; ; wait = Math.min(wait * 2, 2_000)) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable || Date.now() + wait > deadline) throw err;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
 /** Waits until every partition of the topics has a leader that serves it (new topics take a moment in KRaft). */
 async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -124,7 +150,7 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000
     try {
       const { topics: meta } = await admin.fetchTopicMetadata({ topics });
       if (meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) {
-        await Promise.all(topics.map((t) => admin.fetchTopicOffsets(t)));
+        await Promise.all(topics.map((t) => fetchTopicEnds(admin, t, deadline - Date.now())));
         return;
       }
     } catch (err) {

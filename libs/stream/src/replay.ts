@@ -8,7 +8,7 @@ import {
   type DescMessage,
   type MessageShape,
 } from '@support/contracts';
-import { Topics, type Bus, type TopicSpec } from '@support/bus';
+import { fetchTopicEnds, Topics, type Bus, type TopicSpec } from '@support/bus';
 import type { ConversationState } from '@support/conversation';
 import { conversationProjection, type OfConversation, type Projection } from './projection.js';
 import type { Snapshot, SnapshotStore } from './snapshots.js';
@@ -34,7 +34,7 @@ export async function replayTopic<Desc extends DescMessage>(
 ): Promise<{ records: number; skipped: number }> {
   const admin = bus.kafka.admin();
   await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic.name);
+  const ends = await fetchTopicEnds(admin, topic.name);
   const remaining = new Map<number, bigint>();
   for (const p of ends) {
     // With `upTo`, a partition it does not name is not read.
@@ -218,7 +218,7 @@ export async function logContains(
   const admin = bus.kafka.admin();
   await admin.connect();
   const end = BigInt(
-    (await admin.fetchTopicOffsets(topic)).find((p) => p.partition === partition)?.high ?? '0',
+    (await fetchTopicEnds(admin, topic)).find((p) => p.partition === partition)?.high ?? '0',
   );
   const start = BigInt(afterOffset) + 1n;
   if (start >= end) {

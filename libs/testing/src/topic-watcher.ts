@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { fromBinary, type DescMessage } from '@support/contracts';
-import { decodeHeaders, headersToStrings, type Incoming, type TopicSpec } from '@support/bus';
+import {
+  decodeHeaders,
+  fetchTopicEnds,
+  headersToStrings,
+  type Incoming,
+  type TopicSpec,
+} from '@support/bus';
 
 /** What the watcher needs to know of a topic: its name and the schema of its values. */
 export type WatchedTopic<Desc extends DescMessage = DescMessage> = Pick<
@@ -80,7 +86,7 @@ export class TopicWatcher {
     await admin.connect();
     const ends = new Map<string, { partition: number; high: string }[]>();
     try {
-      for (const t of topics) ends.set(t.name, await admin.fetchTopicOffsets(t.name));
+      for (const t of topics) ends.set(t.name, await fetchTopicEnds(admin, t.name));
     } finally {
       await admin.disconnect();
     }
@@ -216,7 +222,7 @@ export class TopicWatcher {
     const ends = await Promise.all(
       this.topics.map(async (t) => ({
         topic: t.name,
-        offsets: await admin.fetchTopicOffsets(t.name),
+        offsets: await fetchTopicEnds(admin, t.name),
       })),
     );
     const behind = () =>

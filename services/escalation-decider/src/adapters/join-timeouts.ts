@@ -1,5 +1,5 @@
 import { Counter } from 'prom-client';
-import { Topics, type Bus } from '@support/bus';
+import { fetchTopicEnds, Topics, type Bus } from '@support/bus';
 import { type JsonLogger } from '@support/service-kit';
 import { groupPositions, type Positions } from '@support/stream';
 import type { DecisionContext } from '../domain/context.js';
@@ -147,7 +147,7 @@ async function partitionEnd(bus: Bus, partition: number): Promise<bigint> {
   const admin = bus.kafka.admin();
   await admin.connect();
   try {
-    const ends = await admin.fetchTopicOffsets(Topics.events.name);
+    const ends = await fetchTopicEnds(admin, Topics.events.name);
     return BigInt(ends.find((o) => o.partition === partition)?.high ?? '0');
   } finally {
     await admin.disconnect();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Bus, type Incoming, type TopicSpec } from '@support/bus';
+import { Bus, fetchTopicEnds, type Incoming, type TopicSpec } from '@support/bus';
 import type { DescMessage } from '@support/contracts';
 
 /** A replica that did not catch up in time (the broker is slow or the topic unreadable). */
@@ -89,7 +89,7 @@ export class TopicFollower {
     await admin.connect();
     let ends: { partition: number; high: string; low: string }[];
     try {
-      ends = await admin.fetchTopicOffsets(this.topic.name);
+      ends = await fetchTopicEnds(admin, this.topic.name, timeoutMs);
     } finally {
       await admin.disconnect();
     }
