@@ -23,7 +23,7 @@ import { CLASSIFIER, type SupportClassifier } from './classifier.js';
 import { KnowledgeBase } from './db/knowledge-base.js';
 import { chatModelGenerator } from './llm.js';
 import { draftsTotal, proposalConfidence, proposalsTotal } from './metrics.js';
-import { proposeReply } from './understand.js';
+import { proposeReply, warmUpLexicons } from './understand.js';
 
 /** The person a draft is for, as the prompt names them: "Ada, Billing" ('' while the handoff waits for someone). */
 function holderName(context: ConversationContext): string {
@@ -65,6 +65,7 @@ export class ResponderService implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     this.logger.log('answers written by', { generator: this.generator.name });
+    this.logger.log('lexicons warmed up', { ms: Math.round(warmUpLexicons()) });
     await consumeConversationLog(this.bus, this.redis, {
       projection: responderProjection,
       react: (applied) => this.react(applied),
