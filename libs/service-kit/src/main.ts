@@ -75,11 +75,11 @@ export function rebuildMain(
  * The rebuild of a service whose only derived state is its snapshots of the
  * log: those of its log consumer (of `projection`, default the whole
  * conversation), and of any other consumer group of the log with snapshots of
- * its own (`{ group, namespace }`).
+ * its own (`{ group, namespace, projection }`, the projection by default the whole conversation).
  */
 export function snapshotRebuildMain<S extends OfConversation>(
   service: string,
-  others: { group: string; namespace: string }[] = [],
+  others: { group: string; namespace: string; projection?: Projection<OfConversation> }[] = [],
   projection?: Projection<S>,
 ): void {
   rebuildMain(service, async ({ bus, redis }) => {
@@ -89,10 +89,12 @@ export function snapshotRebuildMain<S extends OfConversation>(
     const rebuilt: Record<string, unknown> = {
       log: await rebuildSnapshots<OfConversation>(bus, log as SnapshotStore<OfConversation>),
     };
-    for (const { group, namespace } of others)
+    for (const { group, namespace, projection: theirs } of others)
       rebuilt[group] = await rebuildSnapshots(
         bus,
-        new SnapshotStore(redis, namespace),
+        theirs
+          ? new SnapshotStore<OfConversation>(redis, namespace, theirs)
+          : new SnapshotStore(redis, namespace),
         undefined,
         group,
       );

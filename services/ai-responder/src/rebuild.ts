@@ -1,6 +1,7 @@
 import { snapshotRebuildMain } from '@support/service-kit';
+import { projectionNamespace, type OfConversation, type Projection } from '@support/stream';
 import { SERVICE } from './config.js';
-import { responderProjection } from './domain/projection.js';
+import { learningProjection, responderProjection } from './domain/projection.js';
 
 /**
  * Throws away this service's snapshots (the proposal consumer's and the
@@ -9,6 +10,12 @@ import { responderProjection } from './domain/projection.js';
  */
 snapshotRebuildMain(
   SERVICE,
-  [{ group: 'learning', namespace: `${SERVICE}.learning` }],
+  [
+    {
+      group: 'learning',
+      namespace: projectionNamespace(SERVICE, learningProjection),
+      projection: learningProjection as unknown as Projection<OfConversation>,
+    },
+  ],
   responderProjection,
 );

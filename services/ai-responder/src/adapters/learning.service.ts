@@ -11,10 +11,16 @@ import { Bus, deterministicId, Topics } from '@support/bus';
 import { cosineSimilarity } from '@support/encoder';
 import { KnowledgeDecision, type KnowledgeReview } from '@support/contracts';
 import { CONFIG, JsonLogger, REDIS } from '@support/service-kit';
-import { consumeConversationLog, SnapshotStore, type Applied } from '@support/stream';
+import {
+  consumeConversationLog,
+  projectionNamespace,
+  SnapshotStore,
+  type Applied,
+} from '@support/stream';
 import type { Config } from '../config.js';
 import { SERVICE } from '../config.js';
 import { draftArticle, draftArticleId } from '../domain/kb/draft.js';
+import { learningProjection, type LearningState } from '../domain/projection.js';
 import {
   cleanQuestion,
   decide,
@@ -106,7 +112,11 @@ export class LearningService implements OnApplicationBootstrap, OnApplicationShu
     await consumeConversationLog(this.bus, this.redis, {
       group: 'learning',
       // Snapshots of its own: the proposal consumer's are at other offsets.
-      store: new SnapshotStore(this.redis, `${SERVICE}.learning`),
+      store: new SnapshotStore(
+        this.redis,
+        projectionNamespace(SERVICE, learningProjection),
+        learningProjection,
+      ),
       react: (applied) => this.react(applied),
     });
     await this.bus.consume({
@@ -138,7 +148,7 @@ export class LearningService implements OnApplicationBootstrap, OnApplicationShu
     if (this.sweepTimer) clearInterval(this.sweepTimer);
   }
 
-  private async react(applied: Applied): Promise<void> {
+  private async react(applied: Applied<LearningState>): Promise<void> {
     const { event } = applied;
     if (event.payload.case === 'conversationResolved') await this.learnFrom(applied);
     else if (event.payload.case === 'articleProposed') await this.keepProposal(applied);
@@ -153,7 +163,7 @@ export class LearningService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /** A person resolved a handed-off conversation: what it teaches, once per conversation and handoff. */
-  async learnFrom({ event, after, record }: Applied): Promise<void> {
+  async learnFrom({ event, after, record }: Applied<LearningState>): Promise<void> {
     if (event.payload.case !== 'conversationResolved') return;
     const resolved = event.payload.value;
     const lesson = lessonFromResolution(after, resolved);
@@ -367,7 +377,7 @@ export class LearningService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /** An agent's article proposal (articleProposed) is a suggestion of origin "agent", once per draft id. */
-  private async keepProposal({ event, after, record }: Applied): Promise<void> {
+  private async keepProposal({ event, after, record }: Applied<LearningState>): Promise<void> {
     if (event.payload.case !== 'articleProposed') return;
     const p = event.payload.value;
     const context = {

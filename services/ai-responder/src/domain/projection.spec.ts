@@ -1,106 +1,15 @@
-import { ReplyKind, type ConversationEvent } from '@support/contracts';
-import {
-  conversationEvent,
-  evolve,
-  initialState,
-  type ConversationState,
-  type PayloadInitOf,
-} from '@support/conversation';
+import type { ConversationEvent } from '@support/contracts';
+import { evolve, initialState, type ConversationState } from '@support/conversation';
 import { conversationContext, RECENT_STRETCHES } from './conversation-context';
-import { RECENT_MESSAGES, responderProjection, type ResponderState } from './projection';
-
-const C = 'conv-1';
-
-/** A small deterministic random source, so that a failing log can be generated again. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(s ^ (s >>> 15), 1 | s);
-    x ^= x + Math.imul(x ^ (x >>> 7), 61 | x);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
- * A generated conversation of `messages` customer messages: answered, asked for details,
- * handed to a person who writes and hands back or resolves, reopened; a few events delivered twice.
- */
-function generatedLog(seed: number, messages: number): ConversationEvent[] {
-  const rnd = random(seed);
-  const log: ConversationEvent[] = [];
-  let minute = 0;
-  let n = 0;
-  const ev = <K extends Parameters<typeof conversationEvent>[2]>(
-    kind: K,
-    value: PayloadInitOf<K>,
-  ) =>
-    log.push(
-      conversationEvent(
-        C,
-        `e-${seed}-${n++}`,
-        kind,
-        value,
-        new Date(Date.UTC(2026, 10, 1, 9, minute++)).toISOString(),
-      ),
-    );
-  let withPerson = false;
-  let handoffs = 0;
-  for (let i = 0; i < messages; i++) {
-    const messageId = `m${i}`;
-    ev('customerMessageReceived', {
-      messageId,
-      text: `Message ${i} of run ${seed}: ${rnd() < 0.5 ? 'my invoice' : 'the export'}`,
-      channel: 'web',
-      locale: 'en',
-      pageUrl: `/page-${i % 3}`,
-    });
-    const handoffId = `ho-${handoffs}`;
-    const agent = {
-      handoffId,
-      agentId: `ag-${handoffs % 2}`,
-      agentName: handoffs % 2 ? 'Bo' : 'Ada',
-    };
-    if (withPerson) {
-      ev('aiReplyProposed', {
-        messageId,
-        replyId: `r-${i}`,
-        text: 'draft',
-        kind: ReplyKind.ANSWER,
-      });
-      const r = rnd();
-      if (r < 0.4) ev('agentReplied', { ...agent, messageId: `om-${i}`, text: `Agent line ${i}` });
-      else if (r < 0.6) {
-        ev('handedBack', { ...agent, note: `note ${i}` });
-        withPerson = false;
-        handoffs++;
-      } else if (r < 0.7) {
-        ev('conversationResolved', { resolvedBy: agent.agentId, note: '' });
-        withPerson = false;
-        handoffs++;
-      }
-      continue;
-    }
-    const kind = rnd() < 0.2 ? ReplyKind.INTAKE : ReplyKind.ANSWER;
-    ev('aiReplyProposed', {
-      messageId,
-      replyId: `r-${i}`,
-      text: `Reply ${i}`,
-      kind,
-      collectedDetails: rnd() < 0.2 ? [{ name: 'invoice', value: `INV-${i}`, messageId }] : [],
-    });
-    ev('messageScored', { messageId, valence: rnd() - 0.5, label: 'neutral', signals: [] });
-    if (rnd() < 0.75) ev('aiReplyReleased', { messageId, replyId: `r-${i}`, text: `Reply ${i}` });
-    else {
-      ev('handoffRequested', { handoffId, messageId });
-      ev('agentAssigned', { ...agent, team: 'Billing' });
-      withPerson = true;
-    }
-    // (the log delivers a few events twice)
-    if (rnd() < 0.1) log.push(log[log.length - 1 - Math.floor(rnd() * 3)]);
-  }
-  return log;
-}
+import { lessonFromResolution } from './kb/suggestion';
+import {
+  LEARNING_MESSAGES,
+  learningProjection,
+  RECENT_MESSAGES,
+  responderProjection,
+  type ResponderState,
+} from './projection';
+import { C, generatedLog } from './test-support';
 
 /** Folds the log both ways; calls `check` after each customer message with both states. */
 function foldBoth(
@@ -166,5 +75,41 @@ describe("the responder's projection (the conversation's lifecycle and its lates
     const log = generatedLog(3, 12);
     const state = log.reduce(responderProjection.evolve, responderProjection.initial(C));
     for (const event of log.slice(-6)) expect(responderProjection.evolve(state, event)).toBe(state);
+  });
+});
+
+describe("the learning loop's projection (what a person's resolution teaches)", () => {
+  it('given 300 generated conversations, then every resolution teaches what it teaches from the whole conversation', () => {
+    let lessons = 0;
+    for (let seed = 1; seed <= 300; seed++) {
+      let whole = initialState(C);
+      let learning = learningProjection.initial(C);
+      for (const event of generatedLog(seed, 1 + (seed % LEARNING_MESSAGES))) {
+        whole = evolve(whole, event);
+        learning = learningProjection.evolve(learning, event);
+        if (event.payload.case !== 'conversationResolved') continue;
+        const expected = lessonFromResolution(whole, event.payload.value);
+        expect(lessonFromResolution(learning, event.payload.value)).toEqual(expected);
+        if (expected.kind === 'suggestion') lessons++;
+      }
+    }
+    expect(lessons).toBeGreaterThan(50);
+  });
+
+  it('given a conversation growing to 800 messages, then its snapshot stops growing at the window', () => {
+    const sizeAfter = (messages: number) =>
+      JSON.stringify(
+        generatedLog(9, messages).reduce(learningProjection.evolve, learningProjection.initial(C)),
+      ).length;
+    const whole = JSON.stringify(generatedLog(9, 800).reduce(evolve, initialState(C))).length;
+    // (about one agent line in five messages: the window of agent lines is full after some 300)
+    expect(sizeAfter(800)).toBeLessThan(sizeAfter(400) * 1.1);
+    expect(sizeAfter(800)).toBeLessThan(whole / 4);
+  });
+
+  it('given events delivered again, then the state is the same object (nothing to react to)', () => {
+    const log = generatedLog(4, 12);
+    const state = log.reduce(learningProjection.evolve, learningProjection.initial(C));
+    for (const event of log.slice(-6)) expect(learningProjection.evolve(state, event)).toBe(state);
   });
 });

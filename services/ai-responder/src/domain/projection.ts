@@ -65,3 +65,58 @@ export const responderProjection: Projection<ResponderState> = {
     return next === whole ? state : slim(next);
   },
 };
+
+/** A customer message as the learning loop remembers it: its words, and its reply's topic and intent. */
+export interface LearnedMessage {
+  messageId: string;
+  text: string;
+  at: string;
+  proposal?: Pick<ProposalView, 'topic' | 'intent'>;
+}
+
+/**
+ * What the learning loop keeps of a conversation: its lifecycle (the handoff, its stretches, the
+ * status, the language), a window of the latest customer messages with their replies' topic and
+ * intent, and the agents' latest lines: what a person's resolution teaches is read from these.
+ */
+export interface LearningState extends ConversationLifecycle {
+  messages: LearnedMessage[];
+  transcript: TranscriptLine[];
+}
+
+/** The learning loop's window: the latest customer messages, agent lines and human stretches. */
+export const LEARNING_MESSAGES = 50;
+export const LEARNING_AGENT_LINES = 60;
+export const LEARNING_STRETCHES = 10;
+
+function forLearning(state: ConversationState): LearningState {
+  return {
+    ...state,
+    messages: state.messages.slice(-LEARNING_MESSAGES).map((m) => ({
+      messageId: m.messageId,
+      text: m.text,
+      at: m.at,
+      ...(m.proposal ? { proposal: { topic: m.proposal.topic, intent: m.proposal.intent } } : {}),
+    })),
+    transcript: state.transcript.filter((l) => l.speaker === 'agent').slice(-LEARNING_AGENT_LINES),
+    ...(state.humanStretches
+      ? { humanStretches: state.humanStretches.slice(-LEARNING_STRETCHES) }
+      : {}),
+  };
+}
+
+/**
+ * The learning loop's fold of the log (its own consumer group): the whole `evolve` over its
+ * window, cut back and stripped of what a lesson never reads (the customer's and the AI's
+ * transcript lines, the proposals but for their topic and intent, the scores, the decisions).
+ */
+export const learningProjection: Projection<LearningState> = {
+  name: 'learning-v1',
+  initial: (conversationId) => forLearning(initialState(conversationId)),
+  evolve: (state: LearningState, event: ConversationEvent) => {
+    // (a LearnedMessage is a MessageView with nothing but its proposal's topic and intent)
+    const whole: ConversationState = { ...state, messages: state.messages as MessageView[] };
+    const next = evolve(whole, event);
+    return next === whole ? state : forLearning(next);
+  },
+};

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ConversationState } from '@support/conversation';
+import type { LearningState } from '../projection.js';
 import { stemSimilarity } from '@support/text';
 
 /**
@@ -67,7 +67,7 @@ export function cleanQuestion(text: string): string {
  * person held the handoff or they said nothing.
  */
 export function lessonFromResolution(
-  state: ConversationState,
+  state: LearningState,
   resolution: { resolvedBy: string; note: string },
 ): ResolutionLesson {
   const handoff = state.handoff;
