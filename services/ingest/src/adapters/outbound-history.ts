@@ -9,8 +9,16 @@ import type { Config } from '../config.js';
 export type OutboundJson = Record<string, unknown> & { messageId: string };
 
 /**
+ * How long a conversation's history stays in Redis after its latest outbound message: as long
+ * as support.outbound keeps its records, which is all a restore could bring back. The whole
+ * conversation stays in the log (GET /v1/conversations/:id).
+ */
+export const OUTBOUND_HISTORY_TTL_S = Math.round(Topics.outbound.retentionMs / 1000);
+
+/**
  * Keeps each conversation's recent outbound messages in Redis (a durable
- * consumer group, so nothing is missed while no web client is connected) and
+ * consumer group, so nothing is missed while no web client is connected; a quiet conversation's
+ * expire with the topic's retention, OUTBOUND_HISTORY_TTL_S) and
  * fans them out over Redis pub/sub to whichever ingest replica holds the
  * customer's SSE connection.
  */
@@ -49,17 +57,16 @@ export class OutboundHistory implements OnApplicationShutdown {
   /** Adds a message to its conversation's history once (a redelivery is not added again); null for a repeat. */
   private async keep(value: OutboundMessage): Promise<OutboundJson | null> {
     const json = toJson(OutboundMessageSchema, value) as OutboundJson;
-    const fresh = await this.redis.hsetnx(
-      `outbound:seen:${value.conversationId}`,
-      value.messageId,
-      '1',
-    );
+    const seen = `outbound:seen:${value.conversationId}`;
+    const fresh = await this.redis.hsetnx(seen, value.messageId, '1');
     if (!fresh) return null;
     const key = `outbound:history:${value.conversationId}`;
     await this.redis
       .multi()
       .rpush(key, JSON.stringify(json))
       .ltrim(key, -this.config.OUTBOUND_HISTORY, -1)
+      .expire(key, OUTBOUND_HISTORY_TTL_S)
+      .expire(seen, OUTBOUND_HISTORY_TTL_S)
       .exec();
     return json;
   }

@@ -10,6 +10,8 @@ import {
   OutboundKind,
   OutboundMessageSchema,
 } from '@support/contracts';
+import type { Redis } from 'ioredis';
+import { REDIS } from '@support/service-kit';
 import { sleep, type ServiceRig } from '@support/testing';
 import { startIngestRig } from '../../test/rig';
 import {
@@ -19,6 +21,7 @@ import {
 } from '../domain/conversation-token';
 import { conversationIdFor, messageIdFor, streamToken } from '../domain/ids';
 import { userHashOf } from '../domain/identity';
+import { OUTBOUND_HISTORY_TTL_S } from './outbound-history';
 
 jest.setTimeout(90_000);
 
@@ -220,6 +223,13 @@ describe('ingest: the widget API (Kafka, Redis)', () => {
     expect(messages).toEqual([
       expect.objectContaining({ messageId: answer.messageId, text: 'Open Billing, then Export.' }),
     ]);
+    // The history in Redis goes with the topic's retention once the conversation is quiet.
+    const redis = rig.app.get<Redis>(REDIS);
+    for (const key of ['history', 'seen']) {
+      const ttl = await redis.ttl(`outbound:${key}:${c.conversationId}`);
+      expect(ttl).toBeGreaterThan(OUTBOUND_HISTORY_TTL_S - 60);
+      expect(ttl).toBeLessThanOrEqual(OUTBOUND_HISTORY_TTL_S);
+    }
   });
 
   it('refuses the widget key and its tokens at every channel and admin endpoint, and publishes nothing for them', async () => {
