@@ -51,20 +51,33 @@ function slim(state: ConversationState): ResponderState {
 }
 
 /**
- * The responder's fold of the log: the whole `evolve` over the window, which is then cut back
- * to its size and stripped of what the responder never reads (the proposals' text, citations and
- * evidence, the scores, the decisions). An event already applied leaves the state as it is.
+ * A projection folded by the whole `evolve` over a cut-down conversation, cut down again after
+ * each event by `cut` (a window, stripped of what the service never reads). The messages it
+ * keeps are MessageViews with fewer fields, which the whole `evolve` carries as they are. An
+ * event already applied leaves the state as it is.
  */
-export const responderProjection: Projection<ResponderState> = {
-  name: 'responder-v1',
-  initial: (conversationId) => slim(initialState(conversationId)),
-  evolve: (state: ResponderState, event: ConversationEvent) => {
-    // (a RecentMessage is a MessageView with nothing but its proposal's kind)
-    const whole: ConversationState = { ...state, messages: state.messages as MessageView[] };
-    const next = evolve(whole, event);
-    return next === whole ? state : slim(next);
+function cutFromWhole<
+  S extends ConversationLifecycle & {
+    messages: Pick<MessageView, 'messageId' | 'text' | 'at'>[];
+    transcript: TranscriptLine[];
   },
-};
+>(name: string, cut: (state: ConversationState) => S): Projection<S> {
+  return {
+    name,
+    initial: (conversationId) => cut(initialState(conversationId)),
+    evolve: (state, event: ConversationEvent) => {
+      const whole = { ...state, messages: state.messages as MessageView[] } as ConversationState;
+      const next = evolve(whole, event);
+      return next === whole ? state : cut(next);
+    },
+  };
+}
+
+/**
+ * The responder's fold of the log: its window, stripped of what the responder never reads (the
+ * proposals' text, citations and evidence, the scores, the decisions).
+ */
+export const responderProjection = cutFromWhole('responder-v1', slim);
 
 /** A customer message as the learning loop remembers it: its words, and its reply's topic and intent. */
 export interface LearnedMessage {
@@ -106,17 +119,8 @@ function forLearning(state: ConversationState): LearningState {
 }
 
 /**
- * The learning loop's fold of the log (its own consumer group): the whole `evolve` over its
- * window, cut back and stripped of what a lesson never reads (the customer's and the AI's
- * transcript lines, the proposals but for their topic and intent, the scores, the decisions).
+ * The learning loop's fold of the log (its own consumer group): its window, stripped of what a
+ * lesson never reads (the customer's and the AI's transcript lines, the proposals but for their
+ * topic and intent, the scores, the decisions).
  */
-export const learningProjection: Projection<LearningState> = {
-  name: 'learning-v1',
-  initial: (conversationId) => forLearning(initialState(conversationId)),
-  evolve: (state: LearningState, event: ConversationEvent) => {
-    // (a LearnedMessage is a MessageView with nothing but its proposal's topic and intent)
-    const whole: ConversationState = { ...state, messages: state.messages as MessageView[] };
-    const next = evolve(whole, event);
-    return next === whole ? state : forLearning(next);
-  },
-};
+export const learningProjection = cutFromWhole('learning-v1', forLearning);
