@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { and, eq, getTableColumns, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, eq, getTableColumns, gte, lt, sql, type SQL } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { ConversationEvent, KnowledgeEvent } from '@support/contracts';
 import { openDatabase, type Database } from '@support/service-kit';
@@ -14,6 +14,8 @@ import {
   type HandoffRow,
 } from '../../domain/read-model.js';
 import type { SummaryCounts, SummaryRange } from '../../domain/summary.js';
+import type { PoolClient } from 'pg';
+import { inTransaction, RowSql } from './row-sql.js';
 import * as schema from './schema.js';
 import { articles, conversations, handoffs, processedEvents, reviews } from './schema.js';
 
@@ -32,6 +34,22 @@ export interface LoggedEvent {
   fallbackAt: Date;
 }
 
+/** The live path's statements (row-sql.ts): constant text, prepared once per connection. */
+const rowSql = {
+  conversations: new RowSql<ConversationRow>(conversations, 'conversation_id', 'conversation_id'),
+  handoffs: new RowSql<HandoffRow>(handoffs, 'conversation_id', 'handoff_id', [
+    // The matched article is the knowledge consumer's: a conversation event never overwrites it.
+    'matched_article_id',
+  ]),
+  reviews: new RowSql<ReviewRow>(reviews, 'conversation_id', 'review_id'),
+};
+const RECORD_IDS = {
+  name: 'metrics.processed_events.insert',
+  text:
+    'insert into "metrics"."processed_events" (event_id) select unnest($1::text[]) ' +
+    'on conflict do nothing returning event_id',
+};
+
 /**
  * Applies log events (one partition's batch, in log order) in one transaction: their ids are
  * recorded first, and only the events whose id was new change rows, so a redelivered event never
@@ -39,28 +57,24 @@ export interface LoggedEvent {
  * changed ones written back in one statement per table. Returns how many events were new.
  */
 export async function applyConversationEventsToDatabase(
-  { db }: MetricsDatabase,
+  { pool }: MetricsDatabase,
   batch: LoggedEvent[],
 ): Promise<number> {
   if (batch.length === 0) return 0;
-  return db.transaction(async (tx) => {
+  return inTransaction(pool, async (client) => {
     const ids = [...new Set(batch.map((b) => b.event.eventId))];
-    const inserted = await tx
-      .insert(processedEvents)
-      .values(ids.map((eventId) => ({ eventId })))
-      .onConflictDoNothing()
-      .returning();
-    const fresh = new Set(inserted.map((r) => r.eventId));
+    const inserted = await client.query<{ event_id: string }>({ ...RECORD_IDS, values: [ids] });
+    const fresh = new Set(inserted.rows.map((r) => r.event_id));
     const todo = batch.filter((b) => fresh.delete(b.event.eventId)); // the first of repeated ids
     if (todo.length === 0) return 0;
-    const before = await readStates(tx, [...new Set(todo.map((b) => b.event.conversationId))]);
+    const before = await readStates(client, [...new Set(todo.map((b) => b.event.conversationId))]);
     const after = new Map(before);
     for (const { event, fallbackAt } of todo) {
       const state = after.get(event.conversationId) ?? { handoffs: {} };
       const next = applyConversationEvent(state, event, fallbackAt);
       if (next?.row) after.set(event.conversationId, { ...state, ...next });
     }
-    await writeChanges(tx, before, after);
+    await writeChanges(client, before, after);
     return todo.length;
   });
 }
@@ -74,17 +88,14 @@ export async function applyConversationEventToDatabase(
   return (await applyConversationEventsToDatabase(database, [{ event, fallbackAt }])) === 1;
 }
 
-type Tx = Parameters<Parameters<MetricsDatabase['db']['transaction']>[0]>[0];
-
-/** The read model's rows of these conversations, locked for the transaction. */
-async function readStates(tx: Tx, ids: string[]): Promise<Map<string, ConversationState>> {
-  const rows = await tx
-    .select()
-    .from(conversations)
-    .where(inArray(conversations.conversationId, ids))
-    .for('update');
-  const handoffRows = await tx.select().from(handoffs).where(inArray(handoffs.conversationId, ids));
-  const reviewRows = await tx.select().from(reviews).where(inArray(reviews.conversationId, ids));
+/** The read model's rows of these conversations, the conversations' locked for the transaction. */
+async function readStates(
+  client: PoolClient,
+  ids: string[],
+): Promise<Map<string, ConversationState>> {
+  const rows = await rowSql.conversations.select(client, ids, true);
+  const handoffRows = await rowSql.handoffs.select(client, ids);
+  const reviewRows = await rowSql.reviews.select(client, ids);
   const states = new Map<string, ConversationState>(
     ids.map((id) => [id, { row: undefined, handoffs: {}, reviews: {} }]),
   );
@@ -96,7 +107,7 @@ async function readStates(tx: Tx, ids: string[]): Promise<Map<string, Conversati
 
 /** Writes the rows that differ between before and after: one upsert per table. */
 async function writeChanges(
-  tx: Tx,
+  client: PoolClient,
   before: Map<string, ConversationState>,
   after: Map<string, ConversationState>,
 ): Promise<void> {
@@ -111,37 +122,9 @@ async function writeChanges(
     for (const r of Object.values(state.reviews ?? {}))
       if (old?.reviews?.[r.reviewId] !== r) changedReviews.push(r);
   }
-  if (changedReviews.length)
-    await tx
-      .insert(reviews)
-      .values(changedReviews)
-      .onConflictDoUpdate({ target: reviews.reviewId, set: fromExcluded(reviews, ['reviewId']) });
-  if (rows.length)
-    await tx
-      .insert(conversations)
-      .values(rows)
-      .onConflictDoUpdate({
-        target: conversations.conversationId,
-        set: fromExcluded(conversations, ['conversationId']),
-      });
-  // The matched article is the knowledge consumer's: a conversation event never overwrites it.
-  if (changedHandoffs.length)
-    await tx
-      .insert(handoffs)
-      .values(changedHandoffs)
-      .onConflictDoUpdate({
-        target: handoffs.handoffId,
-        set: fromExcluded(handoffs, ['handoffId', 'matchedArticleId']),
-      });
-}
-
-/** An upsert's SET clause taking every column but `keep` from the row that conflicted. */
-function fromExcluded<T extends PgTable>(table: T, keep: string[]): Record<string, SQL> {
-  return Object.fromEntries(
-    Object.entries(getTableColumns(table))
-      .filter(([key]) => !keep.includes(key))
-      .map(([key, column]) => [key, sql.raw(`excluded."${column.name}"`)]),
-  );
+  await rowSql.reviews.upsert(client, changedReviews);
+  await rowSql.conversations.upsert(client, rows);
+  await rowSql.handoffs.upsert(client, changedHandoffs);
 }
 
 /**
