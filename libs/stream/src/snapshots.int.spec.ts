@@ -106,6 +106,37 @@ describe('snapshots in Redis', () => {
     await store.clear();
   });
 
+  it('lets quiet conversations leave memory, and reads them back from their checkpoint', async () => {
+    let now = 0;
+    const store = new SnapshotStore(redis, `test-${randomUUID()}`, undefined, {
+      size: 3,
+      idleSeconds: 60,
+      now: () => now,
+    });
+    const react = async () => undefined;
+    const [quiet, busy] = [randomUUID(), randomUUID()];
+    await applyLogRecord(store, record(quiet, 1, 'q1'), react);
+    now = 30_000;
+    await applyLogRecord(store, record(busy, 2, 'b1'), react);
+    expect(store.cached).toBe(2);
+
+    now = 61_000; // the quiet one was last put 61 s ago, the busy one 31 s ago
+    await applyLogRecord(store, record(busy, 3, 'b2'), react);
+    expect(store.cached).toBe(1);
+    // Not flushed yet: the dirty snapshot is still this process's to give.
+    expect((await store.get(quiet))?.offset).toBe('1');
+    await store.flush();
+    now = 200_000;
+    await applyLogRecord(store, record(quiet, 4, 'q2'), react); // it writes again: from Redis
+    expect((await store.get(quiet))?.state.messages.map((m) => m.text)).toEqual(['q1', 'q2']);
+    expect(store.cached).toBe(1); // the busy one went quiet meanwhile
+
+    for (let i = 0; i < 5; i++)
+      await applyLogRecord(store, record(randomUUID(), 10 + i, 'x'), react);
+    expect(store.cached).toBe(3); // and never more than its size
+    await store.clear();
+  });
+
   it('keeps snapshots dirty when Redis refuses the checkpoint', async () => {
     const namespace = `test-${randomUUID()}`;
     const broken = redis.duplicate();

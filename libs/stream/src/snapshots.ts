@@ -23,9 +23,17 @@ export interface Snapshot<S extends OfConversation = ConversationState> {
  * - A bounded cache of clean snapshots saves reading back what this process wrote; it is dropped
  *   (clearCache) whenever partitions are reassigned, since another replica may have moved a
  *   snapshot on meanwhile. Dirty snapshots are never evicted before they are flushed.
+ * - A conversation quiet for `idleSeconds` (resolved, abandoned, or waiting on a slow reply) leaves
+ *   the cache, and the cache holds at most `size`: memory follows the conversations that are
+ *   active, not the ones open. Its next event reads it back from its Redis checkpoint.
  */
 export class SnapshotStore<S extends OfConversation = ConversationState> {
-  private readonly cache = new Map<string, Snapshot<S>>();
+  /** The snapshots this process put or restored, least recently first, with when. */
+  private readonly cache = new Map<string, { snapshot: Snapshot<S>; at: number }>();
+  private readonly limits: Required<CacheLimits>;
+  private nextSweep = 0;
+  /** Sweeps a cache that nothing is put into any more; runs only while the cache holds something. */
+  private sweeper?: NodeJS.Timeout;
   /** Snapshots changed since the last flush, by conversation id. */
   private readonly dirty = new Map<string, Snapshot<S>>();
 
@@ -34,18 +42,46 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
     readonly namespace: string,
     /** What the snapshots hold (default the whole conversation). */
     readonly projection: Projection<S> = conversationProjection as unknown as Projection<S>,
-    private readonly cacheSize = 10_000,
-  ) {}
+    limits: CacheLimits = {},
+  ) {
+    this.limits = { ...cacheLimitsFromEnv(), ...limits };
+  }
 
   clearCache(): void {
     this.cache.clear();
   }
 
+  /** How many snapshots this process holds in memory besides the dirty ones. */
+  get cached(): number {
+    return this.cache.size;
+  }
+
   private remember(snapshot: Snapshot<S>): void {
     const id = snapshot.state.conversationId;
+    const now = this.limits.now();
     this.cache.delete(id);
-    this.cache.set(id, snapshot);
-    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(id, { snapshot, at: now });
+    if (this.cache.size > this.limits.size) this.cache.delete(this.cache.keys().next().value!);
+    if (now >= this.nextSweep) this.evictIdle(now);
+    this.sweeper ??= setInterval(() => this.evictIdle(this.limits.now()), this.sweepEvery).unref();
+  }
+
+  private get sweepEvery(): number {
+    return Math.max(1000, (this.limits.idleSeconds * 1000) / 10);
+  }
+
+  /** Drops the snapshots put longer than `idleSeconds` ago (the oldest are first in the map). */
+  private evictIdle(now: number): void {
+    const idleMs = this.limits.idleSeconds * 1000;
+    this.nextSweep = now + this.sweepEvery;
+    for (const [id, { at }] of this.cache) {
+      if (now - at < idleMs) break;
+      this.cache.delete(id);
+    }
+    if (this.cache.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
   }
 
   private key(conversationId: string): string {
@@ -53,7 +89,7 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
   }
 
   async get(conversationId: string): Promise<Snapshot<S> | undefined> {
-    const cached = this.dirty.get(conversationId) ?? this.cache.get(conversationId);
+    const cached = this.dirty.get(conversationId) ?? this.cache.get(conversationId)?.snapshot;
     if (cached) return cached;
     const raw = await this.redis.get(this.key(conversationId));
     return raw ? (JSON.parse(raw) as Snapshot<S>) : undefined;
@@ -167,6 +203,32 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
     } while (cursor !== '0');
     return removed;
   }
+}
+
+/** How much of a namespace's snapshots a process keeps in memory. */
+export interface CacheLimits {
+  /** At most this many conversations (SNAPSHOT_CACHE_SIZE, default 10,000). */
+  size?: number;
+  /** Dropped when not changed for this long (SNAPSHOT_CACHE_IDLE_SECONDS, default 300). */
+  idleSeconds?: number;
+  /** The clock, in milliseconds (tests pass their own). */
+  now?: () => number;
+}
+
+function cacheLimitsFromEnv(): Required<CacheLimits> {
+  const positive = (name: string, fallback: number): number => {
+    const raw = process.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new Error(`${name} must be a positive number, not '${raw}'`);
+    return n;
+  };
+  return {
+    size: positive('SNAPSHOT_CACHE_SIZE', 10_000),
+    idleSeconds: positive('SNAPSHOT_CACHE_IDLE_SECONDS', 300),
+    now: Date.now,
+  };
 }
 
 /** Whether `a` holds a later position of the log than `b` (the same partition). */
