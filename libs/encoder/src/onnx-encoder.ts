@@ -2,7 +2,6 @@
 // @huggingface/tokenizers, the model's pooling, L2-normalised vectors, and
 // concurrent calls coalesced into bounded batches.
 import { readFile } from 'node:fs/promises';
-import type * as Ort from 'onnxruntime-node';
 import { CoalescingBatcher } from './batcher.js';
 import {
   DEFAULT_MODEL_ID,
@@ -12,6 +11,7 @@ import {
   modelText,
   type EncoderModel,
 } from './models.js';
+import { loadOnThread, type TensorInput, type ThreadSession } from './onnx-thread.js';
 import { pool } from './pooling.js';
 import { TextTokenizer } from './tokenize.js';
 import { l2Normalize } from './vectors.js';
@@ -63,8 +63,7 @@ export class OnnxSentenceEncoder implements SentenceEncoder {
 
   private constructor(
     readonly model: EncoderModel,
-    private readonly ort: typeof Ort,
-    private readonly session: Ort.InferenceSession,
+    private readonly session: ThreadSession,
     private readonly tokenizer: TextTokenizer,
     options: EncoderOptions,
   ) {
@@ -79,10 +78,9 @@ export class OnnxSentenceEncoder implements SentenceEncoder {
     const model = findModel(options.model ?? process.env.ENCODER_MODEL ?? DEFAULT_MODEL_ID);
     const files = locateModelFiles(model, options.modelsDir ?? defaultModelsDir());
     const threads = options.threads ?? envThreads();
-    // Loaded here, not at import: the native runtime is only needed once a model is.
-    const ort = await import('onnxruntime-node');
+    // The model runs on the process's ONNX thread (onnx-thread.ts), started with the first model.
     const [session, tokenizerJson] = await Promise.all([
-      ort.InferenceSession.create(files.onnx, {
+      loadOnThread(files.onnx, {
         executionProviders: ['cpu'],
         graphOptimizationLevel: 'all',
         interOpNumThreads: 1,
@@ -93,7 +91,7 @@ export class OnnxSentenceEncoder implements SentenceEncoder {
       readFile(files.tokenizer, 'utf8').then((json) => JSON.parse(json) as object),
     ]);
     const tokenizer = await TextTokenizer.fromJson(tokenizerJson, model.maxTokens);
-    return new OnnxSentenceEncoder(model, ort, session, tokenizer, options);
+    return new OnnxSentenceEncoder(model, session, tokenizer, options);
   }
 
   embed(texts: string[], kind: EmbedKind = 'query'): Promise<Float32Array[]> {
@@ -137,26 +135,18 @@ export class OnnxSentenceEncoder implements SentenceEncoder {
   }
 
   private async runOnnx(ids: number[][]): Promise<Float32Array[]> {
-    const { Tensor } = this.ort;
     const batch = this.tokenizer.pad(ids);
-    const shape = [batch.batch, batch.length];
-    const inputs: Record<string, Ort.Tensor> = {
-      input_ids: new Tensor('int64', batch.inputIds, shape),
-      attention_mask: new Tensor('int64', batch.attentionMask, shape),
-      token_type_ids: new Tensor('int64', batch.tokenTypeIds, shape),
+    const dims = [batch.batch, batch.length];
+    const inputs: Record<string, TensorInput> = {
+      input_ids: { type: 'int64', data: batch.inputIds, dims },
+      attention_mask: { type: 'int64', data: batch.attentionMask, dims },
+      token_type_ids: { type: 'int64', data: batch.tokenTypeIds, dims },
     };
     const feeds = Object.fromEntries(this.session.inputNames.map((n) => [n, inputs[n]]));
-    const result = await this.session.run(feeds);
-    const hidden = result.last_hidden_state ?? result[this.session.outputNames[0]];
+    const hidden = await this.session.run(feeds, 'last_hidden_state');
     const [b, length, size] = hidden.dims;
     if (size !== this.dimensions) throw new Error(`model returned ${size} dimensions`);
-    const pooled = pool(
-      hidden.data as Float32Array,
-      [b, length, size],
-      batch.attentionMask,
-      this.model.pooling,
-    );
-    for (const t of Object.values(result)) t.dispose();
+    const pooled = pool(hidden.data, [b, length, size], batch.attentionMask, this.model.pooling);
     return pooled.map(l2Normalize);
   }
 }
