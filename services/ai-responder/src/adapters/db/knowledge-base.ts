@@ -384,15 +384,14 @@ export class KnowledgeBase implements OnApplicationShutdown {
     // An article for the customer's page counts its boost whichever ranking found it.
     const onPage = (p: IndexedPassage) =>
       preferPage([rankedOf(p, 0)], page.pageUrl ?? '', page.pageBoost ?? DEFAULT_PAGE_BOOST)[0];
+    // The nearest 40 passages by meaning; only those become ranked articles.
     const byVector = index
       .all()
       .filter((p) => languageOf(p.locale) === lang && this.vectors.has(p.id))
-      .map((p) => ({
-        article: onPage(p),
-        similarity: cosine(vector, this.vectors.get(p.id)!),
-      }))
+      .map((p) => ({ p, similarity: cosine(vector, this.vectors.get(p.id)!) }))
       .sort((a, b) => b.similarity - a.similarity)
-      .slice(0, 40);
+      .slice(0, 40)
+      .map(({ p, similarity }) => ({ article: onPage(p), similarity }));
     return fuseRankings(textRanked, byVector, (id) => {
       const v = this.vectors.get(id);
       return v ? cosine(vector, v) : undefined;
