@@ -6,9 +6,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { root, services } from '../scripts/services.mjs';
+import { serviceArgs, services } from '../scripts/services.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,7 +40,7 @@ const env = {
 const start = (instanceId) => {
   const extra = instanceId ? { KAFKA_INSTANCE_ID: instanceId } : {};
   const { KAFKA_INSTANCE_ID: _drop, ...base } = env;
-  return spawn(process.execPath, [join(root, 'services', service, 'dist', 'main.js')], {
+  return spawn(process.execPath, serviceArgs(service), {
     env: { ...base, ...extra },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

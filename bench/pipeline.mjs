@@ -24,7 +24,7 @@ import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { root, services, waitHealthy } from '../scripts/services.mjs';
+import { root, serviceArgs, services, waitHealthy } from '../scripts/services.mjs';
 import {
   drain,
   followOutcomes,
@@ -189,14 +189,10 @@ let stopping = false;
 
 /** Starts service `i` (of scripts/services.mjs) on BASE + i, with `extra` settings. */
 function spawnService(i, extra = {}) {
-  const child = spawn(
-    process.execPath,
-    [join(root, 'services', services[i].name, 'dist', 'main.js')],
-    {
-      env: { ...baseEnv, ...extra, PORT: String(BASE + i) },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
+  const child = spawn(process.execPath, serviceArgs(services[i].name), {
+    env: { ...baseEnv, ...extra, PORT: String(BASE + i) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   child.on('exit', (code, signal) => {
     if (stopping || child.replaced) return;
     exits.push(`${services[i].name} (pid ${child.pid}) exited: ${code ?? signal}`);

@@ -3,7 +3,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
-import { localEnv, localKeys, services, serviceEntry, root, waitHealthy } from './services.mjs';
+import { localEnv, localKeys, services, serviceArgs, root, waitHealthy } from './services.mjs';
 
 const env = { ...process.env, ...localEnv() };
 const children = new Map();
@@ -11,7 +11,7 @@ let stopping = false;
 const colours = [36, 33, 35, 32, 34, 31];
 
 function start(service, index) {
-  const child = spawn(process.execPath, [serviceEntry(service.name)], {
+  const child = spawn(process.execPath, serviceArgs(service.name), {
     cwd: root,
     // A static group member: restarted after a crash, the service takes its partitions back at once.
     env: { KAFKA_INSTANCE_ID: `${service.name}-0`, ...env, PORT: String(service.port) },

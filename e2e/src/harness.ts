@@ -35,6 +35,9 @@ const BASE_PORT = Number(process.env.E2E_BASE_PORT ?? 4101);
 export const port = (s: ServiceName) => BASE_PORT + SERVICES.indexOf(s);
 /** Replica n of a service listens n steps above the service's port. */
 const REPLICA_PORT_STEP = 50;
+
+/** Node's flags for a service, as scripts/services.mjs gives them (NODE_FLAGS). */
+const NODE_FLAGS = ['--max-semi-space-size=8'];
 export const url = (s: ServiceName, path: string) => `http://127.0.0.1:${port(s)}${path}`;
 /** A site allowed to embed the widget (a test may serve a page there). */
 export const WIDGET_ORIGIN = `http://127.0.0.1:${BASE_PORT + 40}`;
@@ -120,17 +123,21 @@ export class ServiceProcess {
     mkdirSync(logDir, { recursive: true });
     const logName = this.replica ? `${this.name}-${this.replica}` : this.name;
     const log = createWriteStream(join(logDir, `${logName}.log`), { flags: 'a' });
-    this.child = spawn(process.execPath, [join(root, 'services', this.name, 'dist', 'main.js')], {
-      cwd: root,
-      // Static group members: a service killed and started again takes its partitions back at once.
-      env: {
-        ...env,
-        KAFKA_INSTANCE_ID: `${this.name}-${this.replica}`,
-        ...this.extraEnv,
-        PORT: String(this.port),
+    this.child = spawn(
+      process.execPath,
+      [...NODE_FLAGS, join(root, 'services', this.name, 'dist', 'main.js')],
+      {
+        cwd: root,
+        // Static group members: a service killed and started again takes its partitions back at once.
+        env: {
+          ...env,
+          KAFKA_INSTANCE_ID: `${this.name}-${this.replica}`,
+          ...this.extraEnv,
+          PORT: String(this.port),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     this.child.stdout!.pipe(log);
     this.child.stderr!.pipe(log);
   }
