@@ -14,7 +14,8 @@
 //   neural encoder takes part in retrieval), the responder restarted for each; beside raw batched
 //   kafkajs produce (`--raw-records` of 200 bytes, `--raw-batch` per send) in the same run;
 // - memory after the runs: each service process's RSS and Redis, with the conversations the run
-//   left open (`--open-conversations N` opens N more first, one question each).
+//   left open (`--open-conversations N` opens N more first, one question each, at the sustained
+//   rate or `--open-rate`).
 // The services read KAFKA_BROKERS, REDIS_URL and DATABASE_URL from this environment (their
 // defaults otherwise: the broker, Redis database 0 and PostgreSQL database `npm start` uses).
 import { spawn } from 'node:child_process';
@@ -61,6 +62,9 @@ const { values: args } = parseArgs({
     'raw-records': { type: 'string', default: '50000' },
     'raw-batch': { type: 'string', default: '500' },
     'open-conversations': { type: 'string', default: '0' },
+    // msg/s at which they are opened: the sustained rate found with the encoder on by default,
+    // 0 for --concurrency POSTs at a time (as fast as the pipeline takes them).
+    'open-rate': { type: 'string' },
   },
 });
 const N = Number(args.messages);
@@ -843,7 +847,9 @@ try {
   });
   const sustained = await sustainedPhase(outcomes);
   printSustained(sustained, produce);
-  const opened = OPEN > 0 ? await openConversations(OPEN, sustained.at(-1).best) : 0;
+  const openRate =
+    args['open-rate'] === undefined ? sustained.at(-1).best : Number(args['open-rate']);
+  const opened = OPEN > 0 ? await openConversations(OPEN, openRate) : 0;
   await betweenPhases(watch, Math.max(300_000, opened * 200));
   await printMemory(opened);
   if (exits.length) console.log(`\nservices that exited during the run:\n${exits.join('\n')}`);
