@@ -147,13 +147,20 @@ export class BatchingSender {
     this.limits = { ...defaultBatchLimits, ...limits };
   }
 
-  submit(records: OutgoingRecord[]): Promise<void> {
-    if (records.length === 0) return Promise.resolve();
+  /** Why these records could never be sent: the first that is larger than its topic allows. */
+  refusal(records: readonly OutgoingRecord[]): RecordTooLargeError | undefined {
     for (const r of records) {
       const bytes = soloBatchBytes(r);
       const limit = Math.min(this.limits.limitOf(r.topic), this.limits.maxRequestBytes);
-      if (bytes > limit) return Promise.reject(new RecordTooLargeError(r.topic, bytes, limit));
+      if (bytes > limit) return new RecordTooLargeError(r.topic, bytes, limit);
     }
+    return undefined;
+  }
+
+  submit(records: OutgoingRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    const refused = this.refusal(records);
+    if (refused) return Promise.reject(refused);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ records, next: 0, resolve, reject });
       void this.flush();

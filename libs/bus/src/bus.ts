@@ -19,6 +19,7 @@ import {
 import { encodeHeaders } from './headers.js';
 import { AllTopics, CrashMarksTopic, maxMessageBytesOf, type TopicSpec } from './topics.js';
 import { BatchingSender, type OutgoingRecord } from './batching.js';
+import { currentCapture } from './outbox.js';
 import { consoleLogger, type BusLogger } from './logger.js';
 import { withTimeout } from './timeout.js';
 import { BusProducer } from './producer.js';
@@ -186,7 +187,7 @@ export class Bus {
    */
   async publish(...records: Outgoing<DescMessage>[]): Promise<void> {
     const time = new Date().toISOString();
-    await this.sender.submit(
+    await this.submit(
       records.map((r) => {
         const eventId = r.eventId ?? randomUUID();
         const headers = encodeHeaders({
@@ -219,7 +220,20 @@ export class Bus {
     value: Buffer,
     headers: Record<string, string> = {},
   ): Promise<void> {
-    await this.sender.submit([{ topic, key, value, headers }]);
+    await this.submit([{ topic, key, value, headers }]);
+  }
+
+  /**
+   * Sends records, or, inside the handler of an exactly-once consumer, holds them for the
+   * transaction that commits the handled record (outbox.ts): then this resolves at once, and
+   * the records are visible to read-committed consumers once the transaction commits.
+   */
+  private async submit(records: OutgoingRecord[]): Promise<void> {
+    const capture = currentCapture();
+    if (!capture) return this.sender.submit(records);
+    const refused = this.sender.refusal(records);
+    if (refused) throw refused;
+    capture.records.push(...records);
   }
 
   /**
@@ -245,6 +259,7 @@ export class Bus {
         deadLetters: this.deadLetters,
         marks: this.marks,
         stats: this.stats,
+        limitOf: (topic) => this.limitOf(topic),
         stopping: () => this.stopping,
         crashedForGood: (c, error) => void this.crashPath(error, [c]),
       },

@@ -24,6 +24,9 @@ import type { BusLogger } from './logger.js';
 import { errorText, RecordHandler, type RawRecord, type RecordOptions } from './record-handler.js';
 import type { RetryPolicy } from './retry.js';
 import { withTimeout } from './timeout.js';
+import { Outbox } from './outbox.js';
+import { TransactionalCommitter } from './transactions.js';
+import type { Incoming } from './record-handler.js';
 
 export { InvalidRecordError, type Incoming, type RawRecord } from './record-handler.js';
 
@@ -61,6 +64,21 @@ export interface ConsumeOptions<Desc extends DescMessage>
    * committed and the same offsets are offered again next time.
    */
   beforeCommit?: () => Promise<void>;
+  /**
+   * Exactly-once: what the handler publishes (Bus.publish, anywhere in its call tree) is held, and
+   * goes to Kafka in one transaction with the offsets past the records that caused it
+   * (transactions.ts). The handler must not wait for its records to be readable, nor mark its
+   * work done anywhere else: a record whose transaction did not commit is handled again. Commits
+   * run within a few milliseconds of a record that published (EXACTLY_ONCE_LINGER_MS, 5), else
+   * once a second. Not with handleBatch.
+   */
+  exactlyOnce?: boolean;
+  /**
+   * Called after offsets were committed (with them), before the next commit: for a state store
+   * that must never be ahead of what was committed (an exactly-once consumer's). When it throws,
+   * the next commit calls it again with the offsets of both.
+   */
+  afterCommit?: (committed: Map<number, bigint>) => Promise<void>;
 }
 
 /**
@@ -81,6 +99,8 @@ export interface ConsumerDeps {
   deadLetters: DeadLetterWriter;
   marks: CrashMarks;
   stats: { handled: number; deadLettered: number };
+  /** A topic's max.message.bytes (transactions split what they send by it). */
+  limitOf: (topic: string) => number;
   stopping: () => boolean;
   /** The consumer cannot go on (it could not join its group, again and again). */
   crashedForGood: (consumer: GroupConsumer, error: Error) => void;
@@ -95,6 +115,8 @@ const COMMIT_TIMEOUT_MS = 10_000;
 const CLOSE_TIMEOUT_MS = 5_000;
 /** Join attempts before the consumer gives up (and the process exits to be restarted). */
 const JOIN_ATTEMPTS = 10;
+/** How long an exactly-once consumer waits after a record published before it commits (more records join the transaction). */
+const LINGER_MS = Math.max(0, Number(process.env.EXACTLY_ONCE_LINGER_MS ?? 5));
 
 export class GroupConsumer<Desc extends DescMessage = DescMessage> {
   readonly groupId: string;
@@ -107,6 +129,12 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
   private readonly records: RecordHandler<Desc>;
   private readonly batches?: BatchSettler<Desc>;
   private commitTimer?: NodeJS.Timeout;
+  /** Exactly-once: what handled records published, until their transaction. */
+  private readonly outbox?: Outbox;
+  private readonly transactions?: TransactionalCommitter;
+  private lingering?: NodeJS.Timeout;
+  /** Offsets committed whose afterCommit has not succeeded yet. */
+  private readonly uncommitted = new Map<number, bigint>();
   private committing: Promise<void> = Promise.resolve();
   private stopped = false;
   /** Resolves when stop() is called: a join under way gives up at once. */
@@ -119,6 +147,18 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
   ) {
     this.groupId = `${deps.service}.${options.group}`;
     this.stopSignal = new Promise((resolve) => (this.signalStop = resolve));
+    if (options.exactlyOnce) {
+      if (options.handleBatch)
+        throw new Error(`${this.groupId}: exactlyOnce is not for handleBatch`);
+      this.outbox = new Outbox();
+      this.transactions = new TransactionalCommitter({
+        service: deps.service,
+        brokers: deps.brokers,
+        groupId: this.groupId,
+        instanceId: deps.instanceId,
+        limitOf: deps.limitOf,
+      });
+    }
     this.records = new RecordHandler(
       {
         groupId: this.groupId,
@@ -131,7 +171,7 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
         owns: (p) => !this.halted() && this.lanes.isAssigned(p),
         commitPast: (r) => this.commitPast(r),
       },
-      options,
+      this.outbox ? { ...options, handle: (r) => this.captured(r) } : options,
     );
     if (options.handleBatch)
       this.batches = new BatchSettler(
@@ -190,9 +230,31 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
     await this.joined;
     await this.lanes.close();
     clearInterval(this.commitTimer);
+    clearTimeout(this.lingering);
     await this.commit();
     await this.closeClient();
+    await this.transactions?.close().catch(() => undefined);
     if (this.status !== 'crashed') this.status = 'stopped';
+  }
+
+  /** An exactly-once consumer's handler, with what it publishes held for the record's transaction. */
+  private async captured(record: Incoming<Desc>): Promise<void> {
+    const outbox = this.outbox!;
+    await outbox.capture(record.partition, BigInt(record.offset), () =>
+      this.options.handle(record),
+    );
+    if (outbox.size) this.commitSoon();
+  }
+
+  private commitSoon(): void {
+    if (this.lingering || this.halted()) return;
+    this.lingering = setTimeout(() => {
+      this.lingering = undefined;
+      void this.commit().then(() => {
+        // Records held behind one still being handled wait for the next round.
+        if (this.outbox!.size) this.commitSoon();
+      });
+    }, LINGER_MS);
   }
 
   crashMarks(crash: Error) {
@@ -289,6 +351,7 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
       .flatMap((a) => a.partitions);
     this.lanes.assign(partitions);
     this.records.forget((p) => this.lanes.isAssigned(p));
+    this.outbox?.forget((p) => this.lanes.isAssigned(p));
     if (this.status === 'starting' || this.status === 'rejoining') this.status = 'running';
     // Another member may have crashed on a partition this one now owns: records wait for this read.
     void this.deps.marks.refresh();
@@ -335,11 +398,11 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
    */
   private commit(): Promise<void> {
     return this.enqueue(async () => {
-      const commits = this.options.commitOffsets !== false && !!this.client;
+      const commits = (this.outbox || this.options.commitOffsets !== false) && !!this.client;
       const offsets = commits ? this.lanes.takeCommittable() : new Map<number, bigint>();
       try {
         await this.options.beforeCommit?.();
-        if (offsets.size) await this.send(offsets);
+        await this.send(offsets);
       } catch (err) {
         this.lanes.restoreCommittable(offsets);
         this.deps.logger.warn('offset commit failed; trying again', {
@@ -347,7 +410,23 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
           error: errorText(err),
         });
       }
+      await this.afterCommit();
     });
+  }
+
+  /** Tells the consumer's afterCommit what was committed, with whatever it failed to take before. */
+  private async afterCommit(): Promise<void> {
+    if (!this.options.afterCommit || this.uncommitted.size === 0) return;
+    const committed = new Map(this.uncommitted);
+    try {
+      await this.options.afterCommit(committed);
+      for (const [p, o] of committed) if (this.uncommitted.get(p) === o) this.uncommitted.delete(p);
+    } catch (err) {
+      this.deps.logger.warn('after-commit step failed; trying again at the next commit', {
+        groupId: this.groupId,
+        error: errorText(err),
+      });
+    }
   }
 
   /** Commits past a dead-lettered record at once, in turn with the other commits. */
@@ -358,6 +437,7 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
       try {
         await this.options.beforeCommit?.();
         await this.send(next);
+        await this.afterCommit();
       } catch (err) {
         this.deps.logger.warn('commit after dead-lettering failed; committed with the next ones', {
           groupId: this.groupId,
@@ -373,10 +453,31 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
     return this.committing;
   }
 
-  private send(offsets: Map<number, bigint>): Promise<void> {
+  /**
+   * Commits the offsets: in a transaction with what the records before them published
+   * (exactly-once), else as a plain offset commit.
+   */
+  private async send(offsets: Map<number, bigint>): Promise<void> {
     const topic = this.options.topic.name;
-    // A commit that never answers must not hold the next ones (or the shutdown) forever.
-    return withTimeout(this.commitRequest(topic, offsets), COMMIT_TIMEOUT_MS);
+    const { outbox, transactions, client } = this;
+    if (outbox && transactions && client) {
+      const taken = outbox.take(offsets);
+      try {
+        await withTimeout(
+          transactions.commit(client, topic, offsets, taken.records),
+          COMMIT_TIMEOUT_MS,
+        );
+      } catch (err) {
+        // Held again for the next transaction, but not for partitions this member lost.
+        outbox.giveBack(taken);
+        outbox.forget((p) => this.lanes.isAssigned(p));
+        throw err;
+      }
+    } else if (offsets.size) {
+      // A commit that never answers must not hold the next ones (or the shutdown) forever.
+      await withTimeout(this.commitRequest(topic, offsets), COMMIT_TIMEOUT_MS);
+    }
+    for (const [p, o] of offsets) this.uncommitted.set(p, o);
   }
 
   private commitRequest(topic: string, offsets: Map<number, bigint>): Promise<void> {

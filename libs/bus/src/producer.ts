@@ -4,10 +4,47 @@
  * key on the partition the log already holds it on. The client's own default partitioner does
  * not mask the sign bit and would move some conversations to another partition.
  */
-import { compatibilityPartitioner, ProduceAcks, Producer } from '@platformatic/kafka';
+import {
+  compatibilityPartitioner,
+  ProduceAcks,
+  Producer,
+  type MessageToProduce,
+} from '@platformatic/kafka';
 import { endPublishSpan } from '@support/telemetry';
 import type { OutgoingRecord } from './batching.js';
 import { headerEntries, isTooLarge } from './size.js';
+
+/** Records as the client sends them. */
+export function toMessages(records: OutgoingRecord[]): MessageToProduce[] {
+  return records.map((r) => ({
+    topic: r.topic,
+    key: typeof r.key === 'string' ? Buffer.from(r.key) : (r.key ?? undefined),
+    // A record without a value is a tombstone (compacted topics).
+    value: r.value ?? undefined,
+    headers: new Map(
+      headerEntries(r.headers).map(([k, v]) => [
+        Buffer.from(k),
+        Buffer.isBuffer(v) ? v : Buffer.from(v),
+      ]),
+    ),
+  }));
+}
+
+/** The client's settings every producer of the bus shares (transactional ones too). */
+export function producerSettings(options: ProducerOptions) {
+  return {
+    clientId: options.service,
+    bootstrapBrokers: options.brokers,
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+    partitioner: compatibilityPartitioner,
+    autocreateTopics: false,
+    // A partition leader lost with its broker is replaced once the controller notices (KRaft's
+    // broker session, 9 s by default): the producer rides that out instead of failing the caller.
+    retries: 12,
+    retryDelay: 1_000,
+  } as const;
+}
 
 export interface ProducerOptions {
   service: string;
@@ -23,20 +60,7 @@ export class BusProducer {
   async send(records: OutgoingRecord[]): Promise<void> {
     const producer = this.current();
     try {
-      await producer.send({
-        messages: records.map((r) => ({
-          topic: r.topic,
-          key: typeof r.key === 'string' ? Buffer.from(r.key) : (r.key ?? undefined),
-          // A record without a value is a tombstone (compacted topics).
-          value: r.value ?? undefined,
-          headers: new Map(
-            headerEntries(r.headers).map(([k, v]) => [
-              Buffer.from(k),
-              Buffer.isBuffer(v) ? v : Buffer.from(v),
-            ]),
-          ),
-        })),
-      });
+      await producer.send({ messages: toMessages(records) });
       for (const r of records) endPublishSpan(r.headers, r);
     } catch (err) {
       for (const r of records) endPublishSpan(r.headers, r, err);
@@ -58,18 +82,7 @@ export class BusProducer {
   }
 
   private current(): Producer {
-    this.producer ??= new Producer({
-      clientId: this.options.service,
-      bootstrapBrokers: this.options.brokers,
-      idempotent: true,
-      acks: ProduceAcks.ALL,
-      partitioner: compatibilityPartitioner,
-      autocreateTopics: false,
-      // A partition leader lost with its broker is replaced once the controller notices (KRaft's
-      // broker session, 9 s by default): the producer rides that out instead of failing the caller.
-      retries: 12,
-      retryDelay: 1_000,
-    });
+    this.producer ??= new Producer<Buffer, Buffer, Buffer, Buffer>(producerSettings(this.options));
     return this.producer;
   }
 }

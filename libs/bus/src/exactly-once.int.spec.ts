@@ -1,0 +1,156 @@
+/**
+ * Exactly-once consumers on the real broker (Kafka transactions): what a handler publishes and
+ * the offset past its record are committed together, so a process killed with SIGKILL between
+ * publishing and committing leaves nothing a read-committed consumer sees, and the records it
+ * handled last are handled again by its restart with their outputs published once.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { create, InboundMessageSchema } from '@support/contracts';
+import { Bus } from './bus';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from './size';
+import type { TopicSpec } from './topics';
+
+const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+const child = join(__dirname, '..', 'test', 'exactly-once-child.mjs');
+const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
+
+function topicSpec(name: string): TopicSpec<typeof InboundMessageSchema> {
+  return {
+    name,
+    partitions: 3,
+    retentionMs: 3_600_000,
+    cleanupPolicy: 'delete',
+    external: false,
+    description: 'test',
+    key: 'test',
+    schema: InboundMessageSchema,
+    maxMessageBytes: KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
+  };
+}
+
+async function until(check: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The copying process, and the lines it printed. */
+function start(args: string[]): { proc: ChildProcess; lines: string[]; exited: Promise<unknown> } {
+  const proc = spawn(process.execPath, [child, brokers, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines: string[] = [];
+  let rest = '';
+  proc.stdout!.on('data', (chunk: Buffer) => {
+    const parts = (rest + chunk.toString()).split('\n');
+    rest = parts.pop()!;
+    lines.push(...parts);
+  });
+  return { proc, lines, exited: new Promise((r) => proc.once('exit', r)) };
+}
+
+describe('exactly-once consumers', () => {
+  const procs: ChildProcess[] = [];
+  const buses: Bus[] = [];
+  const newBus = (service: string, extra: Partial<ConstructorParameters<typeof Bus>[0]> = {}) => {
+    const bus = new Bus({ service, brokers: brokers.split(','), logger: quiet, ...extra });
+    buses.push(bus);
+    return bus;
+  };
+  afterAll(async () => {
+    for (const p of procs) p.kill('SIGKILL');
+    await Promise.all(buses.map((b) => b.close()));
+  });
+
+  /** Everything a read-committed consumer finds on `topic`, until `expected` records and a quiet second after. */
+  async function readCommitted(topic: TopicSpec<typeof InboundMessageSchema>, expected: number) {
+    const texts: string[] = [];
+    const reader = newBus(`test-eos-reader-${randomUUID().slice(0, 8)}`);
+    await reader.consume({
+      group: 'read',
+      topic,
+      handle: async (r) => void texts.push(r.value.text),
+    });
+    await until(
+      () => texts.length >= expected,
+      60_000,
+      () => `${expected} records on ${topic.name} (${texts.length} read)`,
+    );
+    await new Promise((r) => setTimeout(r, 1_500));
+    return texts;
+  }
+
+  it('publishes the outputs of records handled by processes killed before they committed once, when their restarts handle them again', async () => {
+    const from = topicSpec(`test.eos.in.${randomUUID()}`);
+    const to = topicSpec(`test.eos.out.${randomUUID()}`);
+    const service = `test-eos-${randomUUID().slice(0, 8)}`;
+    const producer = newBus('test-eos-producer');
+    await producer.ensureTopics([from, to]);
+    const sent = Array.from({ length: 300 }, (_, i) => `m${i}`);
+    await producer.publish(
+      ...sent.map((text, i) => ({
+        topic: from,
+        key: `k${i % 20}`,
+        value: create(InboundMessageSchema, { channel: 'web', text }),
+      })),
+    );
+
+    const handled = (lines: string[]) => lines.filter((l) => l !== 'joined').length;
+    // Killed as its third transaction commits (a transaction left open, its records sent)...
+    const first = start([from.name, to.name, service, 'copy-0', 'eos', '', '3']);
+    procs.push(first.proc);
+    await first.exited;
+    // ... then in the handler of its 60th record, after publishing (nothing of it committed).
+    const second = start([from.name, to.name, service, 'copy-0', 'eos', '60']);
+    procs.push(second.proc);
+    await second.exited;
+    expect(handled(second.lines)).toBe(60);
+
+    const third = start([from.name, to.name, service, 'copy-0', 'eos']);
+    procs.push(third.proc);
+    const texts = await readCommitted(to, sent.length * 2);
+    // The restarts handled again what the killed processes had handled but not committed.
+    const all = [first, second, third].reduce((n, p) => n + handled(p.lines), 0);
+    expect(all).toBeGreaterThan(sent.length);
+    expect(texts.length).toBe(sent.length * 2);
+    expect(new Set(texts).size).toBe(sent.length * 2);
+    expect([...texts].sort()).toEqual(sent.flatMap((t) => [`${t}#1`, `${t}#2`]).sort());
+  }, 120_000);
+
+  it('publishes nothing of a handler attempt that failed: the retry that succeeds publishes once', async () => {
+    const from = topicSpec(`test.eos.retry.in.${randomUUID()}`);
+    const to = topicSpec(`test.eos.retry.out.${randomUUID()}`);
+    const bus = newBus(`test-eos-retry-${randomUUID().slice(0, 8)}`, {
+      retry: { initialBackoffMs: 50, maxBackoffMs: 50, maxAttempts: 5 },
+    });
+    await bus.ensureTopics([from, to]);
+    const attempts = new Map<string, number>();
+    await bus.consume({
+      group: 'copy',
+      topic: from,
+      exactlyOnce: true,
+      handle: async (r) => {
+        await bus.publish({ topic: to, key: r.key, value: r.value });
+        const n = (attempts.get(r.value.text) ?? 0) + 1;
+        attempts.set(r.value.text, n);
+        // Every third record fails on its first attempt, after it published.
+        if (n === 1 && Number(r.value.text.slice(1)) % 3 === 0) throw new Error('not yet');
+      },
+    });
+    const sent = Array.from({ length: 30 }, (_, i) => `r${i}`);
+    await bus.publish(
+      ...sent.map((text, i) => ({
+        topic: from,
+        key: `k${i % 5}`,
+        value: create(InboundMessageSchema, { channel: 'web', text }),
+      })),
+    );
+    const texts = await readCommitted(to, sent.length);
+    expect([...texts].sort()).toEqual([...sent].sort());
+    expect([...attempts.values()].filter((n) => n === 2)).toHaveLength(10);
+  }, 90_000);
+});

@@ -1,0 +1,83 @@
+import { currentCapture, Outbox } from './outbox';
+import type { OutgoingRecord } from './batching';
+
+const record = (text: string): OutgoingRecord => ({
+  topic: 'out',
+  key: 'k',
+  value: Buffer.from(text),
+});
+const publish = (text: string) => currentCapture()!.records.push(record(text));
+const texts = (records: OutgoingRecord[]) => records.map((r) => r.value!.toString());
+
+describe('outbox', () => {
+  it('holds what a handler published under its record, and hands it over in offset order up to the offsets committed', async () => {
+    const outbox = new Outbox();
+    // Keyed lanes finish records of a partition out of order.
+    await outbox.capture(0, 5n, async () => publish('p0@5'));
+    await outbox.capture(0, 3n, async () => {
+      publish('p0@3 a');
+      await new Promise((r) => setTimeout(r, 1));
+      publish('p0@3 b');
+    });
+    await outbox.capture(1, 0n, async () => publish('p1@0'));
+    await outbox.capture(0, 4n, async () => undefined);
+    expect(outbox.size).toBe(4);
+
+    const taken = outbox.take(
+      new Map([
+        [0, 5n],
+        [1, 1n],
+      ]),
+    );
+    expect(texts(taken.records)).toEqual(['p0@3 a', 'p0@3 b', 'p1@0']);
+    expect(texts(outbox.take(new Map([[0, 6n]])).records)).toEqual(['p0@5']);
+    expect(outbox.size).toBe(0);
+  });
+
+  it('keeps nothing of an attempt that threw', async () => {
+    const outbox = new Outbox();
+    await expect(
+      outbox.capture(0, 1n, async () => {
+        publish('lost');
+        throw new Error('failed');
+      }),
+    ).rejects.toThrow('failed');
+    await outbox.capture(0, 1n, async () => publish('kept'));
+    expect(texts(outbox.take(new Map([[0, 2n]])).records)).toEqual(['kept']);
+  });
+
+  it('closes the capture when the handler returns: a later publish of its timers is not held', async () => {
+    const outbox = new Outbox();
+    let late: (() => boolean) | undefined;
+    await outbox.capture(0, 1n, async () => {
+      late = () => currentCapture() !== undefined;
+    });
+    expect(late!()).toBe(false);
+    expect(currentCapture()).toBeUndefined();
+  });
+
+  it('holds again what a failed transaction carried, except for partitions no longer owned', async () => {
+    const outbox = new Outbox();
+    await outbox.capture(0, 1n, async () => publish('p0'));
+    await outbox.capture(1, 1n, async () => publish('p1'));
+    const taken = outbox.take(
+      new Map([
+        [0, 2n],
+        [1, 2n],
+      ]),
+    );
+    expect(outbox.size).toBe(0);
+    outbox.giveBack(taken);
+    outbox.forget((p) => p === 1);
+    expect(
+      texts(
+        outbox.take(
+          new Map([
+            [0, 2n],
+            [1, 2n],
+          ]),
+        ).records,
+      ),
+    ).toEqual(['p1']);
+  });
+});

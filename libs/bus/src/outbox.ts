@@ -1,0 +1,104 @@
+/**
+ * What a handler of an exactly-once consumer publishes is held here, not sent: it goes to Kafka
+ * in the transaction that also commits the offset of the record that caused it (transactions.ts),
+ * so that either both happen or neither.
+ *
+ * The handler does not change to be exactly-once: `Bus.publish` called anywhere inside the
+ * handler's async call tree finds the record's capture (AsyncLocalStorage) and adds to it. A
+ * capture is closed when the handler returns or throws; a timer the handler started that
+ * publishes later finds it closed and publishes as usual (at least once, outside any transaction).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { OutgoingRecord } from './batching.js';
+
+class Capture {
+  readonly records: OutgoingRecord[] = [];
+  open = true;
+}
+
+const captures = new AsyncLocalStorage<Capture>();
+
+/** The open capture of the record being handled in this async context, if its consumer is exactly-once. */
+export function currentCapture(): { records: OutgoingRecord[] } | undefined {
+  const capture = captures.getStore();
+  return capture?.open ? capture : undefined;
+}
+
+/** What one handled record published. */
+interface Held {
+  offset: bigint;
+  records: OutgoingRecord[];
+}
+
+/** The records held per partition of the consumed topic, by the offset of the record that caused them. */
+export class Outbox {
+  private readonly held = new Map<number, Held[]>();
+
+  /**
+   * Runs the handler of the record at (partition, offset) with a capture of its own. What it
+   * published is held only when it succeeds: an attempt that throws leaves nothing behind, and
+   * the next attempt starts from nothing.
+   */
+  async capture<T>(partition: number, offset: bigint, handle: () => Promise<T>): Promise<T> {
+    const capture = new Capture();
+    try {
+      const result = await captures.run(capture, handle);
+      if (capture.records.length) this.hold(partition, { offset, records: capture.records });
+      return result;
+    } finally {
+      capture.open = false;
+    }
+  }
+
+  private hold(partition: number, held: Held): void {
+    const list = this.held.get(partition) ?? [];
+    // Keyed lanes finish records of a partition out of order: keep the list in offset order.
+    let at = list.length;
+    while (at > 0 && list[at - 1].offset > held.offset) at--;
+    list.splice(at, 0, held);
+    this.held.set(partition, list);
+  }
+
+  /** How many records are held. */
+  get size(): number {
+    let n = 0;
+    for (const list of this.held.values()) for (const h of list) n += h.records.length;
+    return n;
+  }
+
+  /**
+   * Takes what the records before each partition's `next` offset published, in offset order per
+   * partition: what a transaction committing those offsets must carry.
+   */
+  take(next: Map<number, bigint>): Taken {
+    const taken: Taken = { records: [], held: new Map() };
+    for (const [partition, upTo] of next) {
+      const list = this.held.get(partition);
+      if (!list) continue;
+      let n = 0;
+      while (n < list.length && list[n].offset < upTo) n++;
+      if (n === 0) continue;
+      const out = list.splice(0, n);
+      if (list.length === 0) this.held.delete(partition);
+      taken.held.set(partition, out);
+      for (const h of out) taken.records.push(...h.records);
+    }
+    return taken;
+  }
+
+  /** A transaction that carried these failed: they are held again, for the next one. */
+  giveBack(taken: Taken): void {
+    for (const [partition, list] of taken.held) for (const h of list) this.hold(partition, h);
+  }
+
+  /** Drops what records of partitions this member no longer owns published: their new owner handles them again. */
+  forget(owned: (partition: number) => boolean): void {
+    for (const partition of [...this.held.keys()])
+      if (!owned(partition)) this.held.delete(partition);
+  }
+}
+
+export interface Taken {
+  records: OutgoingRecord[];
+  held: Map<number, Held[]>;
+}
