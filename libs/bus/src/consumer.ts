@@ -46,8 +46,11 @@ export interface ConsumeOptions<Desc extends DescMessage>
    * key). Ignored with handleBatch.
    */
   parallelKeys?: number;
-  /** Called whenever the group (re)assigns partitions: drop any cache of what other members may have changed. */
-  onAssignment?: () => void;
+  /**
+   * Called whenever the group (re)assigns partitions, with those this member owns now: drop any
+   * cache of what other members may have changed (and, exactly-once, anything of the others).
+   */
+  onAssignment?: (partitions: number[]) => void;
   /** Overrides the bus's retry policy for this consumer's handler. */
   retry?: Partial<RetryPolicy>;
   /**
@@ -207,6 +210,7 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
             },
           }
         : {}),
+      forgetRevoked: !!options.exactlyOnce,
       onFull: () => this.stream?.pause(),
       onDrained: () => this.stream?.resume(),
     });
@@ -355,7 +359,7 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
     if (this.status === 'starting' || this.status === 'rejoining') this.status = 'running';
     // Another member may have crashed on a partition this one now owns: records wait for this read.
     void this.deps.marks.refresh();
-    this.options.onAssignment?.();
+    this.options.onAssignment?.(partitions);
   }
 
   /** The fetch stream failed for good (the client retries first): a new client joins again. */

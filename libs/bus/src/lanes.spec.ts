@@ -31,12 +31,13 @@ const tick = () => new Promise((r) => setImmediate(r));
 
 function lanes(
   handle: (r: Rec) => Promise<void>,
-  overrides: Partial<{ concurrency: number; maxBuffered: number }> = {},
+  overrides: Partial<{ concurrency: number; maxBuffered: number; forgetRevoked: boolean }> = {},
 ) {
   const events: string[] = [];
   const l = new PartitionLanes<Rec>({
     concurrency: overrides.concurrency ?? 4,
     maxBuffered: overrides.maxBuffered ?? 100,
+    forgetRevoked: overrides.forgetRevoked,
     retryAfterMs: 5,
     handle: (records) => handle(records[0]),
     onFull: () => events.push('full'),
@@ -88,6 +89,32 @@ describe('partition lanes', () => {
     await h.releaseAll();
     await l.idle();
     expect(h.started.map((r) => r.label)).toEqual(['0:1', 'back 2', 'back 3']);
+    expect(l.takeCommittable()).toEqual(new Map([[0, 4n]]));
+  });
+
+  it('forgets what it handled of a revoked partition when told to (exactly-once): taken back, it handles again from the committed offset', async () => {
+    const h = gatedHandler();
+    const { l } = lanes(h.handle, { forgetRevoked: true });
+    l.assign([0]);
+    for (const o of [1, 2]) l.push(rec(0, o));
+    await tick();
+    await h.releaseAll(); // 1 and 2 handled, not committed
+    for (const o of [3]) l.push(rec(0, o));
+    await tick();
+    l.assign([]); // revoked while 3 is being handled
+    l.assign([0]);
+    for (const o of [1, 2, 3]) l.push(rec(0, o, `back ${o}`)); // fetched from the committed offset
+    await h.releaseAll();
+    await l.idle();
+    expect(h.started.map((r) => r.label)).toEqual([
+      '0:1',
+      '0:2',
+      '0:3',
+      'back 1',
+      'back 2',
+      'back 3',
+    ]);
+    // What ran from before the revocation counted for nothing: the commit is the new lane's.
     expect(l.takeCommittable()).toEqual(new Map([[0, 4n]]));
   });
 

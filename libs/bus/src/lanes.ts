@@ -40,6 +40,14 @@ export interface LanesOptions<R extends LaneRecord> {
   onDrained: () => void;
   /** Keyed mode (see KeyedOptions); `maxBatch` and `concurrency` do not apply to its lanes. */
   keyed?: KeyedOptions<R>;
+  /**
+   * A revoked partition's lane is forgotten, what it handled included: if the partition comes
+   * back, its records from the committed offset are handled again, and what still runs from
+   * before no longer counts. For an exactly-once consumer, whose handled records count only once
+   * their transaction commits. (Otherwise the lane remembers what it handled, and does not handle
+   * it twice.)
+   */
+  forgetRevoked?: boolean;
 }
 
 interface Lane<R> extends KeyedLane<R> {
@@ -94,6 +102,7 @@ export class PartitionLanes<R extends LaneRecord> {
       if (owned.has(lane.partition)) continue;
       lane.assigned = false;
       this.drop(lane);
+      if (this.options.forgetRevoked) this.lanes.delete(lane.partition);
     }
   }
 

@@ -33,6 +33,8 @@ interface Held {
 /** The records held per partition of the consumed topic, by the offset of the record that caused them. */
 export class Outbox {
   private readonly held = new Map<number, Held[]>();
+  /** Per partition, how many times it was forgotten: a capture begun before does not count. */
+  private readonly epochs = new Map<number, number>();
 
   /**
    * Runs the handler of the record at (partition, offset) with a capture of its own. What it
@@ -41,9 +43,13 @@ export class Outbox {
    */
   async capture<T>(partition: number, offset: bigint, handle: () => Promise<T>): Promise<T> {
     const capture = new Capture();
+    const epoch = this.epochs.get(partition) ?? 0;
+    this.epochs.set(partition, epoch);
     try {
       const result = await captures.run(capture, handle);
-      if (capture.records.length) this.hold(partition, { offset, records: capture.records });
+      // (Of a partition lost meanwhile, its new owner handles the record again.)
+      if (capture.records.length && epoch === (this.epochs.get(partition) ?? 0))
+        this.hold(partition, { offset, records: capture.records });
       return result;
     } finally {
       capture.open = false;
@@ -91,10 +97,16 @@ export class Outbox {
     for (const [partition, list] of taken.held) for (const h of list) this.hold(partition, h);
   }
 
-  /** Drops what records of partitions this member no longer owns published: their new owner handles them again. */
+  /**
+   * Drops what records of partitions this member no longer owns published, and what records
+   * of theirs still being handled will publish: their new owner handles them again.
+   */
   forget(owned: (partition: number) => boolean): void {
-    for (const partition of [...this.held.keys()])
-      if (!owned(partition)) this.held.delete(partition);
+    for (const partition of this.epochs.keys())
+      if (!owned(partition)) {
+        this.held.delete(partition);
+        this.epochs.set(partition, (this.epochs.get(partition) ?? 0) + 1);
+      }
   }
 }
 

@@ -34,6 +34,13 @@ export async function consumeConversationLog<S extends OfConversation = Conversa
     react: Reaction<S>;
     /** Restores what the service derives from snapshots besides them, when snapshots are restored. */
     onRestored?: (snapshots: Snapshot<S>[]) => Promise<void>;
+    /**
+     * Exactly-once (Kafka transactions): what the reaction publishes goes out in one transaction
+     * with the offsets past its record; snapshots are checkpointed after the transaction
+     * commits, never ahead of it, and a partition newly assigned is first caught up from its
+     * checkpoint to the committed offset. The reaction must not mark its work done elsewhere.
+     */
+    exactlyOnce?: boolean;
   },
 ): Promise<SnapshotStore<S>> {
   const projection = opts.projection ?? (conversationProjection as unknown as Projection<S>);
@@ -42,6 +49,7 @@ export async function consumeConversationLog<S extends OfConversation = Conversa
     new SnapshotStore<S>(redis, projectionNamespace(bus.service, projection), projection);
   const mutex = opts.mutex ?? new KeyedMutex();
   const restorer = new LogPartitionRestorer(bus, store, opts.onRestored);
+  const exactlyOnce = opts.exactlyOnce ?? false;
   await bus.consume({
     group: opts.group ?? 'log',
     topic: Topics.events,
@@ -49,13 +57,25 @@ export async function consumeConversationLog<S extends OfConversation = Conversa
     validate: invalidLogEvent,
     // Conversations of a partition side by side, each in log order (the log is keyed by them).
     parallelKeys: opts.parallelKeys ?? LOG_PARALLEL_KEYS,
-    onAssignment: () => store.clearCache(),
-    // Snapshots are checkpointed to Redis in one batch before the offsets they reach are committed.
-    beforeCommit: async () => void (await store.flush()),
+    exactlyOnce,
+    onAssignment: (partitions) => {
+      store.clearCache();
+      if (!exactlyOnce) return;
+      const owned = new Set(partitions);
+      store.forgetPartitions(owned);
+      restorer.assigned((p) => owned.has(p));
+    },
+    ...(exactlyOnce
+      ? // Checkpointed only once the transaction has committed what the snapshots hold.
+        { afterCommit: async (committed) => void (await store.flushCommitted(committed)) }
+      : // Checkpointed to Redis in one batch before the offsets they reach are committed.
+        { beforeCommit: async () => void (await store.flush()) }),
     handle: (record) =>
-      mutex.run(record.value.conversationId, () =>
-        applyLogRecord(store, record, opts.react, restorer),
-      ),
+      mutex.run(record.value.conversationId, async () => {
+        if (exactlyOnce)
+          await restorer.catchUp(record.partition, record.offset, !record.concurrent);
+        await applyLogRecord(store, record, opts.react, restorer);
+      }),
   });
   return store;
 }

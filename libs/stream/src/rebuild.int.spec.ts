@@ -99,6 +99,40 @@ describe('a rebuild of snapshots from the log', () => {
     expect(await restarted.partitionIntact(records[0].partition)).toBe(true);
   });
 
+  it("catches an exactly-once consumer's partition up from its checkpoint to the committed offset before it applies the next record", async () => {
+    const { id, records } = await conversation(4);
+    const partition = records[0].partition;
+    const namespace = `test-catch-up-${randomUUID()}`;
+    const react = async () => undefined;
+    const live = new SnapshotStore(redis, namespace);
+    await applyLogRecord(live, records[0], react);
+    await applyLogRecord(live, records[1], react);
+    await live.flushCommitted(new Map([[partition, BigInt(records[1].offset) + 1n]]));
+    // The third record's transaction commits, and the process dies before its checkpoint.
+    await applyLogRecord(live, records[2], react);
+
+    const restarted = new SnapshotStore(redis, namespace);
+    const restorer = new LogPartitionRestorer(bus, restarted);
+    // Handled beside others, the record is refused: the catch-up runs with the partition alone.
+    await expect(restorer.catchUp(partition, records[3].offset, false)).rejects.toThrow(
+      /handled one at a time/,
+    );
+    await restorer.catchUp(partition, records[3].offset);
+    expect(await restarted.checkpoint(partition)).toBe(BigInt(records[3].offset));
+    const reactions: Applied[] = [];
+    await applyLogRecord(restarted, records[3], async (a) => void reactions.push(a), restorer);
+    expect(reactions[0].before.messages.map((m) => m.text)).toEqual([
+      'question 1',
+      'question 2',
+      'question 3',
+    ]);
+    // Caught up once per assignment: the next record of the partition reads no checkpoint.
+    await redis.del(`snap-partition:${namespace}:${partition}`);
+    await restorer.catchUp(partition, records[3].offset, false);
+    expect((await restarted.get(id))?.state.messages).toHaveLength(4);
+    await restarted.clear();
+  });
+
   it('restores a projection of its own through its own evolve, in its own namespace, and reacts only to what changes it', async () => {
     const { id, records } = await conversation(3);
     // A projection that keeps only how many messages there were, and the last text.

@@ -31,6 +31,8 @@ export async function replayTopic<Desc extends DescMessage>(
   ) => Promise<void>,
   upTo?: Positions,
   onTombstone?: (key: string) => Promise<void>,
+  /** Per partition, where to start (default the partition's first offset). */
+  from?: Positions,
 ): Promise<{ records: number; skipped: number }> {
   const admin = bus.kafka.admin();
   await admin.connect();
@@ -40,7 +42,8 @@ export async function replayTopic<Desc extends DescMessage>(
     // With `upTo`, a partition it does not name is not read.
     const stop = upTo ? (upTo.get(p.partition) ?? 0n) : BigInt(p.high);
     const high = stop < BigInt(p.high) ? stop : BigInt(p.high);
-    const low = BigInt(p.low);
+    const start = from?.get(p.partition) ?? 0n;
+    const low = start > BigInt(p.low) ? start : BigInt(p.low);
     if (high > low) remaining.set(p.partition, high);
   }
   let records = 0;
@@ -61,7 +64,9 @@ export async function replayTopic<Desc extends DescMessage>(
         eachBatch: async ({ batch, heartbeat }) => {
           const end = remaining.get(batch.partition);
           if (end === undefined) return;
+          const start = from?.get(batch.partition) ?? 0n;
           for (const message of batch.messages) {
+            if (BigInt(message.offset) < start) continue; // fetched before the seek took
             if (BigInt(message.offset) >= end) break;
             try {
               const key = message.key?.toString() ?? '';
@@ -84,6 +89,11 @@ export async function replayTopic<Desc extends DescMessage>(
         },
       })
       .catch(reject);
+    // (kafkajs seeks only once the consumer runs; the fetches wait for it.)
+    for (const partition of remaining.keys()) {
+      const start = from?.get(partition);
+      if (start !== undefined) consumer.seek({ topic: topic.name, partition, offset: `${start}` });
+    }
   });
   await consumer.disconnect();
   await admin.deleteGroups([groupId]).catch(() => undefined);
@@ -135,8 +145,16 @@ export async function replayLog(
   bus: Bus,
   onEvent: (event: ConversationEvent, partition: number, offset: string) => Promise<void>,
   upTo?: Positions,
+  from?: Positions,
 ): Promise<{ events: number; skipped: number }> {
-  const { records, skipped } = await replayTopic(bus, Topics.events, onEvent, upTo);
+  const { records, skipped } = await replayTopic(
+    bus,
+    Topics.events,
+    onEvent,
+    upTo,
+    undefined,
+    from,
+  );
   return { events: records, skipped };
 }
 

@@ -24,6 +24,8 @@ import type { PartitionRestorer, Snapshot, SnapshotStore } from './snapshots.js'
 export class LogPartitionRestorer<S extends OfConversation> implements PartitionRestorer {
   /** Partitions waiting for the next restore, each with the offset to fold up to and its waiters. */
   private readonly pending = new Map<number, { upTo: bigint; waiters: Waiter[] }>();
+  /** Exactly-once: the partitions caught up since this member was assigned them. */
+  private readonly caughtUp = new Set<number>();
   private working?: Promise<void>;
 
   constructor(
@@ -32,6 +34,66 @@ export class LogPartitionRestorer<S extends OfConversation> implements Partition
     /** What a service derives from its snapshots besides them (e.g. agents' loads), restored with them. */
     private readonly onRestored?: (snapshots: Snapshot<S>[]) => Promise<void>,
   ) {}
+
+  /**
+   * Exactly-once consumers: before the first record of a partition this member was assigned,
+   * the snapshots are brought to where the group stands. The partition's checkpoint (see
+   * SnapshotStore.flushCommitted) may lag the committed offset, by what was committed after the
+   * last checkpoint: that stretch of the log is folded into the snapshots, without reactions
+   * (their outputs were committed with it). No checkpoint at all: the whole partition is
+   * restored (`ensure`). Throws for a record handled beside others (`alone` false) when there
+   * is anything to fold: it is handled again alone.
+   */
+  async catchUp(partition: number, offset: string, alone = true): Promise<void> {
+    if (this.caughtUp.has(partition)) return;
+    const checkpoint = await this.store.checkpoint(partition);
+    if (checkpoint === undefined) await this.ensure(partition, offset, alone);
+    else if (checkpoint < BigInt(offset)) {
+      if (!alone)
+        throw new Error(
+          `snapshots of partition ${partition} lag its committed offset: caught up with its records handled one at a time`,
+        );
+      await this.foldGap(partition, checkpoint, BigInt(offset));
+    }
+    this.caughtUp.add(partition);
+  }
+
+  /** The partitions this member owns now: one it lost must be caught up again if it comes back. */
+  assigned(owned: (partition: number) => boolean): void {
+    for (const p of this.caughtUp) if (!owned(p)) this.caughtUp.delete(p);
+  }
+
+  /** Folds the log's records from `from` up to `upTo` (exclusive) of one partition into its snapshots. */
+  private async foldGap(partition: number, from: bigint, upTo: bigint): Promise<void> {
+    const started = Date.now();
+    const { evolve } = this.store.projection;
+    const changed = new Map<string, Snapshot<S>>();
+    const { events } = await replayLog(
+      this.bus,
+      async (event, p, offset) => {
+        const id = event.conversationId;
+        const current = changed.get(id) ?? (await this.store.get(id));
+        // Applied already (a snapshot written before the checkpoint was held back for another).
+        if (current && current.partition === p && BigInt(offset) <= BigInt(current.offset)) return;
+        const state = evolve(current?.state ?? this.store.projection.initial(id), event);
+        changed.set(id, { state, partition: p, offset });
+      },
+      new Map([[partition, upTo]]),
+      new Map([[partition, from]]),
+    );
+    await this.store.putAll(changed.values());
+    await this.onRestored?.([...changed.values()]);
+    await this.store.markPartitionIntact(partition, upTo);
+    this.bus.logger.log('snapshots caught up with the committed offset from the log', {
+      namespace: this.store.namespace,
+      partition,
+      from: from.toString(),
+      upTo: upTo.toString(),
+      events,
+      conversations: changed.size,
+      ms: Date.now() - started,
+    });
+  }
 
   async ensure(partition: number, offset: string, alone = true): Promise<void> {
     if (await this.store.partitionIntact(partition)) return;

@@ -106,6 +106,38 @@ describe('snapshots in Redis', () => {
     await store.clear();
   });
 
+  it("checkpoints an exactly-once consumer's snapshots only as far as its committed offsets", async () => {
+    const namespace = `test-${randomUUID()}`;
+    const store = new SnapshotStore(redis, namespace);
+    const other = () => new SnapshotStore(redis, namespace);
+    const [a, b] = [randomUUID(), randomUUID()];
+    const react = async () => undefined;
+    await applyLogRecord(store, record(a, 10, 'a1'), react);
+    await applyLogRecord(store, record(b, 11, 'b1'), react);
+    await applyLogRecord(store, record(b, 13, 'b2'), react); // not committed yet
+
+    // Committed up to 12 (next to read): a is written; b holds 13, so it waits, and the
+    // partition's checkpoint stays at b's first record not in Redis (11).
+    expect(await store.flushCommitted(new Map([[2, 12n]]))).toBe(1);
+    expect((await other().get(a))?.offset).toBe('10');
+    expect(await other().get(b)).toBeUndefined();
+    expect(await store.checkpoint(2)).toBe(11n);
+    expect(store.unflushed).toBe(1);
+
+    expect(await store.flushCommitted(new Map([[2, 14n]]))).toBe(1);
+    expect((await other().get(b))?.state.messages.map((m) => m.text)).toEqual(['b1', 'b2']);
+    expect(await store.checkpoint(2)).toBe(14n);
+
+    // A partition lost: what this process held of it goes, and it no longer checkpoints it.
+    await applyLogRecord(store, record(a, 15, 'a2'), react);
+    store.forgetPartitions(new Set([0, 1]));
+    expect(store.unflushed).toBe(0);
+    expect(await store.flushCommitted(new Map([[2, 16n]]))).toBe(0);
+    expect(await store.checkpoint(2)).toBe(14n);
+    expect((await store.get(a))?.offset).toBe('10');
+    await store.clear();
+  });
+
   it('lets quiet conversations leave memory, and reads them back from their checkpoint', async () => {
     let now = 0;
     const store = new SnapshotStore(redis, `test-${randomUUID()}`, undefined, {

@@ -36,6 +36,10 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
   private sweeper?: NodeJS.Timeout;
   /** Snapshots changed since the last flush, by conversation id. */
   private readonly dirty = new Map<string, Snapshot<S>>();
+  /** Of each dirty snapshot, the offset of the first record folded into it since its last flush. */
+  private readonly since = new Map<string, bigint>();
+  /** Exactly-once: the partitions this process owns (forgetPartitions), undefined until told. */
+  private owned?: Set<number>;
 
   constructor(
     private readonly redis: Redis,
@@ -101,7 +105,9 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
 
   /** Keeps a snapshot in memory; Redis has it after the next `flush`. */
   async put(snapshot: Snapshot<S>): Promise<void> {
-    this.dirty.set(snapshot.state.conversationId, snapshot);
+    const id = snapshot.state.conversationId;
+    if (!this.dirty.has(id)) this.since.set(id, BigInt(snapshot.offset));
+    this.dirty.set(id, snapshot);
     this.remember(snapshot);
   }
 
@@ -118,10 +124,70 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
     if (this.dirty.size === 0) return 0;
     const taken = [...this.dirty.values()];
     await this.write(taken);
-    // A snapshot put again while the batch was on its way stays dirty.
-    for (const s of taken)
-      if (this.dirty.get(s.state.conversationId) === s) this.dirty.delete(s.state.conversationId);
+    this.cleaned(taken);
     return taken.length;
+  }
+
+  /** A snapshot put again while its write was on its way stays dirty. */
+  private cleaned(written: Snapshot<S>[]): void {
+    for (const s of written) {
+      const id = s.state.conversationId;
+      if (this.dirty.get(id) !== s) continue;
+      this.dirty.delete(id);
+      this.since.delete(id);
+    }
+  }
+
+  /**
+   * The checkpoint of an exactly-once consumer, after its transaction committed `committed`
+   * (per partition, the next offset to read): writes the dirty snapshots of those partitions
+   * that hold only committed records, and each partition's checkpoint offset, in one MULTI.
+   *
+   * A snapshot that folded a record at or past the committed offset stays dirty: the record may
+   * be handled again (its transaction may yet abort), and a snapshot in Redis ahead of it would
+   * skip it. Its Redis copy is older; the partition's checkpoint is then held back to the first
+   * record it lacks, so the checkpoint always means "every snapshot of the partition holds every
+   * record before this offset", and a restart folds the log from there to where the group stands
+   * (LogPartitionRestorer.catchUp) before it handles anything.
+   */
+  async flushCommitted(committed: Map<number, bigint>): Promise<number> {
+    // (A partition lost since: its snapshots were dropped, and its new owner checkpoints it.)
+    const checkpoints = new Map(
+      [...committed].filter(([partition]) => this.owned?.has(partition) ?? true),
+    );
+    const written: Snapshot<S>[] = [];
+    for (const [id, s] of this.dirty) {
+      const checkpoint = checkpoints.get(s.partition);
+      if (checkpoint === undefined) continue;
+      if (BigInt(s.offset) < committed.get(s.partition)!) written.push(s);
+      else {
+        const since = this.since.get(id)!;
+        if (since < checkpoint) checkpoints.set(s.partition, since);
+      }
+    }
+    const multi = this.redis.multi();
+    for (const s of written) multi.set(this.key(s.state.conversationId), JSON.stringify(s));
+    for (const [partition, upTo] of checkpoints) multi.set(...this.partitionMark(partition, upTo));
+    const failed = (await multi.exec())?.find(([err]) => err)?.[0];
+    if (failed) throw failed;
+    this.cleaned(written);
+    return written.length;
+  }
+
+  /**
+   * Drops every snapshot this process holds of partitions it no longer owns, dirty ones too (an
+   * exactly-once consumer's, which may be ahead of what was committed: the new owner folds the
+   * log from the checkpoint instead).
+   */
+  forgetPartitions(owned: Set<number>): void {
+    this.owned = owned;
+    for (const [id, s] of this.dirty)
+      if (!owned.has(s.partition)) {
+        this.dirty.delete(id);
+        this.since.delete(id);
+      }
+    for (const [id, { snapshot }] of this.cache)
+      if (!owned.has(snapshot.partition)) this.cache.delete(id);
   }
 
   /** Writes many snapshots at once (a restore, a rebuild), replacing any older ones in memory. */
@@ -131,7 +197,10 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
     for (const snapshot of all) {
       const id = snapshot.state.conversationId;
       const held = this.dirty.get(id);
-      if (held && !isNewer(held, snapshot)) this.dirty.delete(id);
+      if (held && !isNewer(held, snapshot)) {
+        this.dirty.delete(id);
+        this.since.delete(id);
+      }
       if (!this.dirty.has(id)) this.remember(snapshot);
     }
     return all.length;
@@ -161,10 +230,24 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
   }
 
   async markPartitionIntact(partition: number, upTo: bigint): Promise<void> {
-    await this.redis.set(
+    await this.redis.set(...this.partitionMark(partition, upTo));
+  }
+
+  private partitionMark(partition: number, upTo: bigint): [string, string] {
+    return [
       this.partitionKey(partition),
       JSON.stringify({ upTo: upTo.toString(), at: new Date().toISOString() }),
-    );
+    ];
+  }
+
+  /**
+   * The partition's checkpoint: every snapshot of it holds every record before this offset
+   * (exactly-once consumers; a restore or a rebuild sets it too). Undefined when Redis has no
+   * mark: nothing of the partition can be trusted.
+   */
+  async checkpoint(partition: number): Promise<bigint | undefined> {
+    const raw = await this.redis.get(this.partitionKey(partition));
+    return raw ? BigInt((JSON.parse(raw) as { upTo: string }).upTo) : undefined;
   }
 
   /** Every snapshot of this namespace, keyed by conversation id. */
@@ -188,6 +271,7 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
   async clear(): Promise<number> {
     this.cache.clear();
     this.dirty.clear();
+    this.since.clear();
     let removed = 0;
     let cursor = '0';
     do {
