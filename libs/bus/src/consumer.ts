@@ -138,6 +138,10 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
   private lingering?: NodeJS.Timeout;
   /** Offsets committed whose afterCommit has not succeeded yet. */
   private readonly uncommitted = new Map<number, bigint>();
+  /** The offset last committed per partition since the last join. */
+  private readonly committedAt = new Map<number, bigint>();
+  /** Whether the stream has read the group's offsets since the last join (its fetch positions are this assignment's). */
+  private positionsFresh = false;
   private committing: Promise<void> = Promise.resolve();
   private stopped = false;
   /** Resolves when stop() is called: a join under way gives up at once. */
@@ -345,6 +349,9 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
     ]);
     this.stream = stream;
     stream.on('data', (m: Message<Buffer, Buffer, Buffer, Buffer>) => this.lanes.push(toRecord(m)));
+    // After a join the stream reads the group's offsets again; until then its positions may be a
+    // former assignment's.
+    stream.on('offsets', () => (this.positionsFresh = true));
     stream.on('error', (err: Error) => void this.onStreamError(err));
     if (this.halted()) await this.closeClient();
   }
@@ -353,6 +360,8 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
     const partitions = assignments
       .filter((a) => a.topic === this.options.topic.name)
       .flatMap((a) => a.partitions);
+    this.positionsFresh = false;
+    this.committedAt.clear();
     this.lanes.assign(partitions);
     this.records.forget((p) => this.lanes.isAssigned(p));
     this.outbox?.forget((p) => this.lanes.isAssigned(p));
@@ -404,6 +413,7 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
     return this.enqueue(async () => {
       const commits = (this.outbox || this.options.commitOffsets !== false) && !!this.client;
       const offsets = commits ? this.lanes.takeCommittable() : new Map<number, bigint>();
+      if (commits) this.pastMarkers(offsets);
       try {
         await this.options.beforeCommit?.();
         await this.send(offsets);
@@ -416,6 +426,26 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
       }
       await this.afterCommit();
     });
+  }
+
+  /**
+   * A transaction's commit or abort marker takes an offset of the partition but never reaches the
+   * handler, so the offset past the last handled record stays short of the partition's end, and
+   * the group's lag would never reach 0 on a topic a transactional producer writes. A partition
+   * whose fetched records are all handled (nothing waits in the stream or the lane) is committed
+   * at the stream's fetch position instead, which has moved past such markers.
+   */
+  private pastMarkers(offsets: Map<number, bigint>): void {
+    const stream = this.stream;
+    if (!stream || !this.positionsFresh || stream.readableLength > 0) return;
+    const prefix = `${this.options.topic.name}:`;
+    for (const [key, next] of stream.offsetsToFetch) {
+      if (!key.startsWith(prefix)) continue;
+      const partition = Number(key.slice(prefix.length));
+      if (!this.lanes.isIdle(partition)) continue;
+      const known = offsets.get(partition) ?? this.committedAt.get(partition) ?? -1n;
+      if (next > known) offsets.set(partition, next);
+    }
   }
 
   /** Tells the consumer's afterCommit what was committed, with whatever it failed to take before. */
@@ -481,7 +511,10 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
       // A commit that never answers must not hold the next ones (or the shutdown) forever.
       await withTimeout(this.commitRequest(topic, offsets), COMMIT_TIMEOUT_MS);
     }
-    for (const [p, o] of offsets) this.uncommitted.set(p, o);
+    for (const [p, o] of offsets) {
+      this.uncommitted.set(p, o);
+      this.committedAt.set(p, o);
+    }
   }
 
   private commitRequest(topic: string, offsets: Map<number, bigint>): Promise<void> {

@@ -30,9 +30,13 @@ function topicSpec(name: string): TopicSpec<typeof InboundMessageSchema> {
   };
 }
 
-async function until(check: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
+async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -66,10 +70,43 @@ describe('exactly-once consumers', () => {
     await Promise.all(buses.map((b) => b.close()));
   });
 
+  const readers = new Map<string, Bus>();
+
+  /**
+   * Waits until the reading group has committed the end of every partition of `topic`: past the
+   * transactions' markers, which take offsets but reach no handler.
+   */
+  async function readToTheEnd(topic: TopicSpec<typeof InboundMessageSchema>) {
+    const reader = readers.get(topic.name)!;
+    const admin = reader.kafka.admin();
+    await admin.connect();
+    try {
+      const ends = await admin.fetchTopicOffsets(topic.name);
+      const behind = async () => {
+        const [committed] = await admin.fetchOffsets({
+          groupId: `${reader.service}.read`,
+          topics: [topic.name],
+        });
+        return ends.filter((end) => {
+          const at = committed?.partitions.find((p) => p.partition === end.partition)?.offset;
+          return BigInt(at ?? '-1') < BigInt(end.high);
+        });
+      };
+      await until(
+        async () => (await behind()).length === 0,
+        15_000,
+        () => 'the reader to commit the end of every partition',
+      );
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** Everything a read-committed consumer finds on `topic`, until `expected` records and a quiet second after. */
   async function readCommitted(topic: TopicSpec<typeof InboundMessageSchema>, expected: number) {
     const texts: string[] = [];
     const reader = newBus(`test-eos-reader-${randomUUID().slice(0, 8)}`);
+    readers.set(topic.name, reader);
     await reader.consume({
       group: 'read',
       topic,
@@ -119,6 +156,7 @@ describe('exactly-once consumers', () => {
     expect(texts.length).toBe(sent.length * 2);
     expect(new Set(texts).size).toBe(sent.length * 2);
     expect([...texts].sort()).toEqual(sent.flatMap((t) => [`${t}#1`, `${t}#2`]).sort());
+    await readToTheEnd(to);
   }, 120_000);
 
   it('publishes nothing of a handler attempt that failed: the retry that succeeds publishes once', async () => {

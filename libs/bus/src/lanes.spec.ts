@@ -118,6 +118,34 @@ describe('partition lanes', () => {
     expect(l.takeCommittable()).toEqual(new Map([[0, 4n]]));
   });
 
+  it('is idle for a partition only when every record it was given is handled, none dropped', async () => {
+    const h = gatedHandler();
+    const { l } = lanes(h.handle);
+    l.assign([0]);
+    expect(l.isIdle(0)).toBe(true);
+    l.push(rec(0, 1));
+    l.push(rec(0, 2));
+    await tick();
+    expect(l.isIdle(0)).toBe(false); // 1 runs, 2 waits
+    await h.releaseAll();
+    await l.idle();
+    expect(l.isIdle(0)).toBe(true);
+    l.push(rec(0, 3));
+    await tick();
+    l.assign([]); // revoked while 3 runs: not idle, nor owned
+    await h.releaseAll();
+    expect(l.isIdle(0)).toBe(false);
+    l.assign([0]);
+    expect(l.isIdle(0)).toBe(true);
+    l.push(rec(0, 4));
+    l.push(rec(0, 5));
+    await tick();
+    const closed = l.close(); // 5 waited: dropped
+    await h.releaseAll();
+    await closed;
+    expect(l.isIdle(0)).toBe(false);
+  });
+
   it('offers each handled offset once to commit, and again after a failed commit', async () => {
     const { l } = lanes(async () => undefined);
     l.assign([0, 3]);

@@ -59,6 +59,8 @@ interface Lane<R> extends KeyedLane<R> {
   last?: bigint;
   /** The highest offset handled. */
   handled?: bigint;
+  /** The highest offset ever queued (not reset when the lane drops what waits). */
+  pushed?: bigint;
   /** Handled since the last commit. */
   dirty: boolean;
   /** Keyed mode: what is in flight, done, or to handle alone. */
@@ -97,7 +99,12 @@ export class PartitionLanes<R extends LaneRecord> {
   /** The partitions this member owns now; records of the others are dropped, queued or not. */
   assign(partitions: Iterable<number>): void {
     const owned = new Set(partitions);
-    for (const p of owned) this.lane(p).assigned = true;
+    for (const p of owned) {
+      const lane = this.lane(p);
+      // Taken back: what was dropped is fetched again from the committed offset.
+      if (!lane.assigned) lane.pushed = lane.handled;
+      lane.assigned = true;
+    }
     for (const lane of this.lanes.values()) {
       if (owned.has(lane.partition)) continue;
       lane.assigned = false;
@@ -110,12 +117,29 @@ export class PartitionLanes<R extends LaneRecord> {
     return this.lanes.get(partition)?.assigned === true;
   }
 
+  /**
+   * Whether the partition is owned and every record it was given is handled: none waits, none
+   * runs, none was dropped unhandled (a drop, or close, leaves `pushed` past `handled`).
+   */
+  isIdle(partition: number): boolean {
+    const lane = this.lanes.get(partition);
+    return (
+      !this.closed &&
+      lane?.assigned === true &&
+      lane.queue.length === 0 &&
+      !lane.running &&
+      lane.keyed.inFlight === 0 &&
+      lane.pushed === lane.handled
+    );
+  }
+
   /** Queues a fetched record; one this member has already handled or queued is ignored. */
   push(record: R): void {
     const lane = this.lanes.get(record.partition);
     if (this.closed || !lane?.assigned) return;
     if (lane.last !== undefined && record.offset <= lane.last) return;
     lane.last = record.offset;
+    if (lane.pushed === undefined || record.offset > lane.pushed) lane.pushed = record.offset;
     lane.queue.push(record);
     this.buffered++;
     if (!this.full && this.buffered >= this.options.maxBuffered) {

@@ -2,6 +2,7 @@
 // conversation log into snapshots, where consumer groups stand, the rebuild of a service's
 // snapshots, and the look for an event after a doubtful attempt.
 import { randomUUID } from 'node:crypto';
+import type { Consumer } from 'kafkajs';
 import {
   fromBinary,
   type ConversationEvent,
@@ -58,6 +59,12 @@ export async function replayTopic<Desc extends DescMessage>(
   await consumer.subscribe({ topic: topic.name, fromBeginning: true });
   await new Promise<void>((resolve, reject) => {
     consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error));
+    afterEachBatch(consumer, topic.name, (partition, next) => {
+      const end = remaining.get(partition);
+      if (end === undefined || next < end) return;
+      remaining.delete(partition);
+      if (remaining.size === 0) resolve();
+    });
     consumer
       .run({
         autoCommit: false,
@@ -99,6 +106,22 @@ export async function replayTopic<Desc extends DescMessage>(
   await admin.deleteGroups([groupId]).catch(() => undefined);
   await admin.disconnect();
   return { records, skipped };
+}
+
+/**
+ * Calls `reached` with the offset after each batch kafkajs fetched of the topic, control records
+ * included. A transaction's commit or abort marker takes an offset but is never handed over as a
+ * message, so a reader waiting for a message at the partition's last offset would wait forever
+ * when a transactional producer (an exactly-once consumer) wrote last.
+ */
+export function afterEachBatch(
+  consumer: Consumer,
+  topic: string,
+  reached: (partition: number, next: bigint) => void,
+): void {
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    if (payload.topic === topic) reached(payload.partition, BigInt(payload.lastOffset) + 1n);
+  });
 }
 
 /** Per partition, an offset: where a replay stops (exclusive), or where a consumer group stands. */
@@ -259,6 +282,9 @@ export async function logContains(
       consumer.on(consumer.events.GROUP_JOIN, () =>
         consumer.seek({ topic, partition, offset: start.toString() }),
       );
+      afterEachBatch(consumer, topic, (p, next) => {
+        if (p === partition && next >= end) resolve();
+      });
       consumer
         .run({
           autoCommit: false,

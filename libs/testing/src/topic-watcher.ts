@@ -124,6 +124,12 @@ export class TopicWatcher {
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: topics.map((t) => t.name), fromBeginning: false });
+      // A transaction's marker takes an offset but is no message: the position moves past it
+      // once its batch is done, else a partition a transactional producer wrote last would never
+      // count as caught up.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
+        watcher.reached(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n),
+      );
       await consumer.run({
         eachMessage: async ({ topic, partition, message }) =>
           watcher.add(topic, partition, message),
@@ -244,6 +250,11 @@ export class TopicWatcher {
     topic: WatchedTopic<Desc>,
   ): readonly WatchedRecord<Desc>[] {
     return (this.seen.get(topic.name) ?? []) as WatchedRecord<Desc>[];
+  }
+
+  private reached(topic: string, partition: number, next: bigint): void {
+    const positions = this.positions.get(topic);
+    if (positions && next > (positions.get(partition) ?? 0n)) positions.set(partition, next);
   }
 
   private add(topic: string, partition: number, message: KafkaMessage): void {

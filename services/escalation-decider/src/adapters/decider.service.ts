@@ -24,6 +24,7 @@ import {
 import { JsonLogger, REDIS } from '@support/service-kit';
 import {
   consumeConversationLog,
+  isDone,
   KeyedMutex,
   logContains,
   onceChecked,
@@ -80,9 +81,13 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
       detectHumanRequest: this.humanRequests.detect,
     });
     this.logger.log('decisions warmed up', { ms: Math.round(warmUpMs) });
+    // Exactly-once: a decision and everything it publishes (the customer's reply or notice, the
+    // handoff, the log events) go out in one transaction with the offset of the record that
+    // caused it; a decision whose transaction did not commit is taken again, once.
     this.store = await consumeConversationLog(this.bus, this.redis, {
       mutex: this.mutex,
       react: (a) => this.react(a),
+      exactlyOnce: true,
     });
   }
 
@@ -102,7 +107,10 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
           messageId,
           false,
           trace,
-          at,
+          {
+            at,
+            inTransaction: true,
+          },
         );
         if (!done)
           this.timeouts.schedule(
@@ -113,8 +121,12 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
       }
       case 'aiReplyProposed':
       case 'messageScored':
-        return (await this.decideAndAct(after, payload.value.messageId, false, trace, at))
-          .published;
+        return (
+          await this.decideAndAct(after, payload.value.messageId, false, trace, {
+            at,
+            inTransaction: true,
+          })
+        ).published;
       default:
         return;
     }
@@ -139,7 +151,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
         messageId,
         true,
         trace,
-        { partition: snapshot.partition, offset: snapshot.offset },
+        { at: { partition: snapshot.partition, offset: snapshot.offset }, inTransaction: false },
         aiResponder,
       );
       if (published.length)
@@ -153,13 +165,18 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
    * conversation events this call appended (none when it waits, or when an
    * earlier attempt had already decided); `waitMs`, how long to wait at most
    * when the decision asked for less than the join's timeout.
+   *
+   * `inTransaction`: called by the log consumer's reaction, whose publishes go out in the
+   * transaction of its record (exactly once, no marks needed). Otherwise (a wait that ran out, on
+   * a timer) the decision is published at once, made once by a done mark and a pending mark
+   * settled by a look in the log (onceChecked).
    */
   private async decideAndAct(
     state: ConversationState,
     messageId: string,
     timedOut: boolean,
     trace: { correlationId: string; causationId: string },
-    at: { partition: number; offset: string },
+    { at, inTransaction }: { at: { partition: number; offset: string }; inTransaction: boolean },
     aiResponder?: DecisionContext['aiResponder'],
   ): Promise<{ done: boolean; published: ConversationEvent[]; waitMs?: number }> {
     const policy = this.policies.current;
@@ -175,6 +192,14 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     if (decision.kind === 'wait') return { done: false, published: [], waitMs: decision.forMs };
     this.timeouts.cancel(messageId);
     if (decision.kind === 'none') return { done: true, published: [] };
+    const key = `escalation-decider:decision:${messageId}`;
+    const act = () => this.act(state, messageId, decision, trace, policy, context);
+    if (inTransaction) {
+      // A decision taken on a timer went out with a done mark: its events may still be on
+      // their way through the log to this conversation's snapshot.
+      if (await isDone(this.redis, key)) return { done: true, published: [] };
+      return { done: true, published: await act() };
+    }
     // The decision lands in the conversation's partition after `at`; a doubtful earlier
     // attempt (a crash between publishing and marking done) is settled by looking there.
     const check = {
@@ -189,9 +214,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
       ],
     };
     let published: ConversationEvent[] = [];
-    await onceChecked(this.redis, `escalation-decider:decision:${messageId}`, check, async () => {
-      published = await this.act(state, messageId, decision, trace, policy, context);
-    });
+    await onceChecked(this.redis, key, check, async () => void (published = await act()));
     return { done: true, published };
   }
 
