@@ -6,7 +6,8 @@
  * - with an instance id the member is static: a replica restarted after a crash takes its
  *   partitions back at once, instead of after the dead member's session timeout;
  * - a partition's records are handled in order, partitions side by side (lanes.ts);
- * - offsets are committed once a second, on shutdown, and at once after a dead-lettering.
+ * - offsets are committed once a second, on shutdown, and at once after a dead-lettering, plain or
+ *   in a transaction (offset-commits.ts).
  */
 import {
   Consumer as KafkaConsumer,
@@ -24,9 +25,7 @@ import type { BusLogger } from './logger.js';
 import { errorText, RecordHandler, type RawRecord, type RecordOptions } from './record-handler.js';
 import type { RetryPolicy } from './retry.js';
 import { withTimeout } from './timeout.js';
-import { Outbox } from './outbox.js';
-import { TransactionalCommitter } from './transactions.js';
-import type { Incoming } from './record-handler.js';
+import { OffsetCommits } from './offset-commits.js';
 
 export { InvalidRecordError, type Incoming, type RawRecord } from './record-handler.js';
 
@@ -112,14 +111,10 @@ export interface ConsumerDeps {
 const COMMIT_INTERVAL_MS = 1_000;
 /** How long stop() lets a join under way finish, so that the member leaves the group cleanly. */
 const JOIN_GRACE_MS = 10_000;
-/** A commit that has not answered by then counts as failed (its offsets are offered again). */
-const COMMIT_TIMEOUT_MS = 10_000;
 /** A close that hangs (a broker gone) is given up on after this. */
 const CLOSE_TIMEOUT_MS = 5_000;
 /** Join attempts before the consumer gives up (and the process exits to be restarted). */
 const JOIN_ATTEMPTS = 10;
-/** How long an exactly-once consumer waits after a record published before it commits (more records join the transaction). */
-const LINGER_MS = Math.max(0, Number(process.env.EXACTLY_ONCE_LINGER_MS ?? 5));
 
 export class GroupConsumer<Desc extends DescMessage = DescMessage> {
   readonly groupId: string;
@@ -132,17 +127,7 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
   private readonly records: RecordHandler<Desc>;
   private readonly batches?: BatchSettler<Desc>;
   private commitTimer?: NodeJS.Timeout;
-  /** Exactly-once: what handled records published, until their transaction. */
-  private readonly outbox?: Outbox;
-  private readonly transactions?: TransactionalCommitter;
-  private lingering?: NodeJS.Timeout;
-  /** Offsets committed whose afterCommit has not succeeded yet. */
-  private readonly uncommitted = new Map<number, bigint>();
-  /** The offset last committed per partition since the last join. */
-  private readonly committedAt = new Map<number, bigint>();
-  /** Whether the stream has read the group's offsets since the last join (its fetch positions are this assignment's). */
-  private positionsFresh = false;
-  private committing: Promise<void> = Promise.resolve();
+  private readonly commits: OffsetCommits;
   private stopped = false;
   /** Resolves when stop() is called: a join under way gives up at once. */
   private readonly stopSignal: Promise<void>;
@@ -154,18 +139,8 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
   ) {
     this.groupId = `${deps.service}.${options.group}`;
     this.stopSignal = new Promise((resolve) => (this.signalStop = resolve));
-    if (options.exactlyOnce) {
-      if (options.handleBatch)
-        throw new Error(`${this.groupId}: exactlyOnce is not for handleBatch`);
-      this.outbox = new Outbox();
-      this.transactions = new TransactionalCommitter({
-        service: deps.service,
-        brokers: deps.brokers,
-        groupId: this.groupId,
-        instanceId: deps.instanceId,
-        limitOf: deps.limitOf,
-      });
-    }
+    if (options.exactlyOnce && options.handleBatch)
+      throw new Error(`${this.groupId}: exactlyOnce is not for handleBatch`);
     this.records = new RecordHandler(
       {
         groupId: this.groupId,
@@ -176,9 +151,14 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
         marks: deps.marks,
         stats: deps.stats,
         owns: (p) => !this.halted() && this.lanes.isAssigned(p),
-        commitPast: (r) => this.commitPast(r),
+        commitPast: (r) => this.commits.commitPast(r),
       },
-      this.outbox ? { ...options, handle: (r) => this.captured(r) } : options,
+      options.exactlyOnce
+        ? {
+            ...options,
+            handle: (r) => this.commits.captured(r, () => options.handle(r)),
+          }
+        : options,
     );
     if (options.handleBatch)
       this.batches = new BatchSettler(
@@ -218,6 +198,33 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
       onFull: () => this.stream?.pause(),
       onDrained: () => this.stream?.resume(),
     });
+    this.commits = new OffsetCommits(
+      {
+        groupId: this.groupId,
+        logger: deps.logger,
+        lanes: this.lanes,
+        client: () => this.client,
+        stream: () => this.stream,
+        halted: () => this.halted(),
+      },
+      {
+        topic: options.topic.name,
+        commitOffsets: options.commitOffsets !== false,
+        beforeCommit: options.beforeCommit,
+        afterCommit: options.afterCommit,
+        ...(options.exactlyOnce
+          ? {
+              transactional: {
+                service: deps.service,
+                brokers: deps.brokers,
+                groupId: this.groupId,
+                instanceId: deps.instanceId,
+                limitOf: deps.limitOf,
+              },
+            }
+          : {}),
+      },
+    );
   }
 
   /**
@@ -238,31 +245,11 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
     await this.joined;
     await this.lanes.close();
     clearInterval(this.commitTimer);
-    clearTimeout(this.lingering);
-    await this.commit();
+    this.commits.stop();
+    await this.commits.commit();
     await this.closeClient();
-    await this.transactions?.close().catch(() => undefined);
+    await this.commits.close();
     if (this.status !== 'crashed') this.status = 'stopped';
-  }
-
-  /** An exactly-once consumer's handler, with what it publishes held for the record's transaction. */
-  private async captured(record: Incoming<Desc>): Promise<void> {
-    const outbox = this.outbox!;
-    await outbox.capture(record.partition, BigInt(record.offset), () =>
-      this.options.handle(record),
-    );
-    if (outbox.size) this.commitSoon();
-  }
-
-  private commitSoon(): void {
-    if (this.lingering || this.halted()) return;
-    this.lingering = setTimeout(() => {
-      this.lingering = undefined;
-      void this.commit().then(() => {
-        // Records held behind one still being handled wait for the next round.
-        if (this.outbox!.size) this.commitSoon();
-      });
-    }, LINGER_MS);
   }
 
   crashMarks(crash: Error) {
@@ -277,7 +264,7 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
     for (let attempt = 1; !this.halted(); attempt++) {
       try {
         await this.connect();
-        this.commitTimer ??= setInterval(() => void this.commit(), COMMIT_INTERVAL_MS);
+        this.commitTimer ??= setInterval(() => void this.commits.commit(), COMMIT_INTERVAL_MS);
         return;
       } catch (err) {
         await this.closeClient();
@@ -319,7 +306,7 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
     this.client = client;
     client.on('consumer:group:join', ({ assignments }) => this.onJoin(assignments ?? []));
     // Partitions may move: what was handled is committed first, so their next owner does not redo it.
-    client.on('consumer:group:rebalance', () => void this.commit());
+    client.on('consumer:group:rebalance', () => void this.commits.commit());
     // The client reports a connection it lost (it reconnects by itself, or the stream fails).
     client.on('error', (err: Error) => {
       if (!this.halted())
@@ -351,7 +338,7 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
     stream.on('data', (m: Message<Buffer, Buffer, Buffer, Buffer>) => this.lanes.push(toRecord(m)));
     // After a join the stream reads the group's offsets again; until then its positions may be a
     // former assignment's.
-    stream.on('offsets', () => (this.positionsFresh = true));
+    stream.on('offsets', () => this.commits.positionsRead());
     stream.on('error', (err: Error) => void this.onStreamError(err));
     if (this.halted()) await this.closeClient();
   }
@@ -360,11 +347,9 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
     const partitions = assignments
       .filter((a) => a.topic === this.options.topic.name)
       .flatMap((a) => a.partitions);
-    this.positionsFresh = false;
-    this.committedAt.clear();
     this.lanes.assign(partitions);
     this.records.forget((p) => this.lanes.isAssigned(p));
-    this.outbox?.forget((p) => this.lanes.isAssigned(p));
+    this.commits.joined((p) => this.lanes.isAssigned(p));
     if (this.status === 'starting' || this.status === 'rejoining') this.status = 'running';
     // Another member may have crashed on a partition this one now owns: records wait for this read.
     void this.deps.marks.refresh();
@@ -379,7 +364,7 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
       error: errorText(err),
     });
     await this.lanes.idle();
-    await this.commit();
+    await this.commits.commit();
     await this.closeClient();
     this.lanes.assign([]);
     this.status = 'rejoining';
@@ -403,129 +388,6 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
         error: errorText(err),
       });
     }
-  }
-
-  /**
-   * Commits the offsets handled since the last commit (one request for every partition), after
-   * the consumer's `beforeCommit`. Commits run one at a time, in order.
-   */
-  private commit(): Promise<void> {
-    return this.enqueue(async () => {
-      const commits = (this.outbox || this.options.commitOffsets !== false) && !!this.client;
-      const offsets = commits ? this.lanes.takeCommittable() : new Map<number, bigint>();
-      if (commits) this.pastMarkers(offsets);
-      try {
-        await this.options.beforeCommit?.();
-        await this.send(offsets);
-      } catch (err) {
-        this.lanes.restoreCommittable(offsets);
-        this.deps.logger.warn('offset commit failed; trying again', {
-          groupId: this.groupId,
-          error: errorText(err),
-        });
-      }
-      await this.afterCommit();
-    });
-  }
-
-  /**
-   * A transaction's commit or abort marker takes an offset of the partition but never reaches the
-   * handler, so the offset past the last handled record stays short of the partition's end, and
-   * the group's lag would never reach 0 on a topic a transactional producer writes. A partition
-   * whose fetched records are all handled (nothing waits in the stream or the lane) is committed
-   * at the stream's fetch position instead, which has moved past such markers.
-   */
-  private pastMarkers(offsets: Map<number, bigint>): void {
-    const stream = this.stream;
-    if (!stream || !this.positionsFresh || stream.readableLength > 0) return;
-    const prefix = `${this.options.topic.name}:`;
-    for (const [key, next] of stream.offsetsToFetch) {
-      if (!key.startsWith(prefix)) continue;
-      const partition = Number(key.slice(prefix.length));
-      if (!this.lanes.isIdle(partition)) continue;
-      const known = offsets.get(partition) ?? this.committedAt.get(partition) ?? -1n;
-      if (next > known) offsets.set(partition, next);
-    }
-  }
-
-  /** Tells the consumer's afterCommit what was committed, with whatever it failed to take before. */
-  private async afterCommit(): Promise<void> {
-    if (!this.options.afterCommit || this.uncommitted.size === 0) return;
-    const committed = new Map(this.uncommitted);
-    try {
-      await this.options.afterCommit(committed);
-      for (const [p, o] of committed) if (this.uncommitted.get(p) === o) this.uncommitted.delete(p);
-    } catch (err) {
-      this.deps.logger.warn('after-commit step failed; trying again at the next commit', {
-        groupId: this.groupId,
-        error: errorText(err),
-      });
-    }
-  }
-
-  /** Commits past a dead-lettered record at once, in turn with the other commits. */
-  private commitPast(record: RawRecord): Promise<void> {
-    return this.enqueue(async () => {
-      if (this.options.commitOffsets === false || !this.client) return;
-      const next = new Map([[record.partition, BigInt(record.offset) + 1n]]);
-      try {
-        await this.options.beforeCommit?.();
-        await this.send(next);
-        await this.afterCommit();
-      } catch (err) {
-        this.deps.logger.warn('commit after dead-lettering failed; committed with the next ones', {
-          groupId: this.groupId,
-          partition: record.partition,
-          error: errorText(err),
-        });
-      }
-    });
-  }
-
-  private enqueue(work: () => Promise<void>): Promise<void> {
-    this.committing = this.committing.then(work);
-    return this.committing;
-  }
-
-  /**
-   * Commits the offsets: in a transaction with what the records before them published
-   * (exactly-once), else as a plain offset commit.
-   */
-  private async send(offsets: Map<number, bigint>): Promise<void> {
-    const topic = this.options.topic.name;
-    const { outbox, transactions, client } = this;
-    if (outbox && transactions && client) {
-      const taken = outbox.take(offsets);
-      try {
-        await withTimeout(
-          transactions.commit(client, topic, offsets, taken.records),
-          COMMIT_TIMEOUT_MS,
-        );
-      } catch (err) {
-        // Held again for the next transaction, but not for partitions this member lost.
-        outbox.giveBack(taken);
-        outbox.forget((p) => this.lanes.isAssigned(p));
-        throw err;
-      }
-    } else if (offsets.size) {
-      // A commit that never answers must not hold the next ones (or the shutdown) forever.
-      await withTimeout(this.commitRequest(topic, offsets), COMMIT_TIMEOUT_MS);
-    }
-    for (const [p, o] of offsets) {
-      this.uncommitted.set(p, o);
-      this.committedAt.set(p, o);
-    }
-  }
-
-  private commitRequest(topic: string, offsets: Map<number, bigint>): Promise<void> {
-    return this.client!.commit({
-      offsets: [...offsets].map(([partition, offset]) => ({
-        topic,
-        partition,
-        offset,
-        leaderEpoch: -1,
-      })),
-    });
   }
 }
 
