@@ -4,31 +4,17 @@
  * publishing and committing leaves nothing a read-committed consumer sees, and the records it
  * handled last are handled again by its restart with their outputs published once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { create, InboundMessageSchema } from '@support/contracts';
 import { Bus } from './bus';
-import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from './size';
+import { startChild, testTopic } from './testing';
 import type { TopicSpec } from './topics';
 
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const child = join(__dirname, '..', 'test', 'exactly-once-child.mjs');
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
-
-function topicSpec(name: string): TopicSpec<typeof InboundMessageSchema> {
-  return {
-    name,
-    partitions: 3,
-    retentionMs: 3_600_000,
-    cleanupPolicy: 'delete',
-    external: false,
-    description: 'test',
-    key: 'test',
-    schema: InboundMessageSchema,
-    maxMessageBytes: KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
-  };
-}
 
 async function until(
   check: () => boolean | Promise<boolean>,
@@ -43,19 +29,7 @@ async function until(
 }
 
 /** The copying process, and the lines it printed. */
-function start(args: string[]): { proc: ChildProcess; lines: string[]; exited: Promise<unknown> } {
-  const proc = spawn(process.execPath, [child, brokers, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines: string[] = [];
-  let rest = '';
-  proc.stdout!.on('data', (chunk: Buffer) => {
-    const parts = (rest + chunk.toString()).split('\n');
-    rest = parts.pop()!;
-    lines.push(...parts);
-  });
-  return { proc, lines, exited: new Promise((r) => proc.once('exit', r)) };
-}
+const start = (args: string[]) => startChild(child, [brokers, ...args]);
 
 describe('exactly-once consumers', () => {
   const procs: ChildProcess[] = [];
@@ -122,8 +96,8 @@ describe('exactly-once consumers', () => {
   }
 
   it('publishes the outputs of records handled by processes killed before they committed once, when their restarts handle them again', async () => {
-    const from = topicSpec(`test.eos.in.${randomUUID()}`);
-    const to = topicSpec(`test.eos.out.${randomUUID()}`);
+    const from = testTopic(`test.eos.in.${randomUUID()}`);
+    const to = testTopic(`test.eos.out.${randomUUID()}`);
     const service = `test-eos-${randomUUID().slice(0, 8)}`;
     const producer = newBus('test-eos-producer');
     await producer.ensureTopics([from, to]);
@@ -161,8 +135,8 @@ describe('exactly-once consumers', () => {
   }, 120_000);
 
   it('publishes nothing of a handler attempt that failed: the retry that succeeds publishes once', async () => {
-    const from = topicSpec(`test.eos.retry.in.${randomUUID()}`);
-    const to = topicSpec(`test.eos.retry.out.${randomUUID()}`);
+    const from = testTopic(`test.eos.retry.in.${randomUUID()}`);
+    const to = testTopic(`test.eos.retry.out.${randomUUID()}`);
     const bus = newBus(`test-eos-retry-${randomUUID().slice(0, 8)}`, {
       retry: { initialBackoffMs: 50, maxBackoffMs: 50, maxAttempts: 5 },
     });

@@ -3,31 +3,19 @@
  * its group) and started again with the same instance id gets its partitions back at once. A
  * dynamic member would wait for the dead one's session (60 s here) to expire first.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { create, InboundMessageSchema } from '@support/contracts';
 import { Bus } from './bus';
-import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from './size';
-import type { TopicSpec } from './topics';
+import { startChild, testTopic } from './testing';
 
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const child = join(__dirname, '..', 'test', 'static-member-child.mjs');
 
-/** The child's output lines, and a wait for one that matches. */
-function start(topic: string, service: string): { proc: ChildProcess; lines: string[] } {
-  const proc = spawn(process.execPath, [child, brokers, topic, service, 'replica-0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines: string[] = [];
-  let rest = '';
-  proc.stdout!.on('data', (chunk: Buffer) => {
-    const parts = (rest + chunk.toString()).split('\n');
-    rest = parts.pop()!;
-    lines.push(...parts);
-  });
-  return { proc, lines };
-}
+/** The child and its output lines. */
+const start = (topic: string, service: string) =>
+  startChild(child, [brokers, topic, service, 'replica-0']);
 
 async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -47,17 +35,7 @@ describe('static group membership', () => {
 
   it('gives a replica killed with SIGKILL its partitions back as soon as it starts again', async () => {
     const name = `test.static.${randomUUID()}`;
-    const topic: TopicSpec<typeof InboundMessageSchema> = {
-      name,
-      partitions: 3,
-      retentionMs: 3_600_000,
-      cleanupPolicy: 'delete',
-      external: false,
-      description: 'test',
-      key: 'test',
-      schema: InboundMessageSchema,
-      maxMessageBytes: KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
-    };
+    const topic = testTopic(name);
     const service = `test-static-${randomUUID().slice(0, 8)}`;
     bus = new Bus({ service: 'test-static-producer', brokers: brokers.split(',') });
     await bus.ensureTopics([topic]);

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const { Bus } = require('../dist/index.js');
-const { InboundMessageSchema } = require('@support/contracts');
+const { testTopic } = require('../dist/testing.js');
 
 const [brokers, from, to, service, instanceId, mode, dieAfter, dieInCommit] = process.argv.slice(2);
 if (dieInCommit) {
@@ -38,25 +38,15 @@ const bus = new Bus({
   sessionTimeoutMs: 60_000,
   logger: quiet,
 });
-const spec = (name) => ({
-  name,
-  partitions: 3,
-  retentionMs: 3_600_000,
-  cleanupPolicy: 'delete',
-  external: false,
-  description: 'test',
-  key: 'test',
-  schema: InboundMessageSchema,
-});
 let handled = 0;
 void bus.consume({
   group: 'copy',
-  topic: spec(from),
+  topic: testTopic(from),
   exactlyOnce: mode === 'eos',
   handle: async (r) => {
     for (const n of [1, 2])
       await bus.publish({
-        topic: spec(to),
+        topic: testTopic(to),
         key: r.key,
         value: { ...r.value, text: `${r.value.text}#${n}` },
       });

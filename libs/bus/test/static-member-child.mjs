@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const { Bus } = require('../dist/index.js');
-const { InboundMessageSchema } = require('@support/contracts');
+const { testTopic } = require('../dist/testing.js');
 
 const [brokers, topic, service, instanceId] = process.argv.slice(2);
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
@@ -15,19 +15,9 @@ const bus = new Bus({
   sessionTimeoutMs: 60_000,
   logger: quiet,
 });
-const spec = {
-  name: topic,
-  partitions: 3,
-  retentionMs: 3_600_000,
-  cleanupPolicy: 'delete',
-  external: false,
-  description: 'test',
-  key: 'test',
-  schema: InboundMessageSchema,
-};
 void bus.consume({
   group: 'g',
-  topic: spec,
+  topic: testTopic(topic),
   handle: async (r) => console.log(JSON.stringify({ text: r.value.text, pid: process.pid })),
 });
 const timer = setInterval(() => {
