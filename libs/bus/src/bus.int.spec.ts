@@ -154,6 +154,41 @@ describe('bus on the real broker', () => {
     expect(Date.parse(r.meta.time)).not.toBeNaN();
   });
 
+  it('warns once about a handler still running after slowHandlerMs, naming its record', async () => {
+    const { topic, dlq } = tempTopics();
+    const warnings: { msg: string; fields?: Record<string, unknown> }[] = [];
+    const bus = newBus({
+      slowHandlerMs: 150,
+      logger: {
+        log: () => undefined,
+        warn: (msg, fields) => void warnings.push({ msg, fields }),
+        error: () => undefined,
+      },
+    });
+    await bus.ensureTopics([topic, dlq]);
+    const done: string[] = [];
+    await bus.consume({
+      group: 'g',
+      topic,
+      handle: async (r) => {
+        if (r.value.text === 'slow') await new Promise((res) => setTimeout(res, 700));
+        done.push(r.value.text);
+      },
+    });
+    await bus.publish({ topic, key: 'k', value: inbound('slow') });
+    await bus.publish({ topic, key: 'k', value: inbound('quick') });
+    await until(() => (done.length === 2 ? true : undefined));
+    const slow = warnings.filter((w) => w.msg.startsWith('handler still running'));
+    expect(slow).toHaveLength(1);
+    expect(slow[0].fields).toMatchObject({
+      topic: topic.name,
+      partition: expect.any(Number),
+      offset: expect.any(String),
+      eventType: 'support.v1.InboundMessage',
+    });
+    expect(slow[0].fields!.ms).toBeGreaterThanOrEqual(150);
+  });
+
   it('dead-letters undecodable and invalid records with the reason and original bytes, and keeps consuming', async () => {
     const { topic, dlq } = tempTopics();
     const bus = newBus();

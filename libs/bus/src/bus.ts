@@ -47,6 +47,11 @@ export interface BusOptions {
    * partitions back at once. None: dynamic members.
    */
   instanceId?: string;
+  /**
+   * A handler still running after this long is logged as a warning, once per record (a stuck
+   * handler holds its partition's records behind it). Default KAFKA_SLOW_HANDLER_MS, 10 s.
+   */
+  slowHandlerMs?: number;
 }
 
 /** A record this service wants to publish. */
@@ -255,6 +260,8 @@ export class Bus {
         instanceId: this.options.instanceId,
         logger: this.logger,
         sessionTimeoutMs: this.options.sessionTimeoutMs ?? 30_000,
+        slowHandlerMs:
+          this.options.slowHandlerMs ?? Number(process.env.KAFKA_SLOW_HANDLER_MS ?? 10_000),
         retry: this.retry,
         deadLetters: this.deadLetters,
         marks: this.marks,

@@ -97,6 +97,8 @@ export interface ConsumerDeps {
   instanceId?: string;
   logger: BusLogger;
   sessionTimeoutMs: number;
+  /** A handler running longer is logged as a warning. */
+  slowHandlerMs: number;
   retry: RetryPolicy;
   deadLetters: DeadLetterWriter;
   marks: CrashMarks;
@@ -146,6 +148,7 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
         groupId: this.groupId,
         service: deps.service,
         logger: deps.logger,
+        slowHandlerMs: deps.slowHandlerMs,
         retry: { ...deps.retry, ...options.retry },
         deadLetters: deps.deadLetters,
         marks: deps.marks,

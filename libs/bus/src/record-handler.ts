@@ -75,6 +75,8 @@ export interface RecordHandlerDeps {
   groupId: string;
   service: string;
   logger: BusLogger;
+  /** A handler running longer than this is logged as a warning (once per attempt). */
+  slowHandlerMs: number;
   retry: RetryPolicy;
   deadLetters: DeadLetterWriter;
   marks: CrashMarks;
@@ -288,6 +290,7 @@ export class RecordHandler<Desc extends DescMessage> {
     recordAge.observe(labels, Math.max(0, Date.now() - Number(record.timestamp)) / 1000);
     const stopTimer = handleTime.startTimer(labels);
     const meta = decodeHeaders(record.headers);
+    const watchdog = this.watch(record, meta.eventType);
     try {
       // The handler runs in the trace the record's headers carry (a span of its own when tracing is on).
       await inConsumeSpan(
@@ -313,10 +316,29 @@ export class RecordHandler<Desc extends DescMessage> {
     } catch (err) {
       if (err instanceof InvalidRecordError) return err.message;
       throw err;
+    } finally {
+      clearTimeout(watchdog);
     }
     stopTimer();
     this.deps.stats.handled++;
     return undefined;
+  }
+
+  /** Warns once if the handler is still running after slowHandlerMs: it holds its partition. */
+  private watch(record: RawRecord, eventType: string | undefined): NodeJS.Timeout {
+    const since = Date.now();
+    const timer = setTimeout(() => {
+      this.deps.logger.warn('handler still running: its partition waits behind it', {
+        groupId: this.deps.groupId,
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        ...(eventType ? { eventType } : {}),
+        ms: Date.now() - since,
+      });
+    }, this.deps.slowHandlerMs);
+    timer.unref();
+    return timer;
   }
 
   /** Dead-letters the record, then commits past it at once so the group does not do it again. */
