@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Producer } from '@platformatic/kafka';
 import {
   create,
   fromBinary,
@@ -152,6 +153,46 @@ describe('bus on the real broker', () => {
       producer: bus.service,
     });
     expect(Date.parse(r.meta.time)).not.toBeNaN();
+  });
+
+  it('hands its handler no record of an aborted transaction, however many a producer aborted', async () => {
+    const { topic, dlq } = tempTopics();
+    const bus = newBus();
+    await bus.ensureTopics([topic, dlq]);
+    // One transactional id aborts three times in a row (as after failed commits), then commits.
+    const producer = new Producer({
+      clientId: 'test-aborts',
+      bootstrapBrokers: brokers,
+      transactionalId: `test-aborts-${randomUUID()}`,
+      idempotent: true,
+      producerId: -1n,
+      producerEpoch: -1,
+    });
+    stops.push(() => producer.close());
+    for (const [text, commit] of [
+      ['aborted-1', false],
+      ['aborted-2', false],
+      ['aborted-3', false],
+      ['committed', true],
+    ] as const) {
+      const transaction = await producer.beginTransaction();
+      await transaction.send({
+        messages: [
+          {
+            topic: topic.name,
+            partition: 0,
+            key: Buffer.from('k'),
+            value: Buffer.from(toBinary(InboundMessageSchema, inbound(text))),
+          },
+        ],
+      });
+      await (commit ? transaction.commit() : transaction.abort());
+    }
+    const got: string[] = [];
+    await bus.consume({ group: 'g', topic, handle: async (r) => void got.push(r.value.text) });
+    await bus.publish({ topic, key: 'k', value: inbound('after') });
+    await until(() => (got.includes('after') ? true : undefined));
+    expect(got).toEqual(['committed', 'after']);
   });
 
   it('warns once about a handler still running after slowHandlerMs, naming its record', async () => {

@@ -26,6 +26,7 @@ import { errorText, RecordHandler, type RawRecord, type RecordOptions } from './
 import type { RetryPolicy } from './retry.js';
 import { withTimeout } from './timeout.js';
 import { OffsetCommits } from './offset-commits.js';
+import { ReadCommittedConsumer } from './read-committed.js';
 
 export { InvalidRecordError, type Incoming, type RawRecord } from './record-handler.js';
 
@@ -293,7 +294,8 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
 
   private async connect(): Promise<void> {
     const { deps, options } = this;
-    const client = new KafkaConsumer({
+    // (Read-committed, as the client's default, without the aborted records it lets through.)
+    const client = new ReadCommittedConsumer({
       clientId: deps.service,
       bootstrapBrokers: deps.brokers,
       groupId: this.groupId,
