@@ -10,7 +10,7 @@ import {
 } from '@support/contracts';
 import { conversationEvent, isBotActive, isWithPerson } from '@support/conversation';
 import { CONFIG, JsonLogger, REDIS } from '@support/service-kit';
-import { consumeConversationLog, once, type Applied } from '@support/stream';
+import { consumeConversationLog, type Applied } from '@support/stream';
 import type { Config } from '../config.js';
 import {
   conversationContext,
@@ -69,6 +69,9 @@ export class ResponderService implements OnApplicationBootstrap {
     await consumeConversationLog(this.bus, this.redis, {
       projection: responderProjection,
       react: (applied) => this.react(applied),
+      // A proposal goes out in one Kafka transaction with the offset past its message: one whose
+      // transaction did not commit is never seen, and the message is answered again, once.
+      exactlyOnce: true,
     });
   }
 
@@ -123,66 +126,63 @@ export class ResponderService implements OnApplicationBootstrap {
     const conversationId = event.conversationId;
     const draft = isWithPerson(after);
     const context = { conversationId, messageId, correlationId: record.meta.correlationId, draft };
-    const published = await once(this.redis, `ai-responder:proposal:${messageId}`, async () => {
-      const reply = await this.propose({
-        messageId,
-        text,
-        locale: locale || after.locale,
-        state: after,
-        // The page this message was written on, else the conversation's latest.
-        pageUrl: message.pageUrl || after.pageUrl,
-      });
-      const proposal = conversationEvent(
-        conversationId,
-        deterministicId('proposal', messageId),
-        'aiReplyProposed',
-        {
-          messageId,
-          replyId: deterministicId('reply', messageId),
-          text: reply.text,
-          confidence: reply.confidence,
-          citations: reply.citations.map((c) => create(CitationSchema, c)),
-          intent: reply.intent,
-          articlesTried: reply.articlesTried,
-          topic: reply.topic,
-          intentProbability: reply.intentProbability,
-          outOfScope: reply.outOfScope,
-          urgency: reply.urgency,
-          requiredSkills: reply.requiredSkills,
-          kind: KINDS[reply.kind],
-          collectedDetails: reply.collectedDetails.map((d) => create(CollectedDetailSchema, d)),
-          missingDetails: reply.missingDetails,
-          generator: reply.generator,
-          confidenceBreakdown: create(ConfidenceBreakdownSchema, reply.evidence),
-          flags: reply.flags,
-        },
-      );
-      await this.bus.publish({
-        topic: Topics.events,
-        key: conversationId,
-        value: proposal,
-        eventId: proposal.eventId,
-        correlationId: record.meta.correlationId,
-        causationId: record.meta.eventId,
-      });
-      if (draft) {
-        draftsTotal.inc({ kind: reply.kind, intent: reply.intent });
-      } else {
-        proposalsTotal.inc({ kind: reply.kind, intent: reply.intent });
-        proposalConfidence.observe(reply.confidence);
-      }
-      this.logger.log(draft ? 'draft proposed for the agent' : 'reply proposed', {
-        ...context,
-        kind: reply.kind,
-        confidence: reply.confidence,
-        evidence: reply.evidence,
-        intent: reply.intent,
-        topic: reply.topic,
-        generator: reply.generator,
-        flags: reply.flags,
-        articlesTried: reply.articlesTried,
-      });
+    const reply = await this.propose({
+      messageId,
+      text,
+      locale: locale || after.locale,
+      state: after,
+      // The page this message was written on, else the conversation's latest.
+      pageUrl: message.pageUrl || after.pageUrl,
     });
-    if (!published) this.logger.log('proposal already published; redelivery ignored', context);
+    const proposal = conversationEvent(
+      conversationId,
+      deterministicId('proposal', messageId),
+      'aiReplyProposed',
+      {
+        messageId,
+        replyId: deterministicId('reply', messageId),
+        text: reply.text,
+        confidence: reply.confidence,
+        citations: reply.citations.map((c) => create(CitationSchema, c)),
+        intent: reply.intent,
+        articlesTried: reply.articlesTried,
+        topic: reply.topic,
+        intentProbability: reply.intentProbability,
+        outOfScope: reply.outOfScope,
+        urgency: reply.urgency,
+        requiredSkills: reply.requiredSkills,
+        kind: KINDS[reply.kind],
+        collectedDetails: reply.collectedDetails.map((d) => create(CollectedDetailSchema, d)),
+        missingDetails: reply.missingDetails,
+        generator: reply.generator,
+        confidenceBreakdown: create(ConfidenceBreakdownSchema, reply.evidence),
+        flags: reply.flags,
+      },
+    );
+    await this.bus.publish({
+      topic: Topics.events,
+      key: conversationId,
+      value: proposal,
+      eventId: proposal.eventId,
+      correlationId: record.meta.correlationId,
+      causationId: record.meta.eventId,
+    });
+    if (draft) {
+      draftsTotal.inc({ kind: reply.kind, intent: reply.intent });
+    } else {
+      proposalsTotal.inc({ kind: reply.kind, intent: reply.intent });
+      proposalConfidence.observe(reply.confidence);
+    }
+    this.logger.log(draft ? 'draft proposed for the agent' : 'reply proposed', {
+      ...context,
+      kind: reply.kind,
+      confidence: reply.confidence,
+      evidence: reply.evidence,
+      intent: reply.intent,
+      topic: reply.topic,
+      generator: reply.generator,
+      flags: reply.flags,
+      articlesTried: reply.articlesTried,
+    });
   }
 }

@@ -5,14 +5,18 @@ import { create, TrajectorySchema, type ConversationEvent } from '@support/contr
 import { conversationEvent } from '@support/conversation';
 import { sentenceEncoder, type SentenceEncoder } from '@support/encoder';
 import { JsonLogger, REDIS } from '@support/service-kit';
-import { consumeConversationLog, once, type Applied } from '@support/stream';
+import { consumeConversationLog, type Applied } from '@support/stream';
 import { EMOTION_MODEL } from '../domain/emotion-model.js';
 import { assertTrainedOn } from '../domain/emotions.js';
 import { scorerProjection, type ScorerState } from '../domain/projection.js';
 import { scoreInConversation } from '../domain/score.js';
 import { scoredTotal, signalsTotal } from './metrics.js';
 
-/** Scores every new customer message and appends MessageScored to the log. */
+/**
+ * Scores every new customer message and appends MessageScored to the log, exactly once: the score
+ * goes out in one Kafka transaction with the offset past its message (a score whose transaction
+ * did not commit is never seen, and the message is scored again by whoever reads it next).
+ */
 @Injectable()
 export class ScorerService implements OnApplicationBootstrap {
   private encoder!: SentenceEncoder;
@@ -28,6 +32,7 @@ export class ScorerService implements OnApplicationBootstrap {
     await consumeConversationLog(this.bus, this.redis, {
       projection: scorerProjection,
       react: (applied) => this.react(applied),
+      exactlyOnce: true,
     });
   }
 
@@ -41,42 +46,37 @@ export class ScorerService implements OnApplicationBootstrap {
     const conversationId = event.conversationId;
     const context = { conversationId, messageId, correlationId: record.meta.correlationId };
     const earlier = after.messages.filter((m) => m.messageId !== messageId);
-    let scored: ConversationEvent | undefined;
-    const published = await once(this.redis, `sentiment-scorer:score:${messageId}`, async () => {
-      const [vector] = await this.encoder.embed([text]);
-      const score = scoreInConversation(earlier, { messageId, text, vector });
-      const event = conversationEvent(
-        conversationId,
-        deterministicId('score', messageId),
-        'messageScored',
-        {
-          messageId,
-          valence: score.valence,
-          label: score.label,
-          signals: score.signals,
-          trajectory: create(TrajectorySchema, score.trajectory),
-          repeatsMessageId: score.repeats?.messageId ?? '',
-          repeatSimilarity: score.repeats?.similarity ?? 0,
-          frustration: score.frustration,
-        },
-      );
-      scored = event;
-      await this.bus.publish({
-        topic: Topics.events,
-        key: conversationId,
-        value: event,
-        eventId: event.eventId,
-        correlationId: record.meta.correlationId,
-        causationId: record.meta.eventId,
-      });
-      scoredTotal.inc({ label: score.label });
-      for (const signal of score.signals) signalsTotal.inc({ signal });
-      const { emotions, ...logged } = score;
-      this.logger.log('message scored', { ...context, ...logged, learned: emotions.frustration });
+    const [vector] = await this.encoder.embed([text]);
+    const score = scoreInConversation(earlier, { messageId, text, vector });
+    const scored = conversationEvent(
+      conversationId,
+      deterministicId('score', messageId),
+      'messageScored',
+      {
+        messageId,
+        valence: score.valence,
+        label: score.label,
+        signals: score.signals,
+        trajectory: create(TrajectorySchema, score.trajectory),
+        repeatsMessageId: score.repeats?.messageId ?? '',
+        repeatSimilarity: score.repeats?.similarity ?? 0,
+        frustration: score.frustration,
+      },
+    );
+    await this.bus.publish({
+      topic: Topics.events,
+      key: conversationId,
+      value: scored,
+      eventId: scored.eventId,
+      correlationId: record.meta.correlationId,
+      causationId: record.meta.eventId,
     });
-    if (!published) this.logger.log('score already published; redelivery ignored', context);
+    scoredTotal.inc({ label: score.label });
+    for (const signal of score.signals) signalsTotal.inc({ signal });
+    const { emotions, ...logged } = score;
+    this.logger.log('message scored', { ...context, ...logged, learned: emotions.frustration });
     // Its own score counts at once: the next message may already be in the log before it.
-    return scored ? [scored] : undefined;
+    return [scored];
   }
 }
 
