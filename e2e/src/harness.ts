@@ -276,10 +276,23 @@ export async function registerAgent(agent: {
   if (!res.ok) throw new Error(`PUT /v1/agents/${agent.id}: ${res.status} ${await res.text()}`);
 }
 
+/**
+ * Takes a test's agent out of routing for the files that follow: deactivated first, so that they
+ * are never offered a handoff again even while the router still counts a conversation they held
+ * (then the removal is refused with 409) and their desk's last presence report lasts
+ * (ROUTER_PRESENCE_TTL_S), then removed from the roster. An agent left active and online outranks
+ * the next file's agent on a tie (by id) and takes its handoffs.
+ */
 export async function removeAgent(id: string): Promise<void> {
+  const authorization = `Bearer ${API_KEY}`;
+  await fetch(url('router', `/v1/agents/${id}`), {
+    method: 'PATCH',
+    headers: { authorization, 'content-type': 'application/json' },
+    body: JSON.stringify({ active: false }),
+  }).catch(() => undefined);
   await fetch(url('router', `/v1/agents/${id}`), {
     method: 'DELETE',
-    headers: { authorization: `Bearer ${API_KEY}` },
+    headers: { authorization },
   }).catch(() => undefined);
 }
 
