@@ -31,6 +31,10 @@ echo
 # The Kafka clients the stream runtime may stand on, raw, on the broker the pipeline runs on.
 node bench/kafka-clients.mjs
 echo
+# One exactly-once commit (records and offsets in a Kafka transaction) beside a plain produce and
+# offset commit, on the same broker.
+node bench/transactions.mjs
+echo
 # A partition's conversations handled side by side (the log consumers' keyed lanes) against one
 # record at a time, when handlers wait on I/O.
 node bench/keyed-lanes.mjs
