@@ -48,7 +48,7 @@ export interface BusOptions {
    */
   instanceId?: string;
   /**
-   * A handler still running after this long is logged as a warning, once per record (a stuck
+   * A handler still running after this long is logged as a warning, once per attempt (a stuck
    * handler holds its partition's records behind it). Default KAFKA_SLOW_HANDLER_MS, 10 s.
    */
   slowHandlerMs?: number;

@@ -1,7 +1,6 @@
+import { IS_CONTROL as CONTROL, IS_TRANSACTIONAL as TRANSACTIONAL } from '@platformatic/kafka';
 import { dropAborted, type FetchedPartitions } from './read-committed';
 
-const CONTROL = 1 << 5;
-const TRANSACTIONAL = 1 << 4;
 const P = 7n;
 const Q = 9n;
 

@@ -17,6 +17,7 @@
  */
 import {
   Consumer,
+  IS_CONTROL,
   type CallbackWithPromise,
   type FetchOptions,
   type fetchV17,
@@ -24,7 +25,6 @@ import {
 
 type FetchResponse = fetchV17.FetchResponse;
 
-const IS_CONTROL = 1 << 5;
 /** The control record type of an abort marker (its key: version int16, type int16). */
 const ABORT_MARKER = 0;
 
