@@ -6,8 +6,9 @@
  * stops: every service answers /health with 200 at the end, and /health/ready never answered
  * anything but 200 (readiness stays while consumers join again). The counts are printed.
  *
- * The cluster is deploy/local/infra.sh's (`--brokers 3`), started fresh on ports 39092-39097
- * (CLUSTER_KAFKA_PORT) with its data in deploy/local/.data/cluster-test, and its own PostgreSQL
+ * The cluster is deploy/local/infra.sh's (`--brokers 3`), started fresh on ports 29092-29097
+ * (CLUSTER_KAFKA_PORT; below the kernel's ephemeral range, 32768-60999, where a client socket
+ * of the other processes could already hold one: 39092 failed to bind that way, twice) with its data in deploy/local/.data/cluster-test, and its own PostgreSQL
  * database (CLUSTER_DATABASE_URL, dropped and created again) and Redis database
  * (CLUSTER_REDIS_URL, flushed): the rest of the tests keep their one broker.
  */
@@ -34,7 +35,7 @@ import {
   trafficText,
 } from './harness';
 
-const KAFKA_PORT = Number(process.env.CLUSTER_KAFKA_PORT ?? 39092);
+const KAFKA_PORT = Number(process.env.CLUSTER_KAFKA_PORT ?? 29092);
 const DATABASE_URL =
   process.env.CLUSTER_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/support_clustertest';
 const REDIS_URL = process.env.CLUSTER_REDIS_URL ?? 'redis://127.0.0.1:6379/3';
