@@ -28,6 +28,21 @@ echo
     node bench/metrics.mjs
 )
 echo
+# Each service alone catching up with a log it has never read (CATCH_UP_EVENTS synthetic events,
+# default 20,000), beside a raw consume of the same log: events/s, CPU per event, RSS. On a broker
+# of its own, started empty; Redis database 6 is flushed and the database support_bench_catchup
+# dropped first.
+(
+  export KAFKA_PORT=9392 KAFKA_CONTROLLER_PORT=9393 PGDATABASE=support_bench_catchup
+  export INFRA_DATA_DIR="$PWD/deploy/local/.data/bench"
+  bash deploy/local/infra.sh reset >/dev/null
+  bash deploy/local/infra.sh up >/dev/null
+  trap 'bash deploy/local/infra.sh down >/dev/null 2>&1 || true' EXIT
+  KAFKA_BROKERS=127.0.0.1:9392 REDIS_URL=redis://127.0.0.1:6379/6 \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/support_bench_catchup \
+    node bench/catch-up.mjs
+)
+echo
 # The Kafka clients the stream runtime may stand on, raw, on the broker the pipeline runs on.
 node bench/kafka-clients.mjs
 echo

@@ -28,6 +28,7 @@ import {
   lessonFromResolution,
   publishedText,
   similarity,
+  storedOrEmbedded,
   withSource,
   type ReviewEdits,
   type SuggestionDraft,
@@ -188,7 +189,7 @@ export class LearningService implements OnApplicationBootstrap, OnApplicationShu
     if (await this.resolutionKnown(this.db, draft.source)) return;
     const { model, vectors } = await this.vectors([vectorText(draft)]);
     const vector = vectors[0];
-    const published = await this.publishedMatches(draft, vector);
+    const published = await this.publishedMatches(draft, { model, vector });
     const outcome = await this.kb.transact('learning', async (tx) => {
       if (await this.resolutionKnown(tx, draft.source)) return undefined;
       const pending = await tx
@@ -311,7 +312,7 @@ export class LearningService implements OnApplicationBootstrap, OnApplicationShu
    */
   private async publishedMatches(
     draft: SuggestionDraft,
-    vector: number[],
+    { model, vector }: { model: string; vector: number[] },
   ): Promise<{ articleId: string; similarity: number }[]> {
     const ranked = await this.kb.search(
       draft.title,
@@ -320,8 +321,19 @@ export class LearningService implements OnApplicationBootstrap, OnApplicationShu
       this.config.KB_DEFAULT_LOCALE,
     );
     if (ranked.length === 0) return [];
-    const { vectors } = await this.vectors(
-      ranked.map((r) => `${r.title}\n${r.passage.heading}\n${r.passage.text}`.slice(0, 2000)),
+    // The passages' vectors the knowledge base stored with them, when made by the same model; a
+    // resolution used to embed its three matches again (the responder's costliest encoder work).
+    const vectors = await storedOrEmbedded(
+      ranked,
+      (r) => this.kb.passageVector(r.passage.id, model),
+      async (missing) =>
+        (
+          await this.vectors(
+            missing.map((r) =>
+              `${r.title}\n${r.passage.heading}\n${r.passage.text}`.slice(0, 2000),
+            ),
+          )
+        ).vectors,
     );
     return ranked.map((r, i) => ({
       articleId: r.id,

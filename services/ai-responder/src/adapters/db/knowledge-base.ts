@@ -365,6 +365,14 @@ export class KnowledgeBase implements OnApplicationShutdown {
   }
 
   /**
+   * A passage's stored vector when `model` made it (the embeddings provider's), as of the index
+   * the last search loaded; undefined otherwise.
+   */
+  passageVector(passageId: string, model: string): number[] | undefined {
+    return this.embedder?.model === model ? this.vectors.get(passageId) : undefined;
+  }
+
+  /**
    * The BM25 ranking fused with the meaning ranking over passage vectors
    * (domain/kb/fusion.ts). The question's vector is the caller's when it comes
    * from this knowledge base's embedding model, else embedded here.

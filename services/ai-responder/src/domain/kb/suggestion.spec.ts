@@ -8,6 +8,7 @@ import {
   publishedText,
   similarity,
   withSource,
+  storedOrEmbedded,
 } from './suggestion';
 
 const C = 'c-1';
@@ -162,5 +163,33 @@ describe('sources, expiry and the published text', () => {
       body: 'B',
       tags: ['y'],
     });
+  });
+});
+
+describe('vectors of published matches', () => {
+  const embedded = () => {
+    const calls: string[][] = [];
+    const embed = async (texts: string[]) => {
+      calls.push(texts);
+      return texts.map((t) => [t.length]);
+    };
+    return { calls, embed };
+  };
+
+  it('takes the stored vectors and embeds only the passages without one, in one call, in order', async () => {
+    const stored = new Map([
+      ['a', [1]],
+      ['c', [3]],
+    ]);
+    const { calls, embed } = embedded();
+    const vectors = await storedOrEmbedded(['a', 'bb', 'c', 'dddd'], (id) => stored.get(id), embed);
+    expect(vectors).toEqual([[1], [2], [3], [4]]);
+    expect(calls).toEqual([['bb', 'dddd']]);
+  });
+
+  it('embeds nothing when every passage has its vector', async () => {
+    const { calls, embed } = embedded();
+    expect(await storedOrEmbedded(['a'], () => [9], embed)).toEqual([[9]]);
+    expect(calls).toEqual([]);
   });
 });

@@ -225,3 +225,19 @@ export const approveSuggestionBody = z.strictObject({
 export const rejectSuggestionBody = z.strictObject({
   reason: z.string().trim().max(2000, 'at most 2,000 characters').default(''),
 });
+
+/**
+ * Vectors of items in their order: the one stored for an item where there is one, the others
+ * embedded together in one call (none when every item has its vector).
+ */
+export async function storedOrEmbedded<T>(
+  items: readonly T[],
+  stored: (item: T) => number[] | undefined,
+  embed: (items: T[]) => Promise<number[][]>,
+): Promise<number[][]> {
+  const found = items.map(stored);
+  const missing = items.filter((_, i) => !found[i]);
+  const fresh = missing.length ? await embed(missing) : [];
+  let next = 0;
+  return found.map((v) => v ?? fresh[next++]);
+}
