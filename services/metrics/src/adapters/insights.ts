@@ -14,6 +14,7 @@ import { consumeRestorable } from '@support/stream';
 import { JsonLogger, loadConfig, REDIS } from '@support/service-kit';
 import {
   churnRisk,
+  concernsWatch,
   defaultInsightSettings as defaults,
   evolveWatch,
   exampleQuestion,
@@ -107,8 +108,9 @@ export class InsightsService implements OnApplicationBootstrap {
     const event = record.value;
     const at = eventTime(event, record.meta.time);
     const alerting = recentEnough(at, new Date(), this.settings);
-    const watch = await this.keepWatch(event);
-    const churn = alerting ? churnRisk(watch, event, at, this.settings) : undefined;
+    // Most events leave the watch as it is: those need no round trip to Redis.
+    const watch = concernsWatch(event) ? await this.keepWatch(event) : undefined;
+    const churn = alerting && watch ? churnRisk(watch, event, at, this.settings) : undefined;
     if (churn) await this.raise('churnRisk', churn, record);
 
     if (event.payload.case === 'handoffRequested') {
@@ -120,7 +122,7 @@ export class InsightsService implements OnApplicationBootstrap {
   /** An event's part of the state, and nothing else (a restore after Redis lost the state). */
   private async restore(event: ConversationEvent): Promise<void> {
     if (invalidLogEvent(event)) return;
-    await this.keepWatch(event);
+    if (concernsWatch(event)) await this.keepWatch(event);
     await this.countHandoff(event, eventTime(event), false);
   }
 

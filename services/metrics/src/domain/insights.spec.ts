@@ -8,6 +8,7 @@ import {
 import { conversationEvent, type PayloadInitOf } from '@support/conversation';
 import {
   churnRisk,
+  concernsWatch,
   defaultInsightSettings as settings,
   evolveWatch,
   exampleQuestion,
@@ -228,5 +229,33 @@ describe('recentEnough: a replay of old history raises no alerts', () => {
     const now = new Date('2025-03-05T10:00:00Z');
     expect(recentEnough(new Date('2025-03-04T10:00:00Z'), now, settings)).toBe(true);
     expect(recentEnough(new Date('2025-03-04T09:59:00Z'), now, settings)).toBe(false);
+  });
+});
+
+describe('which events the watch needs', () => {
+  // A watch on which every event that concerns it raises a churn risk: an at-risk account,
+  // handed off, its sentiment fallen.
+  const watch = fold(released(acme({ atRisk: true })), handoff(), scored(-0.7, 0.2));
+
+  it('reads the watch for the events that change it or raise a churn risk', () => {
+    for (const e of [scored(-0.7, 0.2), released(), handoff(), rated(1)]) {
+      expect(concernsWatch(e)).toBe(true);
+      expect(churnRisk(watch, e, at, settings)).toBeDefined();
+    }
+  });
+
+  it('skips the others, which neither change the watch nor raise anything', () => {
+    const others = [
+      event('customerMessageReceived', { messageId: 'm2', text: 'still there?' }),
+      event('aiReplyProposed', { messageId: 'm2', replyId: 'r2', text: 'yes', confidence: 0.8 }),
+      event('agentAssigned', { handoffId: 'h-1', agentId: 'a', agentName: 'Ada', team: 'T' }),
+      event('agentReplied', { handoffId: 'h-1', agentId: 'a', messageId: 'm3', text: 'hi' }),
+      event('conversationResolved', { resolvedBy: 'a', note: '' }),
+    ];
+    for (const e of others) {
+      expect(concernsWatch(e)).toBe(false);
+      expect(evolveWatch(watch, e)).toBe(watch);
+      expect(churnRisk(watch, e, at, settings)).toBeUndefined();
+    }
   });
 });

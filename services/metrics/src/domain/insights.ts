@@ -82,6 +82,19 @@ function trajectoryOf(t: Trajectory | undefined): ConversationWatch['trajectory'
   return { smoothed: t.smoothed, start: t.start, change: t.change, shift: t.shift };
 }
 
+/** The events the watch folds or a churn risk is raised on; every other one leaves both as they are. */
+const WATCHED_EVENTS = new Set<ConversationEvent['payload']['case']>([
+  'messageScored',
+  'aiReplyReleased',
+  'handoffRequested',
+  'csatRated',
+]);
+
+/** Whether an event changes the conversation's watch or may raise a churn risk (else: no need to read the watch). */
+export function concernsWatch(event: ConversationEvent): boolean {
+  return WATCHED_EVENTS.has(event.payload.case);
+}
+
 /** Folds one log event into what the insights remember of its conversation. */
 export function evolveWatch(watch: ConversationWatch, event: ConversationEvent): ConversationWatch {
   const p = event.payload;
