@@ -12,14 +12,14 @@
 // KAFKA_BROKERS, REDIS_URL (its database is flushed first) and DATABASE_URL (dropped first, the
 // services create it again) come from the environment; scripts/bench.sh gives it ones of its own.
 import { spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { localEnv, serviceArgs, services, waitHealthy } from '../scripts/services.mjs';
 import { syntheticLog } from './metrics-log.mjs';
-import { rssOf } from './pipeline-resources.mjs';
+import { rawConsume, rssOf } from './pipeline-resources.mjs';
 
 const require = createRequire(import.meta.url);
 const { Kafka, logLevel, CompressionTypes } = require('kafkajs');
@@ -91,28 +91,6 @@ async function produceLog() {
   }
   await flush();
   await producer.disconnect();
-}
-
-/** The reference: the whole log read once by a plain consumer, nothing done with it. */
-async function rawConsume(expected) {
-  const consumer = kafka.consumer({ groupId: `catch-up-raw-${randomUUID()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const started = performance.now();
-  let seen = 0;
-  await new Promise((resolve, reject) => {
-    consumer
-      .run({
-        eachBatch: async ({ batch }) => {
-          seen += batch.messages.length;
-          if (seen >= expected) resolve();
-        },
-      })
-      .catch(reject);
-  });
-  const ms = performance.now() - started;
-  await consumer.disconnect();
-  return { seen, ms };
 }
 
 /** The log's end offsets, summed over its partitions. */
@@ -213,7 +191,7 @@ async function main() {
   await admin.connect();
   try {
     const produced = await logEnd(admin);
-    const raw = await rawConsume(produced);
+    const raw = await rawConsume(kafka, topic, produced);
     console.log(
       `  reference  raw kafkajs consume  ${raw.seen.toLocaleString('en')} records in ${(raw.ms / 1000).toFixed(1)} s, ${perSecond(raw.seen, raw.ms)}/s\n`,
     );

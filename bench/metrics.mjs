@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { syntheticLog } from './metrics-log.mjs';
+import { rawConsume } from './pipeline-resources.mjs';
 
 const require = createRequire(import.meta.url);
 const { Kafka, logLevel, CompressionTypes } = require('kafkajs');
@@ -84,29 +85,6 @@ async function produceLog() {
   return { sent, bytes, ms };
 }
 
-/** The reference: every record of the log read once by a plain consumer, nothing done with it. */
-async function rawConsume(expected) {
-  const consumer = kafka.consumer({ groupId: `metrics-bench-raw-${randomUUID()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic: Topics.events.name, fromBeginning: true });
-  let seen = 0;
-  const { ms } = await measured(
-    () =>
-      new Promise((resolve, reject) => {
-        consumer
-          .run({
-            eachBatch: async ({ batch }) => {
-              seen += batch.messages.length;
-              if (seen >= expected) resolve();
-            },
-          })
-          .catch(reject);
-      }),
-  );
-  await consumer.disconnect();
-  return { seen, ms };
-}
-
 async function timeQuery(name, run) {
   await run(); // warm-up
   const times = [];
@@ -129,7 +107,7 @@ async function main() {
     `  reference  raw produce      ${produced.sent.toLocaleString('en')} records (${mb(produced.bytes)}) in ${secs(produced.ms)}` +
       `  ${Math.round(produced.sent / (produced.ms / 1000)).toLocaleString('en')}/s`,
   );
-  const raw = await rawConsume(produced.sent);
+  const raw = await rawConsume(kafka, Topics.events.name, produced.sent);
   console.log(
     `  reference  raw consume      ${raw.seen.toLocaleString('en')} records in ${secs(raw.ms)}` +
       `  ${Math.round(raw.seen / (raw.ms / 1000)).toLocaleString('en')}/s`,

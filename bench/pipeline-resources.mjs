@@ -1,6 +1,6 @@
-// Helpers of bench/pipeline.mjs around the pipeline: the raw batched Kafka produce reference, the
-// wait for the services' consumer groups to catch up, and the memory figures (the processes' RSS
-// and Redis).
+// Helpers of bench/pipeline.mjs around the pipeline: the raw batched Kafka produce and consume
+// references, the wait for the services' consumer groups to catch up, and the memory figures (the
+// processes' RSS and Redis).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -9,6 +9,31 @@ import { sleep } from './pipeline-paced.mjs';
 const require = createRequire(import.meta.url);
 const Redis = require('ioredis');
 const { Topics } = require('@support/bus');
+
+/**
+ * The raw consume reference: a topic read once from the beginning by a plain kafkajs consumer of
+ * a throwaway group, nothing done with the records, until `expected` have come.
+ */
+export async function rawConsume(kafka, topic, expected) {
+  const consumer = kafka.consumer({ groupId: `bench-raw-${randomUUID()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const started = performance.now();
+  let seen = 0;
+  await new Promise((resolve, reject) => {
+    consumer
+      .run({
+        eachBatch: async ({ batch }) => {
+          seen += batch.messages.length;
+          if (seen >= expected) resolve();
+        },
+      })
+      .catch(reject);
+  });
+  const ms = performance.now() - started;
+  await consumer.disconnect();
+  return { seen, ms };
+}
 
 /**
  * Raw batched produce throughput with kafkajs on the pipeline's broker: an idempotent producer,
