@@ -32,7 +32,7 @@ const small: Resources = {
   limits: { memory: '768Mi' },
 };
 
-/** The services that load the sentence encoder (ONNX) and intent models. */
+/** The services that load the sentence encoder (ONNX), and intent models. */
 const withEncoder: Resources = {
   requests: { cpu: '500m', memory: '768Mi' },
   limits: { memory: '1536Mi' },
@@ -55,7 +55,8 @@ export const deployments: Record<string, ServiceDeployment> = {
       STREAM_TOKEN_SECRET: { key: 'STREAM_TOKEN_SECRET' },
     },
     urls: {},
-    resources: small,
+    // It embeds each customer message (INGEST_MESSAGE_VECTORS) for the responder and the scorer.
+    resources: withEncoder,
   },
   'ai-responder': {
     scaleOn: log,

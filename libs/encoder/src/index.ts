@@ -19,6 +19,6 @@ export {
   type SentenceEncoder,
 } from './onnx-encoder.js';
 export { pool, type Pooling } from './pooling.js';
-export { sentenceEncoder } from './shared.js';
+export { sentenceEncoder, vectorOf, type GivenVector } from './shared.js';
 export { TextTokenizer, type TokenBatch } from './tokenize.js';
 export { cosineSimilarity, l2Normalize } from './vectors.js';

@@ -1,6 +1,6 @@
 // One encoder per model per process.
 import { DEFAULT_MODEL_ID } from './models.js';
-import { OnnxSentenceEncoder, type EncoderOptions } from './onnx-encoder.js';
+import { OnnxSentenceEncoder, type EncoderOptions, type SentenceEncoder } from './onnx-encoder.js';
 
 const shared = new Map<string, Promise<OnnxSentenceEncoder>>();
 
@@ -20,4 +20,24 @@ export function sentenceEncoder(
     encoder.catch(() => shared.delete(id));
   }
   return encoder;
+}
+
+/** A text's vector made elsewhere (say, by ingest, carried on the log), and the encoder that made it. */
+export interface GivenVector {
+  model: string;
+  values: ArrayLike<number>;
+}
+
+/**
+ * A text's query vector: the one given, when this encoder made it (the same model and
+ * dimensions), else embedded now.
+ */
+export async function vectorOf(
+  encoder: Pick<SentenceEncoder, 'name' | 'dimensions' | 'embed'>,
+  text: string,
+  given?: GivenVector,
+): Promise<Float32Array> {
+  if (given && given.model === encoder.name && given.values.length === encoder.dimensions)
+    return Float32Array.from(given.values);
+  return (await encoder.embed([text]))[0];
 }

@@ -19,6 +19,7 @@ import { IngestService } from './adapters/ingest.service.js';
 import { ReadKeyGuard } from './adapters/keys.js';
 import { OutboundHistory } from './adapters/outbound-history.js';
 import { QuietWindow } from './adapters/quiet-window.js';
+import { MessageVectors } from './adapters/message-vectors.js';
 import { WebChatController } from './adapters/web-chat.controller.js';
 import { WidgetController } from './adapters/widget.controller.js';
 import { WidgetCorsMiddleware, WidgetGate } from './adapters/widget-gate.js';
@@ -49,6 +50,7 @@ export class AppModule implements NestModule {
         },
         Closer,
         QuietWindow,
+        MessageVectors,
         IngestService,
         OutboundHistory,
         DeskActionsConsumer,

@@ -119,6 +119,12 @@ export const configSchema = baseConfigSchema
      * human on it) before the answer is assumed to have resolved it.
      */
     QUIET_WINDOW_SECONDS: z.coerce.number().int().positive().default(1800),
+    /**
+     * Whether ingest embeds each customer message with the sentence encoder (`local`) and carries
+     * the vector on CustomerMessageReceived, so that the AI responder and the sentiment scorer do
+     * not embed the same text again; `none`: they embed it themselves.
+     */
+    INGEST_MESSAGE_VECTORS: z.enum(['local', 'none']).default('local'),
     /** How often each replica looks for conversations whose quiet window has passed. */
     QUIET_SWEEP_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   })

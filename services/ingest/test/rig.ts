@@ -15,7 +15,13 @@ export async function startIngestRig(
   settings: Record<string, string>,
   watch: WatchedTopic[],
 ): Promise<{ rig: ServiceRig<INestApplication>; config: Config; logger: JsonLogger }> {
-  const config = loadConfig(configSchema, { ...process.env, LOG_LEVEL: 'error', ...settings });
+  const config = loadConfig(configSchema, {
+    ...process.env,
+    LOG_LEVEL: 'error',
+    // The sentence encoder is loaded only by the tests of message vectors (inbound.int.spec.ts).
+    INGEST_MESSAGE_VECTORS: 'none',
+    ...settings,
+  });
   const logger = new JsonLogger(SERVICE, 'error');
   const rig = await startServiceRig({
     name,

@@ -3,7 +3,13 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Provider } from '@nestjs/common';
-import { cosineSimilarity, sentenceEncoder, type SentenceEncoder } from '@support/encoder';
+import {
+  cosineSimilarity,
+  sentenceEncoder,
+  vectorOf,
+  type GivenVector,
+  type SentenceEncoder,
+} from '@support/encoder';
 import {
   DEFAULT_TRAIN_OPTIONS,
   IntentClassifier,
@@ -83,8 +89,12 @@ export class SupportClassifier {
   }
 
   /** The message's intent, and its sentence vector for `similarity`: the message is embedded once. */
-  async analyse(text: string): Promise<{ classification: Classification; vector: Float32Array }> {
-    const [vector] = await this.encoder.embed([text]);
+  async analyse(
+    text: string,
+    /** The text's vector made elsewhere (by ingest), used when this encoder made it. */
+    given?: GivenVector,
+  ): Promise<{ classification: Classification; vector: Float32Array }> {
+    const vector = await vectorOf(this.encoder, text, given);
     const p = this.model.classifyEmbedded([text], this.model.encoderInfo ? [vector] : undefined)[0];
     return {
       classification: {

@@ -8,6 +8,7 @@ import {
   ReplyKind,
   create,
 } from '@support/contracts';
+import type { GivenVector } from '@support/encoder';
 import { conversationEvent, isBotActive, isWithPerson } from '@support/conversation';
 import { CONFIG, JsonLogger, REDIS } from '@support/service-kit';
 import { consumeConversationLog, type Applied } from '@support/stream';
@@ -87,6 +88,8 @@ export class ResponderService implements OnApplicationBootstrap {
     state?: ResponderState;
     /** The page the customer is on; by default the conversation's latest. */
     pageUrl?: string;
+    /** The vector of `text` ingest embedded, if any. */
+    vector?: GivenVector;
   }): Promise<Proposal> {
     const context = conversationContext(input.state, input.messageId);
     const draft = input.state !== undefined && isWithPerson(input.state);
@@ -102,6 +105,7 @@ export class ResponderService implements OnApplicationBootstrap {
         conversation: formatContext(context),
         ...(draft ? { draftFor: holderName(context) } : {}),
         pageUrl: input.pageUrl ?? input.state?.pageUrl ?? '',
+        vector: input.vector,
       },
       {
         topK: this.config.KB_TOP_K,
@@ -120,7 +124,13 @@ export class ResponderService implements OnApplicationBootstrap {
 
   private async proposeFor(
     { event, after, record }: Applied<ResponderState>,
-    message: { messageId: string; text: string; locale: string; pageUrl: string },
+    message: {
+      messageId: string;
+      text: string;
+      locale: string;
+      pageUrl: string;
+      vector?: GivenVector;
+    },
   ): Promise<void> {
     const { messageId, text, locale } = message;
     const conversationId = event.conversationId;
@@ -133,6 +143,7 @@ export class ResponderService implements OnApplicationBootstrap {
       state: after,
       // The page this message was written on, else the conversation's latest.
       pageUrl: message.pageUrl || after.pageUrl,
+      vector: message.vector,
     });
     const proposal = conversationEvent(
       conversationId,

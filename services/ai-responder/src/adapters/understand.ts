@@ -1,3 +1,4 @@
+import type { GivenVector } from '@support/encoder';
 import { normalize, removeNegated } from '@support/text';
 import type { RankedArticle } from '../domain/answer.js';
 import { plainText } from '../domain/kb/passages.js';
@@ -18,11 +19,11 @@ export interface Understood {
 /** What the responder knows about a message before answering: its intent, the best articles, how close the best is. */
 export async function understand(
   deps: { kb: KnowledgeBase; classifier: SupportClassifier },
-  message: { text: string; locale: string; pageUrl?: string },
+  message: { text: string; locale: string; pageUrl?: string; vector?: GivenVector },
   options: { topK: number; defaultLocale: string; pageBoost?: number },
 ): Promise<Understood> {
   const classifyTimer = stepSeconds.startTimer({ step: 'classify' });
-  const { classification, vector } = await deps.classifier.analyse(message.text);
+  const { classification, vector } = await deps.classifier.analyse(message.text, message.vector);
   classifyTimer();
   const retrievalTimer = retrievalSeconds.startTimer();
   const ranked = await deps.kb.search(
@@ -100,6 +101,8 @@ export async function proposeReply(
     draftFor?: string;
     /** The page the customer is on (a path or a URL): articles for it are preferred. */
     pageUrl?: string;
+    /** The vector of `text` ingest embedded, if any. */
+    vector?: GivenVector;
   },
   options: { topK: number; defaultLocale: string; pageBoost?: number },
 ): Promise<Proposal> {
@@ -109,7 +112,13 @@ export async function proposeReply(
   const question = declined.negations.length && declined.rest ? declined.rest : whole;
   const understood = await understand(
     deps,
-    { text: question, locale: message.locale, pageUrl: message.pageUrl },
+    {
+      text: question,
+      locale: message.locale,
+      pageUrl: message.pageUrl,
+      // The message's vector is the question's only when the question is the whole message.
+      ...(question === message.text && message.vector ? { vector: message.vector } : {}),
+    },
     options,
   );
   const generateTimer = stepSeconds.startTimer({ step: 'generate' });

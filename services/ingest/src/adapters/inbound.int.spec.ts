@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { DeadLetterTopics, Topics } from '@support/bus';
 import { create, InboundMessageSchema } from '@support/contracts';
+import { cosineSimilarity, sentenceEncoder } from '@support/encoder';
 import { sleep, type ServiceRig } from '@support/testing';
 import { startIngestRig } from '../../test/rig';
 import { conversationIdFor, messageIdFor } from '../domain/ids';
@@ -22,7 +23,11 @@ describe('ingest: a burst of channel messages on support.inbound (Kafka, Redis)'
   beforeAll(async () => {
     ({ rig } = await startIngestRig(
       'ingest-inbound-itest',
-      { INGEST_API_KEYS: `itest-${randomUUID()}`, STREAM_TOKEN_SECRET: randomUUID() },
+      {
+        INGEST_API_KEYS: `itest-${randomUUID()}`,
+        STREAM_TOKEN_SECRET: randomUUID(),
+        INGEST_MESSAGE_VECTORS: 'local',
+      },
       [Topics.events, inboundDlq],
     ));
   });
@@ -96,5 +101,41 @@ describe('ingest: a burst of channel messages on support.inbound (Kafka, Redis)'
     expect(
       rig.watcher.records(inboundDlq).filter((r) => r.value.reason.includes(`${run}-5`)),
     ).toHaveLength(1);
+  });
+
+  it("carries each message's sentence vector, embedded once by ingest with the encoder the services downstream use", async () => {
+    // The rig's ingest loads the process's shared encoder after start-up: once it has, it embeds.
+    const encoder = await sentenceEncoder();
+    const run = randomUUID().slice(0, 8);
+    const texts = ['How do I export my invoices?', 'My card was declined twice today', 'hi'];
+    const sent = texts.map((text, i) => message(`vec-${run}-${i}`, `vec-${run}-${i}`, text));
+    await Promise.all(
+      sent.map((value) =>
+        rig.bus.publish({
+          topic: Topics.inbound,
+          key: `whatsapp:${value.externalConversationId}`,
+          value,
+        }),
+      ),
+    );
+    const ids = new Set(sent.map((m) => messageIdFor('whatsapp', m.idempotencyKey)));
+    const received = await rig.watcher.waitFor(
+      Topics.events,
+      (r) =>
+        r.value.payload.case === 'customerMessageReceived' &&
+        ids.has(r.value.payload.value.messageId),
+      { count: 3 },
+    );
+    const fresh = await Promise.all(texts.map(async (t) => (await encoder.embed([t]))[0]));
+    for (const r of received) {
+      if (r.value.payload.case !== 'customerMessageReceived') throw new Error('not a message');
+      const { text, vector } = r.value.payload.value;
+      expect(vector?.model).toBe(encoder.name);
+      expect(vector?.values).toHaveLength(encoder.dimensions);
+      // The vector the services would have embedded themselves (the quantized model's vectors
+      // move a little with the texts that share their batch: 0.99 and more alike, not equal).
+      const own = fresh[texts.indexOf(text)];
+      expect(cosineSimilarity(vector!.values, own)).toBeGreaterThan(0.98);
+    }
   });
 });

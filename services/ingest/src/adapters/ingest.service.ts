@@ -35,6 +35,7 @@ import { Closer } from './closer.js';
 import { claimFingerprint, IdempotencyConflict } from './fingerprints.js';
 import { OutboundHistory } from './outbound-history.js';
 import { QuietWindow } from './quiet-window.js';
+import { MessageVectors, type MessageVectorInit } from './message-vectors.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -70,6 +71,7 @@ export class IngestService implements OnApplicationBootstrap {
     private readonly closer: Closer,
     private readonly quiet: QuietWindow,
     @Inject(CONFIG) private readonly config: Config,
+    private readonly vectors: MessageVectors,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -149,7 +151,8 @@ export class IngestService implements OnApplicationBootstrap {
     }
     if (m.csat) return this.appendRating(record, m.csat, conversationId, messageId);
     const appended = await once(this.redis, messageKey(messageId), async () => {
-      const event = receivedEvent(conversationId, messageId, m);
+      const [vector] = await this.vectors.of([m.text]);
+      const event = receivedEvent(conversationId, messageId, m, vector);
       await this.bus.publish({
         topic: Topics.events,
         key: conversationId,
@@ -195,9 +198,10 @@ export class IngestService implements OnApplicationBootstrap {
     const todo = items.filter(
       (i, k) => !done[k] && !seen.has(i.messageId) && seen.add(i.messageId),
     );
+    const vectors = await this.vectors.of(todo.map((i) => i.record.value.text));
     await Promise.all(
-      todo.map(({ record, conversationId, messageId }) => {
-        const event = receivedEvent(conversationId, messageId, record.value);
+      todo.map(({ record, conversationId, messageId }, k) => {
+        const event = receivedEvent(conversationId, messageId, record.value, vectors[k]);
         return this.bus.publish({
           topic: Topics.events,
           key: conversationId,
@@ -348,8 +352,13 @@ export class IngestService implements OnApplicationBootstrap {
   }
 }
 
-/** The log event of an inbound customer message (its id derived from the message's). */
-function receivedEvent(conversationId: string, messageId: string, m: InboundMessage) {
+/** The log event of an inbound customer message (its id derived from the message's), with its vector when there is one. */
+function receivedEvent(
+  conversationId: string,
+  messageId: string,
+  m: InboundMessage,
+  vector?: MessageVectorInit,
+) {
   return conversationEvent(
     conversationId,
     deterministicId('received', messageId),
@@ -366,6 +375,7 @@ function receivedEvent(conversationId: string, messageId: string, m: InboundMess
       accountId: m.accountId,
       sentAt: m.sentAt,
       customerIdentity: m.customerIdentity,
+      vector,
     },
   );
 }

@@ -14,6 +14,7 @@ import {
   type ServiceRig,
   type WatchedRecord,
 } from '@support/testing';
+import { sentenceEncoder } from '@support/encoder';
 import { AppModule } from '../app.module';
 import { configSchema, SERVICE } from '../config';
 
@@ -85,5 +86,33 @@ describe('sentiment-scorer on the real Kafka and Redis', () => {
 
     // Then there is still exactly one score for the message
     expect(rig.watcher.records(Topics.events).filter(isScore)).toHaveLength(1);
+  });
+
+  it("reads a message by the vector ingest embedded it with, when it is this encoder's, and embeds it itself otherwise", async () => {
+    const encoder = await sentenceEncoder();
+    const text = 'Could you tell me where I find my invoices?';
+    const [angry] = await encoder.embed([
+      'This is the third time I ask, still not working. Useless! I am furious.',
+    ]);
+    const scoreOf = async (vector?: { model: string; values: number[] }) => {
+      const conversationId = randomUUID();
+      await rig.append(
+        customerMessageReceived(conversationId, { messageId: randomUUID(), text, vector }),
+      );
+      const [score] = await rig.watcher.waitFor(
+        Topics.events,
+        (r) =>
+          r.value.conversationId === conversationId && r.value.payload.case === 'messageScored',
+      );
+      if (score.value.payload.case !== 'messageScored') throw new Error('not a score');
+      return score.value.payload.value.frustration;
+    };
+    // The same words, read by their own vector, by a frustrated message's vector of this encoder,
+    // and by that vector said to come from another model.
+    const own = await scoreOf();
+    const given = await scoreOf({ model: encoder.name, values: Array.from(angry) });
+    const otherModel = await scoreOf({ model: 'another-encoder@1', values: Array.from(angry) });
+    expect(given).toBeGreaterThan(own + 0.2);
+    expect(otherModel).toBeCloseTo(own, 2);
   });
 });

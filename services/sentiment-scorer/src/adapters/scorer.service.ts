@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { Bus, Topics, deterministicId } from '@support/bus';
 import { create, TrajectorySchema, type ConversationEvent } from '@support/contracts';
 import { conversationEvent } from '@support/conversation';
-import { sentenceEncoder, type SentenceEncoder } from '@support/encoder';
+import { sentenceEncoder, vectorOf, type SentenceEncoder } from '@support/encoder';
 import { JsonLogger, REDIS } from '@support/service-kit';
 import { consumeConversationLog, type Applied } from '@support/stream';
 import { EMOTION_MODEL } from '../domain/emotion-model.js';
@@ -42,11 +42,12 @@ export class ScorerService implements OnApplicationBootstrap {
     record,
   }: Applied<ScorerState>): Promise<ConversationEvent[] | void> {
     if (event.payload.case !== 'customerMessageReceived') return;
-    const { messageId, text } = event.payload.value;
+    const { messageId, text, vector: given } = event.payload.value;
     const conversationId = event.conversationId;
     const context = { conversationId, messageId, correlationId: record.meta.correlationId };
     const earlier = after.messages.filter((m) => m.messageId !== messageId);
-    const [vector] = await this.encoder.embed([text]);
+    // The vector ingest embedded the message with, when it is this encoder's; else embedded here.
+    const vector = await vectorOf(this.encoder, text, given);
     const score = scoreInConversation(earlier, { messageId, text, vector });
     const scored = conversationEvent(
       conversationId,
