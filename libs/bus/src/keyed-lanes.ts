@@ -82,13 +82,17 @@ export class KeyedScheduler<R> {
       if (k.inFlight === 0) void this.alone(lane);
       return;
     }
+    if (k.inFlight >= this.options.max) return;
+    // Keys of records not started that wait behind an earlier record of theirs. A record started
+    // and not done blocks its key through keysInFlight (it is in flight: the lane never has
+    // records that failed here), so it is passed over without its key.
     const blocked = new Set<string>();
     const scan = Math.min(lane.queue.length, this.options.max * 4);
     for (let i = 0; i < scan && k.inFlight < this.options.max; i++) {
       const record = lane.queue[i];
-      if (k.finished.has(record)) continue;
+      if (k.started.has(record)) continue;
       const key = this.options.keyOf(record);
-      const free = !k.started.has(record) && !blocked.has(key) && !k.keysInFlight.has(key);
+      const free = !blocked.has(key) && !k.keysInFlight.has(key);
       blocked.add(key);
       if (free) this.start(lane, record, key);
     }
