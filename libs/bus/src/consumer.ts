@@ -189,7 +189,7 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
         ? {
             keyed: {
               max: options.parallelKeys!,
-              keyOf: (item: LaneItem) => item.raw.key?.toString('utf8') ?? '',
+              keyOf: (item: LaneItem) => (item.key ??= item.raw.key?.toString('utf8') ?? ''),
               tryOne: async (item: LaneItem) => {
                 const handled = await this.records.tryConcurrently(item.raw);
                 if (handled) this.records.settled(item.raw);
@@ -400,6 +400,8 @@ interface LaneItem {
   partition: number;
   offset: bigint;
   raw: RawRecord;
+  /** The record's key as text, once keyed lanes have read it (they look at it again and again). */
+  key?: string;
 }
 
 function toRecord(m: Message<Buffer, Buffer, Buffer, Buffer>): LaneItem {
