@@ -13,13 +13,12 @@
 // services create it again) come from the environment; scripts/bench.sh gives it ones of its own.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { localEnv, serviceArgs, services, waitHealthy } from '../scripts/services.mjs';
 import { syntheticLog } from './metrics-log.mjs';
-import { rawConsume, rssOf } from './pipeline-resources.mjs';
+import { cpuSecondsOf, rawConsume, rssOf } from './pipeline-resources.mjs';
 
 const require = createRequire(import.meta.url);
 const { Kafka, logLevel, CompressionTypes } = require('kafkajs');
@@ -46,15 +45,8 @@ const databaseUrl =
   process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/support_bench_catchup';
 const kafka = new Kafka({ clientId: 'catch-up-bench', brokers, logLevel: logLevel.NOTHING });
 const topic = Topics.events.name;
-const TICKS = 100; // USER_HZ: /proc's CPU times are in hundredths of a second on Linux
 
 const perSecond = (n, ms) => Math.round(n / (ms / 1000)).toLocaleString('en');
-
-/** User + system CPU seconds of a process so far. */
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS;
-}
 
 /** Drops the database the services will use (they create it again, empty, when they start). */
 async function dropDatabase(url) {
@@ -145,7 +137,7 @@ async function catchUp(admin, name, port) {
   try {
     await waitHealthy(port);
     const healthy = performance.now() - t0;
-    const cpuAtHealthy = cpuSeconds(child.pid);
+    const cpuAtHealthy = cpuSecondsOf(child.pid);
     const deadline = t0 + Number(args['timeout-s']) * 1000;
     let caughtUp;
     // Caught up: no lag twice in a row, a second apart (a reaction may still be on its way).
@@ -161,7 +153,7 @@ async function catchUp(admin, name, port) {
         zero = 0;
       }
     }
-    const cpu = cpuSeconds(child.pid);
+    const cpu = cpuSecondsOf(child.pid);
     const rss = rssOf(child.pid);
     return {
       healthy,

@@ -121,6 +121,16 @@ export async function waitIdle(kafka, ms) {
   }
 }
 
+/** A process's CPU time so far (user + system) in seconds, from /proc; undefined once it has exited. */
+export function cpuSecondsOf(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ: hundredths of a second
+  } catch {
+    return undefined;
+  }
+}
+
 /** A process's resident set (VmRSS) in bytes, from /proc; undefined once it has exited. */
 export function rssOf(pid) {
   try {

@@ -34,7 +34,13 @@ import {
   PacedRun,
   sustainedRate,
 } from './pipeline-paced.mjs';
-import { rawBatchedProduce, redisMemory, rssOf, waitIdle } from './pipeline-resources.mjs';
+import {
+  cpuSecondsOf,
+  rawBatchedProduce,
+  redisMemory,
+  rssOf,
+  waitIdle,
+} from './pipeline-resources.mjs';
 
 const require = createRequire(import.meta.url);
 const { Kafka, logLevel } = require('kafkajs');
@@ -800,15 +806,19 @@ async function printMemory(opened) {
       `still open=${open} (answered ones stay open for ingest's quiet window, 30 min by default); ` +
       `ai-responder ${MODES.at(-1).label}`,
   );
-  console.log('\n| process | pid | VmRSS |');
-  console.log('|---|---|---|');
+  // CPU since each process started (the AI responder's since its restart for the last mode).
+  console.log('\n| process | pid | VmRSS | CPU (user + system) |');
+  console.log('|---|---|---|---|');
   let total = 0;
+  let cpu = 0;
   services.forEach((s, i) => {
     const bytes = rssOf(children[i].pid);
+    const seconds = cpuSecondsOf(children[i].pid);
     total += bytes ?? 0;
-    console.log(`| ${s.name} | ${children[i].pid} | ${mib(bytes)} |`);
+    cpu += seconds ?? 0;
+    console.log(`| ${s.name} | ${children[i].pid} | ${mib(bytes)} | ${seconds?.toFixed(1)} s |`);
   });
-  console.log(`| all services | | ${mib(total)} |`);
+  console.log(`| all services | | ${mib(total)} | ${cpu.toFixed(1)} s |`);
   console.log(`| bench (this process) | ${process.pid} | ${mib(rssOf(process.pid))} |`);
   console.log(`\n| Redis | keys | memory |`);
   console.log('|---|---|---|');
