@@ -198,10 +198,12 @@ export class IngestService implements OnApplicationBootstrap {
     const todo = items.filter(
       (i, k) => !done[k] && !seen.has(i.messageId) && seen.add(i.messageId),
     );
-    const vectors = await this.vectors.of(todo.map((i) => i.record.value.text));
+    // Each message goes out as soon as its vector is made: the encoder takes the batch's messages
+    // a few dozen at a time, and the first are not held back for the last.
     await Promise.all(
-      todo.map(({ record, conversationId, messageId }, k) => {
-        const event = receivedEvent(conversationId, messageId, record.value, vectors[k]);
+      todo.map(async ({ record, conversationId, messageId }) => {
+        const [vector] = await this.vectors.of([record.value.text]);
+        const event = receivedEvent(conversationId, messageId, record.value, vector);
         return this.bus.publish({
           topic: Topics.events,
           key: conversationId,

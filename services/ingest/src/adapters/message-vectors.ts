@@ -13,6 +13,9 @@ export interface TextEncoder {
   embed(texts: string[]): Promise<Float32Array[]>;
 }
 
+/** Texts being embedded at most; a message that would wait behind more goes out without its vector. */
+export const MAX_EMBEDDING = 32;
+
 /**
  * Customer messages' sentence vectors, embedded once here, a batch of messages at a time, and
  * carried on CustomerMessageReceived: the AI responder and the sentiment scorer read them instead
@@ -20,10 +23,15 @@ export interface TextEncoder {
  *
  * Nothing waits for the encoder: it loads after start-up, and until it has (or when it fails to
  * load or to embed) messages go out without a vector, and each service embeds the text itself.
+ * A burst does not queue behind ingest's one encoder thread either: while MAX_EMBEDDING texts are
+ * being embedded, the next messages go out at once without theirs, and the services downstream,
+ * each with an encoder thread of its own, embed them side by side.
  */
 @Injectable()
 export class MessageVectors implements OnApplicationBootstrap {
   private encoder?: TextEncoder;
+  /** Texts handed to the encoder and not back yet. */
+  private embedding = 0;
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -49,7 +57,9 @@ export class MessageVectors implements OnApplicationBootstrap {
   /** The texts' vectors, in order; none when there is no encoder or it failed. */
   async of(texts: string[]): Promise<(MessageVectorInit | undefined)[]> {
     const encoder = this.encoder;
-    if (!encoder || texts.length === 0) return texts.map(() => undefined);
+    const busy = this.embedding + texts.length > MAX_EMBEDDING;
+    if (!encoder || texts.length === 0 || busy) return texts.map(() => undefined);
+    this.embedding += texts.length;
     try {
       const vectors = await encoder.embed(texts);
       return vectors.map((v) => ({ model: encoder.name, values: Array.from(v) }));
@@ -59,6 +69,8 @@ export class MessageVectors implements OnApplicationBootstrap {
         error: (err as Error).message,
       });
       return texts.map(() => undefined);
+    } finally {
+      this.embedding -= texts.length;
     }
   }
 }
