@@ -31,7 +31,7 @@ function vectors(encoder?: TextEncoder): MessageVectors {
 }
 
 describe("ingest's message vectors", () => {
-  it("embeds messages and names the encoder that made each vector", async () => {
+  it('embeds messages and names the encoder that made each vector', async () => {
     const { encoder, runs } = heldEncoder();
     const pending = vectors(encoder).of(['hello', 'hi']);
     runs[0].finish(true);
