@@ -32,7 +32,7 @@ const small: Resources = {
   limits: { memory: '768Mi' },
 };
 
-/** The services that load the sentence encoder (ONNX), and intent models. */
+/** The services that load the sentence encoder (ONNX), and the AI responder its intent models. */
 const withEncoder: Resources = {
   requests: { cpu: '500m', memory: '768Mi' },
   limits: { memory: '1536Mi' },

@@ -1,11 +1,11 @@
 import { JsonLogger } from '@support/service-kit';
 import type { Config } from '../config';
-import { MAX_EMBEDDING, MessageVectors, type TextEncoder } from './message-vectors';
+import { MAX_EMBEDDING, MessageVectors, type MessageEncoder } from './message-vectors';
 
 /** An encoder whose runs end when the test says so, and that counts the texts it was given. */
 function heldEncoder() {
   const runs: { texts: string[]; finish: (ok: boolean) => void }[] = [];
-  const encoder: TextEncoder = {
+  const encoder: MessageEncoder = {
     name: 'mini@1',
     embed: (texts) =>
       new Promise((resolve, reject) =>
@@ -21,7 +21,7 @@ function heldEncoder() {
   return { encoder, runs };
 }
 
-function vectors(encoder?: TextEncoder): MessageVectors {
+function vectors(encoder?: MessageEncoder): MessageVectors {
   const v = new MessageVectors(
     { INGEST_MESSAGE_VECTORS: 'local' } as Config,
     new JsonLogger('ingest', 'error'),

@@ -1,17 +1,14 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { MessageVectorSchema } from '@support/contracts';
-import { sentenceEncoder } from '@support/encoder';
+import { sentenceEncoder, type SentenceEncoder } from '@support/encoder';
 import { CONFIG, JsonLogger } from '@support/service-kit';
 import type { Config } from '../config.js';
 
 export type MessageVectorInit = MessageInitShape<typeof MessageVectorSchema>;
 
-/** What embeds texts: the process's sentence encoder, or a stand-in in tests. */
-export interface TextEncoder {
-  readonly name: string;
-  embed(texts: string[]): Promise<Float32Array[]>;
-}
+/** What embeds the messages: the process's sentence encoder, or a stand-in in tests. */
+export type MessageEncoder = Pick<SentenceEncoder, 'name' | 'embed'>;
 
 /** Texts being embedded at most; a message that would wait behind more goes out without its vector. */
 export const MAX_EMBEDDING = 32;
@@ -29,7 +26,7 @@ export const MAX_EMBEDDING = 32;
  */
 @Injectable()
 export class MessageVectors implements OnApplicationBootstrap {
-  private encoder?: TextEncoder;
+  private encoder?: MessageEncoder;
   /** Texts handed to the encoder and not back yet. */
   private embedding = 0;
 
@@ -50,7 +47,7 @@ export class MessageVectors implements OnApplicationBootstrap {
   }
 
   /** Embeds with this encoder from now on. */
-  use(encoder: TextEncoder): void {
+  use(encoder: MessageEncoder): void {
     this.encoder = encoder;
   }
 
