@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { create, InboundMessageSchema } from '@support/contracts';
 import { Bus } from './bus';
+import { afterTransaction } from './outbox';
 import { startChild, testTopic } from './testing';
 import type { TopicSpec } from './topics';
 
@@ -165,5 +166,65 @@ describe('exactly-once consumers', () => {
     const texts = await readCommitted(to, sent.length);
     expect([...texts].sort()).toEqual([...sent].sort());
     expect([...attempts.values()].filter((n) => n === 2)).toHaveLength(10);
+  }, 90_000);
+
+  it('runs what a handler left for after its transaction once the offset past its record is committed, and nothing of an attempt that failed', async () => {
+    const from = testTopic(`test.eos.after.in.${randomUUID()}`);
+    const to = testTopic(`test.eos.after.out.${randomUUID()}`);
+    const bus = newBus(`test-eos-after-${randomUUID().slice(0, 8)}`, {
+      retry: { initialBackoffMs: 50, maxBackoffMs: 50, maxAttempts: 5 },
+    });
+    await bus.ensureTopics([from, to]);
+    const admin = bus.kafka.admin();
+    await admin.connect();
+    const committedAt = async (partition: number) => {
+      const [topic] = await admin.fetchOffsets({
+        groupId: `${bus.service}.copy`,
+        topics: [from.name],
+      });
+      return BigInt(topic?.partitions.find((p) => p.partition === partition)?.offset ?? '-1');
+    };
+    const attempts = new Map<string, number>();
+    // Per record text: the attempt whose step ran, and whether its offset was committed by then.
+    const steps: { text: string; attempt: number; committed: boolean }[] = [];
+    await bus.consume({
+      group: 'copy',
+      topic: from,
+      exactlyOnce: true,
+      handle: async (r) => {
+        const n = (attempts.get(r.value.text) ?? 0) + 1;
+        attempts.set(r.value.text, n);
+        await bus.publish({ topic: to, key: r.key, value: r.value });
+        await afterTransaction(async () => {
+          const committed = (await committedAt(r.partition)) > BigInt(r.offset);
+          steps.push({ text: r.value.text, attempt: n, committed });
+        });
+        // Every fourth record fails on its first attempt, after it published and left its step.
+        if (n === 1 && Number(r.value.text.slice(1)) % 4 === 0) throw new Error('not yet');
+      },
+    });
+    try {
+      const sent = Array.from({ length: 24 }, (_, i) => `a${i}`);
+      await bus.publish(
+        ...sent.map((text, i) => ({
+          topic: from,
+          key: `k${i % 4}`,
+          value: create(InboundMessageSchema, { channel: 'web', text }),
+        })),
+      );
+      const texts = await readCommitted(to, sent.length);
+      expect([...texts].sort()).toEqual([...sent].sort());
+      await until(
+        () => steps.length >= sent.length,
+        15_000,
+        () => `${sent.length} steps (${steps.length} ran)`,
+      );
+      expect(steps.map((s) => s.text).sort()).toEqual([...sent].sort());
+      expect(steps.every((s) => s.committed)).toBe(true);
+      // The failed first attempts left nothing: each of those records' step is its retry's.
+      expect(steps.filter((s) => s.attempt === 2)).toHaveLength(6);
+    } finally {
+      await admin.disconnect();
+    }
   }, 90_000);
 });

@@ -10,3 +10,4 @@ export * from './dead-letter.js';
 export * from './retry.js';
 export { markKey } from './crash-marks.js';
 export { fetchTopicEnds, type TopicEnds } from './topic-admin.js';
+export { afterTransaction, type AfterCommit } from './outbox.js';

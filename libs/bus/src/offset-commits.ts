@@ -215,10 +215,22 @@ export class OffsetCommits {
         throw err;
       }
       this.committed(inTransaction);
+      await this.runAfterCommit(taken.afterCommit);
     }
     // A commit that never answers must not hold the next ones (or the shutdown) forever.
     if (plain.size) await withTimeout(this.plainCommit(client, plain), COMMIT_TIMEOUT_MS);
     this.committed(plain);
+  }
+
+  /** The handlers' steps that waited for their records' transaction (outbox.ts `afterTransaction`). */
+  private async runAfterCommit(steps: readonly (() => Promise<void>)[]): Promise<void> {
+    for (const step of steps)
+      await step().catch((err: unknown) =>
+        this.deps.logger.warn('a step after the transaction failed', {
+          groupId: this.deps.groupId,
+          error: errorText(err),
+        }),
+      );
   }
 
   private plainCommit(client: KafkaConsumer, offsets: Map<number, bigint>): Promise<void> {

@@ -1,4 +1,4 @@
-import { currentCapture, Outbox } from './outbox';
+import { afterTransaction, currentCapture, Outbox } from './outbox';
 import type { OutgoingRecord } from './batching';
 
 const record = (text: string): OutgoingRecord => ({
@@ -79,5 +79,49 @@ describe('outbox', () => {
         ).records,
       ),
     ).toEqual(['p1']);
+  });
+
+  it('holds the steps a handler asked to run after its transaction, in offset order, and none of an attempt that threw', async () => {
+    const outbox = new Outbox();
+    const ran: string[] = [];
+    const step = (name: string) => afterTransaction(async () => void ran.push(name));
+    await outbox.capture(0, 4n, async () => {
+      publish('p0@4');
+      await step('after p0@4');
+    });
+    await outbox.capture(0, 2n, () => step('after p0@2'));
+    await expect(
+      outbox.capture(0, 3n, async () => {
+        await step('never');
+        throw new Error('failed');
+      }),
+    ).rejects.toThrow('failed');
+    // Nothing runs before the transaction.
+    expect(ran).toEqual([]);
+    // A step alone counts: its record's offset must go through a transaction too.
+    expect(outbox.size).toBe(3);
+    const taken = outbox.take(new Map([[0, 5n]]));
+    expect(texts(taken.records)).toEqual(['p0@4']);
+    for (const s of taken.afterCommit) await s();
+    expect(ran).toEqual(['after p0@2', 'after p0@4']);
+  });
+
+  it('runs a step at once outside an exactly-once handler', async () => {
+    const ran: string[] = [];
+    await afterTransaction(async () => void ran.push('now'));
+    expect(ran).toEqual(['now']);
+  });
+
+  it('gives back the steps of a failed transaction with its records, and drops those of partitions lost', async () => {
+    const outbox = new Outbox();
+    await outbox.capture(0, 1n, () => afterTransaction(async () => undefined));
+    await outbox.capture(1, 1n, () => afterTransaction(async () => undefined));
+    const offsets = new Map([
+      [0, 2n],
+      [1, 2n],
+    ]);
+    outbox.giveBack(outbox.take(offsets));
+    outbox.forget((p) => p === 0);
+    expect(outbox.take(offsets).afterCommit).toHaveLength(1);
   });
 });

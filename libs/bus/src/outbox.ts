@@ -11,8 +11,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { OutgoingRecord } from './batching.js';
 
+/** Work to run once the transaction that carries a record's publications has committed. */
+export type AfterCommit = () => Promise<void>;
+
 class Capture {
   readonly records: OutgoingRecord[] = [];
+  readonly afterCommit: AfterCommit[] = [];
   open = true;
 }
 
@@ -24,10 +28,25 @@ export function currentCapture(): { records: OutgoingRecord[] } | undefined {
   return capture?.open ? capture : undefined;
 }
 
-/** What one handled record published. */
+/**
+ * Runs `work` once what the handler has published so far is in Kafka: inside the handler of an
+ * exactly-once consumer, after the transaction that commits its record (never, when that
+ * transaction fails: the record is handled again, and registers it again); anywhere else, now.
+ * For bookkeeping that must not say "published" before it is (a claim settled), and that is
+ * safe to lose with a crash between the commit and it (the claim is then published again).
+ * A failing `work` is logged by the consumer and does not undo the commit.
+ */
+export async function afterTransaction(work: AfterCommit): Promise<void> {
+  const capture = captures.getStore();
+  if (capture?.open) capture.afterCommit.push(work);
+  else await work();
+}
+
+/** What one handled record published, and what is to run once that is committed. */
 interface Held {
   offset: bigint;
   records: OutgoingRecord[];
+  afterCommit: AfterCommit[];
 }
 
 /** The records held per partition of the consumed topic, by the offset of the record that caused them. */
@@ -48,8 +67,9 @@ export class Outbox {
     try {
       const result = await captures.run(capture, handle);
       // (Of a partition lost meanwhile, its new owner handles the record again.)
-      if (capture.records.length && epoch === (this.epochs.get(partition) ?? 0))
-        this.hold(partition, { offset, records: capture.records });
+      const { records, afterCommit } = capture;
+      if ((records.length || afterCommit.length) && epoch === (this.epochs.get(partition) ?? 0))
+        this.hold(partition, { offset, records, afterCommit });
       return result;
     } finally {
       capture.open = false;
@@ -65,10 +85,11 @@ export class Outbox {
     this.held.set(partition, list);
   }
 
-  /** How many records are held. */
+  /** How many records (and after-commit steps) are held. */
   get size(): number {
     let n = 0;
-    for (const list of this.held.values()) for (const h of list) n += h.records.length;
+    for (const list of this.held.values())
+      for (const h of list) n += h.records.length + h.afterCommit.length;
     return n;
   }
 
@@ -77,7 +98,7 @@ export class Outbox {
    * partition: what a transaction committing those offsets must carry.
    */
   take(next: Map<number, bigint>): Taken {
-    const taken: Taken = { records: [], held: new Map() };
+    const taken: Taken = { records: [], afterCommit: [], held: new Map() };
     for (const [partition, upTo] of next) {
       const list = this.held.get(partition);
       if (!list) continue;
@@ -87,7 +108,10 @@ export class Outbox {
       const out = list.splice(0, n);
       if (list.length === 0) this.held.delete(partition);
       taken.held.set(partition, out);
-      for (const h of out) taken.records.push(...h.records);
+      for (const h of out) {
+        taken.records.push(...h.records);
+        taken.afterCommit.push(...h.afterCommit);
+      }
     }
     return taken;
   }
@@ -112,5 +136,7 @@ export class Outbox {
 
 export interface Taken {
   records: OutgoingRecord[];
+  /** In offset order per partition, to run once the transaction has committed. */
+  afterCommit: AfterCommit[];
   held: Map<number, Held[]>;
 }

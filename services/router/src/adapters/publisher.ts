@@ -3,6 +3,7 @@ import { Bus, Topics, deterministicId } from '@support/bus';
 import {
   AgentAssignmentSchema,
   AssignmentStatus,
+  type ConversationEvent,
   OutboundKind,
   OutboundMessageSchema,
   create,
@@ -368,7 +369,7 @@ export class RouterPublisher {
     messageId: string,
     contact: string,
     why: Cause,
-  ): Promise<void> {
+  ): Promise<ConversationEvent> {
     const cause = headersOf(why);
     const at = new Date().toISOString();
     const key = target.conversationId;
@@ -389,5 +390,6 @@ export class RouterPublisher {
       { topic: Topics.events, key, value: event, eventId: event.eventId, ...cause },
       { topic: Topics.outbound, key, value: told, eventId: told.messageId, ...cause },
     );
+    return event;
   }
 }

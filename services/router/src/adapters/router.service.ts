@@ -6,7 +6,8 @@ import {
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
-import { Bus } from '@support/bus';
+import { afterTransaction, Bus } from '@support/bus';
+import type { ConversationEvent } from '@support/contracts';
 import {
   isResolved,
   isWithPerson,
@@ -121,10 +122,15 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
         .finally(() => (this.reviewing = false));
     }, this.policy.reviewEverySeconds * 1000);
     this.review.unref();
+    // Exactly-once: what a log record makes the router publish (the assignment and the
+    // customer's notice, a release, the queue's notices) goes out in one transaction with the
+    // offset past that record; the loads and the queue in Redis are changed at once, in ways
+    // that a record handled again (its transaction lost) finds and publishes the same way.
     await consumeConversationLog(this.bus, this.redis, {
       // The router follows the handoff, not the words: its snapshots hold no text.
       projection: lifecycleProjection,
       react: (applied) => this.react(applied),
+      exactlyOnce: true,
       // Snapshots Redis lost come back from the log, and the loads, queue and deadlines with them.
       onRestored: async (snapshots) => {
         await restoreHotState(
@@ -140,7 +146,12 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
     );
   }
 
-  async react({ event, before, after, record }: Applied<ConversationLifecycle>): Promise<void> {
+  async react({
+    event,
+    before,
+    after,
+    record,
+  }: Applied<ConversationLifecycle>): Promise<ConversationEvent[] | void> {
     const cause: Cause = {
       correlationId: record.meta.correlationId,
       causationId: record.meta.eventId,
@@ -165,7 +176,7 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
       await this.resolved(before, cause);
       await this.recordHandleTime(before, event.occurredAt);
     } else if (payload.case === 'customerMessageReceived') {
-      await this.collectFollowUpContact(after, payload.value.messageId, payload.value.text, cause);
+      return this.collectFollowUpContact(after, payload.value.messageId, payload.value.text, cause);
     } else {
       const step = lifecycleStep(event, before, after, this.policy);
       if (step) await this.follow(step, { before, after, occurredAt: event.occurredAt, cause });
@@ -377,22 +388,24 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
     await this.loads.setAverageHandleSeconds(nextHandleAverage(previous, seconds));
   }
 
-  /** A customer waiting for a follow-up writes an address: it is recorded and acknowledged, once. */
+  /**
+   * A customer waiting for a follow-up writes an address: it is recorded and acknowledged, once.
+   * The event is folded into the snapshot at once (returned), so the customer's next message,
+   * handled before the log brings it back, finds the address taken.
+   */
   private async collectFollowUpContact(
     state: ConversationLifecycle,
     messageId: string,
     text: string,
     cause: Cause,
-  ): Promise<void> {
+  ): Promise<ConversationEvent[]> {
     const h = state.handoff;
-    if (!h?.followUp || h.followUp.contact || h.agent || isResolved(state)) return;
+    if (!h?.followUp || h.followUp.contact || h.agent || isResolved(state)) return [];
     const contact = contactIn(text);
-    if (!contact) return;
+    if (!contact) return [];
     const target = handoffTarget(state, cause.correlationId);
-    if (!target) return;
-    await once(this.redis, `router:follow-up-contact:${h.handoffId}`, () =>
-      this.publisher.contactAdded(target, messageId, contact, cause),
-    );
+    if (!target) return [];
+    return [await this.publisher.contactAdded(target, messageId, contact, cause)];
   }
 
   /** Where a handoff stands in the queue now, for the customer. */
@@ -430,7 +443,9 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
 
   /**
    * A new handoff, or one an agent passed on: to the best agent with capacity
-   * (never one who passed on it), else into the queue. Once per attempt.
+   * (never one who passed on it), else into the queue. Once per attempt: its record's
+   * transaction publishes it once, and a record handled again after a lost transaction finds
+   * the agent it claimed in Redis ("already held") or the queue's entry, and publishes the same.
    */
   async route(target: HandoffTarget, cause: Cause): Promise<void> {
     const attempt = attemptOf(target);
@@ -440,38 +455,31 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
       correlationId: cause.correlationId,
       ...(attempt ? { attempt } : {}),
     };
-    let queued = false;
-    const key = attempt
-      ? `router:route:${target.handoffId}:${attempt}`
-      : `router:route:${target.handoffId}`;
-    await once(this.redis, key, async () => {
-      const chosen = await this.tryAssign(target);
-      if (chosen) {
-        const { agent, why } = chosen;
-        await this.publisher.assigned(target, agent, cause, why, this.policy.acceptWithinSeconds);
-        await this.loads.dropQueued(target.handoffId); // queued by an earlier attempt that failed to publish
-        handoffsCounter.inc({ outcome: 'assigned' });
-        this.logger.log('handoff assigned', { ...context, agentId: agent.id, reason: why.reason });
-        return;
-      }
-      await this.loads.enqueue(target, queueScore(target.priority, Date.parse(target.requestedAt)));
-      // One read of the roster serves the estimate and the off-hours check.
-      const now = new Date();
-      const active = await this.roster.active();
-      const onDuty = active.filter((a) => isOnDuty(a, now));
-      const wait = await this.waitInfo(target, onDuty.length ? onDuty : active);
-      if (onDuty.length === 0) {
-        // Nobody on duty: say from when someone will answer, and leave a follow-up.
-        const next = nextOnDuty(active, now);
-        wait.offHours = { dueAt: next?.toISOString() ?? '' };
-      }
-      await this.publisher.queued(target, cause, wait);
-      handoffsCounter.inc({ outcome: 'queued' });
-      this.logger.log('handoff queued: every qualified agent is at capacity', context);
-      queued = true;
-    });
+    const chosen = await this.tryAssign(target);
+    if (chosen) {
+      const { agent, why } = chosen;
+      await this.publisher.assigned(target, agent, cause, why, this.policy.acceptWithinSeconds);
+      await this.loads.dropQueued(target.handoffId); // queued by an earlier attempt that failed to publish
+      handoffsCounter.inc({ outcome: 'assigned' });
+      this.logger.log('handoff assigned', { ...context, agentId: agent.id, reason: why.reason });
+      return;
+    }
+    await this.loads.enqueue(target, queueScore(target.priority, Date.parse(target.requestedAt)));
+    // One read of the roster serves the estimate and the off-hours check.
+    const now = new Date();
+    const active = await this.roster.active();
+    const onDuty = active.filter((a) => isOnDuty(a, now));
+    const wait = await this.waitInfo(target, onDuty.length ? onDuty : active);
+    if (onDuty.length === 0) {
+      // Nobody on duty: say from when someone will answer, and leave a follow-up.
+      const next = nextOnDuty(active, now);
+      wait.offHours = { dueAt: next?.toISOString() ?? '' };
+    }
+    await this.publisher.queued(target, cause, wait);
+    handoffsCounter.inc({ outcome: 'queued' });
+    this.logger.log('handoff queued: every qualified agent is at capacity', context);
     // An agent may have freed up between the attempt and the enqueue.
-    if (queued) await this.serveQueue(cause);
+    await this.serveQueue(cause);
   }
 
   /** The conversation ended: free its agent (and serve the queue) or drop it from the queue. */
@@ -562,7 +570,9 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
         },
         this.policy.acceptWithinSeconds,
       );
-      await this.loads.settled(pick.target.handoffId);
+      // Settled once the assignment is in Kafka: a claim whose transaction was lost stays
+      // stalled, and is published again.
+      await afterTransaction(() => this.loads.settled(pick.target.handoffId));
       handoffsCounter.inc({ outcome: 'dequeued' });
       this.logger.log('queued handoff assigned', {
         conversationId: pick.target.conversationId,
@@ -605,7 +615,7 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
           agentId: holder,
         });
       }
-      await this.loads.settled(target.handoffId);
+      await afterTransaction(() => this.loads.settled(target.handoffId));
     }
   }
 

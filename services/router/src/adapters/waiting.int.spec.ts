@@ -481,7 +481,6 @@ describe('off hours: nobody on duty, a follow-up is promised and an address coll
         await redis.hdel(Keys.items, h.handoffId);
         const keys = await redis.keys(`router:update:${h.handoffId}:*`);
         if (keys.length) await redis.del(...keys);
-        await redis.del(`done:router:follow-up-contact:${h.handoffId}`);
       }
       await redis.del(Keys.load(agentId));
       const roster = rig.app.get(Roster);
