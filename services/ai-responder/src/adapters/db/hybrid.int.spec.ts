@@ -15,7 +15,7 @@ describe('hybrid retrieval with the offline sentence encoder (EMBEDDINGS_PROVIDE
   let database: KbDatabase;
   let kb: KnowledgeBase;
   const suffix = randomUUID().slice(0, 8);
-  const ids = [`carbon-${suffix}`, `desk-booking-${suffix}`];
+  const ids = [`carbon-${suffix}`, `desk-booking-${suffix}`, `parking-${suffix}`];
 
   beforeAll(async () => {
     database = (await openDatabase(config.DATABASE_URL, {
@@ -78,5 +78,42 @@ describe('hybrid retrieval with the offline sentence encoder (EMBEDDINGS_PROVIDE
     // The unrelated article, if retrieved at all, ranks below it.
     const rank = (id: string) => ranked.findIndex((a) => a.id === id);
     if (rank(ids[1]) >= 0) expect(rank(ids[0])).toBeLessThan(rank(ids[1]));
+  });
+
+  it('sends one revision check for the searches that arrive while it runs, and the next search sees an article stored meanwhile', async () => {
+    const lexical = new KnowledgeBase(database);
+    await lexical.search('desk office', 'en', 3);
+    const select = jest.spyOn(database.db, 'select');
+    try {
+      // Past the half second a revision stays trusted.
+      await new Promise((r) => setTimeout(r, 600));
+      const found = await Promise.all(
+        Array.from({ length: 20 }, () => lexical.search('reserve a desk', 'en', 3)),
+      );
+      expect(found.every((ranked) => ranked.some((a) => a.id === ids[1]))).toBe(true);
+      expect(select).toHaveBeenCalledTimes(1);
+    } finally {
+      select.mockRestore();
+    }
+    await new Promise((r) => setTimeout(r, 600));
+    const during = lexical.search('reserve a desk', 'en', 3);
+    await lexical.import(
+      [
+        {
+          id: ids[2],
+          title: 'Parking permits for visitors',
+          body: 'Reception hands visitors a parking permit for the underground garage.',
+          tags: ['office'],
+          locale: 'en',
+          productAreas: ['office'],
+          status: 'published',
+          source: 'api',
+        },
+      ],
+      'test',
+    );
+    await during;
+    const ranked = await lexical.search('visitor parking permit', 'en', 3);
+    expect(ranked.map((a) => a.id)).toContain(ids[2]);
   });
 });

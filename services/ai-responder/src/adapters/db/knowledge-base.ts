@@ -111,6 +111,10 @@ interface Prepared {
 export class KnowledgeBase implements OnApplicationShutdown {
   private cached?: { revision: string; index: PassageIndex };
   private checkedAt = 0;
+  /** The revision check (and reload) in flight, which every search meanwhile waits for. */
+  private loading?: { generation: number; index: Promise<PassageIndex> };
+  /** Bumped when this process changed the articles: a check begun before does not count. */
+  private generation = 0;
   private vectors = new Map<string, number[]>();
 
   constructor(
@@ -175,6 +179,7 @@ export class KnowledgeBase implements OnApplicationShutdown {
   /** After a commit: retrieval re-reads the index at once, and the outbox relays the events. */
   private written(): void {
     this.checkedAt = 0;
+    this.generation++;
     void this.outbox?.flush();
   }
 
@@ -324,16 +329,35 @@ export class KnowledgeBase implements OnApplicationShutdown {
     return [...best.values()].slice(0, limit);
   }
 
-  /** The in-memory index of published passages, rebuilt when any article changed. */
-  private async index(): Promise<PassageIndex> {
+  /**
+   * The in-memory index of published passages, rebuilt when any article changed. The revision
+   * is looked at most every REVISION_CHECK_MS, by one query that the searches arriving while it
+   * runs share (they used to each send their own).
+   */
+  private index(): Promise<PassageIndex> {
+    if (this.cached && Date.now() - this.checkedAt < REVISION_CHECK_MS)
+      return Promise.resolve(this.cached.index);
+    if (this.loading?.generation !== this.generation) {
+      const loading = { generation: this.generation, index: this.load(this.generation) };
+      this.loading = loading;
+      const done = () => {
+        if (this.loading === loading) this.loading = undefined;
+      };
+      loading.index.then(done, done);
+    }
+    return this.loading!.index;
+  }
+
+  /** Reads the revision, and the passages when it changed; kept only when no write came meanwhile. */
+  private async load(generation: number): Promise<PassageIndex> {
     const now = Date.now();
-    if (this.cached && now - this.checkedAt < REVISION_CHECK_MS) return this.cached.index;
     const [{ revision }] = await this.db
       .select({
         revision: sql<string>`coalesce(max(${articles.updatedAt})::text, '') || '/' || count(*)`,
       })
       .from(articles);
-    this.checkedAt = now;
+    const current = generation === this.generation;
+    if (current) this.checkedAt = now;
     if (this.cached?.revision === revision) return this.cached.index;
     const rows = await this.db
       .select({
