@@ -73,7 +73,8 @@ export interface ConsumeOptions<Desc extends DescMessage>
    * (transactions.ts). The handler must not wait for its records to be readable, nor mark its
    * work done anywhere else: a record whose transaction did not commit is handled again. Commits
    * run within a few milliseconds of a record that published (EXACTLY_ONCE_LINGER_MS, 5), else
-   * once a second. Not with handleBatch.
+   * once a second. With handleBatch, what a batch published is held under its last record: its
+   * records are settled together, so their offsets go in the same transaction.
    */
   exactlyOnce?: boolean;
   /**
@@ -142,8 +143,6 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
   ) {
     this.groupId = `${deps.service}.${options.group}`;
     this.stopSignal = new Promise((resolve) => (this.signalStop = resolve));
-    if (options.exactlyOnce && options.handleBatch)
-      throw new Error(`${this.groupId}: exactlyOnce is not for handleBatch`);
     this.records = new RecordHandler(
       {
         groupId: this.groupId,
@@ -164,7 +163,8 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
           }
         : options,
     );
-    if (options.handleBatch)
+    const { handleBatch } = options;
+    if (handleBatch)
       this.batches = new BatchSettler(
         {
           groupId: this.groupId,
@@ -173,7 +173,13 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
           records: this.records,
           stats: deps.stats,
         },
-        options,
+        options.exactlyOnce
+          ? {
+              ...options,
+              handleBatch: (run) =>
+                this.commits.captured(run[run.length - 1], () => handleBatch(run)),
+            }
+          : options,
       );
     this.lanes = new PartitionLanes({
       concurrency:

@@ -227,4 +227,46 @@ describe('exactly-once consumers', () => {
       await admin.disconnect();
     }
   }, 90_000);
+
+  it('holds what a batch handler published for the transaction of its records; a batch that threw publishes nothing, and its records handled alone publish once', async () => {
+    const from = testTopic(`test.eos.batch.in.${randomUUID()}`);
+    const to = testTopic(`test.eos.batch.out.${randomUUID()}`);
+    const bus = newBus(`test-eos-batch-${randomUUID().slice(0, 8)}`);
+    await bus.ensureTopics([from, to]);
+    let batches = 0;
+    let failed = 0;
+    const copy = (r: { key: string; value: { text: string } }) =>
+      bus.publish({
+        topic: to,
+        key: r.key,
+        value: create(InboundMessageSchema, { channel: 'web', text: r.value.text }),
+      });
+    await bus.consume({
+      group: 'copy',
+      topic: from,
+      exactlyOnce: true,
+      handle: copy,
+      handleBatch: async (records) => {
+        batches++;
+        for (const r of records) await copy(r);
+        // The first batch holding a multiple of 7 fails after it published everything.
+        if (!failed && records.some((r) => Number(r.value.text.slice(1)) % 7 === 0)) {
+          failed++;
+          throw new Error('batch failed');
+        }
+      },
+    });
+    const sent = Array.from({ length: 200 }, (_, i) => `b${i}`);
+    await bus.publish(
+      ...sent.map((text, i) => ({
+        topic: from,
+        key: `k${i % 3}`,
+        value: create(InboundMessageSchema, { channel: 'web', text }),
+      })),
+    );
+    const texts = await readCommitted(to, sent.length);
+    expect(batches).toBeGreaterThan(1);
+    expect(failed).toBe(1);
+    expect([...texts].sort()).toEqual([...sent].sort());
+  }, 90_000);
 });

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { afterTransaction } from '@support/bus';
 
 const DONE_TTL_SECONDS = 14 * 24 * 60 * 60;
 
@@ -9,6 +10,11 @@ const DONE_TTL_SECONDS = 14 * 24 * 60 * 60;
  * mark and does nothing. The effect must itself carry deterministic ids so
  * that the one window left (death between the effect and the mark) is
  * recognisable downstream.
+ *
+ * Inside the handler of an exactly-once consumer the effect's records go out with the record's
+ * transaction, and the mark is set only once that has committed (`afterTransaction`): a mark
+ * set before would outlive a transaction that aborted, and the record's next handling would
+ * skip an effect nobody saw.
  */
 export async function once(
   redis: Redis,
@@ -18,7 +24,7 @@ export async function once(
   const doneKey = `done:${key}`;
   if (await isDone(redis, key)) return false;
   await effect();
-  await redis.set(doneKey, '1', 'EX', DONE_TTL_SECONDS);
+  await afterTransaction(async () => void (await redis.set(doneKey, '1', 'EX', DONE_TTL_SECONDS)));
   return true;
 }
 
@@ -30,6 +36,19 @@ export async function markDone(redis: Redis, key: string): Promise<void> {
 /** Whether the effect of `once`/`onceChecked` under this key has run. */
 export async function isDone(redis: Redis, key: string): Promise<boolean> {
   return (await redis.exists(`done:${key}`)) === 1;
+}
+
+/** `isDone` for several keys, in one round trip. */
+export async function areDone(redis: Redis, keys: readonly string[]): Promise<boolean[]> {
+  if (keys.length === 0) return [];
+  const pipeline = redis.pipeline();
+  for (const key of keys) pipeline.exists(`done:${key}`);
+  const replies = (await pipeline.exec()) ?? [];
+  return keys.map((key, k) => {
+    const [err, value] = replies[k] ?? [new Error(`no reply for ${key}`)];
+    if (err) throw err;
+    return value === 1;
+  });
 }
 
 /** Serialises work per key inside one process (e.g. per conversation). */

@@ -15,7 +15,8 @@ import {
   type ConversationState,
 } from '@support/conversation';
 import { CONFIG, JsonLogger, REDIS } from '@support/service-kit';
-import { consumeConversationLog, isDone, markDone, once, SnapshotStore } from '@support/stream';
+import { consumeConversationLog, isDone, SnapshotStore } from '@support/stream';
+import { Appending, type RecordAt } from './appending.js';
 import type { Config } from '../config.js';
 import {
   confirmByCustomer,
@@ -72,7 +73,11 @@ export class IngestService implements OnApplicationBootstrap {
     private readonly quiet: QuietWindow,
     @Inject(CONFIG) private readonly config: Config,
     private readonly vectors: MessageVectors,
-  ) {}
+  ) {
+    this.appending = new Appending(redis);
+  }
+
+  private readonly appending: Appending;
 
   async onApplicationBootstrap(): Promise<void> {
     await this.bus.consume({
@@ -86,6 +91,10 @@ export class IngestService implements OnApplicationBootstrap {
       // Messages waiting together are appended together: their Redis checks and marks in one
       // round trip each, their events in one produce request.
       handleBatch: (records) => this.appendAll(records),
+      // Exactly-once: each CustomerMessageReceived (or CsatRated) goes to the log in one
+      // transaction with the offset past its inbound record; a repeat is dropped (appending.ts).
+      exactlyOnce: true,
+      onAssignment: () => this.appending.forget(),
     });
     // Ingest keeps the conversations' state to know, when one is resolved, whether the AI or a
     // person did it, to check what agents do at their desks (DeskActionsConsumer) and which
@@ -136,6 +145,7 @@ export class IngestService implements OnApplicationBootstrap {
    * A key reused for a different message is dead-lettered naming idempotencyKey.
    */
   private async append(record: Incoming<typeof InboundMessageSchema>): Promise<void> {
+    const at = { partition: record.partition, offset: record.offset };
     const m = record.value;
     const conversationId = conversationIdFor(m.channel, m.externalConversationId);
     const messageId = messageIdFor(m.channel, m.idempotencyKey);
@@ -150,7 +160,9 @@ export class IngestService implements OnApplicationBootstrap {
       );
     }
     if (m.csat) return this.appendRating(record, m.csat, conversationId, messageId);
-    const appended = await once(this.redis, messageKey(messageId), async () => {
+    const key = messageKey(messageId);
+    const [appended] = await this.appending.claim([{ key, at }]);
+    if (appended) {
       const [vector] = await this.vectors.of([m.text]);
       const event = receivedEvent(conversationId, messageId, m, vector);
       await this.bus.publish({
@@ -161,7 +173,8 @@ export class IngestService implements OnApplicationBootstrap {
         correlationId: record.meta.correlationId,
         causationId: record.meta.eventId,
       });
-    });
+      await this.appending.appended([key]);
+    }
     this.logger.log(appended ? 'customer message appended' : 'duplicate message dropped', {
       conversationId,
       messageId,
@@ -193,11 +206,15 @@ export class IngestService implements OnApplicationBootstrap {
       ),
     );
     if (claims.includes('conflict')) throw new Error('an idempotency key reused in the batch');
-    const done = await Promise.all(items.map((i) => isDone(this.redis, messageKey(i.messageId))));
     const seen = new Set<string>();
-    const todo = items.filter(
-      (i, k) => !done[k] && !seen.has(i.messageId) && seen.add(i.messageId),
+    const firsts = items.filter((i) => !seen.has(i.messageId) && seen.add(i.messageId));
+    const claimed = await this.appending.claim(
+      firsts.map(({ messageId, record }) => ({
+        key: messageKey(messageId),
+        at: { partition: record.partition, offset: record.offset },
+      })),
     );
+    const todo = firsts.filter((_, k) => claimed[k]);
     // Each message goes out as soon as its vector is made: the encoder takes the batch's messages
     // a few dozen at a time, and the first are not held back for the last.
     await Promise.all(
@@ -214,7 +231,7 @@ export class IngestService implements OnApplicationBootstrap {
         });
       }),
     );
-    await Promise.all(todo.map((i) => markDone(this.redis, messageKey(i.messageId))));
+    await this.appending.appended(todo.map((i) => messageKey(i.messageId)));
     for (const i of items)
       this.logger.log(
         todo.includes(i) ? 'customer message appended' : 'duplicate message dropped',
@@ -236,7 +253,10 @@ export class IngestService implements OnApplicationBootstrap {
     const eventId = deterministicId('csat-rated', messageId);
     const trace = { correlationId: record.meta.correlationId, causationId: record.meta.eventId };
     try {
-      await this.rate(conversationId, rating, eventId, trace);
+      await this.rate(conversationId, rating, eventId, trace, {
+        partition: record.partition,
+        offset: record.offset,
+      });
     } catch (err) {
       if (!(err instanceof RatingRejected)) throw err;
       const { rejection: r } = err;
@@ -263,28 +283,32 @@ export class IngestService implements OnApplicationBootstrap {
    * Appends CsatRated for a rating of the conversation (once per event id),
    * or throws RatingRejected. The conversation's request may have reached
    * the log a moment before the snapshot: a rejection is checked again for
-   * up to DESK_CATCH_UP_MS.
+   * up to DESK_CATCH_UP_MS. `at`: the support.inbound record it comes from, if any.
    */
   async rate(
     conversationId: string,
     rating: Pick<CsatRating, 'requestId' | 'score' | 'comment'>,
     eventId: string,
     trace: { correlationId?: string; causationId?: string } = {},
+    at?: RecordAt,
   ): Promise<{ requestId: string; duplicate: boolean }> {
     const decision = await this.withCatchUp(conversationId, (state) =>
       decideRating(state, rating, eventId),
     );
     if (decision.kind === 'reject') throw new RatingRejected(decision.rejection);
     const { event } = decision;
-    const appended = await once(this.redis, ratingKey(eventId), () =>
-      this.bus.publish({
+    const key = ratingKey(eventId);
+    const [appended] = await this.appending.claim([{ key, at }]);
+    if (appended) {
+      await this.bus.publish({
         topic: Topics.events,
         key: conversationId,
         value: event,
         eventId,
         ...trace,
-      }),
-    );
+      });
+      await this.appending.appended([key]);
+    }
     this.logger.log(appended ? 'rating appended' : 'duplicate rating dropped', {
       conversationId,
       correlationId: trace.correlationId,
