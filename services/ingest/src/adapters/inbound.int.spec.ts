@@ -27,6 +27,9 @@ describe('ingest: a burst of channel messages on support.inbound (Kafka, Redis)'
         INGEST_API_KEYS: `itest-${randomUUID()}`,
         STREAM_TOKEN_SECRET: randomUUID(),
         INGEST_MESSAGE_VECTORS: 'local',
+        // The burst and its repeats through Kafka transactions (closing.int.spec.ts sends a
+        // repeated rating without them).
+        INGEST_INBOUND_TRANSACTIONS: 'on',
       },
       [Topics.events, inboundDlq],
     ));

@@ -91,9 +91,10 @@ export class IngestService implements OnApplicationBootstrap {
       // Messages waiting together are appended together: their Redis checks and marks in one
       // round trip each, their events in one produce request.
       handleBatch: (records) => this.appendAll(records),
-      // Exactly-once: each CustomerMessageReceived (or CsatRated) goes to the log in one
-      // transaction with the offset past its inbound record; a repeat is dropped (appending.ts).
-      exactlyOnce: true,
+      // With transactions, each CustomerMessageReceived (or CsatRated) goes to the log in one
+      // transaction with the offset past its inbound record; either way a repeat is dropped
+      // (appending.ts).
+      exactlyOnce: this.config.INGEST_INBOUND_TRANSACTIONS === 'on',
       onAssignment: () => this.appending.forget(),
     });
     // Ingest keeps the conversations' state to know, when one is resolved, whether the AI or a
