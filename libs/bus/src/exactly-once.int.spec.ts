@@ -29,6 +29,21 @@ async function until(
   }
 }
 
+/** Publishes each text as an inbound message on `topic`, keyed over `keys` keys. */
+const sendTexts = (
+  bus: Bus,
+  topic: TopicSpec<typeof InboundMessageSchema>,
+  texts: string[],
+  keys: number,
+) =>
+  bus.publish(
+    ...texts.map((text, i) => ({
+      topic,
+      key: `k${i % keys}`,
+      value: create(InboundMessageSchema, { channel: 'web', text }),
+    })),
+  );
+
 /** The copying process, and the lines it printed. */
 const start = (args: string[]) => startChild(child, [brokers, ...args]);
 
@@ -103,13 +118,7 @@ describe('exactly-once consumers', () => {
     const producer = newBus('test-eos-producer');
     await producer.ensureTopics([from, to]);
     const sent = Array.from({ length: 300 }, (_, i) => `m${i}`);
-    await producer.publish(
-      ...sent.map((text, i) => ({
-        topic: from,
-        key: `k${i % 20}`,
-        value: create(InboundMessageSchema, { channel: 'web', text }),
-      })),
-    );
+    await sendTexts(producer, from, sent, 20);
 
     const handled = (lines: string[]) => lines.filter((l) => l !== 'joined').length;
     // Killed as its first transaction commits (a transaction left open, its records sent; on a
@@ -156,13 +165,7 @@ describe('exactly-once consumers', () => {
       },
     });
     const sent = Array.from({ length: 30 }, (_, i) => `r${i}`);
-    await bus.publish(
-      ...sent.map((text, i) => ({
-        topic: from,
-        key: `k${i % 5}`,
-        value: create(InboundMessageSchema, { channel: 'web', text }),
-      })),
-    );
+    await sendTexts(bus, from, sent, 5);
     const texts = await readCommitted(to, sent.length);
     expect([...texts].sort()).toEqual([...sent].sort());
     expect([...attempts.values()].filter((n) => n === 2)).toHaveLength(10);
@@ -205,13 +208,7 @@ describe('exactly-once consumers', () => {
     });
     try {
       const sent = Array.from({ length: 24 }, (_, i) => `a${i}`);
-      await bus.publish(
-        ...sent.map((text, i) => ({
-          topic: from,
-          key: `k${i % 4}`,
-          value: create(InboundMessageSchema, { channel: 'web', text }),
-        })),
-      );
+      await sendTexts(bus, from, sent, 4);
       const texts = await readCommitted(to, sent.length);
       expect([...texts].sort()).toEqual([...sent].sort());
       await until(
@@ -257,13 +254,7 @@ describe('exactly-once consumers', () => {
       },
     });
     const sent = Array.from({ length: 200 }, (_, i) => `b${i}`);
-    await bus.publish(
-      ...sent.map((text, i) => ({
-        topic: from,
-        key: `k${i % 3}`,
-        value: create(InboundMessageSchema, { channel: 'web', text }),
-      })),
-    );
+    await sendTexts(bus, from, sent, 3);
     const texts = await readCommitted(to, sent.length);
     expect(batches).toBeGreaterThan(1);
     expect(failed).toBe(1);

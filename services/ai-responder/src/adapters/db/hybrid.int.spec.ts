@@ -10,6 +10,19 @@ import * as schema from './schema';
 
 jest.setTimeout(90_000);
 
+/** A published English article of one product area, tagged with it. */
+const article = (id: string, title: string, body: string, area: string) => ({
+  id,
+  title,
+  body,
+  tags: [area],
+  locale: 'en',
+  productAreas: [area],
+  pages: [],
+  status: 'published' as const,
+  source: 'api' as const,
+});
+
 describe('hybrid retrieval with the offline sentence encoder (EMBEDDINGS_PROVIDER=local)', () => {
   const config = loadConfig(configSchema, { ...process.env, EMBEDDINGS_PROVIDER: 'local' });
   let database: KbDatabase;
@@ -26,26 +39,18 @@ describe('hybrid retrieval with the offline sentence encoder (EMBEDDINGS_PROVIDE
     kb = new KnowledgeBase(database, await createEmbedder(config));
     await kb.import(
       [
-        {
-          id: ids[0],
-          title: 'Sustainability report for business travel',
-          body: 'The sustainability report estimates the greenhouse-gas emissions of flights, rail journeys and hotel nights booked by your employees, per team and per quarter. Open Reports, then Sustainability.',
-          tags: ['reports'],
-          locale: 'en',
-          productAreas: ['reports'],
-          status: 'published',
-          source: 'api',
-        },
-        {
-          id: ids[1],
-          title: 'Booking a desk in the office',
-          body: 'Employees reserve a desk for a day from the Office tab. Admins decide how many desks each floor offers.',
-          tags: ['office'],
-          locale: 'en',
-          productAreas: ['office'],
-          status: 'published',
-          source: 'api',
-        },
+        article(
+          ids[0],
+          'Sustainability report for business travel',
+          'The sustainability report estimates the greenhouse-gas emissions of flights, rail journeys and hotel nights booked by your employees, per team and per quarter. Open Reports, then Sustainability.',
+          'reports',
+        ),
+        article(
+          ids[1],
+          'Booking a desk in the office',
+          'Employees reserve a desk for a day from the Office tab. Admins decide how many desks each floor offers.',
+          'office',
+        ),
       ],
       'test',
     );
@@ -99,16 +104,12 @@ describe('hybrid retrieval with the offline sentence encoder (EMBEDDINGS_PROVIDE
     const during = lexical.search('reserve a desk', 'en', 3);
     await lexical.import(
       [
-        {
-          id: ids[2],
-          title: 'Parking permits for visitors',
-          body: 'Reception hands visitors a parking permit for the underground garage.',
-          tags: ['office'],
-          locale: 'en',
-          productAreas: ['office'],
-          status: 'published',
-          source: 'api',
-        },
+        article(
+          ids[2],
+          'Parking permits for visitors',
+          'Reception hands visitors a parking permit for the underground garage.',
+          'office',
+        ),
       ],
       'test',
     );
