@@ -9,6 +9,7 @@ import { LoadStore } from './adapters/load-store.js';
 import { PresenceStore } from './adapters/presence.js';
 import { PresenceFeed } from './adapters/presence-feed.js';
 import { RouterPublisher } from './adapters/publisher.js';
+import { QueueServer } from './adapters/queue-server.js';
 import { RouterService } from './adapters/router.service.js';
 import { VocabularyController } from './adapters/vocabulary.controller.js';
 import { VocabularyFeed } from './adapters/vocabulary-feed.js';
@@ -34,6 +35,7 @@ export class AppModule {
         LoadStore,
         PresenceStore,
         RouterPublisher,
+        QueueServer,
         RouterService,
         PresenceFeed,
         VocabularyFeed,

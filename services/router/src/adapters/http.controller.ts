@@ -38,7 +38,7 @@ import type { AgentRow } from './db/schema.js';
 import { Roster, UnknownNames } from './db/roster.js';
 import { LoadStore } from './load-store.js';
 import { PRESENCE_STATUSES, PresenceStore, type PresenceStatus } from './presence.js';
-import { RouterService } from './router.service.js';
+import { QueueServer } from './queue-server.js';
 
 const presenceInput = z.strictObject({ status: z.enum(PRESENCE_STATUSES) });
 
@@ -91,7 +91,7 @@ export class RouterController {
     private readonly roster: Roster,
     private readonly loads: LoadStore,
     private readonly presence: PresenceStore,
-    private readonly router: RouterService,
+    private readonly queue: QueueServer,
     private readonly audit: AuditTrail,
   ) {}
 
@@ -133,7 +133,7 @@ export class RouterController {
     await this.presence.set(id, status);
     await this.record(authorization, 'agent', id, presenceChange(before, status));
     if (status === 'online' && before !== 'online')
-      await this.router.serveQueue({ correlationId: '', causationId: '' });
+      await this.queue.serveQueue({ correlationId: '', causationId: '' });
     return this.agent(id);
   }
 
@@ -237,7 +237,7 @@ export class RouterController {
         putChange('agent', was, agentFacts(after), AGENT_SHOWN),
       );
     // New or more capacity, or new skills: waiting handoffs may now have someone.
-    await this.router.serveQueue({ correlationId: '', causationId: '' });
+    await this.queue.serveQueue({ correlationId: '', causationId: '' });
     return this.agent(id);
   }
 }

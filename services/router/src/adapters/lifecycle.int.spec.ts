@@ -32,7 +32,7 @@ import type { HandoffTarget } from '../domain/handoff';
 import { Roster } from './db/roster';
 import { Keys, LoadStore } from './load-store';
 import { attemptId } from './publisher';
-import { RouterService } from './router.service';
+import { QueueServer } from './queue-server';
 
 jest.setTimeout(90_000);
 
@@ -318,7 +318,7 @@ describe('an assignment until the agent accepts, declines or hands back (30 s to
       ),
     );
     await rig.watcher.waitFor(Topics.outbound, (o) => updates.has(o.value.messageId));
-    await rig.app.get(RouterService).serveQueue({ correlationId: '', causationId: '' });
+    await rig.app.get(QueueServer).serveQueue({ correlationId: '', causationId: '' });
     await settle(rig, h);
     expect(assignmentsOf(rig, h).map((a) => a.agentId)).toEqual([ada.id, ben.id, cy.id]);
     expect(await redis.zscore(Keys.queue, h.handoffId)).not.toBeNull();
@@ -370,7 +370,7 @@ describe('an assignment until the agent accepts, declines or hands back (30 s to
     expect(await redis.zscore(Keys.acceptDue, `${h.handoffId} ${ben.id}`)).toBeNull();
 
     // Long after the deadline, nothing times out: the agent keeps the conversation.
-    expect(await rig.app.get(RouterService).expireAcceptances(Date.now() + 3_600_000)).toBe(0);
+    expect(await rig.app.get(QueueServer).expireAcceptances(Date.now() + 3_600_000)).toBe(0);
     await settle(rig, h);
     expect(
       rig.watcher
@@ -564,7 +564,7 @@ describe('an assignment nobody accepts in time (1 s to accept)', () => {
     handoffs.push(h);
     const first = await nthAssignment(rig, h, 1);
     expect(first.value.agentId).toBe(dan.id);
-    const service = rig.app.get(RouterService);
+    const service = rig.app.get(QueueServer);
     const later = Date.now() + 3_600_000;
     const published = await Promise.all([
       service.expireAcceptances(later),

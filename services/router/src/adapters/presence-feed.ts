@@ -4,7 +4,7 @@ import { CONFIG, JsonLogger } from '@support/service-kit';
 import type { Config } from '../config.js';
 import { presenceChange, presenceProblem } from '../domain/presence.js';
 import { PresenceStore } from './presence.js';
-import { RouterService } from './router.service.js';
+import { QueueServer } from './queue-server.js';
 
 /**
  * Presence as desks report it on the agent.presence topic (key = agent id),
@@ -19,7 +19,7 @@ export class PresenceFeed implements OnApplicationBootstrap {
   constructor(
     private readonly bus: Bus,
     private readonly presence: PresenceStore,
-    private readonly router: RouterService,
+    private readonly queue: QueueServer,
     @Inject(CONFIG) private readonly config: Config,
     private readonly logger: JsonLogger,
   ) {}
@@ -43,7 +43,7 @@ export class PresenceFeed implements OnApplicationBootstrap {
         await this.presence.set(change.agentId, change.status, change.ttlSeconds);
         if (change.status === 'online' && before !== 'online') {
           this.logger.log('agent online', { agentId: change.agentId });
-          await this.router.serveQueue({ correlationId: '', causationId: '' });
+          await this.queue.serveQueue({ correlationId: '', causationId: '' });
         }
       },
     });

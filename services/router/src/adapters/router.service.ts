@@ -1,12 +1,7 @@
-import {
-  Inject,
-  Injectable,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
-import { afterTransaction, Bus } from '@support/bus';
+import { Bus } from '@support/bus';
 import type { ConversationEvent } from '@support/contracts';
 import {
   isResolved,
@@ -14,68 +9,35 @@ import {
   lifecycleProjection,
   type ConversationLifecycle,
 } from '@support/conversation';
-import { CONFIG, JsonLogger, REDIS } from '@support/service-kit';
-import { consumeConversationLog, isDone, once, type Applied } from '@support/stream';
-import {
-  attemptOf,
-  handoffTarget,
-  pickFromQueue,
-  queueScore,
-  type HandoffTarget,
-} from '../domain/handoff.js';
+import { JsonLogger, REDIS } from '@support/service-kit';
+import { consumeConversationLog, type Applied } from '@support/stream';
+import { attemptOf, handoffTarget, queueScore, type HandoffTarget } from '../domain/handoff.js';
 import {
   lifecycleStep,
   type AssignedTo,
   type EndedReason,
   type LifecycleStep,
 } from '../domain/lifecycle.js';
-import { assignmentReason, rankAgents, type AgentProfile } from '../domain/routing.js';
-import {
-  DEFAULT_ROUTING_FILE,
-  loadRoutingPolicy,
-  stepAt,
-  type RoutingPolicy,
-} from '../domain/routing-policy.js';
-import type { Config } from '../config.js';
+import { assignmentReason, rankAgents } from '../domain/routing.js';
+import { stepAt, type RoutingPolicy } from '../domain/routing-policy.js';
 import { nextOnDuty, onDuty as isOnDuty } from '../domain/directory.js';
-import {
-  contactIn,
-  estimateWaitSeconds,
-  expectedTeam,
-  nextHandleAverage,
-  qualifiedCapacity,
-  updateNumber,
-} from '../domain/waiting.js';
+import { contactIn, nextHandleAverage } from '../domain/waiting.js';
 import { Roster } from './db/roster.js';
 import { restoreHotState } from './hot-state.js';
-import { LoadStore, type PendingAcceptance } from './load-store.js';
-import { PresenceStore } from './presence.js';
+import { LoadStore } from './load-store.js';
+import { QueueServer, handoffsCounter } from './queue-server.js';
 import {
   RouterPublisher,
   type AssignedAgent,
   type AssignmentWhy,
   type Cause,
-  type WaitInfo,
 } from './publisher.js';
 
-const handoffsCounter = new Counter({
-  name: 'router_handoffs_total',
-  help: 'Handoffs routed: assigned at once, queued, or assigned from the queue',
-  labelNames: ['outcome'],
-});
 const endedCounter = new Counter({
   name: 'router_assignments_ended_total',
   help: 'Assignments that ended: declined, timed out (not accepted in time), handed back, resolved',
   labelNames: ['reason'],
 });
-
-/** How many waiting handoffs one pass looks at, and assigns at most. */
-const QUEUE_SCAN = 200;
-const MAX_ASSIGNMENTS_PER_PASS = 25;
-/** A claim from the queue whose assignment was not confirmed published this long after is published again. */
-const STALLED_CLAIM_MS = 30_000;
-/** How long one replica has to publish an overdue assignment's timeout before another may. */
-const TIMEOUT_LEASE_S = 30;
 
 /**
  * Reacts to the conversation log: routes each new handoff to an agent or
@@ -84,44 +46,23 @@ const TIMEOUT_LEASE_S = 30;
  * conversation go (handed back, resolved), frees the agent and serves the queue.
  */
 @Injectable()
-export class RouterService implements OnApplicationBootstrap, OnApplicationShutdown {
-  /** The routing policy (routing/default.yaml or ROUTER_POLICY_FILE): the relaxation steps. */
-  readonly policy: RoutingPolicy;
-  private readonly defaultHandleSeconds: number;
-  private review?: NodeJS.Timeout;
-  private reviewing = false;
-
+export class RouterService implements OnApplicationBootstrap {
   constructor(
-    @Inject(CONFIG) config: Config,
     private readonly bus: Bus,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly roster: Roster,
     private readonly loads: LoadStore,
-    private readonly presence: PresenceStore,
+    private readonly queue: QueueServer,
     private readonly publisher: RouterPublisher,
     private readonly logger: JsonLogger,
-  ) {
-    this.policy = loadRoutingPolicy(config.ROUTER_POLICY_FILE || DEFAULT_ROUTING_FILE);
-    this.defaultHandleSeconds = config.ROUTER_DEFAULT_HANDLE_SECONDS;
-  }
+  ) {}
 
-  onApplicationShutdown(): void {
-    if (this.review) clearInterval(this.review);
+  /** The routing policy (routing/default.yaml or ROUTER_POLICY_FILE): the relaxation steps. */
+  get policy(): RoutingPolicy {
+    return this.queue.policy;
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    // Waiting handoffs are looked at again now and then: as they wait, their step relaxes.
-    // Assignments not accepted in time are let go here too (and routed again from the log).
-    this.review = setInterval(() => {
-      if (this.reviewing) return;
-      this.reviewing = true;
-      this.expireAcceptances()
-        .then(() => this.serveQueue({ correlationId: '', causationId: '' }))
-        .then(() => this.sendWaitUpdates())
-        .catch((err: Error) => this.logger.warn('queue review failed', { error: err.message }))
-        .finally(() => (this.reviewing = false));
-    }, this.policy.reviewEverySeconds * 1000);
-    this.review.unref();
     // Exactly-once: what a log record makes the router publish (the assignment and the
     // customer's notice, a release, the queue's notices) goes out in one transaction with the
     // offset past that record; the loads and the queue in Redis are changed at once, in ways
@@ -141,9 +82,11 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
       },
     });
     // Agents may have been added to the roster while handoffs waited.
-    await this.serveQueue({ correlationId: '', causationId: '' }).catch((err: Error) =>
-      this.logger.warn('serving the queue at start-up failed', { error: err.message }),
-    );
+    await this.queue
+      .serveQueue({ correlationId: '', causationId: '' })
+      .catch((err: Error) =>
+        this.logger.warn('serving the queue at start-up failed', { error: err.message }),
+      );
   }
 
   async react({
@@ -243,7 +186,7 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
         const target = handoffTarget(after, cause.correlationId);
         if (target) await this.route(target, cause);
         // The freed slot may serve someone else who waits.
-        await this.serveQueue(cause);
+        await this.queue.serveQueue(cause);
         return;
       }
       case 'reviewed':
@@ -260,7 +203,7 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
           ...context,
           agentIds: agents.map((a) => a.agentId),
         });
-        await this.serveQueue(cause);
+        await this.queue.serveQueue(cause);
         return;
       }
       case 'lateAssignment':
@@ -271,7 +214,7 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
           agentId: step.agent.agentId,
           reason: step.reason,
         });
-        await this.serveQueue(cause);
+        await this.queue.serveQueue(cause);
         return;
     }
   }
@@ -301,7 +244,7 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
       ...context,
       agentId: step.agent.agentId,
     });
-    await this.serveQueue(cause);
+    await this.queue.serveQueue(cause);
   }
 
   /** The agents who hold a handoff: the one in the conversation's state and the one Redis names (they may differ in a race). */
@@ -309,7 +252,7 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
     const holder = await this.loads.holder(handoffId);
     const out = known ? [known] : [];
     if (holder && holder !== known?.agentId) {
-      const agent = await this.describe(holder);
+      const agent = await this.queue.describe(holder);
       out.push({ agentId: agent.id, agentName: agent.name, team: agent.team, assignedAt: '' });
     }
     return out;
@@ -334,46 +277,6 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
       await this.loads.acceptanceSettled(handoffId, agent.agentId);
       endedCounter.inc({ reason });
     }
-  }
-
-  /**
-   * Lets go of assignments not accepted in time: publishes AcceptTimedOut
-   * once for each (a lease in Redis lets one replica do it; its id is fixed,
-   * so a second publication after a crash changes nothing). Reacting to it on
-   * the log frees the agent and routes the handoff again.
-   */
-  async expireAcceptances(now = Date.now()): Promise<number> {
-    let published = 0;
-    for (const pending of await this.loads.overdueAcceptances(now, QUEUE_SCAN)) {
-      const { handoffId, agentId } = pending;
-      const key = `router:accept-timeout:${handoffId}:${agentId}`;
-      // Let go meanwhile (declined, handed back, resolved), or the timeout is out already.
-      if ((await this.loads.holder(handoffId)) !== agentId || (await isDone(this.redis, key))) {
-        await this.loads.acceptanceSettled(handoffId, agentId);
-        continue;
-      }
-      if (!(await this.loads.leaseTimeout(handoffId, agentId, TIMEOUT_LEASE_S))) continue;
-      // Accepted while this replica took the lease.
-      if (!(await this.loads.pendingAcceptance(handoffId, agentId))) continue;
-      if (await this.timedOut(key, pending, now)) published++;
-      await this.loads.acceptanceSettled(handoffId, agentId);
-    }
-    return published;
-  }
-
-  private async timedOut(key: string, pending: PendingAcceptance, now: number): Promise<boolean> {
-    const waited = (now - Date.parse(pending.assignedAt)) / 1000;
-    const published = await once(this.redis, key, () =>
-      this.publisher.acceptTimedOut(pending, Number.isFinite(waited) ? waited : 0),
-    );
-    if (published)
-      this.logger.log('assignment not accepted in time', {
-        conversationId: pending.conversationId,
-        handoffId: pending.handoffId,
-        agentId: pending.agentId,
-        correlationId: pending.correlationId,
-      });
-    return published;
   }
 
   /** How long the agent held the conversation feeds the running average behind wait estimates. */
@@ -408,39 +311,6 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
     return [await this.publisher.contactAdded(target, messageId, contact, cause)];
   }
 
-  /** Where a handoff stands in the queue now, for the customer. */
-  private async waitInfo(target: HandoffTarget, roster: AgentProfile[]): Promise<WaitInfo> {
-    const position = Math.max(1, await this.loads.position(target.handoffId));
-    const average = (await this.loads.averageHandleSeconds()) ?? this.defaultHandleSeconds;
-    return {
-      position,
-      seconds: estimateWaitSeconds(position, qualifiedCapacity(roster, target), average),
-      team: expectedTeam(roster, target),
-    };
-  }
-
-  /** Tells each waiting customer, every `updateEverySeconds`, their new place and wait. */
-  async sendWaitUpdates(now = Date.now()): Promise<number> {
-    const every = this.policy.updateEverySeconds;
-    if (!every) return 0;
-    let sent = 0;
-    const waiting = await this.loads.waiting(QUEUE_SCAN);
-    if (waiting.length === 0) return 0;
-    const roster = await this.roster.onDuty(new Date(now));
-    for (const target of waiting) {
-      // Off hours the customer was told when; there is nothing new to say until someone is back.
-      if (roster.length === 0) break;
-      const n = updateNumber(now - Date.parse(target.requestedAt), every);
-      if (n === 0) continue;
-      // Taken meanwhile (by another replica's pass): nothing to say about a place in line.
-      if ((await this.loads.position(target.handoffId)) === 0) continue;
-      if (!(await this.loads.claimUpdate(target.handoffId, n))) continue;
-      await this.publisher.waitUpdate(target, n, await this.waitInfo(target, roster));
-      sent++;
-    }
-    return sent;
-  }
-
   /**
    * A new handoff, or one an agent passed on: to the best agent with capacity
    * (never one who passed on it), else into the queue. Once per attempt: its record's
@@ -469,7 +339,7 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
     const now = new Date();
     const active = await this.roster.active();
     const onDuty = active.filter((a) => isOnDuty(a, now));
-    const wait = await this.waitInfo(target, onDuty.length ? onDuty : active);
+    const wait = await this.queue.waitInfo(target, onDuty.length ? onDuty : active);
     if (onDuty.length === 0) {
       // Nobody on duty: say from when someone will answer, and leave a follow-up.
       const next = nextOnDuty(active, now);
@@ -479,7 +349,7 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
     handoffsCounter.inc({ outcome: 'queued' });
     this.logger.log('handoff queued: every qualified agent is at capacity', context);
     // An agent may have freed up between the attempt and the enqueue.
-    await this.serveQueue(cause);
+    await this.queue.serveQueue(cause);
   }
 
   /** The conversation ended: free its agent (and serve the queue) or drop it from the queue. */
@@ -507,19 +377,19 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
       agentIds: agents.map((a) => a.agentId),
       correlationId: cause.correlationId,
     });
-    await this.serveQueue(cause);
+    await this.queue.serveQueue(cause);
   }
 
   /** Assigns atomically to the best candidate that still has room; the holder if the handoff already has one. */
   private async tryAssign(
     target: HandoffTarget,
   ): Promise<{ agent: AssignedAgent; why: AssignmentWhy } | undefined> {
-    const roster = await this.available();
+    const roster = await this.queue.available();
     const step = stepAt(this.policy, Date.now() - Date.parse(target.requestedAt));
     const existing = await this.loads.holder(target.handoffId);
     if (existing)
       return {
-        agent: await this.describe(existing, roster),
+        agent: await this.queue.describe(existing, roster),
         why: { reason: 'already held', step: step.name, version: this.policy.version },
       };
     const loads = await this.loads.loads(roster.map((a) => a.id));
@@ -528,7 +398,7 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
       const holder = await this.loads.assign(target.handoffId, agent.id, agent.maxConcurrent);
       if (holder)
         return {
-          agent: await this.describe(holder, roster),
+          agent: await this.queue.describe(holder, roster),
           why: {
             reason: assignmentReason(agent, target, loads, step, ranked.length),
             step: step.name,
@@ -537,105 +407,5 @@ export class RouterService implements OnApplicationBootstrap, OnApplicationShutd
         };
     }
     return undefined;
-  }
-
-  /**
-   * Assigns waiting handoffs, highest priority and oldest first, while some
-   * agent with capacity can take one. Claims are atomic, so replicas serving
-   * the queue at the same time never take the same handoff or the same slot.
-   */
-  async serveQueue(trigger: Cause): Promise<number> {
-    await this.recoverStalledClaims(trigger);
-    let served = 0;
-    for (let pass = 0; pass < MAX_ASSIGNMENTS_PER_PASS; pass++) {
-      const waiting = await this.loads.waiting(QUEUE_SCAN);
-      if (waiting.length === 0) break;
-      const roster = await this.available();
-      const loads = await this.loads.loads(roster.map((a) => a.id));
-      const pick = pickFromQueue(waiting, roster, loads, this.policy, Date.now());
-      if (!pick) break;
-      const agent = await this.claim(pick.target, pick.candidates);
-      if (!agent) continue; // lost a race: look again with fresh loads
-      await this.publisher.assigned(
-        pick.target,
-        agent,
-        {
-          correlationId: pick.target.correlationId || trigger.correlationId,
-          causationId: trigger.causationId,
-        },
-        {
-          reason: assignmentReason(agent, pick.target, loads, pick.step, pick.candidates.length),
-          step: pick.step.name,
-          version: this.policy.version,
-        },
-        this.policy.acceptWithinSeconds,
-      );
-      // Settled once the assignment is in Kafka: a claim whose transaction was lost stays
-      // stalled, and is published again.
-      await afterTransaction(() => this.loads.settled(pick.target.handoffId));
-      handoffsCounter.inc({ outcome: 'dequeued' });
-      this.logger.log('queued handoff assigned', {
-        conversationId: pick.target.conversationId,
-        handoffId: pick.target.handoffId,
-        agentId: agent.id,
-        correlationId: pick.target.correlationId,
-      });
-      served++;
-    }
-    return served;
-  }
-
-  private async claim(
-    target: HandoffTarget,
-    candidates: AgentProfile[],
-  ): Promise<AgentProfile | undefined> {
-    for (const agent of candidates) {
-      const result = await this.loads.claim(target.handoffId, agent.id, agent.maxConcurrent);
-      if (result === 'ok') return agent;
-      if (result === 'gone') return undefined;
-    }
-    return undefined;
-  }
-
-  /** Publishes assignments whose claim succeeded but whose publication was never confirmed (a crash in between). */
-  private async recoverStalledClaims(trigger: Cause): Promise<void> {
-    for (const target of await this.loads.stalledClaims(STALLED_CLAIM_MS)) {
-      const holder = await this.loads.holder(target.handoffId);
-      if (holder) {
-        await this.publisher.assigned(
-          target,
-          await this.describe(holder),
-          { correlationId: target.correlationId, causationId: trigger.causationId },
-          undefined,
-          this.policy.acceptWithinSeconds,
-        );
-        this.logger.warn('stalled queue claim published again', {
-          conversationId: target.conversationId,
-          handoffId: target.handoffId,
-          agentId: holder,
-        });
-      }
-      await afterTransaction(() => this.loads.settled(target.handoffId));
-    }
-  }
-
-  /**
-   * Who may take a new handoff now: active agents within their working hours
-   * and, when presence is required, online.
-   */
-  async available(now = new Date()): Promise<AgentProfile[]> {
-    const onDuty = await this.roster.onDuty(now);
-    if (!this.presence.required) return onDuty;
-    const presence = await this.presence.of(onDuty.map((a) => a.id));
-    return onDuty.filter((a) => presence.get(a.id) === 'online');
-  }
-
-  private async describe(agentId: string, roster?: AgentProfile[]): Promise<AssignedAgent> {
-    const found =
-      roster?.find((a) => a.id === agentId) ??
-      (await this.roster.all()).find((a) => a.id === agentId);
-    return found
-      ? { id: found.id, name: found.name, team: found.team }
-      : { id: agentId, name: agentId, team: '' };
   }
 }

@@ -37,7 +37,7 @@ import { nextOnDuty, onDuty, WEEKDAYS, type WorkingHours } from '../domain/direc
 import { estimateWaitSeconds, qualifiedCapacity } from '../domain/waiting';
 import { Roster } from './db/roster';
 import { Keys } from './load-store';
-import { RouterService } from './router.service';
+import { QueueServer } from './queue-server';
 
 jest.setTimeout(60_000);
 
@@ -342,7 +342,7 @@ describe('while a customer waits: the team, their place in line and the estimate
     expect(Math.min(...numbers)).toBeGreaterThanOrEqual(1);
 
     // Two replicas reviewing the queue at the same moment: the update of that interval goes out once.
-    const service = rig.app.get(RouterService);
+    const service = rig.app.get(QueueServer);
     const item = JSON.parse((await redis.hget(Keys.items, second.handoffId)) ?? '{}') as {
       requestedAt: string;
     };
@@ -386,7 +386,7 @@ describe('while a customer waits: the team, their place in line and the estimate
 
     // Nobody waits any more: no further updates.
     expect(await redis.zscore(Keys.queue, second.handoffId)).toBeNull();
-    expect(await rig.app.get(RouterService).sendWaitUpdates(Date.now() + 3_600_000)).toBe(0);
+    expect(await rig.app.get(QueueServer).sendWaitUpdates(Date.now() + 3_600_000)).toBe(0);
     // No update was sent twice for the same interval.
     const ids = updateIds(second);
     const sent = rig.watcher
@@ -522,7 +522,7 @@ describe('off hours: nobody on duty, a follow-up is promised and an address coll
     expect(told.text).toContain('Laissez une adresse e-mail ici');
 
     // Off hours there is nothing new to tell the waiting customer.
-    expect(await rig.app.get(RouterService).sendWaitUpdates(Date.now() + 60_000)).toBe(0);
+    expect(await rig.app.get(QueueServer).sendWaitUpdates(Date.now() + 60_000)).toBe(0);
   });
 
   it('records the address the customer then writes and thanks them, once even if another follows', async () => {
