@@ -63,6 +63,9 @@ export class RatingRejected extends Error {
 
 @Injectable()
 export class IngestService implements OnApplicationBootstrap {
+  /** What support.inbound records are appending now, and the done marks (appending.ts). */
+  private readonly appending: Appending;
+
   constructor(
     private readonly bus: Bus,
     @Inject(REDIS) private readonly redis: Redis,
@@ -76,8 +79,6 @@ export class IngestService implements OnApplicationBootstrap {
   ) {
     this.appending = new Appending(redis);
   }
-
-  private readonly appending: Appending;
 
   async onApplicationBootstrap(): Promise<void> {
     await this.bus.consume({
@@ -146,7 +147,6 @@ export class IngestService implements OnApplicationBootstrap {
    * A key reused for a different message is dead-lettered naming idempotencyKey.
    */
   private async append(record: Incoming<typeof InboundMessageSchema>): Promise<void> {
-    const at = { partition: record.partition, offset: record.offset };
     const m = record.value;
     const conversationId = conversationIdFor(m.channel, m.externalConversationId);
     const messageId = messageIdFor(m.channel, m.idempotencyKey);
@@ -162,7 +162,7 @@ export class IngestService implements OnApplicationBootstrap {
     }
     if (m.csat) return this.appendRating(record, m.csat, conversationId, messageId);
     const key = messageKey(messageId);
-    const [appended] = await this.appending.claim([{ key, at }]);
+    const [appended] = await this.appending.claim([{ key, at: record }]);
     if (appended) {
       const [vector] = await this.vectors.of([m.text]);
       const event = receivedEvent(conversationId, messageId, m, vector);
@@ -210,10 +210,7 @@ export class IngestService implements OnApplicationBootstrap {
     const seen = new Set<string>();
     const firsts = items.filter((i) => !seen.has(i.messageId) && seen.add(i.messageId));
     const claimed = await this.appending.claim(
-      firsts.map(({ messageId, record }) => ({
-        key: messageKey(messageId),
-        at: { partition: record.partition, offset: record.offset },
-      })),
+      firsts.map(({ messageId, record }) => ({ key: messageKey(messageId), at: record })),
     );
     const todo = firsts.filter((_, k) => claimed[k]);
     // Each message goes out as soon as its vector is made: the encoder takes the batch's messages
@@ -254,10 +251,7 @@ export class IngestService implements OnApplicationBootstrap {
     const eventId = deterministicId('csat-rated', messageId);
     const trace = { correlationId: record.meta.correlationId, causationId: record.meta.eventId };
     try {
-      await this.rate(conversationId, rating, eventId, trace, {
-        partition: record.partition,
-        offset: record.offset,
-      });
+      await this.rate(conversationId, rating, eventId, trace, record);
     } catch (err) {
       if (!(err instanceof RatingRejected)) throw err;
       const { rejection: r } = err;

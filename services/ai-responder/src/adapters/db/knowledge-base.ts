@@ -348,7 +348,10 @@ export class KnowledgeBase implements OnApplicationShutdown {
     return this.loading!.index;
   }
 
-  /** Reads the revision, and the passages when it changed; kept only when no write came meanwhile. */
+  /**
+   * Reads the revision, and the passages when it changed. The index counts as fresh only when no
+   * write of this process came meanwhile: the next search then looks again.
+   */
   private async load(generation: number): Promise<PassageIndex> {
     const now = Date.now();
     const [{ revision }] = await this.db
