@@ -28,9 +28,15 @@ export async function once(
   return true;
 }
 
-/** Marks the effect under this key as run (for callers that run many effects together, as `once` would). */
-export async function markDone(redis: Redis, key: string): Promise<void> {
-  await redis.set(`done:${key}`, '1', 'EX', DONE_TTL_SECONDS);
+/**
+ * Marks the effects under these keys as run, in one round trip (for callers that run many effects
+ * together, as `once` would each).
+ */
+export async function markDone(redis: Redis, ...keys: string[]): Promise<void> {
+  if (keys.length === 0) return;
+  const pipeline = redis.pipeline();
+  for (const key of keys) pipeline.set(`done:${key}`, '1', 'EX', DONE_TTL_SECONDS);
+  for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
 }
 
 /** Whether the effect of `once`/`onceChecked` under this key has run. */

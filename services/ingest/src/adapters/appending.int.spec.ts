@@ -19,7 +19,7 @@ describe('appending once per key (Redis)', () => {
     expect(await appending.claim([{ key, at: at(10) }])).toEqual([true]);
     expect(await areDone(redis, [key])).toEqual([false]);
     // Outside a transaction the mark is set at once.
-    await appending.appended([key]);
+    await appending.append([key], async () => undefined);
     expect(await areDone(redis, [key])).toEqual([true]);
     expect(await appending.claim([{ key, at: at(10) }, { key, at: at(12) }, { key }])).toEqual([
       false,
@@ -34,6 +34,20 @@ describe('appending once per key (Redis)', () => {
     expect(await appending.claim([{ key, at: at(3, 1) }])).toEqual([true]);
     appending.forget();
     expect(await appending.claim([{ key, at: at(7, 1) }])).toEqual([true]);
+  });
+
+  it('lets a key go when its append throws: the record tried again, or a repeat once it is dead-lettered, may append it', async () => {
+    const appending = new Appending(redis);
+    const key = `test:appending:${randomUUID()}`;
+    expect(await appending.claim([{ key, at: at(20) }])).toEqual([true]);
+    await expect(
+      appending.append([key], () => Promise.reject(new Error('record too large'))),
+    ).rejects.toThrow('record too large');
+    expect(await areDone(redis, [key])).toEqual([false]);
+    // The record was dead-lettered; the channel retries the same idempotency key.
+    expect(await appending.claim([{ key, at: at(21) }])).toEqual([true]);
+    expect(await appending.append([key], async () => 'sent')).toBe('sent');
+    expect(await areDone(redis, [key])).toEqual([true]);
   });
 
   it('checks an HTTP call (no record) against the done marks only', async () => {

@@ -48,12 +48,24 @@ export class Appending {
     });
   }
 
-  /** The keys were appended: marked done once their transaction has committed (at once outside one). */
-  async appended(keys: string[]): Promise<void> {
+  /**
+   * Runs `append` for the keys claimed: when it returns they are marked done once their
+   * transaction has committed (at once outside one); when it throws they are let go, so that the
+   * record's next try, or once it is dead-lettered a repeat of its key, may append them.
+   */
+  async append<T>(keys: string[], append: () => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await append();
+    } catch (err) {
+      for (const key of keys) this.held.delete(key);
+      throw err;
+    }
     await afterTransaction(async () => {
-      await Promise.all(keys.map((key) => markDone(this.redis, key)));
+      await markDone(this.redis, ...keys);
       for (const key of keys) this.held.delete(key);
     });
+    return result;
   }
 
   /** The group assigned partitions again: every record not committed is handled again. */

@@ -163,19 +163,19 @@ export class IngestService implements OnApplicationBootstrap {
     if (m.csat) return this.appendRating(record, m.csat, conversationId, messageId);
     const key = messageKey(messageId);
     const [appended] = await this.appending.claim([{ key, at: record }]);
-    if (appended) {
-      const [vector] = await this.vectors.of([m.text]);
-      const event = receivedEvent(conversationId, messageId, m, vector);
-      await this.bus.publish({
-        topic: Topics.events,
-        key: conversationId,
-        value: event,
-        eventId: event.eventId,
-        correlationId: record.meta.correlationId,
-        causationId: record.meta.eventId,
+    if (appended)
+      await this.appending.append([key], async () => {
+        const [vector] = await this.vectors.of([m.text]);
+        const event = receivedEvent(conversationId, messageId, m, vector);
+        await this.bus.publish({
+          topic: Topics.events,
+          key: conversationId,
+          value: event,
+          eventId: event.eventId,
+          correlationId: record.meta.correlationId,
+          causationId: record.meta.eventId,
+        });
       });
-      await this.appending.appended([key]);
-    }
     this.logger.log(appended ? 'customer message appended' : 'duplicate message dropped', {
       conversationId,
       messageId,
@@ -215,21 +215,24 @@ export class IngestService implements OnApplicationBootstrap {
     const todo = firsts.filter((_, k) => claimed[k]);
     // Each message goes out as soon as its vector is made: the encoder takes the batch's messages
     // a few dozen at a time, and the first are not held back for the last.
-    await Promise.all(
-      todo.map(async ({ record, conversationId, messageId }) => {
-        const [vector] = await this.vectors.of([record.value.text]);
-        const event = receivedEvent(conversationId, messageId, record.value, vector);
-        return this.bus.publish({
-          topic: Topics.events,
-          key: conversationId,
-          value: event,
-          eventId: event.eventId,
-          correlationId: record.meta.correlationId,
-          causationId: record.meta.eventId,
-        });
-      }),
+    await this.appending.append(
+      todo.map((i) => messageKey(i.messageId)),
+      () =>
+        Promise.all(
+          todo.map(async ({ record, conversationId, messageId }) => {
+            const [vector] = await this.vectors.of([record.value.text]);
+            const event = receivedEvent(conversationId, messageId, record.value, vector);
+            return this.bus.publish({
+              topic: Topics.events,
+              key: conversationId,
+              value: event,
+              eventId: event.eventId,
+              correlationId: record.meta.correlationId,
+              causationId: record.meta.eventId,
+            });
+          }),
+        ),
     );
-    await this.appending.appended(todo.map((i) => messageKey(i.messageId)));
     for (const i of items)
       this.logger.log(
         todo.includes(i) ? 'customer message appended' : 'duplicate message dropped',
@@ -294,16 +297,16 @@ export class IngestService implements OnApplicationBootstrap {
     const { event } = decision;
     const key = ratingKey(eventId);
     const [appended] = await this.appending.claim([{ key, at }]);
-    if (appended) {
-      await this.bus.publish({
-        topic: Topics.events,
-        key: conversationId,
-        value: event,
-        eventId,
-        ...trace,
-      });
-      await this.appending.appended([key]);
-    }
+    if (appended)
+      await this.appending.append([key], () =>
+        this.bus.publish({
+          topic: Topics.events,
+          key: conversationId,
+          value: event,
+          eventId,
+          ...trace,
+        }),
+      );
     this.logger.log(appended ? 'rating appended' : 'duplicate rating dropped', {
       conversationId,
       correlationId: trace.correlationId,
