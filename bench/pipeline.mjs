@@ -137,6 +137,8 @@ async function rawKafkaReference() {
   let done;
   const finished = new Promise((r) => (done = r));
   await consumer.run({
+    // Throwaway groups: committing each batch's offset would load the broker under test.
+    autoCommit: false,
     partitionsConsumedConcurrently: 3,
     eachMessage: async ({ message }) => {
       const id = message.key.toString();
@@ -288,6 +290,8 @@ async function measure({ topic, schema, match, texts, n, run }) {
   let joined = false;
   consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
   await consumer.run({
+    // Throwaway groups: committing each batch's offset would load the broker under test.
+    autoCommit: false,
     eachMessage: async ({ message }) => {
       const seen = match(fromBinary(schema, message.value));
       if (!seen) return;
@@ -409,6 +413,8 @@ async function watchAssignments() {
   let joined = false;
   consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
   await consumer.run({
+    // Throwaway groups: committing each batch's offset would load the broker under test.
+    autoCommit: false,
     partitionsConsumedConcurrently: 6,
     eachMessage: async ({ message }) => {
       const e = fromBinary(ConversationEventSchema, message.value);
