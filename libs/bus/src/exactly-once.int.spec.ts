@@ -6,6 +6,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { tracingChannel } from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import { create, InboundMessageSchema } from '@support/contracts';
 import { Bus } from './bus';
@@ -259,5 +260,66 @@ describe('exactly-once consumers', () => {
     expect(batches).toBeGreaterThan(1);
     expect(failed).toBe(1);
     expect([...texts].sort()).toEqual([...sent].sort());
+  }, 90_000);
+
+  it('commits, between full commits, only the offsets of partitions whose records published (in their transactions), not a plain commit beside each', async () => {
+    const from = testTopic(`test.eos.linger.in.${randomUUID()}`);
+    const to = testTopic(`test.eos.linger.out.${randomUUID()}`);
+    const bus = newBus(`test-eos-linger-${randomUUID().slice(0, 8)}`);
+    await bus.ensureTopics([from, to]);
+    const group = `${bus.service}.copy`;
+    // Requests of this group's client, from @platformatic/kafka's diagnostics channels.
+    const counts = { plain: 0, transactions: 0 };
+    const commits = tracingChannel('plt:kafka:consumer:commits');
+    const transactions = tracingChannel('plt:kafka:producer:transactions');
+    type Context = { client: { groupId?: string; transactionalId?: string }; operation: string };
+    const plain = {
+      start: (c: unknown) => void ((c as Context).client.groupId === group && counts.plain++),
+    };
+    const ended = {
+      start: (c: unknown) => {
+        const { operation, transaction } = c as Context & { transaction?: { id: string } };
+        if (operation === 'commit' && transaction?.id.startsWith(`${group}:`))
+          counts.transactions++;
+      },
+    };
+    commits.subscribe(plain);
+    transactions.subscribe(ended);
+    try {
+      await bus.consume({
+        group: 'copy',
+        topic: from,
+        exactlyOnce: true,
+        // One record in three publishes; the others publish nothing.
+        handle: async (r) => {
+          if (Number(r.value.text.slice(1)) % 3 === 0)
+            await bus.publish({ topic: to, key: r.key, value: r.value });
+        },
+      });
+      const sent = Array.from({ length: 60 }, (_, i) => `l${i}`);
+      const started = Date.now();
+      // Two at a time, over every partition.
+      for (let i = 0; i < sent.length; i += 2) {
+        await bus.publish(
+          ...sent.slice(i, i + 2).map((text, k) => ({
+            topic: from,
+            key: `k${(i + k) % 12}`,
+            value: create(InboundMessageSchema, { channel: 'web', text }),
+          })),
+        );
+        await new Promise((r) => setTimeout(r, 40));
+      }
+      const texts = await readCommitted(to, 20);
+      const seconds = (Date.now() - started) / 1000;
+      expect([...texts].sort()).toEqual(sent.filter((_, i) => i % 3 === 0).sort());
+      // A transaction every few milliseconds while records publish; plain commits about once a
+      // second (before, one beside nearly every transaction).
+      expect(counts.transactions).toBeGreaterThanOrEqual(10);
+      expect(counts.plain).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
+      await readToTheEnd(to);
+    } finally {
+      commits.unsubscribe(plain);
+      transactions.unsubscribe(ended);
+    }
   }, 90_000);
 });

@@ -89,7 +89,7 @@ export class OffsetCommits {
     if (this.lingering || this.deps.halted()) return;
     this.lingering = setTimeout(() => {
       this.lingering = undefined;
-      void this.commit().then(() => {
+      void this.commit({ heldOnly: true }).then(() => {
         // Records held behind one still being handled wait for the next round.
         if (this.outbox!.size) this.soon();
       });
@@ -98,16 +98,19 @@ export class OffsetCommits {
 
   /**
    * Commits the offsets handled since the last commit (one request for every partition), after
-   * the consumer's `beforeCommit`.
+   * the consumer's `beforeCommit`. `heldOnly`: only those of partitions whose records published
+   * (in their transaction), the others left for the next full commit (a linger's: records that
+   * published nothing need no hurry, and a plain commit beside each transaction was a second
+   * request to the broker every few milliseconds).
    */
-  commit(): Promise<void> {
+  commit({ heldOnly = false } = {}): Promise<void> {
     return this.enqueue(async () => {
       const commits = (this.outbox || this.options.commitOffsets) && !!this.deps.client();
       const offsets = commits ? this.deps.lanes.takeCommittable() : new Map<number, bigint>();
       if (commits) this.pastMarkers(offsets);
       try {
         await this.options.beforeCommit?.();
-        await this.send(offsets);
+        await this.send(offsets, heldOnly);
       } catch (err) {
         this.deps.lanes.restoreCommittable(offsets);
         this.deps.logger.warn('offset commit failed; trying again', {
@@ -193,7 +196,7 @@ export class OffsetCommits {
    * exactly-once) as a plain offset commit, which costs one request instead of a transaction's
    * five or more.
    */
-  private async send(offsets: Map<number, bigint>): Promise<void> {
+  private async send(offsets: Map<number, bigint>, heldOnly = false): Promise<void> {
     const { outbox, transactions } = this;
     const client = this.deps.client();
     if (!client) return;
@@ -216,6 +219,10 @@ export class OffsetCommits {
       }
       this.committed(inTransaction);
       await this.runAfterCommit(taken.afterCommit);
+    }
+    if (heldOnly) {
+      this.deps.lanes.restoreCommittable(plain);
+      return;
     }
     // A commit that never answers must not hold the next ones (or the shutdown) forever.
     if (plain.size) await withTimeout(this.plainCommit(client, plain), COMMIT_TIMEOUT_MS);
