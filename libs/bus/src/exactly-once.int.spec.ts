@@ -317,6 +317,25 @@ describe('exactly-once consumers', () => {
       expect(counts.transactions).toBeGreaterThanOrEqual(10);
       expect(counts.plain).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
       await readToTheEnd(to);
+      // Every partition's offset committed, in the transactions (several partitions in one
+      // request) or the plain commits.
+      const admin = bus.kafka.admin();
+      await admin.connect();
+      try {
+        const ends = await admin.fetchTopicOffsets(from.name);
+        const behind = async () => {
+          const [committed] = await admin.fetchOffsets({ groupId: group, topics: [from.name] });
+          const at = new Map(committed.partitions.map((p) => [p.partition, p.offset]));
+          return ends.filter((e) => at.get(e.partition) !== e.high);
+        };
+        await until(
+          async () => (await behind()).length === 0,
+          10_000,
+          () => 'the copying group to commit the end of every partition',
+        );
+      } finally {
+        await admin.disconnect();
+      }
     } finally {
       commits.unsubscribe(plain);
       transactions.unsubscribe(ended);

@@ -12,7 +12,7 @@
  * transaction fences off whatever its previous life left open.
  */
 import { randomUUID } from 'node:crypto';
-import { Producer, type Consumer, type Message } from '@platformatic/kafka';
+import { Producer, txnOffsetCommitV4, type Consumer } from '@platformatic/kafka';
 import { endPublishSpan } from '@support/telemetry';
 import {
   defaultBatchLimits,
@@ -62,22 +62,7 @@ export class TransactionalCommitter {
         await transaction.send({ messages: toMessages(request) });
       if (offsets.size) {
         await transaction.addConsumer(consumer);
-        const member = {
-          groupId: consumer.groupId,
-          memberId: consumer.memberId,
-          generationId: consumer.generationId,
-          coordinatorId: consumer.coordinatorId,
-        };
-        // The client commits the offset after the message's (the next one to read). One at a
-        // time: the client runs concurrent addOffset calls as one (it deduplicates requests by
-        // operation, not by partition), so all but one partition's offset would be lost.
-        for (const [partition, next] of offsets)
-          await transaction.addOffset({
-            topic,
-            partition,
-            offset: next - 1n,
-            metadata: { consumer: member },
-          } as unknown as Message);
+        await commitOffsets(producer, consumer, topic, offsets);
       }
       await transaction.commit();
       for (const r of records) endPublishSpan(r.headers, r);
@@ -124,6 +109,47 @@ export class TransactionalCommitter {
     });
     return this.producer;
   }
+}
+
+/**
+ * Adds the offsets (the next to read, per partition) to the producer's open transaction, in one
+ * TxnOffsetCommit request to the group's coordinator. The client's `addOffset` sends one request
+ * per partition, one after another (run side by side, it would merge them and keep only one
+ * partition's offset): a round trip each while the transaction holds back every read-committed
+ * reader of its partitions.
+ */
+async function commitOffsets(
+  producer: Producer<Buffer, Buffer, Buffer, Buffer>,
+  consumer: Consumer,
+  topic: string,
+  offsets: Map<number, bigint>,
+): Promise<void> {
+  const metadata = await producer.metadata({ topics: [topic] });
+  const coordinator = metadata.brokers.get(consumer.coordinatorId!);
+  if (!coordinator) throw new Error(`group coordinator ${consumer.coordinatorId} not in metadata`);
+  const partitions = metadata.topics.get(topic)!.partitions;
+  const connection = await producer.connections.get(coordinator);
+  await txnOffsetCommitV4.api.async(
+    connection,
+    producer.transaction!.id,
+    consumer.groupId,
+    producer.producerId!,
+    producer.producerEpoch!,
+    consumer.generationId,
+    consumer.memberId!,
+    null,
+    [
+      {
+        name: topic,
+        partitions: [...offsets].map(([partition, next]) => ({
+          partitionIndex: partition,
+          committedOffset: next,
+          committedLeaderEpoch: partitions[partition]?.leaderEpoch ?? -1,
+          committedMetadata: null,
+        })),
+      },
+    ],
+  );
 }
 
 /** The records in produce requests that each fit their topics' limits. */
