@@ -3,6 +3,7 @@
  * pinned in deploy/local/kafka/pom.xml): everything the bus needs from kafkajs.
  */
 import { randomUUID } from 'node:crypto';
+import { tracingChannel } from 'node:diagnostics_channel';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
@@ -193,6 +194,54 @@ describe('bus on the real broker', () => {
     await bus.publish({ topic, key: 'k', value: inbound('after') });
     await until(() => (got.includes('after') ? true : undefined));
     expect(got).toEqual(['committed', 'after']);
+  });
+
+  it('lets a reader in no hurry (fetchWaitMs) take the same records in far fewer fetches', async () => {
+    const { topic, dlq } = tempTopics();
+    const bus = newBus();
+    await bus.ensureTopics([topic, dlq]);
+    // Fetch requests per group, from @platformatic/kafka's diagnostics channel.
+    const fetches = new Map<string, number>();
+    const channel = tracingChannel('plt:kafka:consumer:fetches');
+    const counter = {
+      start: (c: unknown) => {
+        const { groupId } = (c as { client: { groupId: string } }).client;
+        fetches.set(groupId, (fetches.get(groupId) ?? 0) + 1);
+      },
+    };
+    channel.subscribe(counter);
+    try {
+      const got = { prompt: [] as string[], leisurely: [] as string[] };
+      await bus.consume({
+        group: 'prompt',
+        topic,
+        handle: async (r) => void got.prompt.push(r.value.text),
+      });
+      await bus.consume({
+        group: 'leisurely',
+        topic,
+        fetchWaitMs: 300,
+        handle: async (r) => void got.leisurely.push(r.value.text),
+      });
+      await until(() => (bus.health().ok ? true : undefined));
+      fetches.clear();
+      // One record every 25 ms for 2.5 s, as a quiet log gets them.
+      const sent = Array.from({ length: 100 }, (_, i) => `f${i}`);
+      for (const text of sent) {
+        await bus.publish({ topic, key: text, value: inbound(text) });
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await until(() => (got.leisurely.length === sent.length ? true : undefined));
+      await until(() => (got.prompt.length === sent.length ? true : undefined));
+      expect([...got.leisurely].sort()).toEqual([...sent].sort());
+      const prompt = fetches.get(`${bus.service}.prompt`) ?? 0;
+      const leisurely = fetches.get(`${bus.service}.leisurely`) ?? 0;
+      // The prompt group fetches about once per record; the other about every 300 ms.
+      expect(prompt).toBeGreaterThan(40);
+      expect(leisurely).toBeLessThan(prompt / 3);
+    } finally {
+      channel.unsubscribe(counter);
+    }
   });
 
   it('warns once about a handler still running after slowHandlerMs, naming its record', async () => {

@@ -41,6 +41,8 @@ export async function consumeConversationLog<S extends OfConversation = Conversa
      * checkpoint to the committed offset. The reaction must not mark its work done elsewhere.
      */
     exactlyOnce?: boolean;
+    /** For a reader in no hurry: see `fetchWaitMs` in libs/bus consumer.ts. */
+    fetchWaitMs?: number;
   },
 ): Promise<SnapshotStore<S>> {
   const projection = opts.projection ?? (conversationProjection as unknown as Projection<S>);
@@ -58,6 +60,7 @@ export async function consumeConversationLog<S extends OfConversation = Conversa
     // Conversations of a partition side by side, each in log order (the log is keyed by them).
     parallelKeys: opts.parallelKeys ?? LOG_PARALLEL_KEYS,
     exactlyOnce,
+    fetchWaitMs: opts.fetchWaitMs,
     onAssignment: (partitions) => {
       store.clearCache();
       if (!exactlyOnce) return;

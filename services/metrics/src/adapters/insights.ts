@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common'
 import type { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import { z } from 'zod';
-import { Bus, deterministicId, Topics, type Incoming } from '@support/bus';
+import { backgroundFetchWaitMs, Bus, deterministicId, Topics, type Incoming } from '@support/bus';
 import {
   create,
   InsightAlertSchema,
@@ -98,6 +98,7 @@ export class InsightsService implements OnApplicationBootstrap {
       group: 'insights',
       topic: Topics.events,
       fromBeginning: true,
+      fetchWaitMs: backgroundFetchWaitMs,
       validate: invalidLogEvent,
       handle: (record) => this.apply(record),
       restore: (event) => this.restore(event),
