@@ -91,6 +91,8 @@ const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING
 const portOf = (name) => BASE + services.findIndex((s) => s.name === name);
 /** Every conversation the benchmark started, by the run that started it. */
 const created = new Map();
+/** When each conversation's first message was POSTed (epoch ms), by conversation id. */
+const postedAt = new Map();
 /** The conversations the benchmark has resolved. */
 const resolved = new Set();
 
@@ -247,6 +249,7 @@ async function postOne(text, run) {
     idempotencyKey: ext,
     locale: 'en',
   };
+  const at = Date.now();
   const res = await fetch(`http://127.0.0.1:${BASE}/v1/messages`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
@@ -255,6 +258,7 @@ async function postOne(text, run) {
   const json = await res.json();
   if (res.status !== 202) throw new Error(`ingest answered ${res.status}: ${JSON.stringify(json)}`);
   created.set(json.conversationId, run);
+  postedAt.set(json.conversationId, at);
   return json.conversationId;
 }
 
@@ -419,6 +423,13 @@ async function watchAssignments() {
     eachMessage: async ({ message }) => {
       const e = fromBinary(ConversationEventSchema, message.value);
       const kind = e.payload.case;
+      if (HOP_EVENTS.includes(kind)) {
+        const row = seen.get(e.conversationId) ?? {};
+        // When its producer sent the record: a hop is the time from one record to the next.
+        row.sent ??= {};
+        row.sent[kind] ??= Number(message.timestamp);
+        seen.set(e.conversationId, row);
+      }
       if (kind !== 'handoffRequested' && kind !== 'agentAssigned' && kind !== 'handoffQueued')
         return;
       const row = seen.get(e.conversationId) ?? {};
@@ -430,6 +441,53 @@ async function watchAssignments() {
   });
   while (!joined) await new Promise((r) => setTimeout(r, 100));
   return { seen, stop: () => consumer.disconnect() };
+}
+
+/** The log events whose records' times the hops are read from. */
+const HOP_EVENTS = [
+  'customerMessageReceived',
+  'messageScored',
+  'aiReplyProposed',
+  'aiReplyReleased',
+  'handoffRequested',
+];
+
+/**
+ * Where a message's time goes on the log, for the conversations of these runs: from each record
+ * to the one it caused, by the times their producers sent them (one clock: one machine). The
+ * scorer and the responder each start from the received message; the decider from whichever of
+ * the score and the proposal came last.
+ */
+function hopLatency(watch, runs) {
+  const hops = new Map([
+    ['POST → customerMessageReceived (ingest, through support.inbound)', []],
+    ['customerMessageReceived → messageScored (sentiment scorer)', []],
+    ['customerMessageReceived → aiReplyProposed (AI responder)', []],
+    ['later of score and proposal → aiReplyReleased (decider)', []],
+    ['customerMessageReceived → handoffRequested (decider, a request for a person)', []],
+  ]);
+  const [received, scored, proposed, released, requested] = [...hops.values()];
+  for (const [id, run] of created) {
+    if (!runs.includes(run)) continue;
+    const t = watch.seen.get(id)?.sent;
+    const at = t?.customerMessageReceived;
+    if (at === undefined) continue;
+    if (postedAt.has(id)) received.push(at - postedAt.get(id));
+    if (t.messageScored !== undefined) scored.push(t.messageScored - at);
+    if (t.aiReplyProposed !== undefined) proposed.push(t.aiReplyProposed - at);
+    if (t.aiReplyReleased !== undefined && t.aiReplyProposed !== undefined)
+      released.push(t.aiReplyReleased - Math.max(t.aiReplyProposed, t.messageScored ?? 0));
+    if (t.handoffRequested !== undefined) requested.push(t.handoffRequested - at);
+  }
+  return [...hops]
+    .filter(([, values]) => values.length > 0)
+    .map(([hop, values]) => ({
+      hop,
+      ...summarise(
+        values.map((v) => Math.max(0, v)),
+        1,
+      ),
+    }));
 }
 
 /**
@@ -657,6 +715,7 @@ async function pacedRun(watch, outcomes) {
     questions: run.figures('question'),
     persons: run.figures('person'),
     assignment,
+    hops: hopLatency(watch, ['paced', 'paced-person']),
     lag: run.senderLag(),
     errors: run.errors,
   };
@@ -669,7 +728,7 @@ const startMode = `EMBEDDINGS_PROVIDER=${process.env.EMBEDDINGS_PROVIDER ?? 'loc
 const pacedRow = (name, f, other) =>
   `| ${name} | ${f.sent} | ${f.answered} | ${other} | ${f.missing + f.errors} | ${fmtOr(f.p50)} | ${fmtOr(f.p99)} | ${fmtOr(f.max)} |`;
 
-function printPaced({ sent, seconds, questions, persons, assignment, lag, errors }) {
+function printPaced({ sent, seconds, questions, persons, assignment, hops, lag, errors }) {
   settings(
     `fixed rate, open loop (each message at its scheduled time; latency from that time), ` +
       `questions and requests for a person mixed in one run (1 in ${PERSON_EVERY} asks for a person): ` +
@@ -697,6 +756,13 @@ function printPaced({ sent, seconds, questions, persons, assignment, lag, errors
       `POSTs started ${fmt(lag.p99)} (p99), ${fmt(lag.max)} (max) after their scheduled time`,
   );
   if (errors.length) console.log(`ingest errors: ${errors.length}, first: ${errors[0]}`);
+  console.log(
+    '\nwhere the time goes on the log (from a record to the one it caused, by the times their producers sent them):',
+  );
+  console.log('\n| hop | messages | p50 | p99 | max |');
+  console.log('|---|---|---|---|---|');
+  for (const h of hops)
+    console.log(`| ${h.hop} | ${h.count} | ${fmtOr(h.p50)} | ${fmtOr(h.p99)} | ${fmtOr(h.max)} |`);
 }
 
 /** The AI responder's retrieval modes the sustained rate is found for, in turn. */
