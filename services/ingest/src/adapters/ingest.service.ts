@@ -164,18 +164,9 @@ export class IngestService implements OnApplicationBootstrap {
     const key = messageKey(messageId);
     const [appended] = await this.appending.claim([{ key, at: record }]);
     if (appended)
-      await this.appending.append([key], async () => {
-        const [vector] = await this.vectors.of([m.text]);
-        const event = receivedEvent(conversationId, messageId, m, vector);
-        await this.bus.publish({
-          topic: Topics.events,
-          key: conversationId,
-          value: event,
-          eventId: event.eventId,
-          correlationId: record.meta.correlationId,
-          causationId: record.meta.eventId,
-        });
-      });
+      await this.appending.append([key], () =>
+        this.publishReceived(record, conversationId, messageId),
+      );
     this.logger.log(appended ? 'customer message appended' : 'duplicate message dropped', {
       conversationId,
       messageId,
@@ -219,18 +210,9 @@ export class IngestService implements OnApplicationBootstrap {
       todo.map((i) => messageKey(i.messageId)),
       () =>
         Promise.all(
-          todo.map(async ({ record, conversationId, messageId }) => {
-            const [vector] = await this.vectors.of([record.value.text]);
-            const event = receivedEvent(conversationId, messageId, record.value, vector);
-            return this.bus.publish({
-              topic: Topics.events,
-              key: conversationId,
-              value: event,
-              eventId: event.eventId,
-              correlationId: record.meta.correlationId,
-              causationId: record.meta.eventId,
-            });
-          }),
+          todo.map(({ record, conversationId, messageId }) =>
+            this.publishReceived(record, conversationId, messageId),
+          ),
         ),
     );
     for (const i of items)
@@ -242,6 +224,24 @@ export class IngestService implements OnApplicationBootstrap {
           correlationId: i.record.meta.correlationId,
         },
       );
+  }
+
+  /** CustomerMessageReceived for an inbound message, with the message's vector, on the log. */
+  private async publishReceived(
+    record: Incoming<typeof InboundMessageSchema>,
+    conversationId: string,
+    messageId: string,
+  ): Promise<void> {
+    const [vector] = await this.vectors.of([record.value.text]);
+    const event = receivedEvent(conversationId, messageId, record.value, vector);
+    await this.bus.publish({
+      topic: Topics.events,
+      key: conversationId,
+      value: event,
+      eventId: event.eventId,
+      correlationId: record.meta.correlationId,
+      causationId: record.meta.eventId,
+    });
   }
 
   /** A rating from a channel: CsatRated, or a dead letter naming the field that does not fit. */
