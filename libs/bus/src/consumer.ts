@@ -132,8 +132,8 @@ const JOIN_ATTEMPTS = 10;
 const LEISURELY_FETCH_BYTES = 64 * 1024;
 
 /**
- * `fetchWaitMs` for the readers no customer or agent waits on (the metrics read model and its
- * insights, the AI responder's learning loop): BACKGROUND_FETCH_WAIT_MS, 250 by default.
+ * `fetchWaitMs` for the readers no customer or agent waits on (the metrics read model, the AI
+ * responder's learning loop): BACKGROUND_FETCH_WAIT_MS, 250 by default.
  */
 export const backgroundFetchWaitMs = Math.max(
   0,
