@@ -30,6 +30,35 @@ async function until(
   }
 }
 
+/** Waits until `groupId` has committed the end of every partition of `topic`, or `timeoutMs`. */
+async function committedTheEnd(
+  bus: Bus,
+  groupId: string,
+  topic: string,
+  timeoutMs: number,
+  who: string,
+): Promise<void> {
+  const admin = bus.kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const behind = async () => {
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return ends.filter((end) => {
+        const at = committed?.partitions.find((p) => p.partition === end.partition)?.offset;
+        return BigInt(at ?? '-1') < BigInt(end.high);
+      });
+    };
+    await until(
+      async () => (await behind()).length === 0,
+      timeoutMs,
+      () => `${who} to commit the end of every partition`,
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Publishes each text as an inbound message on `topic`, keyed over `keys` keys. */
 const sendTexts = (
   bus: Bus,
@@ -69,28 +98,7 @@ describe('exactly-once consumers', () => {
    */
   async function readToTheEnd(topic: TopicSpec<typeof InboundMessageSchema>) {
     const reader = readers.get(topic.name)!;
-    const admin = reader.kafka.admin();
-    await admin.connect();
-    try {
-      const ends = await admin.fetchTopicOffsets(topic.name);
-      const behind = async () => {
-        const [committed] = await admin.fetchOffsets({
-          groupId: `${reader.service}.read`,
-          topics: [topic.name],
-        });
-        return ends.filter((end) => {
-          const at = committed?.partitions.find((p) => p.partition === end.partition)?.offset;
-          return BigInt(at ?? '-1') < BigInt(end.high);
-        });
-      };
-      await until(
-        async () => (await behind()).length === 0,
-        15_000,
-        () => 'the reader to commit the end of every partition',
-      );
-    } finally {
-      await admin.disconnect();
-    }
+    await committedTheEnd(reader, `${reader.service}.read`, topic.name, 15_000, 'the reader');
   }
 
   /** Everything a read-committed consumer finds on `topic`, until `expected` records and a quiet second after. */
@@ -319,23 +327,7 @@ describe('exactly-once consumers', () => {
       await readToTheEnd(to);
       // Every partition's offset committed, in the transactions (several partitions in one
       // request) or the plain commits.
-      const admin = bus.kafka.admin();
-      await admin.connect();
-      try {
-        const ends = await admin.fetchTopicOffsets(from.name);
-        const behind = async () => {
-          const [committed] = await admin.fetchOffsets({ groupId: group, topics: [from.name] });
-          const at = new Map(committed.partitions.map((p) => [p.partition, p.offset]));
-          return ends.filter((e) => at.get(e.partition) !== e.high);
-        };
-        await until(
-          async () => (await behind()).length === 0,
-          10_000,
-          () => 'the copying group to commit the end of every partition',
-        );
-      } finally {
-        await admin.disconnect();
-      }
+      await committedTheEnd(bus, group, from.name, 10_000, 'the copying group');
     } finally {
       commits.unsubscribe(plain);
       transactions.unsubscribe(ended);
