@@ -276,7 +276,10 @@ describe('bus on the real broker', () => {
       offset: expect.any(String),
       eventType: 'support.v1.InboundMessage',
     });
-    expect(slow[0].fields!.ms).toBeGreaterThanOrEqual(150);
+    // About the threshold: a timer counts from the event loop's clock, which may stand a
+    // moment behind the Date.now() read as the handler started (CI once logged 149).
+    expect(slow[0].fields!.ms).toBeGreaterThanOrEqual(140);
+    expect(slow[0].fields!.ms).toBeLessThan(700);
   });
 
   it('dead-letters undecodable and invalid records with the reason and original bytes, and keeps consuming', async () => {
