@@ -10,6 +10,8 @@ import { KbStartup } from './adapters/db/seed.js';
 import { embedderProvider } from './adapters/embeddings.js';
 import { KnowledgeBaseController } from './adapters/kb.controller.js';
 import { LearningService } from './adapters/learning.service.js';
+import { ResolutionMatcher } from './adapters/resolution-matcher.js';
+import { SuggestionsService } from './adapters/suggestions.service.js';
 import { KnowledgeOutbox } from './adapters/db/outbox.js';
 import { ResponderService } from './adapters/responder.service.js';
 import { SuggestionsController } from './adapters/suggestions.controller.js';
@@ -37,6 +39,8 @@ export class AppModule {
         KnowledgeOutbox,
         KnowledgeBase,
         LearningService,
+        SuggestionsService,
+        ResolutionMatcher,
         KbStartup,
         ResponderService,
         AuditTrail,

@@ -15,7 +15,7 @@ import {
 import { AppModule } from '../app.module';
 import { configSchema, SERVICE } from '../config';
 import { DATABASE, type KbDatabase } from './db/database';
-import { LearningService } from './learning.service';
+import { SuggestionsService } from './suggestions.service';
 
 jest.setTimeout(90_000);
 
@@ -257,14 +257,14 @@ describe('ai-responder learning loop, on the real Kafka, Redis and PostgreSQL', 
       .db.execute(
         sql`update ai_responder.kb_suggestions set expires_at = now() - interval '1 minute' where suggestion_id = ${id}`,
       );
-    const expired = await rig.app.get(LearningService).expireOverdue();
+    const expired = await rig.app.get(SuggestionsService).expireOverdue();
     expect(expired).toContain(id);
     await rig.watcher.waitFor(
       Topics.knowledgeEvents,
       (r) =>
         r.value.payload.case === 'suggestionExpired' && r.value.payload.value.suggestionId === id,
     );
-    expect(await rig.app.get(LearningService).expireOverdue()).not.toContain(id);
+    expect(await rig.app.get(SuggestionsService).expireOverdue()).not.toContain(id);
     const listed = await call('GET', '/v1/kb/suggestions?status=expired&limit=200');
     expect(
       (listed.body as { suggestions: { suggestionId: string }[] }).suggestions.map(

@@ -21,7 +21,7 @@ import {
   suggestionListQuery,
 } from '../domain/kb/suggestion.js';
 import { editor, recordChange } from './kb.controller.js';
-import { LearningService, type ReviewOutcome } from './learning.service.js';
+import { SuggestionsService, type ReviewOutcome } from './suggestions.service.js';
 
 /**
  * The learning loop's suggestions over HTTP: list, approve, reject. Every route
@@ -33,7 +33,7 @@ import { LearningService, type ReviewOutcome } from './learning.service.js';
 @UseGuards(ApiKeyGuard)
 export class SuggestionsController {
   constructor(
-    private readonly learning: LearningService,
+    private readonly service: SuggestionsService,
     private readonly audit: AuditTrail,
   ) {}
 
@@ -45,7 +45,7 @@ export class SuggestionsController {
    */
   @Get('suggestions')
   async suggestions(@Query() query: unknown) {
-    return this.learning.list(parse(suggestionListQuery, query));
+    return this.service.list(parse(suggestionListQuery, query));
   }
 
   /** Publishes a pending suggestion as an article (optionally edited: title, body, tags); answers use it at once. */
@@ -59,7 +59,7 @@ export class SuggestionsController {
     const suggestionId = parse(suggestionIdSchema, id, 'id');
     const edits = parse(approveSuggestionBody, body ?? {});
     const outcome = reviewed(
-      await this.learning.review({
+      await this.service.review({
         reviewId: randomUUID(),
         suggestionId,
         decision: 'approve',
@@ -84,7 +84,7 @@ export class SuggestionsController {
     const suggestionId = parse(suggestionIdSchema, id, 'id');
     const { reason } = parse(rejectSuggestionBody, body ?? {});
     const outcome = reviewed(
-      await this.learning.review({
+      await this.service.review({
         reviewId: randomUUID(),
         suggestionId,
         decision: 'reject',
