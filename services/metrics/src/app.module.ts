@@ -6,7 +6,9 @@ import { SERVICE } from './config.js';
 import { MetricsController, ReadKeyGuard } from './adapters/http.controller.js';
 import { DeciderClient } from './adapters/decider.client.js';
 import { MetricsGauges, ReadModelService } from './adapters/read-model.service.js';
+import { AlertPublisher } from './adapters/alerts.js';
 import { InsightsService } from './adapters/insights.js';
+import { KnowledgeGaps } from './adapters/knowledge-gaps.js';
 
 @Module({})
 export class AppModule {
@@ -25,7 +27,15 @@ export class AppModule {
         OpenApiModule.serve(join(__dirname, '..', 'openapi.yaml'), ['v1/metrics/openapi.json']),
       ],
       controllers: [MetricsController],
-      providers: [ReadModelService, MetricsGauges, DeciderClient, ReadKeyGuard, InsightsService],
+      providers: [
+        ReadModelService,
+        MetricsGauges,
+        DeciderClient,
+        ReadKeyGuard,
+        InsightsService,
+        AlertPublisher,
+        KnowledgeGaps,
+      ],
     };
   }
 }

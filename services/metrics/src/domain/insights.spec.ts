@@ -17,8 +17,12 @@ import {
   hourOf,
   initialWatch,
   knowledgeGap,
+  reachedMark,
   recentEnough,
+  writtenBefore,
   type ConversationWatch,
+  type LogMark,
+  type PendingGap,
 } from './insights';
 
 const at = new Date('2025-03-04T10:15:00Z');
@@ -257,5 +261,68 @@ describe('which events the watch needs', () => {
       expect(evolveWatch(watch, e)).toBe(watch);
       expect(churnRisk(watch, e, at, settings)).toBeUndefined();
     }
+  });
+});
+
+describe('when a knowledge gap may be decided', () => {
+  // The log's ends at a mark: partition 2 has never had a record.
+  const mark: LogMark = {
+    ends: [
+      { partition: 0, low: '0', high: '40' },
+      { partition: 1, low: '10', high: '25' },
+      { partition: 2, low: '0', high: '0' },
+    ],
+  };
+  const pending = (partition: number, offset: string): PendingGap => ({
+    topic: 'billing',
+    hour: hourOf(at),
+    at: at.toISOString(),
+    partition,
+    offset,
+    conversationId: 'conv-1',
+    correlationId: 'c',
+    causationId: 'e',
+  });
+
+  it('waits until the group has committed every partition up to the mark, empty ones aside', () => {
+    const committed = (entries: [number, bigint][]) => new Map(entries);
+    expect(
+      reachedMark(
+        mark,
+        committed([
+          [0, 40n],
+          [1, 25n],
+        ]),
+      ),
+    ).toBe(true);
+    expect(
+      reachedMark(
+        mark,
+        committed([
+          [0, 41n],
+          [1, 30n],
+          [2, -1n],
+        ]),
+      ),
+    ).toBe(true);
+    // One partition behind, or never committed, is not there yet.
+    expect(
+      reachedMark(
+        mark,
+        committed([
+          [0, 40n],
+          [1, 24n],
+        ]),
+      ),
+    ).toBe(false);
+    expect(reachedMark(mark, committed([[0, 40n]]))).toBe(false);
+  });
+
+  it('decides only on escalations written before the mark', () => {
+    expect(writtenBefore(pending(0, '39'), mark)).toBe(true);
+    expect(writtenBefore(pending(0, '40'), mark)).toBe(false);
+    expect(writtenBefore(pending(1, '12'), mark)).toBe(true);
+    // A partition the mark does not know (the topic grew since): not yet.
+    expect(writtenBefore(pending(7, '0'), mark)).toBe(false);
   });
 });

@@ -29,6 +29,8 @@ export interface InsightSettings {
   gapRatio: number;
   /** Events older than this (replays of the log) update the state but raise no alert. */
   alertMaxAgeHours: number;
+  /** How often the escalations counted are checked for knowledge gaps (gapCheck below). */
+  gapCheckMs: number;
 }
 
 export const defaultInsightSettings: InsightSettings = {
@@ -39,6 +41,7 @@ export const defaultInsightSettings: InsightSettings = {
   gapMin: 5,
   gapRatio: 1.5,
   alertMaxAgeHours: 24,
+  gapCheckMs: 5000,
 };
 
 /** What the account team needs to know of an account, as the decider saw it in the CRM. */
@@ -271,4 +274,54 @@ export function knowledgeGap(
 /** Whether an event is recent enough to raise an alert (a replay of old history raises none). */
 export function recentEnough(at: Date, now: Date, settings: InsightSettings): boolean {
   return now.getTime() - at.getTime() <= settings.alertMaxAgeHours * HOUR;
+}
+
+/*
+ * When to decide on a knowledge gap. The log is keyed by conversation, so a topic's escalations
+ * sit on every partition, and partitions are read side by side: an escalation of now may be
+ * counted before one of the window before that was written ahead of it on another partition
+ * (a catch-up, a burst). Deciding as each escalation is counted would then compare with a window
+ * before that is not whole yet, and raise a gap too early. So the escalation is only noted as
+ * pending, with where it sits on the log; a check decides once the consumer group has committed
+ * the log's ends as they were at a mark taken after that escalation was written: by then every
+ * record written before it, on every partition, has been counted.
+ */
+
+/** A partition's end on the log (the next offset to be written) and its first offset. */
+export interface PartitionEnd {
+  partition: number;
+  high: string;
+  low: string;
+}
+
+/** The log's ends at a moment: everything written before it is below them. */
+export interface LogMark {
+  ends: PartitionEnd[];
+}
+
+/** A topic's latest recent escalation, waiting for the check: where it is on the log, and what caused it. */
+export interface PendingGap {
+  topic: string;
+  hour: number;
+  at: string;
+  partition: number;
+  offset: string;
+  conversationId: string;
+  correlationId: string;
+  causationId: string;
+}
+
+/** Whether the group's committed positions have reached the mark on every partition (an empty one counts). */
+export function reachedMark(mark: LogMark, committed: Map<number, bigint>): boolean {
+  return mark.ends.every(
+    (end) =>
+      BigInt(end.high) <= BigInt(end.low) ||
+      (committed.get(end.partition) ?? -1n) >= BigInt(end.high),
+  );
+}
+
+/** Whether a pending escalation was written before the mark, so that a group past the mark has counted all before it. */
+export function writtenBefore(pending: PendingGap, mark: LogMark): boolean {
+  const end = mark.ends.find((e) => e.partition === pending.partition);
+  return end !== undefined && BigInt(pending.offset) < BigInt(end.high);
 }
