@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { Bus, Topics } from '@support/bus';
+import { Bus, KAFKA_DEFAULT_MAX_MESSAGE_BYTES, Topics, type TopicSpec } from '@support/bus';
+import { create, InboundMessageSchema } from '@support/contracts';
 import { conversationEvent } from '@support/conversation';
 import { onceChecked, type LogCheck } from './once';
 import { logContains } from './replay';
@@ -75,5 +76,63 @@ describe('exactly-once effects checked against the log', () => {
     expect(await onceChecked(redis, key, check, async () => void effects++)).toBe(true);
     expect(await onceChecked(redis, key, check, async () => void effects++)).toBe(false);
     expect(effects).toBe(1);
+  });
+
+  it('marks an effect done inside an exactly-once handler only once its transaction commits: a failed attempt is run again, once', async () => {
+    const input: TopicSpec<typeof InboundMessageSchema> = {
+      name: `test.once.in.${randomUUID()}`,
+      partitions: 1,
+      retentionMs: 3_600_000,
+      cleanupPolicy: 'delete',
+      external: false,
+      description: 'test',
+      key: 'test',
+      schema: InboundMessageSchema,
+      maxMessageBytes: KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
+    };
+    await bus.ensureTopics([input, { ...input, name: `${input.name}.dlq` }]);
+    const conversationId = randomUUID();
+    const at = await appendEvent(conversationId, randomUUID());
+    const key = `test:${randomUUID()}`;
+    const eventId = randomUUID();
+    let attempts = 0;
+    await bus.consume({
+      group: `once-${randomUUID().slice(0, 8)}`,
+      topic: input,
+      exactlyOnce: true,
+      handle: async () => {
+        attempts++;
+        const check: LogCheck = {
+          contains: (p, o, ids) => logContains(bus, p, o, ids),
+          ...at,
+          eventIds: [eventId],
+        };
+        await onceChecked(redis, key, check, () =>
+          bus.publish({
+            topic: Topics.events,
+            key: conversationId,
+            eventId,
+            value: conversationEvent(conversationId, eventId, 'handoffQueued', {
+              handoffId: 'h',
+              queue: 'general',
+            }),
+          }),
+        );
+        // The first attempt fails after its effect: its transaction publishes nothing.
+        if (attempts === 1) throw new Error('not yet');
+      },
+    });
+    await bus.publish({
+      topic: input,
+      key: 'k',
+      value: create(InboundMessageSchema, { channel: 'web', text: 'go' }),
+    });
+    const deadline = Date.now() + 30_000;
+    while (!(await redis.exists(`done:${key}`)) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(attempts).toBe(2);
+    expect(await redis.exists(`done:${key}`, `pending:${key}`)).toBe(1);
+    // The retry published the event, and a read-committed reader finds it.
+    expect(await logContains(bus, at.partition, at.afterOffset, [eventId])).toBe(true);
   });
 });

@@ -90,7 +90,9 @@ export interface LogCheck {
  * publishing and before marking done, the next delivery finds the pending mark
  * and looks in the log for the effect's events instead of guessing. Exactly
  * once for effects whose events go to the conversation log in one request with
- * their other records (as a decision and its outbound message do).
+ * their other records (as a decision and its outbound message do), or in one
+ * transaction with them inside an exactly-once handler (the done mark waits for
+ * its commit, as `once`'s does).
  */
 export async function onceChecked(
   redis: Redis,
@@ -111,6 +113,12 @@ export async function onceChecked(
   }
   await redis.set(pendingKey, `${check.partition}:${check.afterOffset}`, 'EX', DONE_TTL_SECONDS);
   await effect();
-  await redis.multi().set(doneKey, '1', 'EX', DONE_TTL_SECONDS).del(pendingKey).exec();
+  // Inside an exactly-once handler, once the transaction has committed (as `once`); an attempt
+  // whose transaction failed leaves its pending mark, and the look in the log (read committed)
+  // finds nothing of it.
+  await afterTransaction(
+    async () =>
+      void (await redis.multi().set(doneKey, '1', 'EX', DONE_TTL_SECONDS).del(pendingKey).exec()),
+  );
   return true;
 }

@@ -46,7 +46,11 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * desk.actions -> the conversation log. Each action is checked against the
  * conversation as ingest's snapshot has it (see decideDeskAction) and appends
  * one event, once per action id; an action that does not fit goes to
- * desk.actions.dlq with the field and the rule it broke.
+ * desk.actions.dlq with the field and the rule it broke. Exactly once: the
+ * action's records and the offset past it commit in one Kafka transaction; a
+ * second record of the same action id finds the done mark (set once the
+ * transaction committed) or, after a crash in between, its events in the log
+ * (onceChecked).
  *
  * Two things keep the check honest although the snapshot is fed by another
  * consumer (the log's) than this one:
@@ -75,6 +79,12 @@ export class DeskActionsConsumer implements OnApplicationBootstrap {
     await this.bus.consume({
       group: 'desk-actions',
       topic: Topics.deskActions,
+      // An action's records (its log events and the reply to the customer) go out in one
+      // transaction with the offset past it: all or none, and a failed attempt publishes nothing.
+      exactlyOnce: true,
+      // What this process appended for records another member may now hold (a transaction the
+      // rebalance dropped) must not make their next handling look like a repeat.
+      onAssignment: () => this.ownEvents.clear(),
       // What no state can fix (a blank id, an empty reply, no action) is dead-lettered before the handler.
       validate: (action) => {
         const issues = validateDeskAction(action);

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
+import { tracingChannel } from 'node:diagnostics_channel';
 import type { INestApplication } from '@nestjs/common';
 import { DeadLetterTopics, Topics } from '@support/bus';
 import {
@@ -209,9 +210,28 @@ describe('ingest: desk actions into the conversation log (Kafka, Redis)', () => 
 
   it("sends a reply to the customer as the agent's, on the log and on support.outbound, once however often it is delivered", async () => {
     const c = await assignedConversation();
+    // The desk-actions group's committed transactions, from @platformatic/kafka's diagnostics channel.
+    let transactions = 0;
+    const channel = tracingChannel('plt:kafka:producer:transactions');
+    type Context = { operation: string; transaction?: { id: string }; error?: unknown };
+    const counter = {
+      asyncStart: (c: unknown) => {
+        const { operation, transaction, error } = c as Context;
+        if (
+          operation === 'commit' &&
+          !error &&
+          transaction?.id.startsWith(`${SERVICE}.desk-actions:`)
+        )
+          transactions++;
+      },
+    };
+    channel.subscribe(counter);
     const action = c.action(reply('  Your refund is on its way.  '));
     await send(action);
     const record = await appendedFor(action);
+    // The reply and its event went out in a transaction with the offset past the action.
+    channel.unsubscribe(counter);
+    expect(transactions).toBeGreaterThanOrEqual(1);
     const messageId = deskReplyMessageId(action.actionId);
     expect(record.value.payload).toEqual({
       case: 'agentReplied',
