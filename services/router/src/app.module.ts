@@ -10,6 +10,9 @@ import { PresenceStore } from './adapters/presence.js';
 import { PresenceFeed } from './adapters/presence-feed.js';
 import { RouterPublisher } from './adapters/publisher.js';
 import { QueueServer } from './adapters/queue-server.js';
+import { AssignmentFollower } from './adapters/assignment-follower.js';
+import { HandoffRouting } from './adapters/handoff-routing.js';
+import { Releases } from './adapters/releases.js';
 import { RouterService } from './adapters/router.service.js';
 import { VocabularyController } from './adapters/vocabulary.controller.js';
 import { VocabularyFeed } from './adapters/vocabulary-feed.js';
@@ -36,6 +39,9 @@ export class AppModule {
         PresenceStore,
         RouterPublisher,
         QueueServer,
+        HandoffRouting,
+        Releases,
+        AssignmentFollower,
         RouterService,
         PresenceFeed,
         VocabularyFeed,
