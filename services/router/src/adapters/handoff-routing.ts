@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { afterTransaction } from '@support/bus';
 import { JsonLogger } from '@support/service-kit';
 import { attemptOf, queueScore, type HandoffTarget } from '../domain/handoff.js';
 import { nextOnDuty, onDuty as isOnDuty } from '../domain/directory.js';
@@ -64,10 +65,13 @@ export class HandoffRouting {
       wait.offHours = { dueAt: next?.toISOString() ?? '' };
     }
     await this.publisher.queued(target, cause, wait);
+    // The others may serve it once the notice is out (LoadStore.enqueue).
+    await afterTransaction(() => this.loads.announced(target.handoffId));
     handoffsCounter.inc({ outcome: 'queued' });
     this.logger.log('handoff queued: every qualified agent is at capacity', context);
-    // An agent may have freed up between the attempt and the enqueue.
-    await this.queue.serveQueue(cause);
+    // An agent may have freed up between the attempt and the enqueue: in this transaction, after
+    // the notice.
+    await this.queue.serveQueue(cause, target.handoffId);
   }
 
   /** Assigns atomically to the best candidate that still has room; the holder if the handoff already has one. */

@@ -13,6 +13,7 @@ import type { HandoffTarget } from '../domain/handoff.js';
  *   router:queue            ZSET of waiting handoff ids, by queueScore
  *   router:queue:items      HASH handoff id -> HandoffTarget JSON (kept until the assignment is published)
  *   router:queue:claimed    ZSET of handoffs taken from the queue whose assignment is not published yet, by time
+ *   router:queue:announcing ZSET of handoffs queued whose "you're in the queue" is not committed yet, by time
  *   router:accept:due       ZSET of assignments waiting for the agent to accept ("<handoff> <agent>"), by deadline
  *   router:accept:items     HASH the same members -> PendingAcceptance JSON
  *   router:accept:lease:<handoff>:<agent> the replica publishing that assignment's timeout (expires)
@@ -23,6 +24,7 @@ export const Keys = {
   queue: 'router:queue',
   items: 'router:queue:items',
   claimed: 'router:queue:claimed',
+  announcing: 'router:queue:announcing',
   acceptDue: 'router:accept:due',
   acceptItems: 'router:accept:items',
   acceptLease: (handoffId: string, agentId: string) =>
@@ -79,7 +81,14 @@ const ENQUEUE = `
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
 return 1`;
+
+/**
+ * How long a queued handoff whose notice is not committed yet is kept from the others: past it,
+ * the process that queued it is taken to have died, and its record's next handling queues it again.
+ */
+export const ANNOUNCE_GRACE_MS = 10_000;
 
 /** Frees the agent's slot; forgets the holder only if it is this agent. */
 const RELEASE = `
@@ -138,18 +147,30 @@ export class LoadStore {
     );
   }
 
+  /**
+   * Queues the handoff (unless an agent holds it), held back from serveQueue until `announced`:
+   * the customer's "you're in the queue" goes out in the reaction's transaction, and a replica
+   * that served the handoff before that committed would put "Ada joined" ahead of it on the log.
+   */
   async enqueue(target: HandoffTarget, score: number): Promise<boolean> {
     const queued = await this.redis.eval(
       ENQUEUE,
-      3,
+      4,
       Keys.queue,
       Keys.items,
       Keys.holder(target.handoffId),
+      Keys.announcing,
       target.handoffId,
       score,
       JSON.stringify(target),
+      Date.now(),
     );
     return Number(queued) === 1;
+  }
+
+  /** The queued notice of the handoff is out: any replica may serve it now. */
+  async announced(handoffId: string): Promise<void> {
+    await this.redis.zrem(Keys.announcing, handoffId);
   }
 
   async claim(
@@ -174,7 +195,12 @@ export class LoadStore {
 
   /** The assignment of a claimed handoff is out: forget the waiting item. */
   async settled(handoffId: string): Promise<void> {
-    await this.redis.multi().zrem(Keys.claimed, handoffId).hdel(Keys.items, handoffId).exec();
+    await this.redis
+      .multi()
+      .zrem(Keys.claimed, handoffId)
+      .hdel(Keys.items, handoffId)
+      .zrem(Keys.announcing, handoffId)
+      .exec();
   }
 
   /** A waiting handoff is no longer wanted (its conversation ended). */
@@ -183,14 +209,24 @@ export class LoadStore {
       .multi()
       .zrem(Keys.queue, handoffId)
       .hdel(Keys.items, handoffId)
+      .zrem(Keys.announcing, handoffId)
       .exec();
     return Number(result?.[0]?.[1] ?? 0) === 1;
   }
 
-  /** The first waiting handoffs, in queue order. */
-  async waiting(limit: number): Promise<HandoffTarget[]> {
-    const ids = await this.redis.zrange(Keys.queue, 0, limit - 1);
-    return this.items(ids);
+  /**
+   * The first waiting handoffs, in queue order, without those whose queued notice is not out yet
+   * (for up to ANNOUNCE_GRACE_MS) but `mine`: the one the caller's own transaction queued.
+   */
+  async waiting(limit: number, mine?: string): Promise<HandoffTarget[]> {
+    const [[idsErr, ids], [heldErr, held]] = ((await this.redis
+      .multi()
+      .zrange(Keys.queue, 0, limit - 1)
+      .zrangebyscore(Keys.announcing, Date.now() - ANNOUNCE_GRACE_MS, '+inf')
+      .exec()) ?? []) as [Error | null, string[]][];
+    if (idsErr || heldErr) throw idsErr ?? heldErr;
+    const announcing = new Set(held);
+    return this.items(ids.filter((id) => id === mine || !announcing.has(id)));
   }
 
   /** Handoffs claimed from the queue more than `olderThanMs` ago whose assignment was never confirmed published. */

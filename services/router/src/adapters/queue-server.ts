@@ -167,11 +167,11 @@ export class QueueServer implements OnApplicationBootstrap, OnApplicationShutdow
    * agent with capacity can take one. Claims are atomic, so replicas serving
    * the queue at the same time never take the same handoff or the same slot.
    */
-  async serveQueue(trigger: Cause): Promise<number> {
+  async serveQueue(trigger: Cause, mine?: string): Promise<number> {
     await this.recoverStalledClaims(trigger);
     let served = 0;
     for (let pass = 0; pass < MAX_ASSIGNMENTS_PER_PASS; pass++) {
-      const waiting = await this.loads.waiting(QUEUE_SCAN);
+      const waiting = await this.loads.waiting(QUEUE_SCAN, mine);
       if (waiting.length === 0) break;
       const roster = await this.available();
       const loads = await this.loads.loads(roster.map((a) => a.id));
