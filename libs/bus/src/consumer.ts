@@ -8,6 +8,7 @@
  * - a partition's records are handled in order, partitions side by side (lanes.ts);
  * - offsets are committed once a second, on shutdown, and at once after a dead-lettering, plain or
  *   in a transaction (offset-commits.ts).
+ * Its options are consumer-options.ts; how its parts hang together, consumer-wiring.ts.
  */
 import {
   Consumer as KafkaConsumer,
@@ -17,109 +18,16 @@ import {
   type MessagesStream,
 } from '@platformatic/kafka';
 import type { DescMessage } from '@support/contracts';
-import { BatchSettler, type BatchOptions } from './batch-handler.js';
-import type { CrashMarks } from './crash-marks.js';
-import type { DeadLetterWriter } from './dead-letter.js';
-import { PartitionLanes } from './lanes.js';
-import type { BusLogger } from './logger.js';
-import { errorText, RecordHandler, type RawRecord, type RecordOptions } from './record-handler.js';
-import type { RetryPolicy } from './retry.js';
+import type { ConsumeOptions, ConsumerDeps, ConsumerStatus } from './consumer-options.js';
+import { wireConsumer, type LaneItem } from './consumer-wiring.js';
+import type { PartitionLanes } from './lanes.js';
+import { errorText, type RawRecord, type RecordHandler } from './record-handler.js';
 import { withTimeout } from './timeout.js';
-import { OffsetCommits } from './offset-commits.js';
+import type { OffsetCommits } from './offset-commits.js';
 import { ReadCommittedConsumer } from './read-committed.js';
 
 export { InvalidRecordError, type Incoming, type RawRecord } from './record-handler.js';
-
-export interface ConsumeOptions<Desc extends DescMessage>
-  extends RecordOptions<Desc>, BatchOptions<Desc> {
-  /** Consumer group, without the service prefix. */
-  group: string;
-  /** Where a group with no committed offset starts: the topic's beginning (default) or its end. */
-  fromBeginning?: boolean;
-  /** Partitions handled at the same time (default KAFKA_PARTITIONS_CONCURRENTLY, 6). */
-  partitionsConcurrently?: number;
-  /**
-   * Records of one partition with different keys handled at the same time, up to this many; each
-   * key's records in order, and offsets committed only past records all done (keyed-lanes.ts).
-   * A record that needs care (a retry, a dead letter, a crash mark) is handled alone.
-   * For handlers that keep no order between keys (the conversation log's: one conversation, one
-   * key). Ignored with handleBatch.
-   */
-  parallelKeys?: number;
-  /**
-   * Called whenever the group (re)assigns partitions, with those this member owns now: drop any
-   * cache of what other members may have changed (and, exactly-once, anything of the others).
-   */
-  onAssignment?: (partitions: number[]) => void;
-  /**
-   * For a reader in no hurry (a dashboard's read model, a learning loop): the broker holds each
-   * fetch up to this long (default 0: answered as soon as a record is there) until 64 KiB have
-   * gathered. Every group on the log is otherwise woken by each record and each transaction's
-   * marker: at 25 msg/s that is tens of fetches a second per group, each a request the broker
-   * answers, for records that then come one at a time. Such a group sees a record up to this much
-   * later, in fewer and larger batches.
-   */
-  fetchWaitMs?: number;
-  /** Overrides the bus's retry policy for this consumer's handler. */
-  retry?: Partial<RetryPolicy>;
-  /**
-   * Commit the group's offsets (default true). False for a group that always reads from the
-   * beginning (a replica following a compacted topic): nothing to resume, and the broker removes
-   * an empty group without offsets at its next clean-up (offsets.retention.check.interval.ms, 10
-   * minutes by default), where one with offsets stays for offsets.retention.minutes (7 days).
-   */
-  commitOffsets?: boolean;
-  /**
-   * Makes durable what the handled records changed before their offsets are committed (a state
-   * store's write-behind: see SnapshotStore in libs/stream). Called about once a second, on a
-   * rebalance and on shutdown, also when there is nothing to commit; when it throws, nothing is
-   * committed and the same offsets are offered again next time.
-   */
-  beforeCommit?: () => Promise<void>;
-  /**
-   * Exactly-once: what the handler publishes (Bus.publish, anywhere in its call tree) is held, and
-   * goes to Kafka in one transaction with the offsets past the records that caused it
-   * (transactions.ts). The handler must not wait for its records to be readable, nor mark its
-   * work done anywhere else: a record whose transaction did not commit is handled again. Commits
-   * run within a few milliseconds of a record that published (EXACTLY_ONCE_LINGER_MS, 5), else
-   * once a second. With handleBatch, what a batch published is held under its last record: its
-   * records are settled together, so their offsets go in the same transaction.
-   */
-  exactlyOnce?: boolean;
-  /**
-   * Called after offsets were committed (with them), before the next commit: for a state store
-   * that must never be ahead of what was committed (an exactly-once consumer's). When it throws,
-   * the next commit calls it again with the offsets of both.
-   */
-  afterCommit?: (committed: Map<number, bigint>) => Promise<void>;
-}
-
-/**
- * starting: joining its group for the first time; running: consuming; rejoining: its fetch
- * stream failed (a broker died) and it joins again, having run before; stopped: closed on
- * shutdown; crashed: stopped for good (the process exits).
- */
-export type ConsumerStatus = 'starting' | 'running' | 'rejoining' | 'stopped' | 'crashed';
-
-export interface ConsumerDeps {
-  brokers: string[];
-  service: string;
-  /** Static membership: this replica's id, stable across its restarts (none: a dynamic member). */
-  instanceId?: string;
-  logger: BusLogger;
-  sessionTimeoutMs: number;
-  /** A handler running longer is logged as a warning. */
-  slowHandlerMs: number;
-  retry: RetryPolicy;
-  deadLetters: DeadLetterWriter;
-  marks: CrashMarks;
-  stats: { handled: number; deadLettered: number };
-  /** A topic's max.message.bytes (transactions split what they send by it). */
-  limitOf: (topic: string) => number;
-  stopping: () => boolean;
-  /** The consumer cannot go on (it could not join its group, again and again). */
-  crashedForGood: (consumer: GroupConsumer, error: Error) => void;
-}
+export type { ConsumeOptions, ConsumerDeps, ConsumerStatus } from './consumer-options.js';
 
 const COMMIT_INTERVAL_MS = 1_000;
 /** How long stop() lets a join under way finish, so that the member leaves the group cleanly. */
@@ -149,7 +57,6 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
   private stream?: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
   private readonly lanes: PartitionLanes<LaneItem>;
   private readonly records: RecordHandler<Desc>;
-  private readonly batches?: BatchSettler<Desc>;
   private commitTimer?: NodeJS.Timeout;
   private readonly commits: OffsetCommits;
   private stopped = false;
@@ -163,98 +70,14 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
   ) {
     this.groupId = `${deps.service}.${options.group}`;
     this.stopSignal = new Promise((resolve) => (this.signalStop = resolve));
-    this.records = new RecordHandler(
-      {
-        groupId: this.groupId,
-        service: deps.service,
-        logger: deps.logger,
-        slowHandlerMs: deps.slowHandlerMs,
-        retry: { ...deps.retry, ...options.retry },
-        deadLetters: deps.deadLetters,
-        marks: deps.marks,
-        stats: deps.stats,
-        owns: (p) => !this.halted() && this.lanes.isAssigned(p),
-        commitPast: (r) => this.commits.commitPast(r),
-      },
-      options.exactlyOnce
-        ? {
-            ...options,
-            handle: (r) => this.commits.captured(r, () => options.handle(r)),
-          }
-        : options,
-    );
-    const { handleBatch } = options;
-    if (handleBatch)
-      this.batches = new BatchSettler(
-        {
-          groupId: this.groupId,
-          logger: deps.logger,
-          marks: deps.marks,
-          records: this.records,
-          stats: deps.stats,
-        },
-        options.exactlyOnce
-          ? {
-              ...options,
-              handleBatch: (run) =>
-                this.commits.captured(run[run.length - 1], () => handleBatch(run)),
-            }
-          : options,
-      );
-    this.lanes = new PartitionLanes({
-      concurrency:
-        options.partitionsConcurrently ?? Number(process.env.KAFKA_PARTITIONS_CONCURRENTLY ?? 6),
-      maxBuffered: 512,
-      maxBatch: options.handleBatch ? (options.maxBatch ?? 200) : 1,
-      retryAfterMs: 1_000,
-      handle: (items) =>
-        this.batches
-          ? this.batches.settle(items.map((i) => i.raw))
-          : this.records.settle(items[0].raw),
-      ...(!options.handleBatch && (options.parallelKeys ?? 1) > 1
-        ? {
-            keyed: {
-              max: options.parallelKeys!,
-              keyOf: (item: LaneItem) => (item.key ??= item.raw.key?.toString('utf8') ?? ''),
-              tryOne: async (item: LaneItem) => {
-                const handled = await this.records.tryConcurrently(item.raw);
-                if (handled) this.records.settled(item.raw);
-                return handled;
-              },
-            },
-          }
-        : {}),
-      forgetRevoked: !!options.exactlyOnce,
-      onFull: () => this.stream?.pause(),
-      onDrained: () => this.stream?.resume(),
+    const parts = wireConsumer(this.groupId, deps, options, {
+      client: () => this.client,
+      stream: () => this.stream,
+      halted: () => this.halted(),
     });
-    this.commits = new OffsetCommits(
-      {
-        groupId: this.groupId,
-        logger: deps.logger,
-        lanes: this.lanes,
-        client: () => this.client,
-        stream: () => this.stream,
-        halted: () => this.halted(),
-      },
-      {
-        topic: options.topic.name,
-        commitOffsets: options.commitOffsets !== false,
-        beforeCommit: options.beforeCommit,
-        afterCommit: options.afterCommit,
-        ...(options.exactlyOnce
-          ? {
-              transactional: {
-                service: deps.service,
-                brokers: deps.brokers,
-                groupId: this.groupId,
-                instanceId: deps.instanceId,
-                limitOf: deps.limitOf,
-              },
-            }
-          : {}),
-      },
-    );
+    this.records = parts.records;
+    this.lanes = parts.lanes;
+    this.commits = parts.commits;
   }
 
   /**
@@ -421,14 +244,6 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
       });
     }
   }
-}
-
-interface LaneItem {
-  partition: number;
-  offset: bigint;
-  raw: RawRecord;
-  /** The record's key as text, once keyed lanes have read it (they look at it again and again). */
-  key?: string;
 }
 
 function toRecord(m: Message<Buffer, Buffer, Buffer, Buffer>): LaneItem {

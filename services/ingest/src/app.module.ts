@@ -15,7 +15,10 @@ import { Closer } from './adapters/closer.js';
 import { ConversationTokens } from './adapters/conversation-tokens.js';
 import { DeskActionsConsumer } from './adapters/desk-actions.consumer.js';
 import { IngestController } from './adapters/http.controller.js';
+import { Appending } from './adapters/appending.js';
+import { InboundAppender } from './adapters/inbound-appender.js';
 import { IngestService } from './adapters/ingest.service.js';
+import { Ratings } from './adapters/ratings.js';
 import { ReadKeyGuard } from './adapters/keys.js';
 import { OutboundHistory } from './adapters/outbound-history.js';
 import { QuietWindow } from './adapters/quiet-window.js';
@@ -51,6 +54,14 @@ export class AppModule implements NestModule {
         Closer,
         QuietWindow,
         MessageVectors,
+        // What support.inbound records are appending now, and the done marks (appending.ts).
+        {
+          provide: Appending,
+          useFactory: (redis: Redis) => new Appending(redis),
+          inject: [REDIS],
+        },
+        Ratings,
+        InboundAppender,
         IngestService,
         OutboundHistory,
         DeskActionsConsumer,

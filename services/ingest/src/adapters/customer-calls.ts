@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { deterministicId } from '@support/bus';
 import { parseCsatJson, ValidationError, type InboundMessage } from '@support/contracts';
 import { IdempotencyConflict } from './fingerprints.js';
-import { ConfirmRefused, IngestService, RatingRejected } from './ingest.service.js';
+import { ConfirmRefused, IngestService } from './ingest.service.js';
+import { RatingRejected } from './ratings.js';
 
 /**
  * The customer's own calls on their conversation, the same whether a channel (with its key and
