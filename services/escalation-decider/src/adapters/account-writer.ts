@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { Partitioners, type Producer } from 'kafkajs';
 import { Bus, encodeHeaders, Topics } from '@support/bus';
@@ -29,9 +29,7 @@ const POLL_MS = 25;
  * (`account.upserted`, `account.deleted`) once it is on the topic.
  */
 @Injectable()
-export class AccountWriter implements OnApplicationShutdown {
-  private tombstones?: Promise<Producer>;
-
+export class AccountWriter {
   constructor(
     private readonly bus: Bus,
     @Inject(REDIS) private readonly redis: Redis,
@@ -63,7 +61,7 @@ export class AccountWriter implements OnApplicationShutdown {
 
   /** Publishes a tombstone; true once the shared store no longer holds the account. */
   async remove(accountId: string, actor: Actor): Promise<boolean> {
-    const producer = await this.producer();
+    const producer = await this.tombstoneProducer();
     const eventId = randomUUID();
     const headers = encodeHeaders({
       eventId,
@@ -84,6 +82,8 @@ export class AccountWriter implements OnApplicationShutdown {
     } catch (err) {
       endPublishSpan(headers, record, err);
       throw err;
+    } finally {
+      await producer.disconnect().catch(() => undefined);
     }
     endPublishSpan(headers, record); // the publish span encodeHeaders started, when tracing is on
     await this.record(actor, 'deleted', accountId);
@@ -114,23 +114,19 @@ export class AccountWriter implements OnApplicationShutdown {
     }
   }
 
-  /** The bus publishes values only; a tombstone needs a record with none. */
-  private producer(): Promise<Producer> {
-    this.tombstones ??= (async () => {
-      // The bus's partitioner (murmur2, as the Java client): the tombstone lands where the account is.
-      const producer = this.bus.kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
-      });
-      await producer.connect();
-      return producer;
-    })();
-    return this.tombstones;
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    if (this.tombstones) await (await this.tombstones).disconnect().catch(() => undefined);
+  /**
+   * The bus publishes values only; a tombstone needs a record with none. Connected for the one
+   * record: an idle kafkajs connection polls its request queue every millisecond.
+   */
+  private async tombstoneProducer(): Promise<Producer> {
+    // The bus's partitioner (murmur2, as the Java client): the tombstone lands where the account is.
+    const producer = this.bus.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+    return producer;
   }
 }

@@ -41,7 +41,6 @@ const DELETE_IF_SAME = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then 
 export class KnowledgeGaps implements OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private checking = false;
-  private connected?: Promise<Admin>;
   /** The log's ends at this replica's last check: what the group must reach before the next decides. */
   private mark?: LogMark;
   readonly settings: InsightSettings = loadInsightSettings();
@@ -57,18 +56,16 @@ export class KnowledgeGaps implements OnApplicationShutdown {
   start(groupId: string): void {
     this.timer = setInterval(
       () =>
-        void this.check(groupId).catch((err: Error) => {
-          this.logger.warn('knowledge gap check failed; trying again', { error: err.message });
-          this.dropAdmin();
-        }),
+        void this.check(groupId).catch((err: Error) =>
+          this.logger.warn('knowledge gap check failed; trying again', { error: err.message }),
+        ),
       this.settings.gapCheckMs,
     );
     this.timer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  onApplicationShutdown(): void {
     if (this.timer) clearInterval(this.timer);
-    this.dropAdmin();
   }
 
   /**
@@ -119,13 +116,28 @@ export class KnowledgeGaps implements OnApplicationShutdown {
     try {
       const lockMs = Math.max(50, this.settings.gapCheckMs - 50);
       if ((await this.redis.set(CHECK_LOCK_KEY, '1', 'PX', lockMs, 'NX')) !== 'OK') return;
-      const admin = await this.admin();
-      if (this.mark && !reachedMark(this.mark, await committed(admin, groupId))) return;
-      const reached = this.mark;
-      this.mark = { ends: await fetchTopicEnds(admin, Topics.events.name) };
+      const reached = await this.nextMark(groupId);
       if (reached) await this.decidePending(reached);
     } finally {
       this.checking = false;
+    }
+  }
+
+  /**
+   * The mark the group has now passed (undefined while it has not, or before the first), with the
+   * next one taken in its place. The admin client is connected for the round only: kafkajs's
+   * request queue polls every millisecond while a connection stays open.
+   */
+  private async nextMark(groupId: string): Promise<LogMark | undefined> {
+    const admin = this.bus.kafka.admin();
+    await admin.connect();
+    try {
+      if (this.mark && !reachedMark(this.mark, await committed(admin, groupId))) return undefined;
+      const reached = this.mark;
+      this.mark = { ends: await fetchTopicEnds(admin, Topics.events.name) };
+      return reached;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
     }
   }
 
@@ -167,21 +179,6 @@ export class KnowledgeGaps implements OnApplicationShutdown {
       examples.push(...(await this.redis.hvals(this.bucketKey(topic, h))).filter(Boolean));
     }
     return knowledgeGap(topic, { ...counts, examples }, hour, at, this.settings);
-  }
-
-  private admin(): Promise<Admin> {
-    if (!this.connected) {
-      const admin = this.bus.kafka.admin();
-      this.connected = admin.connect().then(() => admin);
-      this.connected.catch(() => (this.connected = undefined));
-    }
-    return this.connected;
-  }
-
-  private dropAdmin(): void {
-    const connected = this.connected;
-    this.connected = undefined;
-    void connected?.then((a) => a.disconnect()).catch(() => undefined);
   }
 }
 
