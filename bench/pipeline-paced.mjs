@@ -2,8 +2,8 @@
 // (start + i / rate), whether or not the earlier ones have been answered, and each latency is
 // counted from that scheduled time, so that a slow pipeline cannot slow the sender down and hide
 // its own queueing (no coordinated omission). The sender's own lateness is reported beside.
-import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { followTopic } from './follow.mjs';
 
 const require = createRequire(import.meta.url);
 const { Topics } = require('@support/bus');
@@ -118,40 +118,28 @@ export class PacedRun {
   }
 }
 
-/** A consumer of `topic` from now on (a group of its own) that hands each decoded value on. */
-async function follow(kafka, topic, schema, onValue) {
-  const consumer = kafka.consumer({ groupId: `bench-${randomUUID()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic: topic.name, fromBeginning: false });
-  let joined = false;
-  consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
-  await consumer.run({
-    // Throwaway groups: committing each batch's offset would load the broker under test.
-    autoCommit: false,
-    partitionsConsumedConcurrently: 6,
-    eachMessage: async ({ message }) => onValue(fromBinary(schema, message.value)),
-  });
-  while (!joined) await sleep(100);
-  return consumer;
-}
-
 /**
  * Follows support.outbound and handoff.requests for the paced runs; `target` is the run the
  * outcomes go to (set it before each run; records of earlier runs find nobody waiting).
  */
-export async function followOutcomes(kafka) {
+export async function followOutcomes(brokers) {
   const outcomes = { target: undefined };
-  const replies = await follow(kafka, Topics.outbound, OutboundMessageSchema, (m) => {
+  const replies = await followTopic(brokers, Topics.outbound.name, ({ value }) => {
+    const m = fromBinary(OutboundMessageSchema, value);
     if (m.inReplyTo !== '')
       outcomes.target?.arrived('question', m.conversationId, m.kind === OutboundKind.AI_REPLY);
   });
-  const handoffs = await follow(kafka, Topics.handoffRequests, HandoffRequestSchema, (h) =>
-    outcomes.target?.arrived('person', h.conversationId, true),
+  const handoffs = await followTopic(brokers, Topics.handoffRequests.name, ({ value }) =>
+    outcomes.target?.arrived(
+      'person',
+      fromBinary(HandoffRequestSchema, value).conversationId,
+      true,
+    ),
   );
   await sleep(1000);
   outcomes.stop = async () => {
-    await replies.disconnect();
-    await handoffs.disconnect();
+    await replies.stop();
+    await handoffs.stop();
   };
   return outcomes;
 }

@@ -26,6 +26,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { root, serviceArgs, services, waitHealthy } from '../scripts/services.mjs';
+import { followTopic } from './follow.mjs';
 import {
   drain,
   followOutcomes,
@@ -283,31 +284,21 @@ async function postMessages(texts, n, sentAt, run) {
  * undefined to ignore it. Resolves with the latency figures and the counts.
  */
 async function measure({ topic, schema, match, texts, n, run }) {
-  const consumer = kafka.consumer({ groupId: `bench-${randomUUID()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic: topic.name, fromBeginning: false });
   const sentAt = new Map();
   const latencies = [];
   let others = 0;
   let done;
   const finished = new Promise((r) => (done = r));
-  let joined = false;
-  consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
-  await consumer.run({
-    // Throwaway groups: committing each batch's offset would load the broker under test.
-    autoCommit: false,
-    eachMessage: async ({ message }) => {
-      const seen = match(fromBinary(schema, message.value));
-      if (!seen) return;
-      const t0 = sentAt.get(seen.conversationId);
-      if (t0 === undefined) return;
-      sentAt.delete(seen.conversationId);
-      if (seen.success) latencies.push(performance.now() - t0);
-      else others++;
-      if (latencies.length + others === n) done();
-    },
+  const follower = await followTopic(brokers, topic.name, ({ value }) => {
+    const seen = match(fromBinary(schema, value));
+    if (!seen) return;
+    const t0 = sentAt.get(seen.conversationId);
+    if (t0 === undefined) return;
+    sentAt.delete(seen.conversationId);
+    if (seen.success) latencies.push(performance.now() - t0);
+    else others++;
+    if (latencies.length + others === n) done();
   });
-  while (!joined) await new Promise((r) => setTimeout(r, 100));
   await new Promise((r) => setTimeout(r, 1000));
   const start = performance.now();
   await postMessages(texts, n, sentAt, run);
@@ -315,7 +306,7 @@ async function measure({ topic, schema, match, texts, n, run }) {
   await finished;
   clearTimeout(timeout);
   const seconds = (performance.now() - start) / 1000;
-  await consumer.disconnect();
+  await follower.stop();
   return { ...summarise(latencies, seconds), others, missing: n - latencies.length - others };
 }
 
@@ -410,37 +401,25 @@ ${kept} bench agent(s) still hold conversations: left inactive`);
  * HandoffRequested and AgentAssigned happened (their occurredAt), by conversation.
  */
 async function watchAssignments() {
-  const consumer = kafka.consumer({ groupId: `bench-${randomUUID()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic: Topics.events.name, fromBeginning: false });
   const seen = new Map();
-  let joined = false;
-  consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
-  await consumer.run({
-    // Throwaway groups: committing each batch's offset would load the broker under test.
-    autoCommit: false,
-    partitionsConsumedConcurrently: 6,
-    eachMessage: async ({ message }) => {
-      const e = fromBinary(ConversationEventSchema, message.value);
-      const kind = e.payload.case;
-      if (HOP_EVENTS.includes(kind)) {
-        const row = seen.get(e.conversationId) ?? {};
-        // When its producer sent the record: a hop is the time from one record to the next.
-        row.sent ??= {};
-        row.sent[kind] ??= Number(message.timestamp);
-        seen.set(e.conversationId, row);
-      }
-      if (kind !== 'handoffRequested' && kind !== 'agentAssigned' && kind !== 'handoffQueued')
-        return;
+  const follower = await followTopic(brokers, Topics.events.name, ({ value, timestamp }) => {
+    const e = fromBinary(ConversationEventSchema, value);
+    const kind = e.payload.case;
+    if (HOP_EVENTS.includes(kind)) {
       const row = seen.get(e.conversationId) ?? {};
-      if (kind === 'handoffRequested') row.requestedAt ??= Date.parse(e.occurredAt);
-      else if (kind === 'agentAssigned') row.assignedAt ??= Date.parse(e.occurredAt);
-      else if (row.assignedAt === undefined) row.queued = true;
+      // When its producer sent the record: a hop is the time from one record to the next.
+      row.sent ??= {};
+      row.sent[kind] ??= timestamp;
       seen.set(e.conversationId, row);
-    },
+    }
+    if (kind !== 'handoffRequested' && kind !== 'agentAssigned' && kind !== 'handoffQueued') return;
+    const row = seen.get(e.conversationId) ?? {};
+    if (kind === 'handoffRequested') row.requestedAt ??= Date.parse(e.occurredAt);
+    else if (kind === 'agentAssigned') row.assignedAt ??= Date.parse(e.occurredAt);
+    else if (row.assignedAt === undefined) row.queued = true;
+    seen.set(e.conversationId, row);
   });
-  while (!joined) await new Promise((r) => setTimeout(r, 100));
-  return { seen, stop: () => consumer.disconnect() };
+  return { seen, stop: () => follower.stop() };
 }
 
 /** The log events whose records' times the hops are read from. */
@@ -919,7 +898,7 @@ try {
   );
   await printClosedLoop(await closedLoopRuns(watch));
   await betweenPhases(watch);
-  outcomes = await followOutcomes(kafka);
+  outcomes = await followOutcomes(brokers);
   printPaced(await pacedRun(watch, outcomes));
   await betweenPhases(watch);
   console.log('running raw batched produce (kafkajs, idempotent, acks=all)…');

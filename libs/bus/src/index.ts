@@ -11,3 +11,4 @@ export * from './retry.js';
 export { markKey } from './crash-marks.js';
 export { fetchTopicEnds, type TopicEnds } from './topic-admin.js';
 export { afterTransaction, type AfterCommit } from './outbox.js';
+export { ReadCommittedConsumer } from './read-committed.js';
