@@ -40,7 +40,8 @@ const DELETE_IF_SAME = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then 
 @Injectable()
 export class KnowledgeGaps implements OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
-  private checking = false;
+  /** The round under way, if any. */
+  private round?: Promise<void>;
   /** The log's ends at this replica's last check: what the group must reach before the next decides. */
   private mark?: LogMark;
   readonly settings: InsightSettings = loadInsightSettings();
@@ -52,20 +53,26 @@ export class KnowledgeGaps implements OnApplicationShutdown {
     private readonly logger: JsonLogger,
   ) {}
 
-  /** Starts checking for the consumer group `groupId` (the insights'). */
+  /** Starts checking for the consumer group `groupId` (the insights'), one round at a time. */
   start(groupId: string): void {
-    this.timer = setInterval(
-      () =>
-        void this.check(groupId).catch((err: Error) =>
+    this.timer = setInterval(() => {
+      if (this.round) return;
+      this.round = this.check(groupId)
+        .catch((err: Error) =>
           this.logger.warn('knowledge gap check failed; trying again', { error: err.message }),
-        ),
-      this.settings.gapCheckMs,
-    );
+        )
+        .finally(() => (this.round = undefined));
+    }, this.settings.gapCheckMs);
     this.timer.unref();
   }
 
-  onApplicationShutdown(): void {
+  /** Stops checking, once the round under way (if any) has ended, or after 10 s (a broker gone). */
+  async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    let waited: NodeJS.Timeout | undefined;
+    const giveUp = new Promise<void>((resolve) => (waited = setTimeout(resolve, 10_000)));
+    await Promise.race([this.round, giveUp]);
+    clearTimeout(waited);
   }
 
   /**
@@ -108,19 +115,13 @@ export class KnowledgeGaps implements OnApplicationShutdown {
 
   /**
    * One round: once the group has committed the ends of the last mark, decides on the pending
-   * escalations written before it, and takes the next mark. Public for tests.
+   * escalations written before it, and takes the next mark.
    */
-  async check(groupId: string): Promise<void> {
-    if (this.checking) return;
-    this.checking = true;
-    try {
-      const lockMs = Math.max(50, this.settings.gapCheckMs - 50);
-      if ((await this.redis.set(CHECK_LOCK_KEY, '1', 'PX', lockMs, 'NX')) !== 'OK') return;
-      const reached = await this.nextMark(groupId);
-      if (reached) await this.decidePending(reached);
-    } finally {
-      this.checking = false;
-    }
+  private async check(groupId: string): Promise<void> {
+    const lockMs = Math.max(50, this.settings.gapCheckMs - 50);
+    if ((await this.redis.set(CHECK_LOCK_KEY, '1', 'PX', lockMs, 'NX')) !== 'OK') return;
+    const reached = await this.nextMark(groupId);
+    if (reached) await this.decidePending(reached);
   }
 
   /**
