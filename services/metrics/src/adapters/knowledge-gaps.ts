@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { Bus, fetchTopicEnds, Topics, type Incoming } from '@support/bus';
 import type { ConversationEvent, ConversationEventSchema } from '@support/contracts';
 import { JsonLogger, REDIS } from '@support/service-kit';
+import { groupPositions } from '@support/stream';
 import {
   exampleQuestion,
   gapWindows,
@@ -19,8 +20,6 @@ import {
 } from '../domain/insights.js';
 import { AlertPublisher, INSIGHTS_PREFIX } from './alerts.js';
 import { loadInsightSettings } from './insight-settings.js';
-
-type Admin = ReturnType<Bus['kafka']['admin']>;
 
 const HOUR = 3600_000;
 /** Per topic, its latest recent escalation not yet checked (JSON PendingGap). */
@@ -133,7 +132,8 @@ export class KnowledgeGaps implements OnApplicationShutdown {
     const admin = this.bus.kafka.admin();
     await admin.connect();
     try {
-      if (this.mark && !reachedMark(this.mark, await committed(admin, groupId))) return undefined;
+      if (this.mark && !reachedMark(this.mark, await groupPositions(this.bus, groupId)))
+        return undefined;
       const reached = this.mark;
       this.mark = { ends: await fetchTopicEnds(admin, Topics.events.name) };
       return reached;
@@ -181,10 +181,4 @@ export class KnowledgeGaps implements OnApplicationShutdown {
     }
     return knowledgeGap(topic, { ...counts, examples }, hour, at, this.settings);
   }
-}
-
-/** Per partition of the log, the next offset the group will read (-1 where it has committed none). */
-async function committed(admin: Admin, groupId: string): Promise<Map<number, bigint>> {
-  const [topic] = await admin.fetchOffsets({ groupId, topics: [Topics.events.name] });
-  return new Map((topic?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
 }
