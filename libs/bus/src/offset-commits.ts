@@ -57,8 +57,18 @@ export class OffsetCommits {
     private readonly options: CommitOptions,
   ) {
     if (options.transactional) {
-      this.outbox = new Outbox();
-      this.transactions = new TransactionalCommitter(options.transactional);
+      this.outbox = new Outbox((partition, records, why) =>
+        deps.logger.warn('held outputs dropped: their records are handled again', {
+          groupId: deps.groupId,
+          partition,
+          records,
+          why,
+        }),
+      );
+      this.transactions = new TransactionalCommitter({
+        timeoutMs: COMMIT_TIMEOUT_MS,
+        ...options.transactional,
+      });
     }
   }
 
@@ -206,10 +216,8 @@ export class OffsetCommits {
       const inTransaction = new Map([...offsets].filter(([p]) => taken.held.has(p)));
       plain = new Map([...offsets].filter(([p]) => !taken.held.has(p)));
       try {
-        await withTimeout(
-          transactions.commit(client, this.options.topic, inTransaction, taken.records),
-          COMMIT_TIMEOUT_MS,
-        );
+        // (It gives up after COMMIT_TIMEOUT_MS, and stops what it began.)
+        await transactions.commit(client, this.options.topic, inTransaction, taken.records);
       } catch (err) {
         // Held again for the next transaction, but not for partitions this member lost.
         outbox.giveBack(taken);

@@ -124,4 +124,27 @@ describe('outbox', () => {
     outbox.forget((p) => p === 0);
     expect(outbox.take(offsets).afterCommit).toHaveLength(1);
   });
+
+  it('tells what it drops without a transaction: the outputs of a lost partition, held or still being made', async () => {
+    const dropped: [number, number, string][] = [];
+    const outbox = new Outbox((partition, records, why) => dropped.push([partition, records, why]));
+    await outbox.capture(0, 1n, async () => {
+      publish('a');
+      publish('b');
+    });
+    await outbox.capture(1, 1n, async () => publish('kept'));
+    let release!: () => void;
+    const running = outbox.capture(0, 2n, async () => {
+      publish('c');
+      await new Promise<void>((r) => (release = r));
+    });
+    outbox.forget((p) => p === 1);
+    release();
+    await running;
+    expect(dropped).toEqual([
+      [0, 2, 'partition lost'],
+      [0, 1, 'partition lost while its record was handled'],
+    ]);
+    expect(texts(outbox.take(new Map([[1, 2n]])).records)).toEqual(['kept']);
+  });
 });

@@ -55,6 +55,12 @@ export class Outbox {
   /** Per partition, how many times it was forgotten: a capture begun before does not count. */
   private readonly epochs = new Map<number, number>();
 
+  /** `onDropped`: told whenever held records go without a transaction (a partition lost). */
+  constructor(
+    private readonly onDropped: (partition: number, records: number, why: string) => void = () =>
+      undefined,
+  ) {}
+
   /**
    * Runs the handler of the record at (partition, offset) with a capture of its own. What it
    * published is held only when it succeeds: an attempt that throws leaves nothing behind, and
@@ -68,8 +74,12 @@ export class Outbox {
       const result = await captures.run(capture, handle);
       // (Of a partition lost meanwhile, its new owner handles the record again.)
       const { records, afterCommit } = capture;
-      if ((records.length || afterCommit.length) && epoch === (this.epochs.get(partition) ?? 0))
-        this.hold(partition, { offset, records, afterCommit });
+      if (records.length || afterCommit.length) {
+        if (epoch === (this.epochs.get(partition) ?? 0))
+          this.hold(partition, { offset, records, afterCommit });
+        else
+          this.onDropped(partition, records.length, 'partition lost while its record was handled');
+      }
       return result;
     } finally {
       capture.open = false;
@@ -128,6 +138,8 @@ export class Outbox {
   forget(owned: (partition: number) => boolean): void {
     for (const partition of this.epochs.keys())
       if (!owned(partition)) {
+        const dropped = (this.held.get(partition) ?? []).reduce((n, h) => n + h.records.length, 0);
+        if (dropped) this.onDropped(partition, dropped, 'partition lost');
         this.held.delete(partition);
         this.epochs.set(partition, (this.epochs.get(partition) ?? 0) + 1);
       }

@@ -28,6 +28,8 @@ export interface TransactionOptions extends ProducerOptions {
   /** The replica's stable id (static membership), else a random one per process. */
   instanceId?: string;
   limitOf: (topic: string) => number;
+  /** How long a transaction may take before it is given up on (default 10 s). */
+  timeoutMs?: number;
 }
 
 export class TransactionalCommitter {
@@ -54,26 +56,48 @@ export class TransactionalCommitter {
   ): Promise<void> {
     if (offsets.size === 0 && records.length === 0) return;
     const producer = this.current();
+    const work = this.run(producer, consumer, topic, offsets, records);
+    // (What a transaction given up on does later is of no interest: its producer is closed.)
+    work.catch(() => undefined);
+    const ms = this.options.timeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`transaction timed out after ${ms} ms`)), ms);
+    });
     try {
-      // (Fails with CONCURRENT_TRANSACTIONS while the broker still aborts what a killed
-      // predecessor with this transactional id left open: the next commit tries again.)
-      const transaction = await producer.beginTransaction();
-      for (const request of requests(records, this.limits))
-        await transaction.send({ messages: toMessages(request) });
-      if (offsets.size) {
-        await transaction.addConsumer(consumer);
-        await commitOffsets(producer, consumer, topic, offsets);
-      }
-      await transaction.commit();
+      await Promise.race([work, timeout]);
       for (const r of records) endPublishSpan(r.headers, r);
     } catch (err) {
       for (const r of records) endPublishSpan(r.headers, r, err);
       // Whatever state the producer is in (fenced, a request that timed out, an epoch to bump),
       // the next transaction starts on a new one: initialising the same transactional id
-      // aborts what this one left open.
+      // aborts what this one left open. A transaction that timed out is stopped at once, its
+      // producer closed: left running, it could still commit long after its records were
+      // offered to the next transaction, which would find it still active and fail too.
       this.reset(producer);
       throw err;
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  private async run(
+    producer: Producer,
+    consumer: Consumer,
+    topic: string,
+    offsets: Map<number, bigint>,
+    records: OutgoingRecord[],
+  ): Promise<void> {
+    // (Fails with CONCURRENT_TRANSACTIONS while the broker still aborts what a killed
+    // predecessor with this transactional id left open: the next commit tries again.)
+    const transaction = await producer.beginTransaction();
+    for (const request of requests(records, this.limits))
+      await transaction.send({ messages: toMessages(request) });
+    if (offsets.size) {
+      await transaction.addConsumer(consumer);
+      await commitOffsets(producer, consumer, topic, offsets);
+    }
+    await transaction.commit();
   }
 
   async close(): Promise<void> {
