@@ -190,6 +190,15 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
       if (!owned.has(snapshot.partition)) this.cache.delete(id);
   }
 
+  /**
+   * Whether this process owns the log partition (exactly-once consumers, once told by
+   * forgetPartitions; otherwise always): a snapshot of a partition it does not own may be behind
+   * what its new owner has folded.
+   */
+  owns(partition: number): boolean {
+    return this.owned?.has(partition) ?? true;
+  }
+
   /** Writes many snapshots at once (a restore, a rebuild), replacing any older ones in memory. */
   async putAll(snapshots: Iterable<Snapshot<S>>): Promise<number> {
     const all = [...snapshots];

@@ -120,16 +120,45 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
         return published;
       }
       case 'aiReplyProposed':
-      case 'messageScored':
-        return (
-          await this.decideAndAct(after, payload.value.messageId, false, trace, {
+      case 'messageScored': {
+        const messageId = payload.value.messageId;
+        const { done, published, waitMs } = await this.decideAndAct(
+          after,
+          messageId,
+          false,
+          trace,
+          {
             at,
             inTransaction: true,
-          })
-        ).published;
+          },
+        );
+        if (!done && !this.timeouts.has(messageId))
+          this.takeOverWait(after, messageId, at, trace, waitMs);
+        return published;
+      }
       default:
         return;
     }
+  }
+
+  /**
+   * A wait this replica did not begin (the conversation moved here, or the process restarted,
+   * after its message was read): taken over, as a new wait from now (as the message's own would
+   * be), so that an input that never comes still ends in a decision. Its position is the
+   * input's, later than the message's: the AI responder must be past it to count as past the
+   * message (which it is, if it is).
+   */
+  private takeOverWait(
+    state: ConversationState,
+    messageId: string,
+    at: Waiting['at'],
+    trace: Waiting['trace'],
+    waitMs?: number,
+  ): void {
+    this.timeouts.schedule(
+      { conversationId: state.conversationId, messageId, at, since: Date.now(), trace },
+      waitMs ?? this.policies.current.joinTimeoutMs,
+    );
   }
 
   /**
@@ -142,6 +171,16 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
   ): ReturnType<OnExpired> {
     const { conversationId, messageId, trace } = waiting;
     return this.mutex.run(conversationId, async () => {
+      // The partition moved to another replica since the wait began: that replica decides, on
+      // the state it has folded (this one's copy may lack what arrived since).
+      if (!this.store.owns(waiting.at.partition)) {
+        this.logger.log('wait dropped: the conversation moved to another replica', {
+          conversationId,
+          messageId,
+          partition: waiting.at.partition,
+        });
+        return { done: true };
+      }
       const snapshot = await this.store.get(conversationId);
       if (!snapshot) return { done: true };
       const proposed = !!findMessage(snapshot.state, messageId)?.proposal;

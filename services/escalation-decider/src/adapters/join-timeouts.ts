@@ -60,6 +60,7 @@ export class JoinTimeouts {
   schedule(waiting: Waiting, ms: number): void {
     if (this.stopped) return;
     const { conversationId, messageId } = waiting;
+    this.cancel(messageId);
     const timer = setTimeout(() => {
       this.timers.delete(messageId);
       if (this.stopped) return;
@@ -84,6 +85,11 @@ export class JoinTimeouts {
     }, ms);
     timer.unref();
     this.timers.set(messageId, timer);
+  }
+
+  /** Whether a wait for the message runs here. */
+  has(messageId: string): boolean {
+    return this.timers.has(messageId);
   }
 
   /** The message was decided: its timer, if any, goes. */
