@@ -2,10 +2,7 @@
 import type { DescMessage } from '@support/contracts';
 import type { BatchOptions } from './batch-handler.js';
 import type { GroupConsumer } from './consumer.js';
-import type { CrashMarks } from './crash-marks.js';
-import type { DeadLetterWriter } from './dead-letter.js';
-import type { BusLogger } from './logger.js';
-import type { RecordOptions } from './record-handler.js';
+import type { HandlingDeps, RecordOptions } from './record-handler.js';
 import type { RetryPolicy } from './retry.js';
 
 export interface ConsumeOptions<Desc extends DescMessage>
@@ -79,19 +76,11 @@ export interface ConsumeOptions<Desc extends DescMessage>
  */
 export type ConsumerStatus = 'starting' | 'running' | 'rejoining' | 'stopped' | 'crashed';
 
-export interface ConsumerDeps {
+export interface ConsumerDeps extends HandlingDeps {
   brokers: string[];
-  service: string;
   /** Static membership: this replica's id, stable across its restarts (none: a dynamic member). */
   instanceId?: string;
-  logger: BusLogger;
   sessionTimeoutMs: number;
-  /** A handler running longer is logged as a warning. */
-  slowHandlerMs: number;
-  retry: RetryPolicy;
-  deadLetters: DeadLetterWriter;
-  marks: CrashMarks;
-  stats: { handled: number; deadLettered: number };
   /** A topic's max.message.bytes (transactions split what they send by it). */
   limitOf: (topic: string) => number;
   stopping: () => boolean;

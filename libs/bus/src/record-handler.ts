@@ -71,8 +71,8 @@ export interface RecordOptions<Desc extends DescMessage> {
   onSettled?: (partition: number, offset: string) => void;
 }
 
-export interface RecordHandlerDeps {
-  groupId: string;
+/** What handling records needs of the process: the same for each of its consumers. */
+export interface HandlingDeps {
   service: string;
   logger: BusLogger;
   /** A handler running longer than this is logged as a warning (once per attempt). */
@@ -81,6 +81,10 @@ export interface RecordHandlerDeps {
   deadLetters: DeadLetterWriter;
   marks: CrashMarks;
   stats: { handled: number; deadLettered: number };
+}
+
+export interface RecordHandlerDeps extends HandlingDeps {
+  groupId: string;
   /** False once the consumer stops, crashes, or no longer owns the partition: retries end. */
   owns: (partition: number) => boolean;
   /** Commits past a dead-lettered record at once (nothing for a group that does not commit). */
