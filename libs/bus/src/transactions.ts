@@ -21,6 +21,7 @@ import {
   type OutgoingRecord,
 } from './batching.js';
 import { producerSettings, toMessages, type ProducerOptions } from './producer.js';
+import { withTimeout } from './timeout.js';
 
 export interface TransactionOptions extends ProducerOptions {
   /** The consumer group whose offsets the transactions commit. */
@@ -56,16 +57,12 @@ export class TransactionalCommitter {
   ): Promise<void> {
     if (offsets.size === 0 && records.length === 0) return;
     const producer = this.current();
-    const work = this.run(producer, consumer, topic, offsets, records);
-    // (What a transaction given up on does later is of no interest: its producer is closed.)
-    work.catch(() => undefined);
-    const ms = this.options.timeoutMs ?? 10_000;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`transaction timed out after ${ms} ms`)), ms);
-    });
     try {
-      await Promise.race([work, timeout]);
+      // (What a transaction given up on does later is of no interest: its producer is closed.)
+      await withTimeout(
+        this.run(producer, consumer, topic, offsets, records),
+        this.options.timeoutMs ?? 10_000,
+      );
       for (const r of records) endPublishSpan(r.headers, r);
     } catch (err) {
       for (const r of records) endPublishSpan(r.headers, r, err);
@@ -76,8 +73,6 @@ export class TransactionalCommitter {
       // offered to the next transaction, which would find it still active and fail too.
       this.reset(producer);
       throw err;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
