@@ -82,25 +82,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     const trace = { correlationId: record.meta.correlationId, causationId: record.meta.eventId };
     const at = { partition: record.partition, offset: record.offset };
     switch (payload.case) {
-      case 'customerMessageReceived': {
-        const messageId = payload.value.messageId;
-        const { done, published, waitMs } = await this.decideAndAct(
-          after,
-          messageId,
-          false,
-          trace,
-          {
-            at,
-            inTransaction: true,
-          },
-        );
-        if (!done)
-          this.timeouts.schedule(
-            { conversationId: after.conversationId, messageId, at, since: Date.now(), trace },
-            waitMs ?? this.policies.current.joinTimeoutMs,
-          );
-        return published;
-      }
+      case 'customerMessageReceived':
       case 'aiReplyProposed':
       case 'messageScored': {
         const messageId = payload.value.messageId;
@@ -109,38 +91,23 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
           messageId,
           false,
           trace,
-          {
-            at,
-            inTransaction: true,
-          },
+          { at, inTransaction: true },
         );
+        // The message's wait begins here; a proposal or score that finds it undecided and no wait
+        // in this process (the conversation moved here, or the process restarted, after the
+        // message was read) takes the wait over, so that an input that never comes still ends in
+        // a decision. Its position is then the input's, later than the message's: the AI responder
+        // must be past it to count as past the message (which it is, if it is).
         if (!done && !this.timeouts.has(messageId))
-          this.takeOverWait(after, messageId, at, trace, waitMs);
+          this.timeouts.schedule(
+            { conversationId: after.conversationId, messageId, at, since: Date.now(), trace },
+            waitMs ?? this.policies.current.joinTimeoutMs,
+          );
         return published;
       }
       default:
         return;
     }
-  }
-
-  /**
-   * A wait this replica did not begin (the conversation moved here, or the process restarted,
-   * after its message was read): taken over, as a new wait from now (as the message's own would
-   * be), so that an input that never comes still ends in a decision. Its position is the
-   * input's, later than the message's: the AI responder must be past it to count as past the
-   * message (which it is, if it is).
-   */
-  private takeOverWait(
-    state: ConversationState,
-    messageId: string,
-    at: Waiting['at'],
-    trace: Waiting['trace'],
-    waitMs?: number,
-  ): void {
-    this.timeouts.schedule(
-      { conversationId: state.conversationId, messageId, at, since: Date.now(), trace },
-      waitMs ?? this.policies.current.joinTimeoutMs,
-    );
   }
 
   /**
