@@ -250,7 +250,7 @@ export class Bus {
    * group comes back. A consumer that cannot join its group, again and again, ends the process
    * (via onFatal) so that a supervisor restarts it.
    */
-  async consume<Desc extends DescMessage>(options: ConsumeOptions<Desc>): Promise<void> {
+  async consume<Desc extends DescMessage>(options: ConsumeOptions<Desc>): Promise<ConsumerHandle> {
     if (!this.limits.has(options.topic.name))
       this.limits.set(options.topic.name, maxMessageBytesOf(options.topic));
     const consumer = new GroupConsumer<Desc>(
@@ -274,6 +274,7 @@ export class Bus {
     );
     this.consumers.set(consumer.groupId, consumer as unknown as GroupConsumer);
     consumer.start();
+    return { punctuate: (partition, after, work) => consumer.punctuate(partition, after, work) };
   }
 
   /**
@@ -345,4 +346,15 @@ function defaultFatal(reason: Error): void {
     }),
   );
   process.exit(1);
+}
+
+/** What a service may ask of a consumer it started. */
+export interface ConsumerHandle {
+  /**
+   * Exactly-once consumers: runs `work` for a partition outside any record (a timer's); what it
+   * publishes goes out in that partition's next transaction, with offsets past `after` (the last
+   * record the work's state saw), fenced by the group's generation, and `afterTransaction` steps
+   * run once that has committed. Throws for a consumer that is not exactly-once.
+   */
+  punctuate<R>(partition: number, after: bigint, work: () => Promise<R>): Promise<R>;
 }

@@ -105,6 +105,11 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
     if (this.status !== 'crashed') this.status = 'stopped';
   }
 
+  /** Exactly-once: see OffsetCommits.punctuate. */
+  punctuate<R>(partition: number, after: bigint, work: () => Promise<R>): Promise<R> {
+    return this.commits.punctuate(partition, after, work);
+  }
+
   crashMarks(crash: Error) {
     return this.records.crashMarks(crash);
   }

@@ -281,6 +281,62 @@ describe('exactly-once consumers', () => {
     expect([...texts].sort()).toEqual([...sent].sort());
   }, 90_000);
 
+  it("commits what a punctuation (work outside any record) publishes in its partition's next transaction, with no record after it; nothing of one that threw", async () => {
+    const from = testTopic(`test.eos.punct.in.${randomUUID()}`);
+    const to = testTopic(`test.eos.punct.out.${randomUUID()}`);
+    const bus = newBus(`test-eos-punct-${randomUUID().slice(0, 8)}`);
+    await bus.ensureTopics([from, to]);
+    const seen: { partition: number; offset: string; key: string }[] = [];
+    const consumer = await bus.consume({
+      group: 'copy',
+      topic: from,
+      exactlyOnce: true,
+      // The records publish nothing: only the punctuations below do.
+      handle: async (r) => void seen.push({ partition: r.partition, offset: r.offset, key: r.key }),
+    });
+    const sent = Array.from({ length: 6 }, (_, i) => `p${i}`);
+    await sendTexts(bus, from, sent, sent.length);
+    await until(
+      () => seen.length >= sent.length,
+      30_000,
+      () => `${sent.length} records handled (${seen.length})`,
+    );
+    // Their offsets committed (plainly, since they published nothing): nothing new to commit.
+    await committedTheEnd(bus, `${bus.service}.copy`, from.name, 10_000, 'the copying group');
+    const text = (t: string) => create(InboundMessageSchema, { channel: 'web', text: t });
+    const [first] = seen;
+    await expect(
+      consumer.punctuate(first.partition, BigInt(first.offset), async () => {
+        await bus.publish({ topic: to, key: first.key, value: text('of a failed punctuation') });
+        throw new Error('failed punctuation');
+      }),
+    ).rejects.toThrow('failed punctuation');
+    await expect(consumer.punctuate(99, 0n, async () => undefined)).rejects.toThrow(
+      'partition 99 is not assigned',
+    );
+    const steps: string[] = [];
+    for (const s of seen)
+      await consumer.punctuate(s.partition, BigInt(s.offset), async () => {
+        await bus.publish({ topic: to, key: s.key, value: text(`after ${s.key}`) });
+        await afterTransaction(async () => void steps.push(s.key));
+      });
+    const texts = await readCommitted(to, seen.length);
+    const expected = seen.map((s) => `after ${s.key}`).sort();
+    expect([...texts].sort()).toEqual(expected);
+    expect(steps.map((k) => `after ${k}`).sort()).toEqual(expected);
+    await committedTheEnd(bus, `${bus.service}.copy`, from.name, 10_000, 'the copying group');
+
+    const plain = newBus(`test-eos-punct-plain-${randomUUID().slice(0, 8)}`);
+    const notExactlyOnce = await plain.consume({
+      group: 'plain',
+      topic: from,
+      handle: async () => undefined,
+    });
+    await expect(notExactlyOnce.punctuate(0, 0n, async () => undefined)).rejects.toThrow(
+      'not exactly-once',
+    );
+  }, 90_000);
+
   it('commits, between full commits, only the offsets of partitions whose records published (in their transactions), not a plain commit beside each', async () => {
     const from = testTopic(`test.eos.linger.in.${randomUUID()}`);
     const to = testTopic(`test.eos.linger.out.${randomUUID()}`);

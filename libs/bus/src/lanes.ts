@@ -160,6 +160,16 @@ export class PartitionLanes<R extends LaneRecord> {
     return out;
   }
 
+  /**
+   * The offset past the records of an assigned partition handled so far, when every record
+   * before it is handled (what a commit may always say, again or for the first time); undefined
+   * before the first record of this assignment is handled.
+   */
+  handledNext(partition: number): bigint | undefined {
+    const lane = this.lanes.get(partition);
+    return lane?.assigned && lane.handled !== undefined ? lane.handled + 1n : undefined;
+  }
+
   /** A commit of these failed: they are offered again next time (unless newer ones were handled). */
   restoreCommittable(offsets: Map<number, bigint>): void {
     for (const p of offsets.keys()) {

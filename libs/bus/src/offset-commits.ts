@@ -31,7 +31,7 @@ export interface CommitDeps {
   logger: BusLogger;
   lanes: Pick<
     PartitionLanes<never>,
-    'takeCommittable' | 'restoreCommittable' | 'isIdle' | 'isAssigned'
+    'takeCommittable' | 'restoreCommittable' | 'isIdle' | 'isAssigned' | 'handledNext'
   >;
   /** The client and its fetch stream, while the consumer has them. */
   client: () => KafkaConsumer | undefined;
@@ -95,6 +95,25 @@ export class OffsetCommits {
     return result;
   }
 
+  /**
+   * Exactly-once: work for a partition outside any record (a timer's), whose publications are
+   * held like a record's and go out in the partition's next transaction, with its offsets, so
+   * that the group's generation fences them: a member that lost the partition cannot commit
+   * them. `after`: the offset of the last record the work's state saw, which that transaction
+   * commits past (the work must not be committed ahead of the records it depends on).
+   */
+  async punctuate<R>(partition: number, after: bigint, work: () => Promise<R>): Promise<R> {
+    const outbox = this.outbox;
+    if (!outbox) throw new Error(`${this.deps.groupId} is not exactly-once: nothing to punctuate`);
+    if (!this.deps.lanes.isAssigned(partition))
+      throw new Error(
+        `partition ${partition} is not assigned to this member of ${this.deps.groupId}`,
+      );
+    const result = await outbox.capture(partition, after, work);
+    if (outbox.size) this.soon();
+    return result;
+  }
+
   private soon(): void {
     if (this.lingering || this.deps.halted()) return;
     this.lingering = setTimeout(() => {
@@ -117,7 +136,10 @@ export class OffsetCommits {
     return this.enqueue(async () => {
       const commits = (this.outbox || this.options.commitOffsets) && !!this.deps.client();
       const offsets = commits ? this.deps.lanes.takeCommittable() : new Map<number, bigint>();
-      if (commits) this.pastMarkers(offsets);
+      if (commits) {
+        this.pastMarkers(offsets);
+        this.withPunctuations(offsets);
+      }
       try {
         await this.options.beforeCommit?.();
         await this.send(offsets, heldOnly);
@@ -177,6 +199,19 @@ export class OffsetCommits {
       if (!this.deps.lanes.isIdle(partition)) continue;
       const known = offsets.get(partition) ?? this.committedAt.get(partition) ?? -1n;
       if (next > known) offsets.set(partition, next);
+    }
+  }
+
+  /**
+   * A partition whose held outputs include a punctuation's may have no new record to commit: its
+   * transaction commits the offset past what it has handled again (the same offset, fenced).
+   */
+  private withPunctuations(offsets: Map<number, bigint>): void {
+    const outbox = this.outbox;
+    for (const p of outbox?.partitions() ?? []) {
+      if (offsets.has(p)) continue;
+      const next = this.deps.lanes.handledNext(p);
+      if (next !== undefined && outbox!.holdsBefore(p, next)) offsets.set(p, next);
     }
   }
 

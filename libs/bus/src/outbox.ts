@@ -95,6 +95,17 @@ export class Outbox {
     this.held.set(partition, list);
   }
 
+  /** The partitions something is held for. */
+  partitions(): number[] {
+    return [...this.held.keys()];
+  }
+
+  /** Whether a transaction committing the partition up to `upTo` would carry anything. */
+  holdsBefore(partition: number, upTo: bigint): boolean {
+    const first = this.held.get(partition)?.[0];
+    return first !== undefined && first.offset < upTo;
+  }
+
   /** How many records (and after-commit steps) are held. */
   get size(): number {
     let n = 0;

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { Topics, type Bus } from '@support/bus';
+import { Topics, type Bus, type ConsumerHandle } from '@support/bus';
 import { invalidLogEvent } from '@support/conversation';
 import { KeyedMutex } from './once.js';
 import { LogPartitionRestorer } from './restore.js';
@@ -14,6 +14,13 @@ import type { ConversationState } from '@support/conversation';
 
 /** How many records of one log partition, each of another conversation, a log consumer handles at once. */
 const LOG_PARALLEL_KEYS = Math.max(1, Number(process.env.LOG_PARALLEL_KEYS ?? 16));
+
+/** A service's reading of the conversation log: its snapshots, and its consumer's punctuations. */
+export interface ConversationLog<S extends OfConversation = ConversationState> {
+  store: SnapshotStore<S>;
+  /** Exactly-once consumers: see ConsumerHandle.punctuate in libs/bus, and SnapshotStore.putUnsettled. */
+  punctuate: ConsumerHandle['punctuate'];
+}
 
 /**
  * Consumes the conversation log into the service's snapshots and hands each
@@ -44,7 +51,7 @@ export async function consumeConversationLog<S extends OfConversation = Conversa
     /** For a reader in no hurry: see `fetchWaitMs` in libs/bus consumer.ts. */
     fetchWaitMs?: number;
   },
-): Promise<SnapshotStore<S>> {
+): Promise<ConversationLog<S>> {
   const projection = opts.projection ?? (conversationProjection as unknown as Projection<S>);
   const store =
     opts.store ??
@@ -52,7 +59,7 @@ export async function consumeConversationLog<S extends OfConversation = Conversa
   const mutex = opts.mutex ?? new KeyedMutex();
   const restorer = new LogPartitionRestorer(bus, store, opts.onRestored);
   const exactlyOnce = opts.exactlyOnce ?? false;
-  await bus.consume({
+  const consumer = await bus.consume({
     group: opts.group ?? 'log',
     topic: Topics.events,
     fromBeginning: true,
@@ -80,5 +87,5 @@ export async function consumeConversationLog<S extends OfConversation = Conversa
         await applyLogRecord(store, record, opts.react, restorer);
       }),
   });
-  return store;
+  return { store, punctuate: consumer.punctuate };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { ConversationEventSchema } from '@support/contracts';
 import type { Incoming } from '@support/bus';
-import { conversationEvent, fold } from '@support/conversation';
+import { conversationEvent, evolve, fold } from '@support/conversation';
 import { applyLogRecord, SnapshotStore, type Applied } from './snapshots';
 import { once } from './once';
 
@@ -112,6 +112,8 @@ describe('snapshots in Redis', () => {
     const other = () => new SnapshotStore(redis, namespace);
     const [a, b] = [randomUUID(), randomUUID()];
     const react = async () => undefined;
+    // Caught up (a restore marks the partition intact before its first record).
+    await store.markPartitionIntact(2, 10n);
     await applyLogRecord(store, record(a, 10, 'a1'), react);
     await applyLogRecord(store, record(b, 11, 'b1'), react);
     await applyLogRecord(store, record(b, 13, 'b2'), react); // not committed yet
@@ -135,6 +137,46 @@ describe('snapshots in Redis', () => {
     expect(await store.flushCommitted(new Map([[2, 16n]]))).toBe(0);
     expect(await store.checkpoint(2)).toBe(14n);
     expect((await store.get(a))?.offset).toBe('10');
+    await store.clear();
+  });
+
+  it("checkpoints a punctuation's change only once its transaction has committed (settle)", async () => {
+    const namespace = `test-${randomUUID()}`;
+    const store = new SnapshotStore(redis, namespace);
+    const other = () => new SnapshotStore(redis, namespace);
+    const [a, b] = [randomUUID(), randomUUID()];
+    const react = async () => undefined;
+    await store.markPartitionIntact(2, 20n);
+    await applyLogRecord(store, record(a, 20, 'a1'), react);
+    await applyLogRecord(store, record(b, 21, 'b1'), react);
+    expect(await store.flushCommitted(new Map([[2, 22n]]))).toBe(2);
+
+    // A timer's decision on a: folded at once (the next record sees it), not yet committed.
+    const decided = await store.get(a);
+    const changed = { ...decided!, state: evolve(decided!.state, record(a, 23, 'decided').value) };
+    await store.putUnsettled(changed);
+    await applyLogRecord(store, record(b, 24, 'b2'), react);
+    expect(await store.flushCommitted(new Map([[2, 25n]]))).toBe(1);
+    expect((await other().get(a))?.state.messages.map((m) => m.text)).toEqual(['a1']);
+    // The checkpoint stays behind a's change (its first record since the last write, 20).
+    expect(await store.checkpoint(2)).toBe(20n);
+    // A record of a after it holds the change too, and waits with it.
+    await applyLogRecord(store, record(a, 26, 'a2'), react);
+    expect(await store.flushCommitted(new Map([[2, 27n]]))).toBe(0);
+    expect((await store.get(a))?.state.messages.map((m) => m.text)).toEqual([
+      'a1',
+      'decided',
+      'a2',
+    ]);
+
+    store.settle(a);
+    expect(await store.flushCommitted(new Map([[2, 27n]]))).toBe(1);
+    expect((await other().get(a))?.state.messages.map((m) => m.text)).toEqual([
+      'a1',
+      'decided',
+      'a2',
+    ]);
+    expect(await store.checkpoint(2)).toBe(27n);
     await store.clear();
   });
 

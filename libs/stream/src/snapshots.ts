@@ -40,6 +40,8 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
   private readonly since = new Map<string, bigint>();
   /** Exactly-once: the partitions this process owns (forgetPartitions), undefined until told. */
   private owned?: Set<number>;
+  /** Conversations changed by a punctuation whose transaction has not committed (putUnsettled). */
+  private readonly unsettled = new Set<string>();
 
   constructor(
     private readonly redis: Redis,
@@ -111,6 +113,23 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
     this.remember(snapshot);
   }
 
+  /**
+   * Exactly-once: keeps a snapshot that a punctuation changed (work outside any record, whose
+   * publications go out in the partition's next transaction: libs/bus ConsumerHandle.punctuate).
+   * It goes to Redis only once that transaction has committed (`settle`), and so does every later
+   * snapshot of the conversation, which holds the change too; meanwhile the partition's checkpoint
+   * stays behind it. A crash before the commit loses the change with what it published.
+   */
+  async putUnsettled(snapshot: Snapshot<S>): Promise<void> {
+    await this.put(snapshot);
+    this.unsettled.add(snapshot.state.conversationId);
+  }
+
+  /** The punctuation's transaction committed: the conversation's snapshot may be checkpointed. */
+  settle(conversationId: string): void {
+    this.unsettled.delete(conversationId);
+  }
+
   /** How many snapshots wait for the next flush. */
   get unflushed(): number {
     return this.dirty.size;
@@ -122,7 +141,9 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
    */
   async flush(): Promise<number> {
     if (this.dirty.size === 0) return 0;
-    const taken = [...this.dirty.values()];
+    const taken = [...this.dirty.values()].filter(
+      (s) => !this.unsettled.has(s.state.conversationId),
+    );
     await this.write(taken);
     this.cleaned(taken);
     return taken.length;
@@ -159,7 +180,8 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
     for (const [id, s] of this.dirty) {
       const checkpoint = checkpoints.get(s.partition);
       if (checkpoint === undefined) continue;
-      if (BigInt(s.offset) < committed.get(s.partition)!) written.push(s);
+      if (BigInt(s.offset) < committed.get(s.partition)! && !this.unsettled.has(id))
+        written.push(s);
       else {
         const since = this.since.get(id)!;
         if (since < checkpoint) checkpoints.set(s.partition, since);
@@ -185,6 +207,7 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
       if (!owned.has(s.partition)) {
         this.dirty.delete(id);
         this.since.delete(id);
+        this.unsettled.delete(id);
       }
     for (const [id, { snapshot }] of this.cache)
       if (!owned.has(snapshot.partition)) this.cache.delete(id);
@@ -281,6 +304,7 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
     this.cache.clear();
     this.dirty.clear();
     this.since.clear();
+    this.unsettled.clear();
     let removed = 0;
     let cursor = '0';
     do {

@@ -5,18 +5,15 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { Bus, deterministicId } from '@support/bus';
+import { afterTransaction, Bus } from '@support/bus';
 import type { ConversationEvent } from '@support/contracts';
 import { evolve, findMessage, type ConversationState } from '@support/conversation';
 import { JsonLogger, REDIS } from '@support/service-kit';
 import {
   consumeConversationLog,
-  isDone,
   KeyedMutex,
-  logContains,
-  onceChecked,
   type Applied,
-  type SnapshotStore,
+  type ConversationLog,
 } from '@support/stream';
 import { NO_CONTEXT, type DecisionContext } from '../domain/context.js';
 import { decide } from '../domain/decide.js';
@@ -27,12 +24,12 @@ import { HumanRequestDetection } from './human-request.js';
 import { DecisionActions } from './decision-actions.js';
 import { JoinTimeouts, type OnExpired, type Waiting } from './join-timeouts.js';
 import { PolicyStore } from './policy-store.js';
-import { ReviewPublisher, reviewEventIdFor } from './review-publisher.js';
+import { ReviewPublisher } from './review-publisher.js';
 import { BriefingSummarizer } from './summary.js';
 
 @Injectable()
 export class DeciderService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private store!: SnapshotStore;
+  private log!: ConversationLog;
   private readonly mutex = new KeyedMutex();
   private readonly timeouts: JoinTimeouts;
   private readonly actions: DecisionActions;
@@ -66,7 +63,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     // Exactly-once: a decision and everything it publishes (the customer's reply or notice, the
     // handoff, the log events) go out in one transaction with the offset of the record that
     // caused it; a decision whose transaction did not commit is taken again, once.
-    this.store = await consumeConversationLog(this.bus, this.redis, {
+    this.log = await consumeConversationLog(this.bus, this.redis, {
       mutex: this.mutex,
       react: (a) => this.react(a),
       exactlyOnce: true,
@@ -86,13 +83,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
       case 'aiReplyProposed':
       case 'messageScored': {
         const messageId = payload.value.messageId;
-        const { done, published, waitMs } = await this.decideAndAct(
-          after,
-          messageId,
-          false,
-          trace,
-          { at, inTransaction: true },
-        );
+        const { done, published, waitMs } = await this.decideAndAct(after, messageId, false, trace);
         // The message's wait begins here; a proposal or score that finds it undecided and no wait
         // in this process (the conversation moved here, or the process restarted, after the
         // message was read) takes the wait over, so that an input that never comes still ends in
@@ -113,6 +104,11 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
   /**
    * A wait ran out: decide on what has arrived, as the log consumer's reaction
    * would (under the conversation's lock, what it appends counted at once).
+   *
+   * Exactly once, like a reaction: the decision is a punctuation of the conversation's partition
+   * (libs/bus ConsumerHandle.punctuate). What it publishes goes out in the partition's next
+   * transaction, with offsets past the conversation's last record, fenced by the group's
+   * generation; the snapshot that holds it goes to Redis only once that has committed.
    */
   private onJoinTimeout(
     waiting: Waiting,
@@ -120,9 +116,10 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
   ): ReturnType<OnExpired> {
     const { conversationId, messageId, trace } = waiting;
     return this.mutex.run(conversationId, async () => {
+      const { store, punctuate } = this.log;
       // The partition moved to another replica since the wait began: that replica decides, on
       // the state it has folded (this one's copy may lack what arrived since).
-      if (!this.store.owns(waiting.at.partition)) {
+      if (!store.owns(waiting.at.partition)) {
         this.logger.log('wait dropped: the conversation moved to another replica', {
           conversationId,
           messageId,
@@ -130,41 +127,40 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
         });
         return { done: true };
       }
-      const snapshot = await this.store.get(conversationId);
+      const snapshot = await store.get(conversationId);
       if (!snapshot) return { done: true };
       const proposed = !!findMessage(snapshot.state, messageId)?.proposal;
       const aiResponder = proposed ? undefined : await aiResponderAt();
-      const { done, published, waitMs } = await this.decideAndAct(
-        snapshot.state,
-        messageId,
-        true,
-        trace,
-        { at: { partition: snapshot.partition, offset: snapshot.offset }, inTransaction: false },
-        aiResponder,
-      );
-      if (published.length)
-        await this.store.put({ ...snapshot, state: published.reduce(evolve, snapshot.state) });
-      return { done, waitMs, aiResponder };
+      return punctuate(snapshot.partition, BigInt(snapshot.offset), async () => {
+        const decided = await this.decideAndAct(
+          snapshot.state,
+          messageId,
+          true,
+          trace,
+          aiResponder,
+        );
+        if (decided.published.length) {
+          const state = decided.published.reduce(evolve, snapshot.state);
+          await store.putUnsettled({ ...snapshot, state });
+          await afterTransaction(async () => store.settle(conversationId));
+        }
+        return { done: decided.done, waitMs: decided.waitMs, aiResponder };
+      });
     });
   }
 
   /**
    * `done` when the message needs no further decision; `published`, the
-   * conversation events this call appended (none when it waits, or when an
-   * earlier attempt had already decided); `waitMs`, how long to wait at most
-   * when the decision asked for less than the join's timeout.
-   *
-   * `inTransaction`: called by the log consumer's reaction, whose publishes go out in the
-   * transaction of its record (exactly once, no marks needed). Otherwise (a wait that ran out, on
-   * a timer) the decision is published at once, made once by a done mark and a pending mark
-   * settled by a look in the log (onceChecked).
+   * conversation events this call appended (none when it waits, or when it
+   * was decided already); `waitMs`, how long to wait at most when the
+   * decision asked for less than the join's timeout. What it publishes is held for the
+   * transaction of the record (a reaction) or of the punctuation (a wait that ran out).
    */
   private async decideAndAct(
     state: ConversationState,
     messageId: string,
     timedOut: boolean,
     trace: { correlationId: string; causationId: string },
-    { at, inTransaction }: { at: { partition: number; offset: string }; inTransaction: boolean },
     aiResponder?: DecisionContext['aiResponder'],
   ): Promise<{ done: boolean; published: ConversationEvent[]; waitMs?: number }> {
     const policy = this.policies.current;
@@ -180,29 +176,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     if (decision.kind === 'wait') return { done: false, published: [], waitMs: decision.forMs };
     this.timeouts.cancel(messageId);
     if (decision.kind === 'none') return { done: true, published: [] };
-    const key = `escalation-decider:decision:${messageId}`;
-    const act = () => this.actions.act(state, messageId, decision, trace, policy, context);
-    if (inTransaction) {
-      // A decision taken on a timer went out with a done mark: its events may still be on
-      // their way through the log to this conversation's snapshot.
-      if (await isDone(this.redis, key)) return { done: true, published: [] };
-      return { done: true, published: await act() };
-    }
-    // The decision lands in the conversation's partition after `at`; a doubtful earlier
-    // attempt (a crash between publishing and marking done) is settled by looking there.
-    const check = {
-      contains: (partition: number, afterOffset: string, eventIds: string[]) =>
-        logContains(this.bus, partition, afterOffset, eventIds),
-      partition: at.partition,
-      afterOffset: at.offset,
-      eventIds: [
-        deterministicId('released', messageId),
-        deterministicId('handoff-requested', messageId),
-        reviewEventIdFor(messageId),
-      ],
-    };
-    let published: ConversationEvent[] = [];
-    await onceChecked(this.redis, key, check, async () => void (published = await act()));
+    const published = await this.actions.act(state, messageId, decision, trace, policy, context);
     return { done: true, published };
   }
 }

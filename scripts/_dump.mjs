@@ -1,0 +1,15 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { fromBinary } from '@bufbuild/protobuf';
+import { ConversationEventSchema } from '../libs/contracts/dist/index.js';
+const kafka = new Kafka({ brokers: [process.env.KAFKA_BROKERS], logLevel: logLevel.NOTHING });
+const want = process.argv[2];
+const c = kafka.consumer({ groupId: 'dump-' + Math.random(), readUncommitted: false });
+await c.connect(); await c.subscribe({ topic: 'conversation.events', fromBeginning: true });
+let last = Date.now();
+c.run({ eachMessage: async ({ partition, message }) => { last = Date.now();
+  if (message.key?.toString() !== want) return;
+  const e = fromBinary(ConversationEventSchema, message.value);
+  console.log(partition, message.offset, new Date(Number(message.timestamp)).toISOString(), e.payload.case, e.eventId, JSON.stringify(e.payload.value?.messageId ?? ''));
+}});
+while (Date.now() - last < 5000) await new Promise(r => setTimeout(r, 500));
+await c.disconnect();

@@ -1,0 +1,18 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { fromBinary } from '@bufbuild/protobuf';
+import { ConversationEventSchema } from '../libs/contracts/dist/index.js';
+const kafka = new Kafka({ brokers: [process.env.KAFKA_BROKERS], logLevel: logLevel.NOTHING });
+const [p, from] = [Number(process.argv[2]), process.argv[3]];
+const c = kafka.consumer({ groupId: 'dump-' + Math.random() });
+await c.connect(); await c.subscribe({ topic: 'conversation.events', fromBeginning: true });
+let last = Date.now();
+c.run({ eachMessage: async ({ partition, message }) => { last = Date.now();
+  if (partition !== p || BigInt(message.offset) < BigInt(from)) return;
+  const e = fromBinary(ConversationEventSchema, message.value);
+  console.log(partition, message.offset, new Date(Number(message.timestamp)).toISOString(), e.payload.case, message.key.toString().slice(0,8), JSON.stringify(e.payload.value?.messageId ?? ''));
+}});
+c.on(c.events.GROUP_JOIN, () => {});
+await new Promise(r => setTimeout(r, 3000));
+c.seek({ topic: 'conversation.events', partition: p, offset: from });
+while (Date.now() - last < 5000) await new Promise(r => setTimeout(r, 500));
+await c.disconnect();
