@@ -140,6 +140,32 @@ describe('snapshots in Redis', () => {
     await store.clear();
   });
 
+  it('moves no checkpoint that Redis lost, so a snapshot lost with it is missed (and restored from the log), not started afresh', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const store = new SnapshotStore(redis, namespace);
+    const [a, b] = [randomUUID(), randomUUID()];
+    const react = async () => undefined;
+    await store.markPartitionIntact(2, 30n);
+    await applyLogRecord(store, record(a, 30, 'a1'), react);
+    await applyLogRecord(store, record(b, 31, 'b1'), react);
+    expect(await store.flushCommitted(new Map([[2, 32n]]))).toBe(2);
+    expect(await store.partitionIntact(2)).toBe(true);
+
+    // Redis loses everything; this process still holds b (a record of it came since), not a.
+    await redis.del(
+      `snap:${namespace}:${a}`,
+      `snap:${namespace}:${b}`,
+      `snap-partition:${namespace}:2`,
+    );
+    store.clearCache();
+    await applyLogRecord(store, record(b, 33, 'b2'), react);
+    expect(await store.flushCommitted(new Map([[2, 34n]]))).toBe(1);
+    // Had the mark come back, a's next record would start from nothing, its first message lost.
+    expect(await store.partitionIntact(2)).toBe(false);
+    expect(await store.checkpoint(2)).toBeUndefined();
+    await store.clear();
+  });
+
   it("checkpoints a punctuation's change only once its transaction has committed (settle)", async () => {
     const namespace = `test-${randomUUID()}`;
     const store = new SnapshotStore(redis, namespace);

@@ -170,6 +170,10 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
    * record it lacks, so the checkpoint always means "every snapshot of the partition holds every
    * record before this offset", and a restart folds the log from there to where the group stands
    * (LogPartitionRestorer.catchUp) before it handles anything.
+   *
+   * A checkpoint only moves a mark that Redis still holds (SET XX): after Redis has lost its data,
+   * a snapshot it lost must be missed (the partition then restored from the log, restore.ts), not
+   * hidden behind a mark written again as if every snapshot of the partition were there.
    */
   async flushCommitted(committed: Map<number, bigint>): Promise<number> {
     // (A partition lost since: its snapshots were dropped, and its new owner checkpoints it.)
@@ -189,7 +193,8 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
     }
     const multi = this.redis.multi();
     for (const s of written) multi.set(this.key(s.state.conversationId), JSON.stringify(s));
-    for (const [partition, upTo] of checkpoints) multi.set(...this.partitionMark(partition, upTo));
+    for (const [partition, upTo] of checkpoints)
+      multi.set(...this.partitionMark(partition, upTo), 'XX');
     const failed = (await multi.exec())?.find(([err]) => err)?.[0];
     if (failed) throw failed;
     this.cleaned(written);
