@@ -2,8 +2,8 @@ import type { Redis } from 'ioredis';
 import { Topics, type Bus, type ConsumerHandle } from '@support/bus';
 import { invalidLogEvent } from '@support/conversation';
 import { KeyedMutex } from './once.js';
-import { LogPartitionRestorer } from './restore.js';
-import { applyLogRecord, SnapshotStore, type Reaction, type Snapshot } from './snapshots.js';
+import { LogPartitionRestorer, type RestorerHooks } from './restore.js';
+import { applyLogRecord, SnapshotStore, type Reaction } from './snapshots.js';
 import {
   conversationProjection,
   projectionNamespace,
@@ -40,7 +40,9 @@ export async function consumeConversationLog<S extends OfConversation = Conversa
     parallelKeys?: number;
     react: Reaction<S>;
     /** Restores what the service derives from snapshots besides them, when snapshots are restored. */
-    onRestored?: (snapshots: Snapshot<S>[]) => Promise<void>;
+    onRestored?: RestorerHooks<S>['onRestored'];
+    /** Exactly-once: see RestorerHooks.onCaughtUp (restore.ts). */
+    onCaughtUp?: RestorerHooks<S>['onCaughtUp'];
     /**
      * Exactly-once (Kafka transactions): what the reaction publishes goes out in one transaction
      * with the offsets past its record; snapshots are checkpointed after the transaction
@@ -57,7 +59,10 @@ export async function consumeConversationLog<S extends OfConversation = Conversa
     opts.store ??
     new SnapshotStore<S>(redis, projectionNamespace(bus.service, projection), projection);
   const mutex = opts.mutex ?? new KeyedMutex();
-  const restorer = new LogPartitionRestorer(bus, store, opts.onRestored);
+  const restorer = new LogPartitionRestorer(bus, store, {
+    onRestored: opts.onRestored,
+    onCaughtUp: opts.onCaughtUp,
+  });
   const exactlyOnce = opts.exactlyOnce ?? false;
   const consumer = await bus.consume({
     group: opts.group ?? 'log',

@@ -31,8 +31,7 @@ export class LogPartitionRestorer<S extends OfConversation> implements Partition
   constructor(
     private readonly bus: Bus,
     private readonly store: SnapshotStore<S>,
-    /** What a service derives from its snapshots besides them (e.g. agents' loads), restored with them. */
-    private readonly onRestored?: (snapshots: Snapshot<S>[]) => Promise<void>,
+    private readonly hooks: RestorerHooks<S> = {},
   ) {}
 
   /**
@@ -56,6 +55,7 @@ export class LogPartitionRestorer<S extends OfConversation> implements Partition
       await this.foldGap(partition, checkpoint, BigInt(offset));
     }
     this.caughtUp.add(partition);
+    await this.hooks.onCaughtUp?.(partition);
   }
 
   /** The partitions this member owns now: one it lost must be caught up again if it comes back. */
@@ -82,7 +82,7 @@ export class LogPartitionRestorer<S extends OfConversation> implements Partition
       new Map([[partition, from]]),
     );
     await this.store.putAll(changed.values());
-    await this.onRestored?.([...changed.values()]);
+    await this.hooks.onRestored?.([...changed.values()]);
     await this.store.markPartitionIntact(partition, upTo);
     this.bus.logger.log('snapshots caught up with the committed offset from the log', {
       namespace: this.store.namespace,
@@ -142,7 +142,7 @@ export class LogPartitionRestorer<S extends OfConversation> implements Partition
       upTo,
     );
     await this.store.putAll(snapshots.values());
-    await this.onRestored?.([...snapshots.values()]);
+    await this.hooks.onRestored?.([...snapshots.values()]);
     for (const [partition, offset] of upTo) await this.store.markPartitionIntact(partition, offset);
     if (events > 0)
       this.bus.logger.warn('snapshots of log partitions were missing: restored from the log', {
@@ -153,6 +153,16 @@ export class LogPartitionRestorer<S extends OfConversation> implements Partition
         ms: Date.now() - started,
       });
   }
+}
+
+export interface RestorerHooks<S extends OfConversation> {
+  /** What a service derives from its snapshots besides them (e.g. agents' loads), restored with them. */
+  onRestored?: (snapshots: Snapshot<S>[]) => Promise<void>;
+  /**
+   * Exactly-once: a partition newly assigned is caught up, before its first record is handled:
+   * where a service takes up what it left waiting on the partition (the decider's waits).
+   */
+  onCaughtUp?: (partition: number) => Promise<void>;
 }
 
 interface Waiter {

@@ -24,6 +24,7 @@ import { HumanRequestDetection } from './human-request.js';
 import { DecisionActions } from './decision-actions.js';
 import { JoinTimeouts, type OnExpired, type Waiting } from './join-timeouts.js';
 import { PolicyStore } from './policy-store.js';
+import { WaitRegistry } from './wait-registry.js';
 import { ReviewPublisher } from './review-publisher.js';
 import { BriefingSummarizer } from './summary.js';
 
@@ -33,6 +34,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
   private readonly mutex = new KeyedMutex();
   private readonly timeouts: JoinTimeouts;
   private readonly actions: DecisionActions;
+  private readonly waits: WaitRegistry;
 
   constructor(
     private readonly bus: Bus,
@@ -46,6 +48,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     reviews: ReviewPublisher,
   ) {
     this.actions = new DecisionActions(bus, logger, reviews, directory, summarizer);
+    this.waits = new WaitRegistry(redis, bus.service);
     this.timeouts = new JoinTimeouts(bus, logger, (waiting, aiResponder) =>
       this.onJoinTimeout(waiting, aiResponder),
     );
@@ -67,6 +70,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
       mutex: this.mutex,
       react: (a) => this.react(a),
       exactlyOnce: true,
+      onCaughtUp: (partition) => this.takeUpWaits(partition),
     });
   }
 
@@ -89,16 +93,37 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
         // message was read) takes the wait over, so that an input that never comes still ends in
         // a decision. Its position is then the input's, later than the message's: the AI responder
         // must be past it to count as past the message (which it is, if it is).
-        if (!done && !this.timeouts.has(messageId))
-          this.timeouts.schedule(
-            { conversationId: after.conversationId, messageId, at, since: Date.now(), trace },
-            waitMs ?? this.policies.current.joinTimeoutMs,
-          );
+        if (!done && !this.timeouts.has(messageId)) {
+          const waiting = {
+            conversationId: after.conversationId,
+            messageId,
+            at,
+            since: Date.now(),
+            trace,
+          };
+          await this.waits.add(waiting);
+          this.timeouts.schedule(waiting, waitMs ?? this.policies.current.joinTimeoutMs);
+        }
+        if (published.length)
+          await afterTransaction(() => this.waits.remove(record.partition, messageId));
         return published;
       }
       default:
         return;
     }
+  }
+
+  /**
+   * A partition caught up here (assigned to this replica, or this process restarted): the waits
+   * left on it run here now, each for what remains of its join's timeout, so that a message whose
+   * inputs never come is still decided when none of them reaches this process.
+   */
+  private async takeUpWaits(partition: number): Promise<void> {
+    const left = (await this.waits.on(partition)).filter((w) => !this.timeouts.has(w.messageId));
+    if (!left.length) return;
+    const joinMs = this.policies.current.joinTimeoutMs;
+    for (const w of left) this.timeouts.schedule(w, Math.max(0, w.since + joinMs - Date.now()));
+    this.logger.log('waits taken up', { partition, waits: left.length });
   }
 
   /**
@@ -142,8 +167,11 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
         if (decided.published.length) {
           const state = decided.published.reduce(evolve, snapshot.state);
           await store.putUnsettled({ ...snapshot, state });
-          await afterTransaction(async () => store.settle(conversationId));
-        }
+          await afterTransaction(async () => {
+            store.settle(conversationId);
+            await this.waits.remove(snapshot.partition, messageId);
+          });
+        } else if (decided.done) await this.waits.remove(snapshot.partition, messageId);
         return { done: decided.done, waitMs: decided.waitMs, aiResponder };
       });
     });

@@ -26,14 +26,17 @@ jest.setTimeout(90_000);
 /**
  * A decision's wait lives in the process that read the customer's message. When the message's
  * offset is committed and the conversation then reaches another process (a restart, or a
- * partition moved to another replica), the first input to arrive there takes the wait over:
- * a missing input still ends in a decision, after the join's timeout, instead of never.
+ * partition moved to another replica), that process takes the wait up: from the registry once it
+ * has caught the partition up, or when the first input of the message arrives. A missing input
+ * still ends in a decision, after the join's timeout, instead of never.
  */
 describe('escalation-decider: a wait taken over by the process that has the conversation now', () => {
   const policyFile = join(mkdtempSync(join(tmpdir(), 'policy-')), 'policy.yaml');
   writeFileSync(
     policyFile,
-    readFileSync(DEFAULT_POLICY_FILE, 'utf8').replace(/joinTimeoutMs: \d+/, 'joinTimeoutMs: 1500'),
+    readFileSync(DEFAULT_POLICY_FILE, 'utf8')
+      .replace(/joinTimeoutMs: \d+/, 'joinTimeoutMs: 1500')
+      .replace(/aiOutageWaitMs: \d+/, 'aiOutageWaitMs: 1000'),
   );
   const config = loadConfig(configSchema, {
     ...process.env,
@@ -50,7 +53,31 @@ describe('escalation-decider: a wait taken over by the process that has the conv
     return app;
   };
   let rig: ServiceRig<INestApplication>;
-  let second: INestApplication | undefined;
+  /** The decider running now, once the rig's first one has been closed. */
+  let current: INestApplication | undefined;
+
+  /** Waits until the running decider has committed past everything on the log now. */
+  const committedPastTheLog = async () => {
+    const admin = rig.bus.kafka.admin();
+    await admin.connect();
+    const ends = await fetchTopicEnds(admin, Topics.events.name);
+    await admin.disconnect();
+    await waitUntil('the decider committed past the message', async () => {
+      const at = await groupPositions(rig.bus, `${SERVICE}.log`);
+      return ends.every((e) => (at.get(e.partition) ?? 0n) >= BigInt(e.high));
+    });
+  };
+
+  /** Closes the running decider and starts another in its place. */
+  const restart = async () => {
+    await (current ?? rig.app).close();
+    // (A second app in this process registers its metrics again.)
+    register.clear();
+    current = await createApp();
+    await current.listen(0, '127.0.0.1');
+    const url = await current.getUrl();
+    await waitUntil('the restarted decider is healthy', () => healthy(url));
+  };
 
   beforeAll(async () => {
     rig = await startServiceRig({
@@ -62,7 +89,7 @@ describe('escalation-decider: a wait taken over by the process that has the conv
   });
 
   afterAll(async () => {
-    await second?.close();
+    await current?.close();
     await rig?.close();
     rmSync(dirname(policyFile), { recursive: true, force: true });
   });
@@ -72,22 +99,8 @@ describe('escalation-decider: a wait taken over by the process that has the conv
     const messageId = randomUUID();
     await rig.append(customerMessageReceived(conversationId, { messageId, text: 'Invoices?' }));
     // The first process reads the message (it waits for its inputs) and commits past it.
-    const admin = rig.bus.kafka.admin();
-    await admin.connect();
-    const ends = await fetchTopicEnds(admin, Topics.events.name);
-    await admin.disconnect();
-    await waitUntil('the decider committed past the message', async () => {
-      const at = await groupPositions(rig.bus, `${SERVICE}.log`);
-      return ends.every((e) => (at.get(e.partition) ?? 0n) >= BigInt(e.high));
-    });
-    await rig.app.close();
-
-    // (A second app in this process registers its metrics again.)
-    register.clear();
-    second = await createApp();
-    await second.listen(0, '127.0.0.1');
-    const url = await second.getUrl();
-    await waitUntil('the restarted decider is healthy', () => healthy(url));
+    await committedPastTheLog();
+    await restart();
     await rig.append(
       conversationEvent(conversationId, `proposal-${messageId}`, 'aiReplyProposed', {
         messageId,
@@ -109,5 +122,37 @@ describe('escalation-decider: a wait taken over by the process that has the conv
     );
     if (released.value.payload.case !== 'aiReplyReleased') throw new Error('unreachable');
     expect(released.value.payload.value.missingInputs).toEqual(['sentiment']);
+  });
+
+  it('decides on a message whose inputs never come, from the wait the restarted decider takes up from its registry', async () => {
+    const conversationId = randomUUID();
+    const messageId = randomUUID();
+    await rig.append(
+      customerMessageReceived(conversationId, { messageId, text: 'Where is my refund?' }),
+    );
+    const [received] = await rig.watcher.waitFor(
+      Topics.events,
+      (r) => r.value.conversationId === conversationId,
+    );
+    await committedPastTheLog();
+    await restart();
+    // A record of another conversation on the same partition: the restarted decider catches the
+    // partition up before it, and takes up the waits left there. Nothing of the message comes.
+    for (let tries = 0; tries < 100; tries++) {
+      const other = randomUUID();
+      await rig.append(customerMessageReceived(other, { messageId: randomUUID(), text: 'Hello?' }));
+      const [r] = await rig.watcher.waitFor(Topics.events, (w) => w.value.conversationId === other);
+      if (r.partition === received.partition) break;
+    }
+    // Neither the proposal nor the score ever comes, and the AI responder is nowhere: once its
+    // outage budget is spent, the message goes to a person rather than waiting for ever.
+    const [handoff] = await rig.watcher.waitFor(
+      Topics.events,
+      (r) =>
+        r.value.conversationId === conversationId && r.value.payload.case === 'handoffRequested',
+      { timeoutMs: 30_000 },
+    );
+    if (handoff.value.payload.case !== 'handoffRequested') throw new Error('unreachable');
+    expect(handoff.value.payload.value.messageId).toBe(messageId);
   });
 });

@@ -1,0 +1,44 @@
+import type { Redis } from 'ioredis';
+import type { Waiting } from './join-timeouts.js';
+
+/**
+ * The decider's open waits, per log partition, in Redis: a replica that takes a partition over,
+ * or this one after a restart, takes up the waits left on it once it has caught the partition up
+ * (`onCaughtUp` of the log consumer), so that a message whose inputs never come still ends in a
+ * decision even when no input reaches the new process.
+ *
+ * A wait is registered inside the reaction that starts it, before that record's transaction: a
+ * transaction that committed has its wait registered. It is removed once the decision's
+ * transaction has committed; one left behind by a crash in between is taken up again, and its
+ * decision is then found already made. Redis losing the registry loses the waits of a decider
+ * restarted afterwards (until an input of the message arrives), not those of one that runs on.
+ */
+export class WaitRegistry {
+  constructor(
+    private readonly redis: Redis,
+    private readonly service: string,
+  ) {}
+
+  private key(partition: number): string {
+    return `${this.service}:waits:${partition}`;
+  }
+
+  async add(waiting: Waiting): Promise<void> {
+    const { conversationId, messageId, at, since, trace } = waiting;
+    const entry: Stored = { conversationId, messageId, at, since, trace };
+    await this.redis.hset(this.key(at.partition), messageId, JSON.stringify(entry));
+  }
+
+  async remove(partition: number, messageId: string): Promise<void> {
+    await this.redis.hdel(this.key(partition), messageId);
+  }
+
+  /** The waits registered on a partition, oldest first. */
+  async on(partition: number): Promise<Waiting[]> {
+    const entries = Object.values(await this.redis.hgetall(this.key(partition)));
+    return entries.map((raw) => JSON.parse(raw) as Stored).sort((a, b) => a.since - b.since);
+  }
+}
+
+/** What is kept of a wait (the responder's position is looked up again by whoever takes it up). */
+type Stored = Omit<Waiting, 'proposalBefore'>;
