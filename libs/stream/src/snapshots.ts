@@ -3,6 +3,9 @@ import type { ConversationEvent, ConversationEventSchema } from '@support/contra
 import type { Incoming } from '@support/bus';
 import type { ConversationState } from '@support/conversation';
 import { conversationProjection, type OfConversation, type Projection } from './projection.js';
+import { SnapshotCache, type CacheLimits } from './snapshot-cache.js';
+
+export type { CacheLimits } from './snapshot-cache.js';
 
 /** A service's snapshot of one conversation: its projection's state and the last log offset applied to it. */
 export interface Snapshot<S extends OfConversation = ConversationState> {
@@ -28,12 +31,8 @@ export interface Snapshot<S extends OfConversation = ConversationState> {
  *   active, not the ones open. Its next event reads it back from its Redis checkpoint.
  */
 export class SnapshotStore<S extends OfConversation = ConversationState> {
-  /** The snapshots this process put or restored, least recently first, with when. */
-  private readonly cache = new Map<string, { snapshot: Snapshot<S>; at: number }>();
-  private readonly limits: Required<CacheLimits>;
-  private nextSweep = 0;
-  /** Sweeps a cache that nothing is put into any more; runs only while the cache holds something. */
-  private sweeper?: NodeJS.Timeout;
+  /** The snapshots this process put or restored, clean ones included, within its limits. */
+  private readonly cache: SnapshotCache<S>;
   /** Snapshots changed since the last flush, by conversation id. */
   private readonly dirty = new Map<string, Snapshot<S>>();
   /** Of each dirty snapshot, the offset of the first record folded into it since its last flush. */
@@ -50,7 +49,7 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
     readonly projection: Projection<S> = conversationProjection as unknown as Projection<S>,
     limits: CacheLimits = {},
   ) {
-    this.limits = { ...cacheLimitsFromEnv(), ...limits };
+    this.cache = new SnapshotCache<S>(limits);
   }
 
   clearCache(): void {
@@ -62,40 +61,12 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
     return this.cache.size;
   }
 
-  private remember(snapshot: Snapshot<S>): void {
-    const id = snapshot.state.conversationId;
-    const now = this.limits.now();
-    this.cache.delete(id);
-    this.cache.set(id, { snapshot, at: now });
-    if (this.cache.size > this.limits.size) this.cache.delete(this.cache.keys().next().value!);
-    if (now >= this.nextSweep) this.evictIdle(now);
-    this.sweeper ??= setInterval(() => this.evictIdle(this.limits.now()), this.sweepEvery).unref();
-  }
-
-  private get sweepEvery(): number {
-    return Math.max(1000, (this.limits.idleSeconds * 1000) / 10);
-  }
-
-  /** Drops the snapshots put longer than `idleSeconds` ago (the oldest are first in the map). */
-  private evictIdle(now: number): void {
-    const idleMs = this.limits.idleSeconds * 1000;
-    this.nextSweep = now + this.sweepEvery;
-    for (const [id, { at }] of this.cache) {
-      if (now - at < idleMs) break;
-      this.cache.delete(id);
-    }
-    if (this.cache.size === 0 && this.sweeper) {
-      clearInterval(this.sweeper);
-      this.sweeper = undefined;
-    }
-  }
-
   private key(conversationId: string): string {
     return `snap:${this.namespace}:${conversationId}`;
   }
 
   async get(conversationId: string): Promise<Snapshot<S> | undefined> {
-    const cached = this.dirty.get(conversationId) ?? this.cache.get(conversationId)?.snapshot;
+    const cached = this.dirty.get(conversationId) ?? this.cache.get(conversationId);
     if (cached) return cached;
     const raw = await this.redis.get(this.key(conversationId));
     return raw ? (JSON.parse(raw) as Snapshot<S>) : undefined;
@@ -110,7 +81,7 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
     const id = snapshot.state.conversationId;
     if (!this.dirty.has(id)) this.since.set(id, BigInt(snapshot.offset));
     this.dirty.set(id, snapshot);
-    this.remember(snapshot);
+    this.cache.remember(snapshot);
   }
 
   /**
@@ -214,8 +185,7 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
         this.since.delete(id);
         this.unsettled.delete(id);
       }
-    for (const [id, { snapshot }] of this.cache)
-      if (!owned.has(snapshot.partition)) this.cache.delete(id);
+    this.cache.keepOnly((partition) => owned.has(partition));
   }
 
   /**
@@ -238,7 +208,7 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
         this.dirty.delete(id);
         this.since.delete(id);
       }
-      if (!this.dirty.has(id)) this.remember(snapshot);
+      if (!this.dirty.has(id)) this.cache.remember(snapshot);
     }
     return all.length;
   }
@@ -325,32 +295,6 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
     } while (cursor !== '0');
     return removed;
   }
-}
-
-/** How much of a namespace's snapshots a process keeps in memory. */
-export interface CacheLimits {
-  /** At most this many conversations (SNAPSHOT_CACHE_SIZE, default 10,000). */
-  size?: number;
-  /** Dropped when not changed for this long (SNAPSHOT_CACHE_IDLE_SECONDS, default 300). */
-  idleSeconds?: number;
-  /** The clock, in milliseconds (tests pass their own). */
-  now?: () => number;
-}
-
-function cacheLimitsFromEnv(): Required<CacheLimits> {
-  const positive = (name: string, fallback: number): number => {
-    const raw = process.env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n <= 0)
-      throw new Error(`${name} must be a positive number, not '${raw}'`);
-    return n;
-  };
-  return {
-    size: positive('SNAPSHOT_CACHE_SIZE', 10_000),
-    idleSeconds: positive('SNAPSHOT_CACHE_IDLE_SECONDS', 300),
-    now: Date.now,
-  };
 }
 
 /** Whether `a` holds a later position of the log than `b` (the same partition). */
