@@ -71,7 +71,7 @@ function recordHandler<Desc extends DescMessage>(
       commitPast: (r) => parts.commits.commitPast(r),
     },
     options.exactlyOnce
-      ? { ...options, handle: (r) => parts.commits.captured(r, () => options.handle(r)) }
+      ? { ...options, handle: (r) => parts.commits.held!.captured(r, () => options.handle(r)) }
       : options,
   );
 }
@@ -90,7 +90,8 @@ function batchSettler<Desc extends DescMessage>(
     options.exactlyOnce
       ? {
           ...options,
-          handleBatch: (run) => parts.commits.captured(run[run.length - 1], () => handleBatch(run)),
+          handleBatch: (run) =>
+            parts.commits.held!.captured(run[run.length - 1], () => handleBatch(run)),
         }
       : options,
   );

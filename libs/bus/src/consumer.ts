@@ -105,9 +105,11 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
     if (this.status !== 'crashed') this.status = 'stopped';
   }
 
-  /** Exactly-once: see OffsetCommits.punctuate. */
-  punctuate<R>(partition: number, after: bigint, work: () => Promise<R>): Promise<R> {
-    return this.commits.punctuate(partition, after, work);
+  /** Exactly-once: see HeldOutputs.punctuate (held-outputs.ts). */
+  async punctuate<R>(partition: number, after: bigint, work: () => Promise<R>): Promise<R> {
+    const held = this.commits.held;
+    if (!held) throw new Error(`${this.groupId} is not exactly-once: nothing to punctuate`);
+    return held.punctuate(partition, after, work);
   }
 
   crashMarks(crash: Error) {

@@ -6,15 +6,13 @@
 import type { Consumer as KafkaConsumer, MessagesStream } from '@platformatic/kafka';
 import type { PartitionLanes } from './lanes.js';
 import type { BusLogger } from './logger.js';
-import { Outbox } from './outbox.js';
+import { HeldOutputs } from './held-outputs.js';
 import { errorText, type RawRecord } from './record-handler.js';
 import { withTimeout } from './timeout.js';
-import { TransactionalCommitter } from './transactions.js';
+import type { TransactionalCommitter } from './transactions.js';
 
 /** A commit that has not answered by then counts as failed (its offsets are offered again). */
 const COMMIT_TIMEOUT_MS = 10_000;
-/** How long an exactly-once consumer waits after a record published before it commits (more records join the transaction). */
-const LINGER_MS = Math.max(0, Number(process.env.EXACTLY_ONCE_LINGER_MS ?? 5));
 
 export interface CommitOptions {
   topic: string;
@@ -40,10 +38,8 @@ export interface CommitDeps {
 }
 
 export class OffsetCommits {
-  /** Exactly-once: what handled records published, until their transaction. */
-  readonly outbox?: Outbox;
-  private readonly transactions?: TransactionalCommitter;
-  private lingering?: NodeJS.Timeout;
+  /** Exactly-once: what handled records (and punctuations) published, until their transaction. */
+  readonly held?: HeldOutputs;
   private committing: Promise<void> = Promise.resolve();
   /** Offsets committed whose afterCommit has not succeeded yet. */
   private readonly uncommitted = new Map<number, bigint>();
@@ -56,73 +52,24 @@ export class OffsetCommits {
     private readonly deps: CommitDeps,
     private readonly options: CommitOptions,
   ) {
-    if (options.transactional) {
-      this.outbox = new Outbox((partition, records, why) =>
-        deps.logger.warn('held outputs dropped: their records are handled again', {
-          groupId: deps.groupId,
-          partition,
-          records,
-          why,
-        }),
+    if (options.transactional)
+      this.held = new HeldOutputs(
+        deps,
+        { timeoutMs: COMMIT_TIMEOUT_MS, ...options.transactional },
+        () => this.commit({ heldOnly: true }),
       );
-      this.transactions = new TransactionalCommitter({
-        timeoutMs: COMMIT_TIMEOUT_MS,
-        ...options.transactional,
-      });
-    }
   }
 
   /** The group (re)assigned partitions: fetch positions are stale until the stream reads the offsets. */
   joined(owned: (partition: number) => boolean): void {
     this.positionsFresh = false;
     this.committedAt.clear();
-    this.outbox?.forget(owned);
+    this.held?.joined(owned);
   }
 
   /** The stream has read the group's offsets for the current assignment. */
   positionsRead(): void {
     this.positionsFresh = true;
-  }
-
-  /** An exactly-once consumer's handler, with what it publishes held for the record's transaction. */
-  async captured<R>(
-    record: { partition: number; offset: string },
-    handle: () => Promise<R>,
-  ): Promise<R> {
-    const outbox = this.outbox!;
-    const result = await outbox.capture(record.partition, BigInt(record.offset), handle);
-    if (outbox.size) this.soon();
-    return result;
-  }
-
-  /**
-   * Exactly-once: work for a partition outside any record (a timer's), whose publications are
-   * held like a record's and go out in the partition's next transaction, with its offsets, so
-   * that the group's generation fences them: a member that lost the partition cannot commit
-   * them. `after`: the offset of the last record the work's state saw, which that transaction
-   * commits past (the work must not be committed ahead of the records it depends on).
-   */
-  async punctuate<R>(partition: number, after: bigint, work: () => Promise<R>): Promise<R> {
-    const outbox = this.outbox;
-    if (!outbox) throw new Error(`${this.deps.groupId} is not exactly-once: nothing to punctuate`);
-    if (!this.deps.lanes.isAssigned(partition))
-      throw new Error(
-        `partition ${partition} is not assigned to this member of ${this.deps.groupId}`,
-      );
-    const result = await outbox.capture(partition, after, work);
-    if (outbox.size) this.soon();
-    return result;
-  }
-
-  private soon(): void {
-    if (this.lingering || this.deps.halted()) return;
-    this.lingering = setTimeout(() => {
-      this.lingering = undefined;
-      void this.commit({ heldOnly: true }).then(() => {
-        // Records held behind one still being handled wait for the next round.
-        if (this.outbox!.size) this.soon();
-      });
-    }, LINGER_MS);
   }
 
   /**
@@ -134,11 +81,11 @@ export class OffsetCommits {
    */
   commit({ heldOnly = false } = {}): Promise<void> {
     return this.enqueue(async () => {
-      const commits = (this.outbox || this.options.commitOffsets) && !!this.deps.client();
+      const commits = (this.held || this.options.commitOffsets) && !!this.deps.client();
       const offsets = commits ? this.deps.lanes.takeCommittable() : new Map<number, bigint>();
       if (commits) {
         this.pastMarkers(offsets);
-        this.withPunctuations(offsets);
+        this.held?.withPunctuations(offsets);
       }
       try {
         await this.options.beforeCommit?.();
@@ -157,7 +104,7 @@ export class OffsetCommits {
   /** Commits past a dead-lettered record at once, in turn with the other commits. */
   commitPast(record: RawRecord): Promise<void> {
     return this.enqueue(async () => {
-      if ((!this.outbox && !this.options.commitOffsets) || !this.deps.client()) return;
+      if ((!this.held && !this.options.commitOffsets) || !this.deps.client()) return;
       const next = new Map([[record.partition, BigInt(record.offset) + 1n]]);
       try {
         await this.options.beforeCommit?.();
@@ -175,11 +122,11 @@ export class OffsetCommits {
 
   /** No more lingering commits; the transactional producer goes (after the last commit). */
   stop(): void {
-    clearTimeout(this.lingering);
+    this.held?.stop();
   }
 
   async close(): Promise<void> {
-    await this.transactions?.close().catch(() => undefined);
+    await this.held?.close();
   }
 
   /**
@@ -199,19 +146,6 @@ export class OffsetCommits {
       if (!this.deps.lanes.isIdle(partition)) continue;
       const known = offsets.get(partition) ?? this.committedAt.get(partition) ?? -1n;
       if (next > known) offsets.set(partition, next);
-    }
-  }
-
-  /**
-   * A partition whose held outputs include a punctuation's may have no new record to commit: its
-   * transaction commits the offset past what it has handled again (the same offset, fenced).
-   */
-  private withPunctuations(offsets: Map<number, bigint>): void {
-    const outbox = this.outbox;
-    for (const p of outbox?.partitions() ?? []) {
-      if (offsets.has(p)) continue;
-      const next = this.deps.lanes.handledNext(p);
-      if (next !== undefined && outbox!.holdsBefore(p, next)) offsets.set(p, next);
     }
   }
 
@@ -242,26 +176,14 @@ export class OffsetCommits {
    * five or more.
    */
   private async send(offsets: Map<number, bigint>, heldOnly = false): Promise<void> {
-    const { outbox, transactions } = this;
     const client = this.deps.client();
     if (!client) return;
     let plain = offsets;
-    if (outbox && transactions) {
-      const taken = outbox.take(offsets);
-      const inTransaction = new Map([...offsets].filter(([p]) => taken.held.has(p)));
-      plain = new Map([...offsets].filter(([p]) => !taken.held.has(p)));
-      try {
-        // (It gives up after COMMIT_TIMEOUT_MS, and stops what it began.)
-        await transactions.commit(client, this.options.topic, inTransaction, taken.records);
-      } catch (err) {
-        // Held again for the next transaction, but not for partitions this member lost.
-        outbox.giveBack(taken);
-        outbox.forget((p) => this.deps.lanes.isAssigned(p));
-        // (The plain part is offered again with it.)
-        throw err;
-      }
-      this.committed(inTransaction);
-      await this.runAfterCommit(taken.afterCommit);
+    if (this.held) {
+      const done = await this.held.commit(client, this.options.topic, offsets);
+      this.committed(done.inTransaction);
+      await this.held.runAfterCommit(done.afterCommit);
+      plain = done.plain;
     }
     if (heldOnly) {
       this.deps.lanes.restoreCommittable(plain);
@@ -270,17 +192,6 @@ export class OffsetCommits {
     // A commit that never answers must not hold the next ones (or the shutdown) forever.
     if (plain.size) await withTimeout(this.plainCommit(client, plain), COMMIT_TIMEOUT_MS);
     this.committed(plain);
-  }
-
-  /** The handlers' steps that waited for their records' transaction (outbox.ts `afterTransaction`). */
-  private async runAfterCommit(steps: readonly (() => Promise<void>)[]): Promise<void> {
-    for (const step of steps)
-      await step().catch((err: unknown) =>
-        this.deps.logger.warn('a step after the transaction failed', {
-          groupId: this.deps.groupId,
-          error: errorText(err),
-        }),
-      );
   }
 
   private plainCommit(client: KafkaConsumer, offsets: Map<number, bigint>): Promise<void> {
