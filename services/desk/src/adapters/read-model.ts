@@ -74,14 +74,15 @@ export class DeskReadModel implements OnApplicationBootstrap, OnApplicationShutd
       for (const listener of this.listeners) listener(update);
     });
     await this.subscriber.subscribe(UPDATES);
-    ({ store: this.store } = await consumeConversationLog(this.bus, this.redis, {
+    const log = await consumeConversationLog(this.bus, this.redis, {
       react: (applied) => this.react(applied),
       // Snapshots Redis lost come back from the log, and the set of open handoffs with them.
       onRestored: async (snapshots) => {
         const open = snapshots.filter((s) => isOpenHandoff(s.state));
         if (open.length) await this.redis.sadd(OPEN, ...open.map((s) => s.state.conversationId));
       },
-    }));
+    });
+    this.store = log.store;
     // Briefings and assignments are copies of their topics in Redis: lost, they come back by
     // themselves from the topics (libs/stream restorable.ts), without announcements.
     await consumeRestorable(this.bus, this.redis, {
