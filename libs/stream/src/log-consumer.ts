@@ -82,7 +82,12 @@ export async function consumeConversationLog<S extends OfConversation = Conversa
     },
     ...(exactlyOnce
       ? // Checkpointed only once the transaction has committed what the snapshots hold.
-        { afterCommit: async (committed) => void (await store.flushCommitted(committed)) }
+        {
+          afterCommit: async (committed) => {
+            restorer.committed(committed);
+            await store.flushCommitted(committed);
+          },
+        }
       : // Checkpointed to Redis in one batch before the offsets they reach are committed.
         { beforeCommit: async () => void (await store.flush()) }),
     handle: (record) =>

@@ -133,6 +133,46 @@ describe('a rebuild of snapshots from the log', () => {
     await restarted.clear();
   });
 
+  it("restores an exactly-once consumer's lost snapshots without writing to Redis what it handled but has not committed, so a new owner handles that again", async () => {
+    const { id, records } = await conversation(3);
+    const partition = records[0].partition;
+    const namespace = `test-restore-ahead-${randomUUID()}`;
+    const react = async () => undefined;
+    const live = new SnapshotStore(redis, namespace);
+    const restorer = new LogPartitionRestorer(bus, live);
+    // Assigned the partition with the group at the first record; its transaction commits.
+    await restorer.catchUp(partition, records[0].offset);
+    await applyLogRecord(live, records[0], react, restorer);
+    const committed = new Map([[partition, BigInt(records[1].offset)]]);
+    restorer.committed(committed);
+    await live.flushCommitted(committed);
+    // The second record is handled; its transaction has not committed when Redis loses everything.
+    await applyLogRecord(live, records[1], react, restorer);
+    await redis.del(...(await redis.keys(`snap*:${namespace}:*`)));
+    // A record of another conversation misses its snapshot: the partition is restored.
+    await restorer.ensure(partition, records[2].offset);
+
+    expect(await live.checkpoint(partition)).toBe(BigInt(records[1].offset));
+    expect((await new SnapshotStore(redis, namespace).get(id))?.offset).toBe(records[0].offset);
+    expect((await live.get(id))?.state.messages).toHaveLength(2);
+
+    // The transaction fails and the partition moves: its new owner handles the second record again.
+    const next = new SnapshotStore(redis, namespace);
+    const nextRestorer = new LogPartitionRestorer(bus, next);
+    await nextRestorer.catchUp(partition, records[1].offset);
+    const reactions: Applied[] = [];
+    await applyLogRecord(next, records[1], async (a) => void reactions.push(a), nextRestorer);
+    expect(reactions.map((a) => a.before.messages.map((m) => m.text))).toEqual([['question 1']]);
+
+    // Had it committed instead, the first process's checkpoint reaches Redis after the commit.
+    const later = new Map([[partition, BigInt(records[2].offset)]]);
+    restorer.committed(later);
+    await live.flushCommitted(later);
+    expect(await live.checkpoint(partition)).toBe(BigInt(records[2].offset));
+    expect((await new SnapshotStore(redis, namespace).get(id))?.state.messages).toHaveLength(2);
+    await live.clear();
+  });
+
   it('restores a projection of its own through its own evolve, in its own namespace, and reacts only to what changes it', async () => {
     const { id, records } = await conversation(3);
     // A projection that keeps only how many messages there were, and the last text.

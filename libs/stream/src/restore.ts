@@ -26,6 +26,12 @@ export class LogPartitionRestorer<S extends OfConversation> implements Partition
   private readonly pending = new Map<number, { upTo: bigint; waiters: Waiter[] }>();
   /** Exactly-once: the partitions caught up since this member was assigned them. */
   private readonly caughtUp = new Set<number>();
+  /**
+   * Exactly-once: per partition, the offset up to which the group has committed what this member
+   * handled (where it was assigned the partition, then each transaction's). A restore writes to
+   * Redis nothing at or past it (see `restore`).
+   */
+  private readonly committedAt = new Map<number, bigint>();
   private working?: Promise<void>;
 
   constructor(
@@ -45,6 +51,8 @@ export class LogPartitionRestorer<S extends OfConversation> implements Partition
    */
   async catchUp(partition: number, offset: string, alone = true): Promise<void> {
     if (this.caughtUp.has(partition)) return;
+    // The first record after an assignment is where the group stands.
+    this.committedAt.set(partition, BigInt(offset));
     const checkpoint = await this.store.checkpoint(partition);
     if (checkpoint === undefined) await this.ensure(partition, offset, alone);
     else if (checkpoint < BigInt(offset)) {
@@ -61,6 +69,13 @@ export class LogPartitionRestorer<S extends OfConversation> implements Partition
   /** The partitions this member owns now: one it lost must be caught up again if it comes back. */
   assigned(owned: (partition: number) => boolean): void {
     for (const p of this.caughtUp) if (!owned(p)) this.caughtUp.delete(p);
+    for (const p of this.committedAt.keys()) if (!owned(p)) this.committedAt.delete(p);
+  }
+
+  /** Exactly-once: a transaction (or an offset commit) committed these offsets (the next to read). */
+  committed(offsets: Map<number, bigint>): void {
+    for (const [p, next] of offsets)
+      if (next > (this.committedAt.get(p) ?? -1n)) this.committedAt.set(p, next);
   }
 
   /** Folds the log's records from `from` up to `upTo` (exclusive) of one partition into its snapshots. */
@@ -128,32 +143,58 @@ export class LogPartitionRestorer<S extends OfConversation> implements Partition
       });
   }
 
+  /**
+   * Folds the log up to `upTo` (exclusive) for each partition. For an exactly-once consumer the
+   * records at or past its committed offset were handled by this member but not yet committed
+   * (their transaction may still fail, and a new owner handle them again): Redis gets the
+   * snapshots as they stood before the committed offset, and the partition's checkpoint there;
+   * what follows it stays in memory, dirty, for the checkpoint after its transaction commits
+   * (SnapshotStore.flushCommitted), exactly as if Redis had lost nothing.
+   */
   private async restore(upTo: Map<number, bigint>): Promise<void> {
     const started = Date.now();
     const { evolve, initial } = this.store.projection;
-    const snapshots = new Map<string, Snapshot<S>>();
+    const settledBefore = new Map(
+      [...upTo].map(([p, o]) => [p, min(o, this.committedAt.get(p) ?? o)] as const),
+    );
+    const settled = new Map<string, Snapshot<S>>();
+    const ahead = new Map<string, { snapshot: Snapshot<S>; since: bigint }>();
     const { events } = await replayLog(
       this.bus,
       async (event, partition, offset) => {
         const id = event.conversationId;
-        const state = evolve(snapshots.get(id)?.state ?? initial(id), event);
-        snapshots.set(id, { state, partition, offset });
+        const at = BigInt(offset);
+        const held = ahead.get(id);
+        if (!held && at < settledBefore.get(partition)!) {
+          const state = evolve(settled.get(id)?.state ?? initial(id), event);
+          settled.set(id, { state, partition, offset });
+          return;
+        }
+        const state = evolve(held?.snapshot.state ?? settled.get(id)?.state ?? initial(id), event);
+        ahead.set(id, { snapshot: { state, partition, offset }, since: held?.since ?? at });
       },
       upTo,
     );
-    await this.store.putAll(snapshots.values());
-    await this.hooks.onRestored?.([...snapshots.values()]);
-    for (const [partition, offset] of upTo) await this.store.markPartitionIntact(partition, offset);
+    await this.store.putAll(settled.values());
+    for (const { snapshot, since } of ahead.values()) await this.store.putRestored(snapshot, since);
+    const restored = new Map(settled);
+    for (const [id, { snapshot }] of ahead) restored.set(id, snapshot);
+    await this.hooks.onRestored?.([...restored.values()]);
+    for (const [partition, offset] of settledBefore)
+      await this.store.markPartitionIntact(partition, offset);
     if (events > 0)
       this.bus.logger.warn('snapshots of log partitions were missing: restored from the log', {
         namespace: this.store.namespace,
         partitions: [...upTo.keys()],
         events,
-        conversations: snapshots.size,
+        conversations: restored.size,
+        ahead: ahead.size,
         ms: Date.now() - started,
       });
   }
 }
+
+const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
 export interface RestorerHooks<S extends OfConversation> {
   /** What a service derives from its snapshots besides them (e.g. agents' loads), restored with them. */

@@ -197,20 +197,37 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
     return this.owned?.has(partition) ?? true;
   }
 
-  /** Writes many snapshots at once (a restore, a rebuild), replacing any older ones in memory. */
+  /**
+   * Writes many snapshots at once (a restore, a rebuild), replacing any older ones in memory. A
+   * snapshot this process holds at the same offset stays: it may know more (the events its
+   * reaction appended, folded at once; a punctuation's change).
+   */
   async putAll(snapshots: Iterable<Snapshot<S>>): Promise<number> {
     const all = [...snapshots];
     await this.write(all);
     for (const snapshot of all) {
       const id = snapshot.state.conversationId;
       const held = this.dirty.get(id);
-      if (held && !isNewer(held, snapshot)) {
+      if (held && !isAtLeastAsNew(held, snapshot)) {
         this.dirty.delete(id);
         this.since.delete(id);
       }
       if (!this.dirty.has(id)) this.cache.remember(snapshot);
     }
     return all.length;
+  }
+
+  /**
+   * Exactly-once: a restore's snapshot that folded records not yet committed (`since`, the first
+   * of them) is kept in memory, dirty, like one this process put: it reaches Redis once their
+   * transaction commits. One this process holds at the same offset or later stays.
+   */
+  async putRestored(snapshot: Snapshot<S>, since: bigint): Promise<void> {
+    const id = snapshot.state.conversationId;
+    const held = this.dirty.get(id);
+    const earliest = this.since.get(id);
+    if (!held || !isAtLeastAsNew(held, snapshot)) await this.put(snapshot);
+    this.since.set(id, earliest !== undefined && earliest < since ? earliest : since);
   }
 
   private async write(snapshots: Snapshot<S>[]): Promise<void> {
@@ -297,9 +314,9 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
   }
 }
 
-/** Whether `a` holds a later position of the log than `b` (the same partition). */
-function isNewer(a: Snapshot<OfConversation>, b: Snapshot<OfConversation>): boolean {
-  return a.partition === b.partition && BigInt(a.offset) > BigInt(b.offset);
+/** Whether `a` holds the position of the log that `b` holds, or a later one (the same partition). */
+function isAtLeastAsNew(a: Snapshot<OfConversation>, b: Snapshot<OfConversation>): boolean {
+  return a.partition === b.partition && BigInt(a.offset) >= BigInt(b.offset);
 }
 
 /** One log event as a service sees it: its projection before and after, and whether it is new. */
