@@ -14,9 +14,10 @@ import {
   KeyedMutex,
   type Applied,
   type ConversationLog,
+  type Snapshot,
 } from '@support/stream';
 import { NO_CONTEXT, type DecisionContext } from '../domain/context.js';
-import { decide } from '../domain/decide.js';
+import { awaitingDecision, decide } from '../domain/decide.js';
 import { warmUpDecisions } from '../domain/warm-up.js';
 import { AccountDirectory } from './accounts.js';
 import { DirectoryVocabularyStore } from './directory.js';
@@ -70,6 +71,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
       mutex: this.mutex,
       react: (a) => this.react(a),
       exactlyOnce: true,
+      onRestored: (snapshots) => this.resumeWaits(snapshots),
       onCaughtUp: (partition) => this.takeUpWaits(partition),
     });
   }
@@ -119,11 +121,43 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
    * inputs never come is still decided when none of them reaches this process.
    */
   private async takeUpWaits(partition: number): Promise<void> {
-    const left = (await this.waits.on(partition)).filter((w) => !this.timeouts.has(w.messageId));
-    if (!left.length) return;
+    const left = this.runHere(await this.waits.on(partition));
+    if (left.length) this.logger.log('waits taken up', { partition, waits: left.length });
+  }
+
+  /** Runs each wait not running here already, for what remains of its join's timeout. */
+  private runHere(waits: Waiting[]): Waiting[] {
     const joinMs = this.policies.current.joinTimeoutMs;
+    const left = waits.filter((w) => !this.timeouts.has(w.messageId));
     for (const w of left) this.timeouts.schedule(w, Math.max(0, w.since + joinMs - Date.now()));
-    this.logger.log('waits taken up', { partition, waits: left.length });
+    return left;
+  }
+
+  /**
+   * Snapshots restored from the log (Redis lost them, or a partition was caught up from its
+   * checkpoint): each message in them still waiting for its decision is a wait, registered again
+   * where the registry lacks it (it may have gone with the snapshots) and run here unless it runs
+   * already. One the registry lacks runs a whole join's timeout from now, not from the message:
+   * its decision may be in the log past the restored records, committed but not yet read (a
+   * restore folds only up to the record in hand), and is then found before the wait runs out.
+   * Its trace is the message's id (the ingest's correlation id is not in the snapshot).
+   */
+  private async resumeWaits(snapshots: Snapshot[]): Promise<void> {
+    const found: Waiting[] = snapshots.flatMap(({ state, partition, offset }) =>
+      awaitingDecision(state).map((m) => ({
+        conversationId: state.conversationId,
+        messageId: m.messageId,
+        at: { partition, offset },
+        since: Date.now(),
+        trace: { correlationId: m.messageId, causationId: m.messageId },
+      })),
+    );
+    if (!found.length) return;
+    const resumed = this.runHere(await this.waits.restore(found));
+    this.logger.log('waits found in restored snapshots', {
+      waits: found.length,
+      resumed: resumed.length,
+    });
   }
 
   /**

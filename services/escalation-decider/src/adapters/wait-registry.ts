@@ -10,8 +10,9 @@ import type { Waiting } from './join-timeouts.js';
  * A wait is registered inside the reaction that starts it, before that record's transaction: a
  * transaction that committed has its wait registered. It is removed once the decision's
  * transaction has committed; one left behind by a crash in between is taken up again, and its
- * decision is then found already made. Redis losing the registry loses the waits of a decider
- * restarted afterwards (until an input of the message arrives), not those of one that runs on.
+ * decision is then found already made. When Redis loses the registry it loses the snapshots too:
+ * the restore of those from the log finds the messages still undecided, and registers their
+ * waits again (`restore`).
  */
 export class WaitRegistry {
   constructor(
@@ -27,6 +28,28 @@ export class WaitRegistry {
     const { conversationId, messageId, at, since, trace } = waiting;
     const entry: Stored = { conversationId, messageId, at, since, trace };
     await this.redis.hset(this.key(at.partition), messageId, JSON.stringify(entry));
+  }
+
+  /**
+   * Waits found again (in snapshots restored from the log): each registered where the registry
+   * lacks it, one already there kept (its `since` is when the reaction began it). Returns them as
+   * registered, in one round trip.
+   */
+  async restore(waits: Waiting[]): Promise<Waiting[]> {
+    if (!waits.length) return [];
+    const batch = this.redis.pipeline();
+    for (const { conversationId, messageId, at, since, trace } of waits) {
+      const entry: Stored = { conversationId, messageId, at, since, trace };
+      batch.hsetnx(this.key(at.partition), messageId, JSON.stringify(entry));
+      batch.hget(this.key(at.partition), messageId);
+    }
+    const replies = (await batch.exec()) ?? [];
+    const failed = replies.find(([err]) => err)?.[0];
+    if (failed) throw failed;
+    return waits.map((w, i) => {
+      const raw = replies[2 * i + 1]?.[1];
+      return typeof raw === 'string' ? (JSON.parse(raw) as Stored) : w;
+    });
   }
 
   async remove(partition: number, messageId: string): Promise<void> {

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
+import { Redis } from 'ioredis';
 import { register } from 'prom-client';
 import { fetchTopicEnds, Topics } from '@support/bus';
 import { ReplyKind } from '@support/contracts';
@@ -79,6 +80,17 @@ describe('escalation-decider: a wait taken over by the process that has the conv
     await waitUntil('the restarted decider is healthy', () => healthy(url));
   };
 
+  /** Appends messages of new conversations until one lands on the partition. */
+  const anotherOnThePartitionOf = async (partition: number) => {
+    for (let tries = 0; tries < 100; tries++) {
+      const other = randomUUID();
+      await rig.append(customerMessageReceived(other, { messageId: randomUUID(), text: 'Hello?' }));
+      const [r] = await rig.watcher.waitFor(Topics.events, (w) => w.value.conversationId === other);
+      if (r.partition === partition) return;
+    }
+    throw new Error(`no new conversation landed on partition ${partition}`);
+  };
+
   beforeAll(async () => {
     rig = await startServiceRig({
       name: 'decider-wait-takeover-itest',
@@ -138,14 +150,41 @@ describe('escalation-decider: a wait taken over by the process that has the conv
     await restart();
     // A record of another conversation on the same partition: the restarted decider catches the
     // partition up before it, and takes up the waits left there. Nothing of the message comes.
-    for (let tries = 0; tries < 100; tries++) {
-      const other = randomUUID();
-      await rig.append(customerMessageReceived(other, { messageId: randomUUID(), text: 'Hello?' }));
-      const [r] = await rig.watcher.waitFor(Topics.events, (w) => w.value.conversationId === other);
-      if (r.partition === received.partition) break;
-    }
+    await anotherOnThePartitionOf(received.partition);
     // Neither the proposal nor the score ever comes, and the AI responder is nowhere: once its
     // outage budget is spent, the message goes to a person rather than waiting for ever.
+    const [handoff] = await rig.watcher.waitFor(
+      Topics.events,
+      (r) =>
+        r.value.conversationId === conversationId && r.value.payload.case === 'handoffRequested',
+      { timeoutMs: 30_000 },
+    );
+    if (handoff.value.payload.case !== 'handoffRequested') throw new Error('unreachable');
+    expect(handoff.value.payload.value.messageId).toBe(messageId);
+  });
+
+  it('decides on a message whose inputs never come after Redis lost the registry with the snapshots, from the wait its restore finds', async () => {
+    const conversationId = randomUUID();
+    const messageId = randomUUID();
+    await rig.append(customerMessageReceived(conversationId, { messageId, text: 'My parcel?' }));
+    const [received] = await rig.watcher.waitFor(
+      Topics.events,
+      (r) => r.value.conversationId === conversationId,
+    );
+    await committedPastTheLog();
+    // Redis loses what the decider kept (its snapshots, their marks, its waits); it restarts.
+    const redis = new Redis(config.REDIS_URL);
+    for (const pattern of [
+      `snap:${SERVICE}:*`,
+      `snap-partition:${SERVICE}:*`,
+      `${SERVICE}:waits:*`,
+    ]) {
+      const keys = await redis.keys(pattern);
+      if (keys.length) await redis.del(...keys);
+    }
+    await redis.quit();
+    await restart();
+    await anotherOnThePartitionOf(received.partition);
     const [handoff] = await rig.watcher.waitFor(
       Topics.events,
       (r) =>

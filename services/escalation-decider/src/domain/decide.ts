@@ -199,6 +199,28 @@ function aiOutageWait(policy: Policy, context: DecisionContext): Decision | unde
   return { kind: 'wait', forMs: Math.min(left, policy.joinTimeoutMs) };
 }
 
+/**
+ * Why a message needs no decision of the decider (it has one, or it is not the AI's to answer),
+ * or undefined when it still needs one.
+ */
+export function decidedOrNotOurs(
+  state: ConversationState,
+  message: MessageView,
+): string | undefined {
+  if (message.decision) return 'already decided';
+  if (!isBotActive(state)) return `conversation is ${state.status}`;
+  // A draft is for the agent's desk only, even when the conversation is back with the AI by now.
+  if (message.proposal?.flags.includes(DRAFT_FOR_AGENT))
+    return 'the proposal is a draft for the agent';
+  const since = lastHandbackAt(state);
+  if (since && message.at < since) return 'the message came while a person had the conversation';
+  return undefined;
+}
+
+/** The messages of a conversation that still wait for the decider's decision, oldest first. */
+export const awaitingDecision = (state: ConversationState): MessageView[] =>
+  state.messages.filter((m) => !decidedOrNotOurs(state, m));
+
 export async function decide(
   state: ConversationState,
   messageId: string,
@@ -208,14 +230,8 @@ export async function decide(
 ): Promise<Decision> {
   const message = findMessage(state, messageId);
   if (!message) return { kind: 'none', why: 'unknown message' };
-  if (message.decision) return { kind: 'none', why: 'already decided' };
-  if (!isBotActive(state)) return { kind: 'none', why: `conversation is ${state.status}` };
-  // A draft is for the agent's desk only, even when the conversation is back with the AI by now.
-  if (message.proposal?.flags.includes(DRAFT_FOR_AGENT))
-    return { kind: 'none', why: 'the proposal is a draft for the agent' };
-  const since = lastHandbackAt(state);
-  if (since && message.at < since)
-    return { kind: 'none', why: 'the message came while a person had the conversation' };
+  const settled = decidedOrNotOurs(state, message);
+  if (settled) return { kind: 'none', why: settled };
 
   const language = (state.locale || 'en').slice(0, 2).toLowerCase();
   const missing: string[] = [];
