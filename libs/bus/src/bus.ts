@@ -274,7 +274,10 @@ export class Bus {
     );
     this.consumers.set(consumer.groupId, consumer as unknown as GroupConsumer);
     consumer.start();
-    return { punctuate: (partition, after, work) => consumer.punctuate(partition, after, work) };
+    return {
+      punctuate: (partition, after, work) => consumer.punctuate(partition, after, work),
+      idleAt: (partition) => consumer.idleAt(partition),
+    };
   }
 
   /**
@@ -357,4 +360,10 @@ export interface ConsumerHandle {
    * run once that has committed. Throws for a consumer that is not exactly-once.
    */
   punctuate<R>(partition: number, after: bigint, work: () => Promise<R>): Promise<R>;
+  /**
+   * The offset of the next record of an assigned partition that is quiet (nothing of it fetched
+   * and waiting, nothing being handled, its position read for this assignment), else undefined:
+   * every record before it is handled, and the next one the member gets starts there.
+   */
+  idleAt(partition: number): bigint | undefined;
 }

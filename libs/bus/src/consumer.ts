@@ -112,6 +112,11 @@ export class GroupConsumer<Desc extends DescMessage = DescMessage> {
     return held.punctuate(partition, after, work);
   }
 
+  /** See ConsumerHandle.idleAt (bus.ts). */
+  idleAt(partition: number): bigint | undefined {
+    return this.halted() ? undefined : this.commits.idleAt(partition);
+  }
+
   crashMarks(crash: Error) {
     return this.records.crashMarks(crash);
   }

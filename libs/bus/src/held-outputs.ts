@@ -79,12 +79,16 @@ export class HeldOutputs {
 
   /**
    * A partition whose held outputs include a punctuation's may have no new record to commit: its
-   * transaction commits the offset past what it has handled again (the same offset, fenced).
+   * transaction commits the offset past what it has handled again (the same offset, fenced), or,
+   * where it has handled nothing since its assignment, its quiet position (`idleAt`).
    */
-  withPunctuations(offsets: Map<number, bigint>): void {
+  withPunctuations(
+    offsets: Map<number, bigint>,
+    idleAt: (partition: number) => bigint | undefined,
+  ): void {
     for (const p of this.outbox.partitions()) {
       if (offsets.has(p)) continue;
-      const next = this.deps.lanes.handledNext(p);
+      const next = this.deps.lanes.handledNext(p) ?? idleAt(p);
       if (next !== undefined && this.outbox.holdsBefore(p, next)) offsets.set(p, next);
     }
   }

@@ -85,7 +85,7 @@ export class OffsetCommits {
       const offsets = commits ? this.deps.lanes.takeCommittable() : new Map<number, bigint>();
       if (commits) {
         this.pastMarkers(offsets);
-        this.held?.withPunctuations(offsets);
+        this.held?.withPunctuations(offsets, (p) => this.idleAt(p));
       }
       try {
         await this.options.beforeCommit?.();
@@ -137,16 +137,27 @@ export class OffsetCommits {
    * at the stream's fetch position instead, which has moved past such markers.
    */
   private pastMarkers(offsets: Map<number, bigint>): void {
-    const stream = this.deps.stream();
-    if (!stream || !this.positionsFresh || stream.readableLength > 0) return;
     const prefix = `${this.options.topic}:`;
-    for (const [key, next] of stream.offsetsToFetch) {
+    for (const key of this.deps.stream()?.offsetsToFetch.keys() ?? []) {
       if (!key.startsWith(prefix)) continue;
       const partition = Number(key.slice(prefix.length));
-      if (!this.deps.lanes.isIdle(partition)) continue;
+      const next = this.idleAt(partition);
+      if (next === undefined) continue;
       const known = offsets.get(partition) ?? this.committedAt.get(partition) ?? -1n;
       if (next > known) offsets.set(partition, next);
     }
+  }
+
+  /**
+   * The offset an assigned partition's next record will have (its fetch position), when nothing
+   * of it waits to be handled or is being handled, and the positions are this assignment's;
+   * undefined otherwise.
+   */
+  idleAt(partition: number): bigint | undefined {
+    const stream = this.deps.stream();
+    if (!stream || !this.positionsFresh || stream.readableLength > 0) return undefined;
+    if (!this.deps.lanes.isIdle(partition)) return undefined;
+    return stream.offsetsToFetch.get(`${this.options.topic}:${partition}`);
   }
 
   /** Tells the consumer's afterCommit what was committed, with whatever it failed to take before. */

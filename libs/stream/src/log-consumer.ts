@@ -64,6 +64,8 @@ export async function consumeConversationLog<S extends OfConversation = Conversa
     onCaughtUp: opts.onCaughtUp,
   });
   const exactlyOnce = opts.exactlyOnce ?? false;
+  /** The consumer, once started (assignments come before `consume` returns). */
+  const started: { consumer?: ConsumerHandle } = {};
   const consumer = await bus.consume({
     group: opts.group ?? 'log',
     topic: Topics.events,
@@ -79,6 +81,8 @@ export async function consumeConversationLog<S extends OfConversation = Conversa
       const owned = new Set(partitions);
       store.forgetPartitions(owned);
       restorer.assigned((p) => owned.has(p));
+      if (opts.onCaughtUp)
+        restorer.catchUpWhenQuiet(partitions, (p) => started.consumer?.idleAt(p));
     },
     ...(exactlyOnce
       ? // Checkpointed only once the transaction has committed what the snapshots hold.
@@ -97,5 +101,6 @@ export async function consumeConversationLog<S extends OfConversation = Conversa
         await applyLogRecord(store, record, opts.react, restorer);
       }),
   });
+  started.consumer = consumer;
   return { store, punctuate: consumer.punctuate };
 }

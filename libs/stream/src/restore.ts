@@ -21,6 +21,13 @@ import type { PartitionRestorer, Snapshot, SnapshotStore } from './snapshots.js'
  * beside others of its partition does not restore: it is handled again alone), so nothing of the
  * partition moves meanwhile; other partitions go on.
  */
+/**
+ * How long after an assignment an exactly-once consumer with an `onCaughtUp` hook looks for
+ * partitions that no record has reached, to catch them up without one (and again, up to ten
+ * times, while its positions are not read yet).
+ */
+const QUIET_CATCH_UP_MS = Math.max(50, Number(process.env.LOG_QUIET_CATCH_UP_MS ?? 1000));
+
 export class LogPartitionRestorer<S extends OfConversation> implements PartitionRestorer {
   /** Partitions waiting for the next restore, each with the offset to fold up to and its waiters. */
   private readonly pending = new Map<number, { upTo: bigint; waiters: Waiter[] }>();
@@ -32,6 +39,12 @@ export class LogPartitionRestorer<S extends OfConversation> implements Partition
    * Redis nothing at or past it (see `restore`).
    */
   private readonly committedAt = new Map<number, bigint>();
+  /** Exactly-once: whether this member owns a partition now. */
+  private owned: (partition: number) => boolean = () => true;
+  /** Exactly-once: how many assignments this member has had. */
+  private assignment = 0;
+  /** Exactly-once: the catch-ups under way, by partition. */
+  private readonly catching = new Map<number, Promise<void>>();
   private working?: Promise<void>;
 
   constructor(
@@ -49,9 +62,21 @@ export class LogPartitionRestorer<S extends OfConversation> implements Partition
    * restored (`ensure`). Throws for a record handled beside others (`alone` false) when there
    * is anything to fold: it is handled again alone.
    */
-  async catchUp(partition: number, offset: string, alone = true): Promise<void> {
-    if (this.caughtUp.has(partition)) return;
-    // The first record after an assignment is where the group stands.
+  catchUp(partition: number, offset: string, alone = true): Promise<void> {
+    if (this.caughtUp.has(partition)) return Promise.resolve();
+    // One catch-up of a partition at a time: a record that comes during another waits for it.
+    const running = this.catching.get(partition);
+    if (running) return running;
+    const work = this.catchUpNow(partition, offset, alone).finally(() =>
+      this.catching.delete(partition),
+    );
+    this.catching.set(partition, work);
+    return work;
+  }
+
+  private async catchUpNow(partition: number, offset: string, alone: boolean): Promise<void> {
+    const assignment = this.assignment;
+    // The first record after an assignment is where the group stands (or a quiet partition's position).
     this.committedAt.set(partition, BigInt(offset));
     const checkpoint = await this.store.checkpoint(partition);
     if (checkpoint === undefined) await this.ensure(partition, offset, alone);
@@ -62,12 +87,45 @@ export class LogPartitionRestorer<S extends OfConversation> implements Partition
         );
       await this.foldGap(partition, checkpoint, BigInt(offset));
     }
+    // Reassigned meanwhile: where the group stands may have moved; the next record catches up again.
+    if (assignment !== this.assignment) return;
     this.caughtUp.add(partition);
     await this.hooks.onCaughtUp?.(partition);
   }
 
+  /**
+   * Exactly-once: partitions just assigned that no record reaches are caught up once quiet, at
+   * the position the member would read next (`idleAt`, libs/bus ConsumerHandle), so that what the
+   * service left waiting on them (the decider's waits, taken up in `onCaughtUp`) runs without a
+   * record. A record that comes meanwhile waits for the catch-up.
+   */
+  catchUpWhenQuiet(
+    partitions: number[],
+    idleAt: (partition: number) => bigint | undefined,
+    tries = 10,
+  ): void {
+    const timer = setTimeout(() => {
+      const left = partitions.filter((p) => this.owned(p) && !this.caughtUp.has(p));
+      for (const p of left) {
+        const at = idleAt(p);
+        if (at === undefined) continue; // a record is coming (it catches up), or positions are not read yet
+        this.catchUp(p, at.toString()).catch((err: Error) =>
+          this.bus.logger.warn('a quiet partition was not caught up; its next record will be', {
+            namespace: this.store.namespace,
+            partition: p,
+            error: err.message,
+          }),
+        );
+      }
+      if (left.length && tries > 1) this.catchUpWhenQuiet(left, idleAt, tries - 1);
+    }, QUIET_CATCH_UP_MS);
+    timer.unref();
+  }
+
   /** The partitions this member owns now: one it lost must be caught up again if it comes back. */
   assigned(owned: (partition: number) => boolean): void {
+    this.assignment++;
+    this.owned = owned;
     for (const p of this.caughtUp) if (!owned(p)) this.caughtUp.delete(p);
     for (const p of this.committedAt.keys()) if (!owned(p)) this.committedAt.delete(p);
   }

@@ -163,6 +163,24 @@ describe('escalation-decider: a wait taken over by the process that has the conv
     expect(handoff.value.payload.value.messageId).toBe(messageId);
   });
 
+  it('decides on a message whose inputs never come when nothing more reaches its partition after the restart', async () => {
+    const conversationId = randomUUID();
+    const messageId = randomUUID();
+    await rig.append(customerMessageReceived(conversationId, { messageId, text: 'Any news?' }));
+    await committedPastTheLog();
+    await restart();
+    // No record comes: the restarted decider catches its quiet partitions up by itself, and
+    // takes up the waits left there.
+    const [handoff] = await rig.watcher.waitFor(
+      Topics.events,
+      (r) =>
+        r.value.conversationId === conversationId && r.value.payload.case === 'handoffRequested',
+      { timeoutMs: 30_000 },
+    );
+    if (handoff.value.payload.case !== 'handoffRequested') throw new Error('unreachable');
+    expect(handoff.value.payload.value.messageId).toBe(messageId);
+  });
+
   it('decides on a message whose inputs never come after Redis lost the registry with the snapshots, from the wait its restore finds', async () => {
     const conversationId = randomUUID();
     const messageId = randomUUID();
