@@ -11,7 +11,7 @@ import { conversationEvent, type Projection } from '@support/conversation';
 import { projectionNamespace } from './projection';
 import { LogPartitionRestorer } from './restore';
 import { foldHandled, logPositions, replayLog } from './replay';
-import { applyLogRecord, SnapshotStore, type Applied } from './snapshots';
+import { applyLogRecord, SnapshotStore, type Applied, type Snapshot } from './snapshots';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 
@@ -170,6 +170,32 @@ describe('a rebuild of snapshots from the log', () => {
     await live.flushCommitted(later);
     expect(await live.checkpoint(partition)).toBe(BigInt(records[2].offset));
     expect((await new SnapshotStore(redis, namespace).get(id))?.state.messages).toHaveLength(2);
+    await live.clear();
+  });
+
+  it('keeps, through a restore, what a snapshot in memory knows beyond the log read so far (the events its reaction appended)', async () => {
+    const { id, records } = await conversation(2);
+    const partition = records[0].partition;
+    const namespace = `test-restore-own-${randomUUID()}`;
+    const live = new SnapshotStore(redis, namespace);
+    const restorer = new LogPartitionRestorer(bus, live);
+    await restorer.catchUp(partition, records[0].offset);
+    // The reaction appends an event of its own: folded at once, in the log only further on.
+    const own = message(id, 99);
+    await applyLogRecord(live, records[0], async () => [own], restorer);
+    const committed = new Map([[partition, BigInt(records[1].offset)]]);
+    restorer.committed(committed);
+    await live.flushCommitted(committed);
+    // Redis loses everything before this process has read its own event from the log.
+    await redis.del(...(await redis.keys(`snap*:${namespace}:*`)));
+    await restorer.ensure(partition, records[1].offset);
+
+    const texts = (s?: Snapshot) => s?.state.messages.map((m) => m.text);
+    expect(texts(await live.get(id))).toEqual(['question 1', 'question 99']);
+    expect(texts(await new SnapshotStore(redis, namespace).get(id))).toEqual([
+      'question 1',
+      'question 99',
+    ]);
     await live.clear();
   });
 

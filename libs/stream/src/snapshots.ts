@@ -200,10 +200,15 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
   /**
    * Writes many snapshots at once (a restore, a rebuild), replacing any older ones in memory. A
    * snapshot this process holds at the same offset stays: it may know more (the events its
-   * reaction appended, folded at once; a punctuation's change).
+   * reaction appended, folded at once, which the log holds only further on; a punctuation's
+   * change). A clean one (what Redis had) is written back in place of the one given.
    */
   async putAll(snapshots: Iterable<Snapshot<S>>): Promise<number> {
-    const all = [...snapshots];
+    const all = [...snapshots].map((s) => {
+      const id = s.state.conversationId;
+      const clean = this.dirty.has(id) ? undefined : this.cache.get(id);
+      return clean && isAtLeastAsNew(clean, s) ? clean : s;
+    });
     await this.write(all);
     for (const snapshot of all) {
       const id = snapshot.state.conversationId;
