@@ -194,13 +194,15 @@ export class Bus {
     const time = new Date().toISOString();
     await this.submit(
       records.map((r) => {
-        const eventId = r.eventId ?? randomUUID();
+        const event =
+          r.topic.schema.typeName === ConversationEventSchema.typeName
+            ? (r.value as ConversationEvent)
+            : undefined;
+        // A conversation event's record is known by the event's own id.
+        const eventId = r.eventId ?? (event?.eventId || randomUUID());
         const headers = encodeHeaders({
           eventId,
-          eventType:
-            r.topic.schema.typeName === ConversationEventSchema.typeName
-              ? eventTypeName(r.value as ConversationEvent)
-              : r.topic.schema.typeName,
+          eventType: event ? eventTypeName(event) : r.topic.schema.typeName,
           schemaVersion: SCHEMA_VERSION,
           correlationId: r.correlationId ?? eventId,
           causationId: r.causationId ?? '',

@@ -24,6 +24,12 @@ export const HeaderNames = {
   causationId: 'causation-id',
   time: 'time',
   producer: 'producer',
+  /**
+   * On a conversation event that a service's log reaction appended and folded into its own
+   * snapshots at once, before the log brings it back: those snapshots' namespace (libs/stream
+   * partition-fold.ts takes it early too, in a catch-up or a restore).
+   */
+  foldedInto: 'folded-into',
   contentType: 'content-type',
   /** W3C trace context (https://www.w3.org/TR/trace-context/), when tracing is on. */
   traceparent: 'traceparent',

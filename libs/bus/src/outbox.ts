@@ -10,6 +10,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { OutgoingRecord } from './batching.js';
+import { HeaderNames } from './headers.js';
 
 /** Work to run once the transaction that carries a record's publications has committed. */
 export type AfterCommit = () => Promise<void>;
@@ -26,6 +27,21 @@ const captures = new AsyncLocalStorage<Capture>();
 export function currentCapture(): { records: OutgoingRecord[] } | undefined {
   const capture = captures.getStore();
   return capture?.open ? capture : undefined;
+}
+
+/**
+ * Marks records that the handler of this async context published and that are held for its
+ * transaction: `header` set to `value` on those whose event id is in `eventIds`. Nothing outside
+ * an exactly-once handler (what was published there is sent already).
+ */
+export function markHeld(eventIds: ReadonlySet<string>, header: string, value: string): void {
+  const capture = currentCapture();
+  if (!capture || eventIds.size === 0) return;
+  for (const r of capture.records) {
+    const id = r.headers?.[HeaderNames.eventId]?.toString();
+    // (In place: a record's publish span is found by its headers.)
+    if (r.headers && id && eventIds.has(id)) r.headers[header] = value;
+  }
 }
 
 /**

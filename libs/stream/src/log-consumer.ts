@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { Topics, type Bus, type ConsumerHandle } from '@support/bus';
 import { invalidLogEvent } from '@support/conversation';
 import { KeyedMutex } from './once.js';
+import { PartitionCatchUp } from './catch-up.js';
 import { LogPartitionRestorer, type RestorerHooks } from './restore.js';
 import { applyLogRecord, SnapshotStore, type Reaction } from './snapshots.js';
 import {
@@ -59,10 +60,11 @@ export async function consumeConversationLog<S extends OfConversation = Conversa
     opts.store ??
     new SnapshotStore<S>(redis, projectionNamespace(bus.service, projection), projection);
   const mutex = opts.mutex ?? new KeyedMutex();
-  const restorer = new LogPartitionRestorer(bus, store, {
-    onRestored: opts.onRestored,
-    onCaughtUp: opts.onCaughtUp,
+  const restorer: LogPartitionRestorer<S> = new LogPartitionRestorer(bus, store, {
+    hooks: { onRestored: opts.onRestored, onCaughtUp: opts.onCaughtUp },
+    committedBefore: (p) => catchUps.committedBefore(p),
   });
+  const catchUps = new PartitionCatchUp(bus, store, restorer);
   const exactlyOnce = opts.exactlyOnce ?? false;
   /** The consumer, once started (assignments come before `consume` returns). */
   const started: { consumer?: ConsumerHandle } = {};
@@ -80,15 +82,15 @@ export async function consumeConversationLog<S extends OfConversation = Conversa
       if (!exactlyOnce) return;
       const owned = new Set(partitions);
       store.forgetPartitions(owned);
-      restorer.assigned((p) => owned.has(p));
+      catchUps.assigned((p) => owned.has(p));
       if (opts.onCaughtUp)
-        restorer.catchUpWhenQuiet(partitions, (p) => started.consumer?.idleAt(p));
+        catchUps.catchUpWhenQuiet(partitions, (p) => started.consumer?.idleAt(p));
     },
     ...(exactlyOnce
       ? // Checkpointed only once the transaction has committed what the snapshots hold.
         {
           afterCommit: async (committed) => {
-            restorer.committed(committed);
+            catchUps.committed(committed);
             await store.flushCommitted(committed);
           },
         }
@@ -97,7 +99,7 @@ export async function consumeConversationLog<S extends OfConversation = Conversa
     handle: (record) =>
       mutex.run(record.value.conversationId, async () => {
         if (exactlyOnce)
-          await restorer.catchUp(record.partition, record.offset, !record.concurrent);
+          await catchUps.catchUp(record.partition, record.offset, !record.concurrent);
         await applyLogRecord(store, record, opts.react, restorer);
       }),
   });

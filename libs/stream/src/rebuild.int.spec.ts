@@ -5,10 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { Bus, Topics, type Incoming } from '@support/bus';
+import { Bus, HeaderNames, headersToStrings, Outbox, Topics, type Incoming } from '@support/bus';
 import type { ConversationEvent, ConversationEventSchema } from '@support/contracts';
 import { conversationEvent, type Projection } from '@support/conversation';
-import { projectionNamespace } from './projection';
+import { projectionNamespace, type OfConversation } from './projection';
+import { PartitionCatchUp } from './catch-up';
 import { LogPartitionRestorer } from './restore';
 import { foldHandled, logPositions, replayLog } from './replay';
 import { applyLogRecord, SnapshotStore, type Applied, type Snapshot } from './snapshots';
@@ -38,6 +39,15 @@ describe('a rebuild of snapshots from the log', () => {
     await bus.close();
     await redis.quit();
   });
+
+  /** An exactly-once consumer's restorer and catch-up over a store, as the log consumer wires them. */
+  const exactlyOnce = <S extends OfConversation>(store: SnapshotStore<S>) => {
+    const restorer: LogPartitionRestorer<S> = new LogPartitionRestorer(bus, store, {
+      committedBefore: (p) => catchUps.committedBefore(p),
+    });
+    const catchUps = new PartitionCatchUp(bus, store, restorer);
+    return { restorer, catchUps };
+  };
 
   /** Publishes `count` messages of a new conversation; returns them as the log delivers them. */
   async function conversation(count: number) {
@@ -112,12 +122,12 @@ describe('a rebuild of snapshots from the log', () => {
     await applyLogRecord(live, records[2], react);
 
     const restarted = new SnapshotStore(redis, namespace);
-    const restorer = new LogPartitionRestorer(bus, restarted);
+    const { restorer, catchUps } = exactlyOnce(restarted);
     // Handled beside others, the record is refused: the catch-up runs with the partition alone.
-    await expect(restorer.catchUp(partition, records[3].offset, false)).rejects.toThrow(
+    await expect(catchUps.catchUp(partition, records[3].offset, false)).rejects.toThrow(
       /handled one at a time/,
     );
-    await restorer.catchUp(partition, records[3].offset);
+    await catchUps.catchUp(partition, records[3].offset);
     expect(await restarted.checkpoint(partition)).toBe(BigInt(records[3].offset));
     const reactions: Applied[] = [];
     await applyLogRecord(restarted, records[3], async (a) => void reactions.push(a), restorer);
@@ -128,7 +138,7 @@ describe('a rebuild of snapshots from the log', () => {
     ]);
     // Caught up once per assignment: the next record of the partition reads no checkpoint.
     await redis.del(`snap-partition:${namespace}:${partition}`);
-    await restorer.catchUp(partition, records[3].offset, false);
+    await catchUps.catchUp(partition, records[3].offset, false);
     expect((await restarted.get(id))?.state.messages).toHaveLength(4);
     await restarted.clear();
   });
@@ -139,12 +149,12 @@ describe('a rebuild of snapshots from the log', () => {
     const namespace = `test-restore-ahead-${randomUUID()}`;
     const react = async () => undefined;
     const live = new SnapshotStore(redis, namespace);
-    const restorer = new LogPartitionRestorer(bus, live);
+    const { restorer, catchUps } = exactlyOnce(live);
     // Assigned the partition with the group at the first record; its transaction commits.
-    await restorer.catchUp(partition, records[0].offset);
+    await catchUps.catchUp(partition, records[0].offset);
     await applyLogRecord(live, records[0], react, restorer);
     const committed = new Map([[partition, BigInt(records[1].offset)]]);
-    restorer.committed(committed);
+    catchUps.committed(committed);
     await live.flushCommitted(committed);
     // The second record is handled; its transaction has not committed when Redis loses everything.
     await applyLogRecord(live, records[1], react, restorer);
@@ -158,15 +168,20 @@ describe('a rebuild of snapshots from the log', () => {
 
     // The transaction fails and the partition moves: its new owner handles the second record again.
     const next = new SnapshotStore(redis, namespace);
-    const nextRestorer = new LogPartitionRestorer(bus, next);
-    await nextRestorer.catchUp(partition, records[1].offset);
+    const nextRestorer = exactlyOnce(next);
+    await nextRestorer.catchUps.catchUp(partition, records[1].offset);
     const reactions: Applied[] = [];
-    await applyLogRecord(next, records[1], async (a) => void reactions.push(a), nextRestorer);
+    await applyLogRecord(
+      next,
+      records[1],
+      async (a) => void reactions.push(a),
+      nextRestorer.restorer,
+    );
     expect(reactions.map((a) => a.before.messages.map((m) => m.text))).toEqual([['question 1']]);
 
     // Had it committed instead, the first process's checkpoint reaches Redis after the commit.
     const later = new Map([[partition, BigInt(records[2].offset)]]);
-    restorer.committed(later);
+    catchUps.committed(later);
     await live.flushCommitted(later);
     expect(await live.checkpoint(partition)).toBe(BigInt(records[2].offset));
     expect((await new SnapshotStore(redis, namespace).get(id))?.state.messages).toHaveLength(2);
@@ -178,13 +193,13 @@ describe('a rebuild of snapshots from the log', () => {
     const partition = records[0].partition;
     const namespace = `test-restore-own-${randomUUID()}`;
     const live = new SnapshotStore(redis, namespace);
-    const restorer = new LogPartitionRestorer(bus, live);
-    await restorer.catchUp(partition, records[0].offset);
+    const { restorer, catchUps } = exactlyOnce(live);
+    await catchUps.catchUp(partition, records[0].offset);
     // The reaction appends an event of its own: folded at once, in the log only further on.
     const own = message(id, 99);
     await applyLogRecord(live, records[0], async () => [own], restorer);
     const committed = new Map([[partition, BigInt(records[1].offset)]]);
-    restorer.committed(committed);
+    catchUps.committed(committed);
     await live.flushCommitted(committed);
     // Redis loses everything before this process has read its own event from the log.
     await redis.del(...(await redis.keys(`snap*:${namespace}:*`)));
@@ -197,6 +212,37 @@ describe('a rebuild of snapshots from the log', () => {
       'question 99',
     ]);
     await live.clear();
+  });
+
+  it('catches up with an event its reaction appended that the log holds only past the committed offset', async () => {
+    const { id, records } = await conversation(2);
+    const partition = records[0].partition;
+    const namespace = `test-catch-up-own-${randomUUID()}`;
+    const live = new SnapshotStore(redis, namespace);
+    await exactlyOnce(live).catchUps.catchUp(partition, records[0].offset);
+    // The reaction to the first record appends an event (a decision), which lands in the log
+    // after the second record; the transaction commits, and the process dies before its
+    // checkpoint.
+    const own = message(id, 99);
+    const outbox = new Outbox();
+    await outbox.capture(partition, BigInt(records[0].offset), () =>
+      applyLogRecord(live, records[0], async () => {
+        await bus.publish({ topic: Topics.events, key: id, value: own });
+        return [own];
+      }),
+    );
+    const { records: held } = outbox.take(new Map([[partition, BigInt(records[1].offset)]]));
+    expect(held.map((r) => r.headers?.[HeaderNames.foldedInto]?.toString())).toEqual([namespace]);
+    await bus.publishRaw(Topics.events.name, id, held[0].value!, headersToStrings(held[0].headers));
+
+    const restarted = new SnapshotStore(redis, namespace);
+    const { restorer, catchUps } = exactlyOnce(restarted);
+    await catchUps.catchUp(partition, records[1].offset);
+    const reactions: Applied[] = [];
+    await applyLogRecord(restarted, records[1], async (a) => void reactions.push(a), restorer);
+    // The second record is judged knowing the decision, as the process that died knew it.
+    expect(reactions[0].before.messages.map((m) => m.text)).toEqual(['question 1', 'question 99']);
+    await restarted.clear();
   });
 
   it('restores a projection of its own through its own evolve, in its own namespace, and reacts only to what changes it', async () => {

@@ -9,7 +9,7 @@ import {
   type DescMessage,
   type MessageShape,
 } from '@support/contracts';
-import { fetchTopicEnds, Topics, type Bus, type TopicSpec } from '@support/bus';
+import { fetchTopicEnds, headersToStrings, Topics, type Bus, type TopicSpec } from '@support/bus';
 import type { ConversationState } from '@support/conversation';
 import { conversationProjection, type OfConversation, type Projection } from './projection.js';
 import type { Snapshot, SnapshotStore } from './snapshots.js';
@@ -29,6 +29,8 @@ export async function replayTopic<Desc extends DescMessage>(
     partition: number,
     offset: string,
     key: string,
+    /** The record's headers, as text. */
+    headers: Record<string, string>,
   ) => Promise<void>,
   upTo?: Positions,
   onTombstone?: (key: string) => Promise<void>,
@@ -80,7 +82,8 @@ export async function replayTopic<Desc extends DescMessage>(
               if (!message.value && onTombstone) await onTombstone(key);
               else {
                 const value = fromBinary(topic.schema, message.value ?? new Uint8Array());
-                await onRecord(value, batch.partition, message.offset, key);
+                const headers = headersToStrings(message.headers);
+                await onRecord(value, batch.partition, message.offset, key, headers);
               }
               records++;
             } catch {
@@ -166,14 +169,19 @@ export async function groupPositions(
  */
 export async function replayLog(
   bus: Bus,
-  onEvent: (event: ConversationEvent, partition: number, offset: string) => Promise<void>,
+  onEvent: (
+    event: ConversationEvent,
+    partition: number,
+    offset: string,
+    headers: Record<string, string>,
+  ) => Promise<void>,
   upTo?: Positions,
   from?: Positions,
 ): Promise<{ events: number; skipped: number }> {
   const { records, skipped } = await replayTopic(
     bus,
     Topics.events,
-    onEvent,
+    (event, partition, offset, _key, headers) => onEvent(event, partition, offset, headers),
     upTo,
     undefined,
     from,

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ConversationEvent, ConversationEventSchema } from '@support/contracts';
-import type { Incoming } from '@support/bus';
+import { HeaderNames, markHeld, type Incoming } from '@support/bus';
 import type { ConversationState } from '@support/conversation';
 import { conversationProjection, type OfConversation, type Projection } from './projection.js';
 import { SnapshotCache, type CacheLimits } from './snapshot-cache.js';
@@ -380,7 +380,18 @@ export async function applyLogRecord<S extends OfConversation>(
   const isNew = after !== before;
   const own = isNew ? await react({ event, before, after, isNew, record }) : undefined;
   const state = own ? own.reduce(evolve, after) : after;
+  if (own?.length) foldedAtOnce(store, own);
   await store.put({ state, partition: record.partition, offset: record.offset });
+}
+
+/**
+ * Exactly-once: events the handler (or punctuation) of this async context appended and folded
+ * into the store's snapshots at once, before the log brings them back, are marked so on their
+ * records (libs/bus HeaderNames.foldedInto): a catch-up or a restore folds them early too
+ * (partition-fold.ts), or the next input of a message would find its decision missing.
+ */
+export function foldedAtOnce(store: SnapshotStore<OfConversation>, events: ConversationEvent[]) {
+  markHeld(new Set(events.map((e) => e.eventId)), HeaderNames.foldedInto, store.namespace);
 }
 
 /** A log consumer's answer to a snapshot it does not find: see PartitionRestorer in restore.ts. */

@@ -11,6 +11,7 @@ import { evolve, findMessage, type ConversationState } from '@support/conversati
 import { JsonLogger, REDIS } from '@support/service-kit';
 import {
   consumeConversationLog,
+  foldedAtOnce,
   KeyedMutex,
   type Applied,
   type ConversationLog,
@@ -201,6 +202,7 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
         if (decided.published.length) {
           const state = decided.published.reduce(evolve, snapshot.state);
           await store.putUnsettled({ ...snapshot, state });
+          foldedAtOnce(store, decided.published);
           await afterTransaction(async () => {
             store.settle(conversationId);
             await this.waits.remove(snapshot.partition, messageId);
