@@ -1,5 +1,6 @@
 export * from './once.js';
 export * from './snapshots.js';
+export * from './apply.js';
 export * from './replay.js';
 export * from './restore.js';
 export * from './catch-up.js';

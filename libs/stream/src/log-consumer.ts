@@ -4,7 +4,8 @@ import { invalidLogEvent } from '@support/conversation';
 import { KeyedMutex } from './once.js';
 import { PartitionCatchUp } from './catch-up.js';
 import { LogPartitionRestorer, type RestorerHooks } from './restore.js';
-import { applyLogRecord, SnapshotStore, type Reaction } from './snapshots.js';
+import { applyLogRecord, type Reaction } from './apply.js';
+import { SnapshotStore } from './snapshots.js';
 import {
   conversationProjection,
   projectionNamespace,

@@ -12,7 +12,8 @@ import { projectionNamespace, type OfConversation } from './projection';
 import { PartitionCatchUp } from './catch-up';
 import { LogPartitionRestorer } from './restore';
 import { foldHandled, logPositions, replayLog } from './replay';
-import { applyLogRecord, SnapshotStore, type Applied, type Snapshot } from './snapshots';
+import { applyLogRecord, type Applied } from './apply';
+import { SnapshotStore, type Snapshot } from './snapshots';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 

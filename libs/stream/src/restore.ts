@@ -1,7 +1,8 @@
 import type { Bus } from '@support/bus';
 import type { OfConversation } from './projection.js';
 import { foldPartitions } from './partition-fold.js';
-import type { PartitionRestorer, Snapshot, SnapshotStore } from './snapshots.js';
+import type { PartitionRestorer } from './apply.js';
+import type { Snapshot, SnapshotStore } from './snapshots.js';
 
 /**
  * Restores a service's snapshots of a log partition from the log when Redis

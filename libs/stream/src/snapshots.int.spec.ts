@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import type { ConversationEventSchema } from '@support/contracts';
 import type { Incoming } from '@support/bus';
 import { conversationEvent, evolve, fold } from '@support/conversation';
-import { applyLogRecord, SnapshotStore, type Applied } from './snapshots';
+import { applyLogRecord, type Applied } from './apply';
+import { SnapshotStore } from './snapshots';
 import { once } from './once';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');

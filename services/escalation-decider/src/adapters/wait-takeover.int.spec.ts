@@ -80,6 +80,18 @@ describe('escalation-decider: a wait taken over by the process that has the conv
     await waitUntil('the restarted decider is healthy', () => healthy(url));
   };
 
+  /** Waits for the message's handoff (the AI's outage budget spent, as no input came). */
+  const handedToAPerson = async (conversationId: string, messageId: string) => {
+    const [handoff] = await rig.watcher.waitFor(
+      Topics.events,
+      (r) =>
+        r.value.conversationId === conversationId && r.value.payload.case === 'handoffRequested',
+      { timeoutMs: 30_000 },
+    );
+    if (handoff.value.payload.case !== 'handoffRequested') throw new Error('unreachable');
+    expect(handoff.value.payload.value.messageId).toBe(messageId);
+  };
+
   /** Appends messages of new conversations until one lands on the partition. */
   const anotherOnThePartitionOf = async (partition: number) => {
     for (let tries = 0; tries < 100; tries++) {
@@ -153,14 +165,7 @@ describe('escalation-decider: a wait taken over by the process that has the conv
     await anotherOnThePartitionOf(received.partition);
     // Neither the proposal nor the score ever comes, and the AI responder is nowhere: once its
     // outage budget is spent, the message goes to a person rather than waiting for ever.
-    const [handoff] = await rig.watcher.waitFor(
-      Topics.events,
-      (r) =>
-        r.value.conversationId === conversationId && r.value.payload.case === 'handoffRequested',
-      { timeoutMs: 30_000 },
-    );
-    if (handoff.value.payload.case !== 'handoffRequested') throw new Error('unreachable');
-    expect(handoff.value.payload.value.messageId).toBe(messageId);
+    await handedToAPerson(conversationId, messageId);
   });
 
   it('decides on a message whose inputs never come when nothing more reaches its partition after the restart', async () => {
@@ -171,14 +176,7 @@ describe('escalation-decider: a wait taken over by the process that has the conv
     await restart();
     // No record comes: the restarted decider catches its quiet partitions up by itself, and
     // takes up the waits left there.
-    const [handoff] = await rig.watcher.waitFor(
-      Topics.events,
-      (r) =>
-        r.value.conversationId === conversationId && r.value.payload.case === 'handoffRequested',
-      { timeoutMs: 30_000 },
-    );
-    if (handoff.value.payload.case !== 'handoffRequested') throw new Error('unreachable');
-    expect(handoff.value.payload.value.messageId).toBe(messageId);
+    await handedToAPerson(conversationId, messageId);
   });
 
   it('decides on a message whose inputs never come after Redis lost the registry with the snapshots, from the wait its restore finds', async () => {
@@ -203,13 +201,6 @@ describe('escalation-decider: a wait taken over by the process that has the conv
     await redis.quit();
     await restart();
     await anotherOnThePartitionOf(received.partition);
-    const [handoff] = await rig.watcher.waitFor(
-      Topics.events,
-      (r) =>
-        r.value.conversationId === conversationId && r.value.payload.case === 'handoffRequested',
-      { timeoutMs: 30_000 },
-    );
-    if (handoff.value.payload.case !== 'handoffRequested') throw new Error('unreachable');
-    expect(handoff.value.payload.value.messageId).toBe(messageId);
+    await handedToAPerson(conversationId, messageId);
   });
 });
