@@ -29,7 +29,10 @@ export async function foldPartitions(
   foldOwn: (event: ConversationEvent) => Promise<void> | void,
 ): Promise<{ events: number; own: number }> {
   const scan = BigInt(namespace === undefined ? 0 : OWN_EVENTS_SCAN);
-  const reach = new Map([...upTo].map(([p, end]) => [p, end + scan]));
+  // (A partition with nothing to fold, a consumer's first, had nothing folded at once either.)
+  const reach = new Map(
+    [...upTo].map(([p, end]) => [p, end > (from?.get(p) ?? 0n) ? end + scan : end]),
+  );
   let events = 0;
   let own = 0;
   await replayLog(
