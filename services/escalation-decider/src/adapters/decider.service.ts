@@ -1,8 +1,8 @@
 import {
   Inject,
   Injectable,
+  type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { afterTransaction, Bus } from '@support/bus';
@@ -31,7 +31,7 @@ import { ReviewPublisher } from './review-publisher.js';
 import { BriefingSummarizer } from './summary.js';
 
 @Injectable()
-export class DeciderService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class DeciderService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private log!: ConversationLog;
   private readonly mutex = new KeyedMutex();
   private readonly timeouts: JoinTimeouts;
@@ -77,8 +77,9 @@ export class DeciderService implements OnApplicationBootstrap, OnApplicationShut
     });
   }
 
-  onApplicationShutdown(): void {
-    this.timeouts.stop();
+  /** Before the bus closes: decisions of waits that ran out finish, and go out with its last commit. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.timeouts.stop();
   }
 
   private async react({ event, after, record }: Applied): Promise<ConversationEvent[] | void> {

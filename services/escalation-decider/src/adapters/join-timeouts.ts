@@ -4,6 +4,9 @@ import { type JsonLogger } from '@support/service-kit';
 import { groupPositions, type Positions } from '@support/stream';
 import type { DecisionContext } from '../domain/context.js';
 
+/** How long a shutdown waits for the decisions of waits that ran out to finish. */
+const STOP_WAIT_MS = 5_000;
+
 /** The AI responder's log consumer group, whose position tells an outage from a lost answer. */
 const AI_RESPONDER_LOG_GROUP = 'ai-responder.log';
 
@@ -48,6 +51,8 @@ export type OnExpired = (
 export class JoinTimeouts {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private responderPositions?: { at: number; positions: Promise<Positions> };
+  /** The decisions of waits that ran out, under way. */
+  private readonly expiring = new Set<Promise<void>>();
   /** Set on shutdown: no timer is set again, not even by a decision still under way. */
   private stopped = false;
 
@@ -64,7 +69,7 @@ export class JoinTimeouts {
     const timer = setTimeout(() => {
       this.timers.delete(messageId);
       if (this.stopped) return;
-      this.onExpired(waiting, () => this.aiResponderAt(waiting))
+      const expiring = this.onExpired(waiting, () => this.aiResponderAt(waiting))
         .then(({ done, waitMs, aiResponder }) => {
           if (done || this.stopped) return;
           aiOutageWaits.inc();
@@ -82,6 +87,8 @@ export class JoinTimeouts {
             error: err.message,
           }),
         );
+      this.expiring.add(expiring);
+      void expiring.finally(() => this.expiring.delete(expiring));
     }, ms);
     timer.unref();
     this.timers.set(messageId, timer);
@@ -100,11 +107,21 @@ export class JoinTimeouts {
     this.timers.delete(messageId);
   }
 
-  /** On shutdown: every timer goes, and none is set again. */
-  stop(): void {
+  /**
+   * On shutdown: every timer goes, none is set again, and the decisions of waits that ran out
+   * already are let finish (for at most STOP_WAIT_MS), before the bus and Redis close under them.
+   */
+  async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    if (!this.expiring.size) return;
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.expiring]),
+      new Promise((resolve) => (bound = setTimeout(resolve, STOP_WAIT_MS))),
+    ]);
+    clearTimeout(bound);
   }
 
   /**
