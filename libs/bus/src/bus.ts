@@ -59,11 +59,17 @@ export interface Outgoing<Desc extends DescMessage> {
   topic: TopicSpec<Desc>;
   key: string;
   value: MessageShape<Desc>;
-  /** Deterministic for its cause, so redeliveries can be recognised. Default: random. */
+  /**
+   * Deterministic for its cause, so redeliveries can be recognised. Default: a conversation
+   * event's own id; random for any other record.
+   */
   eventId?: string;
   correlationId?: string;
   causationId?: string;
 }
+
+/** How long `close` waits for the work given to `track`. */
+const BACKGROUND_WAIT_MS = 10_000;
 
 /**
  * kafkajs's own socket factory leaves Nagle's algorithm on, which holds small
@@ -85,6 +91,8 @@ export const noDelaySocketFactory: ISocketFactory = ({ host, port, ssl, onConnec
 export class Bus {
   readonly kafka: Kafka;
   private readonly producer: BusProducer;
+  /** See `track`. */
+  private readonly background = new Set<Promise<unknown>>();
   /** max.message.bytes by topic, from the catalogue and every spec this bus was given. */
   private readonly limits = new Map<string, number>(
     AllTopics.map((t) => [t.name, maxMessageBytesOf(t)]),
@@ -326,9 +334,29 @@ export class Bus {
   }
 
   /** Graceful shutdown: consumers stop after their current message and commit what was processed. */
+  /**
+   * Work a user of the bus runs outside any consumer's records that reads or writes through it (a
+   * log consumer's catch-up of a quiet partition): `close` waits for it, at most
+   * BACKGROUND_WAIT_MS, once the consumers have stopped. Returns `work`.
+   */
+  track<T>(work: Promise<T>): Promise<T> {
+    this.background.add(work);
+    const done = () => void this.background.delete(work);
+    work.then(done, done);
+    return work;
+  }
+
   async close(): Promise<void> {
     this.stopping = true;
     await Promise.allSettled([...this.consumers.values()].map((c) => c.stop()));
+    if (this.background.size) {
+      let bound: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.background]),
+        new Promise((resolve) => (bound = setTimeout(resolve, BACKGROUND_WAIT_MS))),
+      ]);
+      clearTimeout(bound);
+    }
     await this.producer.close();
   }
 }

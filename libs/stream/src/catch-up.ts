@@ -93,7 +93,8 @@ export class PartitionCatchUp<S extends OfConversation> {
       for (const p of left) {
         const at = idleAt(p);
         if (at === undefined) continue; // a record is coming (it catches up), or positions are not read yet
-        this.catchUp(p, at.toString()).catch((err: Error) =>
+        // (The bus's close waits for it: its replay reads through the bus.)
+        this.bus.track(this.catchUp(p, at.toString())).catch((err: Error) =>
           this.bus.logger.warn('a quiet partition was not caught up; its next record will be', {
             namespace: this.store.namespace,
             partition: p,
