@@ -36,6 +36,8 @@ export async function replayTopic<Desc extends DescMessage>(
   onTombstone?: (key: string) => Promise<void>,
   /** Per partition, where to start (default the partition's first offset). */
   from?: Positions,
+  /** Records it refuses (by position and headers) are passed over undecoded, and not counted. */
+  wanted?: (partition: number, offset: string, headers: Record<string, string>) => boolean,
 ): Promise<{ records: number; skipped: number }> {
   const admin = bus.kafka.admin();
   await admin.connect();
@@ -77,18 +79,19 @@ export async function replayTopic<Desc extends DescMessage>(
           for (const message of batch.messages) {
             if (BigInt(message.offset) < start) continue; // fetched before the seek took
             if (BigInt(message.offset) >= end) break;
-            try {
-              const key = message.key?.toString() ?? '';
-              if (!message.value && onTombstone) await onTombstone(key);
-              else {
-                const value = fromBinary(topic.schema, message.value ?? new Uint8Array());
-                const headers = headersToStrings(message.headers);
-                await onRecord(value, batch.partition, message.offset, key, headers);
+            const headers = headersToStrings(message.headers);
+            if (!wanted || wanted(batch.partition, message.offset, headers))
+              try {
+                const key = message.key?.toString() ?? '';
+                if (!message.value && onTombstone) await onTombstone(key);
+                else {
+                  const value = fromBinary(topic.schema, message.value ?? new Uint8Array());
+                  await onRecord(value, batch.partition, message.offset, key, headers);
+                }
+                records++;
+              } catch {
+                skipped++;
               }
-              records++;
-            } catch {
-              skipped++;
-            }
             if (BigInt(message.offset) + 1n >= end) {
               remaining.delete(batch.partition);
               if (remaining.size === 0) resolve();
@@ -177,6 +180,7 @@ export async function replayLog(
   ) => Promise<void>,
   upTo?: Positions,
   from?: Positions,
+  wanted?: Parameters<typeof replayTopic>[6],
 ): Promise<{ events: number; skipped: number }> {
   const { records, skipped } = await replayTopic(
     bus,
@@ -185,6 +189,7 @@ export async function replayLog(
     upTo,
     undefined,
     from,
+    wanted,
   );
   return { events: records, skipped };
 }
