@@ -349,14 +349,10 @@ export class Bus {
   async close(): Promise<void> {
     this.stopping = true;
     await Promise.allSettled([...this.consumers.values()].map((c) => c.stop()));
-    if (this.background.size) {
-      let bound: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...this.background]),
-        new Promise((resolve) => (bound = setTimeout(resolve, BACKGROUND_WAIT_MS))),
-      ]);
-      clearTimeout(bound);
-    }
+    // (What has not finished by then is left to end with the process.)
+    await withTimeout(Promise.allSettled([...this.background]), BACKGROUND_WAIT_MS).catch(
+      () => undefined,
+    );
     await this.producer.close();
   }
 }

@@ -1,5 +1,5 @@
 import { Counter } from 'prom-client';
-import { fetchTopicEnds, Topics, type Bus } from '@support/bus';
+import { fetchTopicEnds, Topics, withTimeout, type Bus } from '@support/bus';
 import { type JsonLogger } from '@support/service-kit';
 import { groupPositions, type Positions } from '@support/stream';
 import type { DecisionContext } from '../domain/context.js';
@@ -115,13 +115,7 @@ export class JoinTimeouts {
     this.stopped = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
-    if (!this.expiring.size) return;
-    let bound: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.expiring]),
-      new Promise((resolve) => (bound = setTimeout(resolve, STOP_WAIT_MS))),
-    ]);
-    clearTimeout(bound);
+    await withTimeout(Promise.allSettled([...this.expiring]), STOP_WAIT_MS).catch(() => undefined);
   }
 
   /**
