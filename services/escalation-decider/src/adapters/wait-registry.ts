@@ -25,9 +25,7 @@ export class WaitRegistry {
   }
 
   async add(waiting: Waiting): Promise<void> {
-    const { conversationId, messageId, at, since, trace } = waiting;
-    const entry: Stored = { conversationId, messageId, at, since, trace };
-    await this.redis.hset(this.key(at.partition), messageId, JSON.stringify(entry));
+    await this.redis.hset(this.key(waiting.at.partition), waiting.messageId, stored(waiting));
   }
 
   /**
@@ -38,10 +36,9 @@ export class WaitRegistry {
   async restore(waits: Waiting[]): Promise<Waiting[]> {
     if (!waits.length) return [];
     const batch = this.redis.pipeline();
-    for (const { conversationId, messageId, at, since, trace } of waits) {
-      const entry: Stored = { conversationId, messageId, at, since, trace };
-      batch.hsetnx(this.key(at.partition), messageId, JSON.stringify(entry));
-      batch.hget(this.key(at.partition), messageId);
+    for (const w of waits) {
+      batch.hsetnx(this.key(w.at.partition), w.messageId, stored(w));
+      batch.hget(this.key(w.at.partition), w.messageId);
     }
     const replies = (await batch.exec()) ?? [];
     const failed = replies.find(([err]) => err)?.[0];
@@ -65,3 +62,8 @@ export class WaitRegistry {
 
 /** What is kept of a wait (the responder's position is looked up again by whoever takes it up). */
 type Stored = Omit<Waiting, 'proposalBefore'>;
+
+function stored({ conversationId, messageId, at, since, trace }: Waiting): string {
+  const entry: Stored = { conversationId, messageId, at, since, trace };
+  return JSON.stringify(entry);
+}
