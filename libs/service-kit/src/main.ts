@@ -35,7 +35,7 @@ export function serviceMain<C extends BaseConfig & { PORT: number }>(
     });
   };
   run().catch((err: Error) => {
-    console.error(JSON.stringify({ level: 'fatal', service, msg: err.message }));
+    console.error(JSON.stringify({ level: 'fatal', service, msg: err.message, stack: err.stack }));
     process.exit(1);
   });
 }
