@@ -18,7 +18,7 @@ import {
 } from '@support/contracts';
 import type { BatchingSender } from './batching.js';
 import { HeaderNames } from './headers.js';
-import { fetchTopicEnds } from './topic-admin.js';
+import { failOnFatalCrash, fetchTopicEnds } from './topic-admin.js';
 import { CrashMarksTopic } from './topics.js';
 
 export const markKey = (group: string, topic: string, partition: number): string =>
@@ -127,7 +127,7 @@ export class CrashMarks {
           () => reject(new Error('timed out reading crash marks')),
           READ_TIMEOUT_MS,
         );
-        consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error));
+        failOnFatalCrash(consumer, reject);
         consumer
           .run({
             autoCommit: false,

@@ -9,7 +9,7 @@ export * from './size.js';
 export * from './dead-letter.js';
 export * from './retry.js';
 export { markKey } from './crash-marks.js';
-export { fetchTopicEnds, type TopicEnds } from './topic-admin.js';
+export { failOnFatalCrash, fetchTopicEnds, type TopicEnds } from './topic-admin.js';
 export { withTimeout } from './timeout.js';
 export { afterTransaction, markHeld, Outbox, type AfterCommit } from './outbox.js';
 export { ReadCommittedConsumer } from './read-committed.js';

@@ -3,7 +3,7 @@
  * (replicated as the cluster's size allows), and reading what an existing
  * topic actually takes.
  */
-import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import { ConfigResourceTypes, type Admin, type Consumer } from 'kafkajs';
 import type { BusLogger } from './logger.js';
 import { maxMessageBytesOf, type TopicSpec } from './topics.js';
 
@@ -160,4 +160,15 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000
       throw new Error(`topics not ready after ${timeoutMs} ms: ${topics.join(', ')}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Fails a kafkajs consumer's read with `fail` when the consumer crashes for good. A crash that
+ * kafkajs restarts from (a retriable error such as "not the leader" while a new topic's
+ * leadership settles) is not the end of the read: the consumer joins again and goes on.
+ */
+export function failOnFatalCrash(consumer: Consumer, fail: (err: Error) => void): void {
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!payload.restart) fail(payload.error);
+  });
 }

@@ -1,6 +1,7 @@
 import { KafkaJSProtocolError } from 'kafkajs';
-import type { Admin } from 'kafkajs';
-import { fetchTopicEnds } from './topic-admin';
+import { EventEmitter } from 'node:events';
+import type { Admin, Consumer } from 'kafkajs';
+import { failOnFatalCrash, fetchTopicEnds } from './topic-admin';
 
 /** A Kafka error as kafkajs raises it for an error code the broker answered with. */
 function brokerError(type: string, retriable: boolean): Error {
@@ -49,5 +50,30 @@ describe("fetchTopicEnds: a topic's offsets while its leadership moves", () => {
     );
     expect(calls()).toBeGreaterThan(1);
     expect(calls()).toBeLessThan(10);
+  });
+});
+
+describe('failOnFatalCrash: a read with a kafkajs consumer', () => {
+  /** A consumer that only emits its crash events, as kafkajs's does. */
+  function crashingConsumer() {
+    const emitter = new EventEmitter();
+    const consumer = {
+      events: { CRASH: 'consumer.crash' },
+      on: (event: string, listener: (e: unknown) => void) => emitter.on(event, listener),
+    } as unknown as Consumer;
+    const crash = (error: Error, restart: boolean) =>
+      emitter.emit('consumer.crash', { payload: { error, groupId: 'replay-x', restart } });
+    return { consumer, crash };
+  }
+
+  it('goes on through a crash kafkajs restarts from, and fails on one it does not', () => {
+    const { consumer, crash } = crashingConsumer();
+    const failures: Error[] = [];
+    failOnFatalCrash(consumer, (err) => failures.push(err));
+    crash(brokerError('NOT_LEADER_FOR_PARTITION', true), true);
+    expect(failures).toEqual([]);
+    const fatal = brokerError('TOPIC_AUTHORIZATION_FAILED', false);
+    crash(fatal, false);
+    expect(failures).toEqual([fatal]);
   });
 });

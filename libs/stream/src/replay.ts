@@ -9,7 +9,14 @@ import {
   type DescMessage,
   type MessageShape,
 } from '@support/contracts';
-import { fetchTopicEnds, headersToStrings, Topics, type Bus, type TopicSpec } from '@support/bus';
+import {
+  failOnFatalCrash,
+  fetchTopicEnds,
+  headersToStrings,
+  Topics,
+  type Bus,
+  type TopicSpec,
+} from '@support/bus';
 import type { ConversationState } from '@support/conversation';
 import { conversationProjection, type OfConversation, type Projection } from './projection.js';
 import type { Snapshot, SnapshotStore } from './snapshots.js';
@@ -61,8 +68,10 @@ export async function replayTopic<Desc extends DescMessage>(
   const consumer = bus.kafka.consumer({ groupId, allowAutoTopicCreation: false });
   await consumer.connect();
   await consumer.subscribe({ topic: topic.name, fromBeginning: true });
+  /** Per partition, the next offset to hand on: a consumer that kafkajs restarts reads again from its start. */
+  const next = new Map<number, bigint>();
   await new Promise<void>((resolve, reject) => {
-    consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error));
+    failOnFatalCrash(consumer, reject);
     afterEachBatch(consumer, topic.name, (partition, next) => {
       const end = remaining.get(partition);
       if (end === undefined || next < end) return;
@@ -75,10 +84,12 @@ export async function replayTopic<Desc extends DescMessage>(
         eachBatch: async ({ batch, heartbeat }) => {
           const end = remaining.get(batch.partition);
           if (end === undefined) return;
-          const start = from?.get(batch.partition) ?? 0n;
+          // Below it: fetched before the seek took, or handed on before a restart.
+          const start = next.get(batch.partition) ?? from?.get(batch.partition) ?? 0n;
           for (const message of batch.messages) {
-            if (BigInt(message.offset) < start) continue; // fetched before the seek took
+            if (BigInt(message.offset) < start) continue;
             if (BigInt(message.offset) >= end) break;
+            next.set(batch.partition, BigInt(message.offset) + 1n);
             const headers = headersToStrings(message.headers);
             if (!wanted || wanted(batch.partition, message.offset, headers))
               try {
@@ -291,7 +302,7 @@ export async function logContains(
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error));
+      failOnFatalCrash(consumer, reject);
       consumer.on(consumer.events.GROUP_JOIN, () =>
         consumer.seek({ topic, partition, offset: start.toString() }),
       );
