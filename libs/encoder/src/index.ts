@@ -4,6 +4,7 @@ export { CoalescingBatcher } from './batcher.js';
 export {
   DEFAULT_MODEL_ID,
   defaultModelsDir,
+  encoderName,
   FETCH_COMMAND,
   findModel,
   locateModelFiles,
@@ -19,6 +20,6 @@ export {
   type SentenceEncoder,
 } from './onnx-encoder.js';
 export { pool, type Pooling } from './pooling.js';
-export { sentenceEncoder, vectorOf, type GivenVector } from './shared.js';
+export { lazySentenceEncoder, sentenceEncoder, vectorOf, type GivenVector } from './shared.js';
 export { TextTokenizer, type TokenBatch } from './tokenize.js';
 export { cosineSimilarity, l2Normalize } from './vectors.js';

@@ -74,6 +74,11 @@ export function defaultModelsDir(): string {
     : join(REPO_ROOT, 'deploy', 'local', '.cache', 'models');
 }
 
+/** What identifies an encoder and its weights (`<id>@<version>`): models and stored vectors record it. */
+export function encoderName(model: EncoderModel): string {
+  return `${model.id}@${model.version}`;
+}
+
 export function findModel(id: string): EncoderModel {
   const model = MODELS[id];
   if (!model) {

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { CoalescingBatcher } from './batcher.js';
 import {
+  encoderName,
   DEFAULT_MODEL_ID,
   defaultModelsDir,
   findModel,
@@ -67,7 +68,7 @@ export class OnnxSentenceEncoder implements SentenceEncoder {
     private readonly tokenizer: TextTokenizer,
     options: EncoderOptions,
   ) {
-    this.name = `${model.id}@${model.version}`;
+    this.name = encoderName(model);
     this.dimensions = model.dimensions;
     this.maxBatchTokens = options.maxBatchTokens ?? 8192;
     this.batcher = new CoalescingBatcher((items) => this.runBatch(items), options.maxBatch ?? 32);

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { sentenceEncoder } from '@support/encoder';
+import { lazySentenceEncoder } from '@support/encoder';
 import { JsonLogger } from '@support/service-kit';
 import {
   humanRequestDetector,
@@ -55,15 +55,16 @@ const modelIdOf = (encoderName: string) => encoderName.split('@')[0];
 
 /**
  * The layered detector over the committed model and the process's sentence
- * encoder for it (loaded once per process and shared; a missing model file is
- * an error naming the command that fetches it).
+ * encoder for it (loaded once per process and shared, on the first text the
+ * classifier is asked about; a missing model file is an error at once, naming
+ * the command that fetches it).
  */
 export async function loadHumanRequestDetector(): Promise<{
   detect: HumanRequestDetector;
   model: HumanRequestModel;
 }> {
   const model = humanRequestModel();
-  const encoder = await sentenceEncoder({ model: modelIdOf(model.encoder) });
+  const encoder = lazySentenceEncoder({ model: modelIdOf(model.encoder) });
   if (encoder.name !== model.encoder)
     throw new Error(
       `the human-request model was trained with ${model.encoder}, the encoder is ${encoder.name}: run npm run train:human-request`,
@@ -81,7 +82,7 @@ const CACHE_SIZE = 512;
 /**
  * The decider's request-for-a-person detector: the lexicon layers and the
  * classifier over the process's sentence encoder (the one the model was
- * trained with, loaded once at start-up). Each text is embedded once: the
+ * trained with, loaded on the first text it embeds). Each text is embedded once: the
  * answer is kept for the next decisions about the same message.
  */
 @Injectable()

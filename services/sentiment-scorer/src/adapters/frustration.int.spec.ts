@@ -49,7 +49,7 @@ describe('frustration with the real sentence encoder and the shipped emotion hea
   };
 
   beforeAll(async () => {
-    encoder = await emotionEncoder();
+    encoder = emotionEncoder();
   });
 
   it('given frustrated and calm support messages, then every frustrated one scores above every calm one', async () => {

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { Bus, Topics, deterministicId } from '@support/bus';
 import { create, TrajectorySchema, type ConversationEvent } from '@support/contracts';
 import { conversationEvent } from '@support/conversation';
-import { sentenceEncoder, vectorOf, type SentenceEncoder } from '@support/encoder';
+import { lazySentenceEncoder, vectorOf, type SentenceEncoder } from '@support/encoder';
 import { JsonLogger, REDIS } from '@support/service-kit';
 import { consumeConversationLog, type Applied } from '@support/stream';
 import { EMOTION_MODEL } from '../domain/emotion-model.js';
@@ -28,7 +28,7 @@ export class ScorerService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.encoder = await emotionEncoder();
+    this.encoder = emotionEncoder();
     await consumeConversationLog(this.bus, this.redis, {
       projection: scorerProjection,
       react: (applied) => this.react(applied),
@@ -82,11 +82,11 @@ export class ScorerService implements OnApplicationBootstrap {
 }
 
 /**
- * The process's shared sentence encoder, which must be the one the emotion
- * heads were trained on.
+ * The process's shared sentence encoder, which must be the one the emotion heads were trained
+ * on. It is loaded only for a message that comes without ingest's vector of it (lazily).
  */
-export async function emotionEncoder(): Promise<SentenceEncoder> {
-  const encoder = await sentenceEncoder();
+export function emotionEncoder(): SentenceEncoder {
+  const encoder = lazySentenceEncoder();
   assertTrainedOn(EMOTION_MODEL, encoder.name);
   return encoder;
 }
