@@ -3,6 +3,7 @@ import { Topics, type Bus, type ConsumerHandle } from '@support/bus';
 import { invalidLogEvent } from '@support/conversation';
 import { KeyedMutex } from './once.js';
 import { PartitionCatchUp } from './catch-up.js';
+import { CommittedCheckpoints } from './checkpoints.js';
 import { LogPartitionRestorer, type RestorerHooks } from './restore.js';
 import { applyLogRecord, type Reaction } from './apply.js';
 import { SnapshotStore } from './snapshots.js';
@@ -66,6 +67,7 @@ export async function consumeConversationLog<S extends OfConversation = Conversa
     committedBefore: (p) => catchUps.committedBefore(p),
   });
   const catchUps = new PartitionCatchUp(bus, store, restorer);
+  const checkpoints = new CommittedCheckpoints(bus, store);
   const exactlyOnce = opts.exactlyOnce ?? false;
   /** The consumer, once started (assignments come before `consume` returns). */
   const started: { consumer?: ConsumerHandle } = {};
@@ -88,11 +90,12 @@ export async function consumeConversationLog<S extends OfConversation = Conversa
         catchUps.catchUpWhenQuiet(partitions, (p) => started.consumer?.idleAt(p));
     },
     ...(exactlyOnce
-      ? // Checkpointed only once the transaction has committed what the snapshots hold.
+      ? // Checkpointed only once the transaction has committed what the snapshots hold, and a
+        // while after it (checkpoints.ts): the commits of that while in one write.
         {
           afterCommit: async (committed) => {
             catchUps.committed(committed);
-            await store.flushCommitted(committed);
+            await checkpoints.committed(committed);
           },
         }
       : // Checkpointed to Redis in one batch before the offsets they reach are committed.
