@@ -3,7 +3,6 @@ import { Topics, type Bus, type ConsumerHandle } from '@support/bus';
 import { invalidLogEvent } from '@support/conversation';
 import { KeyedMutex } from './once.js';
 import { PartitionCatchUp } from './catch-up.js';
-import { CommittedCheckpoints } from './checkpoints.js';
 import { LogPartitionRestorer, type RestorerHooks } from './restore.js';
 import { applyLogRecord, type Reaction } from './apply.js';
 import { SnapshotStore } from './snapshots.js';
@@ -67,7 +66,6 @@ export async function consumeConversationLog<S extends OfConversation = Conversa
     committedBefore: (p) => catchUps.committedBefore(p),
   });
   const catchUps = new PartitionCatchUp(bus, store, restorer);
-  const checkpoints = new CommittedCheckpoints(bus, store);
   const exactlyOnce = opts.exactlyOnce ?? false;
   /** The consumer, once started (assignments come before `consume` returns). */
   const started: { consumer?: ConsumerHandle } = {};
@@ -90,12 +88,11 @@ export async function consumeConversationLog<S extends OfConversation = Conversa
         catchUps.catchUpWhenQuiet(partitions, (p) => started.consumer?.idleAt(p));
     },
     ...(exactlyOnce
-      ? // Checkpointed only once the transaction has committed what the snapshots hold, and a
-        // while after it (checkpoints.ts): the commits of that while in one write.
+      ? // Checkpointed only once the transaction has committed what the snapshots hold.
         {
           afterCommit: async (committed) => {
             catchUps.committed(committed);
-            await checkpoints.committed(committed);
+            await store.flushCommitted(committed);
           },
         }
       : // Checkpointed to Redis in one batch before the offsets they reach are committed.
