@@ -41,13 +41,22 @@ export async function applyLogRecord<S extends OfConversation>(
   const { evolve, initial } = store.projection;
   const event = record.value;
   const conversationId = event.conversationId || record.key;
-  let snapshot = await store.get(conversationId);
-  if (!snapshot && restorer) {
-    // A new conversation, or one whose snapshot Redis has lost: the partition's mark tells.
-    // A restore needs the partition to itself: a record handled beside others (record.concurrent)
-    // throws then, and is handled again alone.
-    await restorer.ensure(record.partition, record.offset, !record.concurrent);
-    snapshot = await store.get(conversationId);
+  let snapshot = store.held(conversationId);
+  if (!snapshot) {
+    // Not in memory: Redis's copy and, when there is none, whether it is a new conversation or
+    // one whose snapshot Redis has lost, which the partition's mark tells. Both asked at once (one
+    // round trip on the first event of every conversation, not three one after the other).
+    const [stored, intact] = await Promise.all([
+      store.stored(conversationId),
+      restorer ? store.partitionIntact(record.partition) : true,
+    ]);
+    snapshot = stored;
+    if (!snapshot && !intact && restorer) {
+      // A restore needs the partition to itself: a record handled beside others
+      // (record.concurrent) throws then, and is handled again alone.
+      await restorer.ensure(record.partition, record.offset, !record.concurrent);
+      snapshot = await store.get(conversationId);
+    }
   }
   if (
     snapshot &&

@@ -64,8 +64,16 @@ export class SnapshotStore<S extends OfConversation = ConversationState> {
   }
 
   async get(conversationId: string): Promise<Snapshot<S> | undefined> {
-    const cached = this.dirty.get(conversationId) ?? this.cache.get(conversationId);
-    if (cached) return cached;
+    return this.held(conversationId) ?? (await this.stored(conversationId));
+  }
+
+  /** The snapshot this process holds in memory (dirty or cached), if any. */
+  held(conversationId: string): Snapshot<S> | undefined {
+    return this.dirty.get(conversationId) ?? this.cache.get(conversationId);
+  }
+
+  /** Redis's copy of the snapshot, if any. */
+  async stored(conversationId: string): Promise<Snapshot<S> | undefined> {
     const raw = await this.redis.get(this.key(conversationId));
     return raw ? (JSON.parse(raw) as Snapshot<S>) : undefined;
   }
