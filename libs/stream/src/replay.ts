@@ -69,7 +69,7 @@ export async function replayTopic<Desc extends DescMessage>(
   await consumer.connect();
   await consumer.subscribe({ topic: topic.name, fromBeginning: true });
   /** Per partition, the next offset to hand on: a consumer that kafkajs restarts reads again from its start. */
-  const next = new Map<number, bigint>();
+  const handedOn = new Map<number, bigint>();
   await new Promise<void>((resolve, reject) => {
     failOnFatalCrash(consumer, reject);
     afterEachBatch(consumer, topic.name, (partition, next) => {
@@ -85,11 +85,11 @@ export async function replayTopic<Desc extends DescMessage>(
           const end = remaining.get(batch.partition);
           if (end === undefined) return;
           // Below it: fetched before the seek took, or handed on before a restart.
-          const start = next.get(batch.partition) ?? from?.get(batch.partition) ?? 0n;
+          const start = handedOn.get(batch.partition) ?? from?.get(batch.partition) ?? 0n;
           for (const message of batch.messages) {
             if (BigInt(message.offset) < start) continue;
             if (BigInt(message.offset) >= end) break;
-            next.set(batch.partition, BigInt(message.offset) + 1n);
+            handedOn.set(batch.partition, BigInt(message.offset) + 1n);
             const headers = headersToStrings(message.headers);
             if (!wanted || wanted(batch.partition, message.offset, headers))
               try {
